@@ -1,0 +1,462 @@
+//! Wire primitives: the bounded little-endian [`Reader`], the [`Writer`] that
+//! can set a frame's trailing payload aside for vectored I/O, and the [`Wire`]
+//! trait every field type and message body implements.
+//!
+//! Everything here is crate-private; the public surface is
+//! [`Frame`](crate::Frame), [`Message`](crate::Message) and the record types.
+
+use bytes::{BufMut, Bytes};
+
+use crate::error::{DecodeErrorKind, EncodeError};
+use crate::Dialect;
+
+/// The maximum number of names in a walk (and qids in its reply): MAXWELEM.
+pub const MAXWELEM: usize = 16;
+
+/// A decode failure inside a body, with the innermost field it happened in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fault {
+    pub(crate) kind: DecodeErrorKind,
+    pub(crate) field: Option<&'static str>,
+}
+
+impl Fault {
+    /// Record `field` as the place of the fault unless a deeper field already is.
+    #[cold]
+    pub(crate) fn in_field(mut self, field: &'static str) -> Fault {
+        if self.field.is_none() {
+            self.field = Some(field);
+        }
+        self
+    }
+}
+
+impl From<DecodeErrorKind> for Fault {
+    #[cold]
+    fn from(kind: DecodeErrorKind) -> Fault {
+        Fault { kind, field: None }
+    }
+}
+
+/// A cursor over a received frame. Every read checks what remains first, and
+/// byte runs are returned as zero-copy slices of the frame.
+#[derive(Debug)]
+pub(crate) struct Reader<'a> {
+    buf: &'a Bytes,
+    pos: usize,
+    end: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `buf[pos..]`.
+    pub(crate) fn new(buf: &'a Bytes, pos: usize) -> Reader<'a> {
+        let pos = pos.min(buf.len());
+        Reader { buf, pos, end: buf.len() }
+    }
+
+    /// Bytes left before the end of this reader's window.
+    #[inline]
+    pub(crate) fn remaining(&self) -> usize {
+        self.end - self.pos
+    }
+
+    #[inline]
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Fault> {
+        if n > self.remaining() {
+            return Err(truncated(n, self.remaining()));
+        }
+        let buf: &'a Bytes = self.buf;
+        let s = &buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    #[inline]
+    pub(crate) fn u8(&mut self) -> Result<u8, Fault> {
+        Ok(self.take(1)?[0])
+    }
+
+    #[inline]
+    pub(crate) fn u16(&mut self) -> Result<u16, Fault> {
+        Ok(u16::from_le_bytes(self.array()?))
+    }
+
+    #[inline]
+    pub(crate) fn u32(&mut self) -> Result<u32, Fault> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    #[inline]
+    pub(crate) fn u64(&mut self) -> Result<u64, Fault> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    #[inline]
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], Fault> {
+        let s = self.take(N)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(s);
+        Ok(out)
+    }
+
+    /// `n` bytes as a slice of the frame (no copy).
+    #[inline]
+    pub(crate) fn bytes(&mut self, n: usize) -> Result<Bytes, Fault> {
+        if n > self.remaining() {
+            return Err(truncated(n, self.remaining()));
+        }
+        let out = self.buf.slice(self.pos..self.pos + n);
+        self.pos += n;
+        Ok(out)
+    }
+
+    /// Splits off a sub-reader over the next `n` bytes (for length-prefixed
+    /// records such as 9P2000 `stat`), advancing this reader past them.
+    pub(crate) fn sub(&mut self, n: usize) -> Result<Reader<'a>, Fault> {
+        if n > self.remaining() {
+            return Err(truncated(n, self.remaining()));
+        }
+        let sub = Reader { buf: self.buf, pos: self.pos, end: self.pos + n };
+        self.pos += n;
+        Ok(sub)
+    }
+
+    /// Fails unless everything has been consumed.
+    pub(crate) fn finish(&self) -> Result<(), Fault> {
+        match self.remaining() {
+            0 => Ok(()),
+            count => Err(DecodeErrorKind::TrailingBytes { count }.into()),
+        }
+    }
+}
+
+#[cold]
+fn truncated(needed: usize, remaining: usize) -> Fault {
+    DecodeErrorKind::Truncated { needed, remaining }.into()
+}
+
+/// Destination of an encode. In vectored mode the trailing payload of a
+/// message (`data[count]` of Rread, Twrite, ...) is set aside instead of
+/// copied, so it can go out as its own I/O segment.
+#[derive(Debug)]
+pub(crate) struct Writer<'a, B> {
+    out: &'a mut B,
+    vectored: bool,
+    payload: Option<Bytes>,
+}
+
+impl<'a, B: BufMut> Writer<'a, B> {
+    pub(crate) fn new(out: &'a mut B, vectored: bool) -> Writer<'a, B> {
+        Writer { out, vectored, payload: None }
+    }
+
+    #[inline]
+    pub(crate) fn u8(&mut self, v: u8) {
+        self.out.put_u8(v);
+    }
+    #[inline]
+    pub(crate) fn u16(&mut self, v: u16) {
+        self.out.put_u16_le(v);
+    }
+    #[inline]
+    pub(crate) fn u32(&mut self, v: u32) {
+        self.out.put_u32_le(v);
+    }
+    #[inline]
+    pub(crate) fn u64(&mut self, v: u64) {
+        self.out.put_u64_le(v);
+    }
+    #[inline]
+    pub(crate) fn slice(&mut self, v: &[u8]) {
+        self.out.put_slice(v);
+    }
+
+    /// A message's trailing payload: copied, or set aside in vectored mode.
+    #[inline]
+    pub(crate) fn payload(&mut self, v: &Bytes) {
+        if self.vectored {
+            self.payload = Some(v.clone());
+        } else {
+            self.out.put_slice(v);
+        }
+    }
+
+    /// The payload set aside by a vectored encode, if any.
+    pub(crate) fn take_payload(&mut self) -> Option<Bytes> {
+        self.payload.take()
+    }
+}
+
+/// A value with a 9P wire form. `wire_len` validates what the encoder would
+/// otherwise have to reject (string and list limits), so `put` cannot fail.
+pub(crate) trait Wire: Sized {
+    /// Encoded length in bytes under dialect `d`.
+    fn wire_len(&self, d: Dialect) -> Result<usize, EncodeError>;
+    /// Writes the value; `wire_len` must have succeeded first.
+    fn put<B: BufMut>(&self, w: &mut Writer<'_, B>, d: Dialect);
+    /// Reads the value.
+    fn get(r: &mut Reader<'_>, d: Dialect) -> Result<Self, Fault>;
+}
+
+macro_rules! wire_int {
+    ($($t:ty => $rd:ident, $wr:ident;)*) => {$(
+        impl Wire for $t {
+            #[inline]
+            fn wire_len(&self, _d: Dialect) -> Result<usize, EncodeError> {
+                Ok(std::mem::size_of::<$t>())
+            }
+            #[inline]
+            fn put<B: BufMut>(&self, w: &mut Writer<'_, B>, _d: Dialect) {
+                w.$wr(*self)
+            }
+            #[inline]
+            fn get(r: &mut Reader<'_>, _d: Dialect) -> Result<Self, Fault> {
+                r.$rd()
+            }
+        }
+    )*};
+}
+
+wire_int! {
+    u8 => u8, u8;
+    u16 => u16, u16;
+    u32 => u32, u32;
+    u64 => u64, u64;
+}
+
+impl Wire for bool {
+    fn wire_len(&self, _d: Dialect) -> Result<usize, EncodeError> {
+        Ok(1)
+    }
+    fn put<B: BufMut>(&self, w: &mut Writer<'_, B>, _d: Dialect) {
+        w.u8(u8::from(*self))
+    }
+    fn get(r: &mut Reader<'_>, _d: Dialect) -> Result<Self, Fault> {
+        match r.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(DecodeErrorKind::Invalid("boolean byte is neither 0 nor 1").into()),
+        }
+    }
+}
+
+impl<const N: usize> Wire for [u8; N] {
+    fn wire_len(&self, _d: Dialect) -> Result<usize, EncodeError> {
+        Ok(N)
+    }
+    fn put<B: BufMut>(&self, w: &mut Writer<'_, B>, _d: Dialect) {
+        w.slice(self)
+    }
+    fn get(r: &mut Reader<'_>, _d: Dialect) -> Result<Self, Fault> {
+        r.array()
+    }
+}
+
+/// `count[4] data[count]`: the payload of Rread, Twrite and Rlopenatread.
+/// Decoding slices the frame; vectored encoding sets the data aside.
+impl Wire for Bytes {
+    fn wire_len(&self, _d: Dialect) -> Result<usize, EncodeError> {
+        if self.len() > u32::MAX as usize {
+            return Err(EncodeError::PayloadTooLong { len: self.len() });
+        }
+        Ok(4 + self.len())
+    }
+    fn put<B: BufMut>(&self, w: &mut Writer<'_, B>, _d: Dialect) {
+        w.u32(self.len() as u32);
+        w.payload(self);
+    }
+    fn get(r: &mut Reader<'_>, _d: Dialect) -> Result<Self, Fault> {
+        let count = r.u32()? as usize;
+        r.bytes(count)
+    }
+}
+
+/// `n[2] n × item`, bounded by MAXWELEM: the name list of Twalk and the qid
+/// list of Rwalk. The count is checked against both the limit and the bytes
+/// left before anything is allocated.
+impl<T: Wire + WalkItem> Wire for Vec<T> {
+    fn wire_len(&self, d: Dialect) -> Result<usize, EncodeError> {
+        if self.len() > MAXWELEM {
+            return Err(EncodeError::TooManyWalkElements { count: self.len() });
+        }
+        self.iter().try_fold(2, |acc, item| Ok(acc + item.wire_len(d)?))
+    }
+    fn put<B: BufMut>(&self, w: &mut Writer<'_, B>, d: Dialect) {
+        w.u16(self.len() as u16);
+        for item in self {
+            item.put(w, d);
+        }
+    }
+    fn get(r: &mut Reader<'_>, d: Dialect) -> Result<Self, Fault> {
+        let count = r.u16()?;
+        if count as usize > MAXWELEM {
+            return Err(DecodeErrorKind::TooManyWalkElements { count }.into());
+        }
+        let min = count as usize * T::MIN_WIRE_LEN;
+        if min > r.remaining() {
+            return Err(truncated(min, r.remaining()));
+        }
+        let mut out = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            out.push(T::get(r, d)?);
+        }
+        Ok(out)
+    }
+}
+
+/// An element of a walk list, with the least it can occupy on the wire.
+pub(crate) trait WalkItem {
+    const MIN_WIRE_LEN: usize;
+}
+
+/// Defines a message (or record) struct whose wire form is its fields in
+/// order, and implements [`Wire`] for it.
+macro_rules! wire_struct {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident;
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+        #[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
+        pub struct $name;
+
+        impl $crate::wire::Wire for $name {
+            #[inline]
+            fn wire_len(&self, _d: $crate::Dialect) -> Result<usize, $crate::EncodeError> {
+                Ok(0)
+            }
+            #[inline]
+            fn put<B: bytes::BufMut>(&self, _w: &mut $crate::wire::Writer<'_, B>, _d: $crate::Dialect) {}
+            #[inline]
+            fn get(
+                _r: &mut $crate::wire::Reader<'_>,
+                _d: $crate::Dialect,
+            ) -> Result<Self, $crate::wire::Fault> {
+                Ok($name)
+            }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* pub $field:ident : $fty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $fty, )*
+        }
+
+        impl $crate::wire::Wire for $name {
+            #[inline]
+            fn wire_len(&self, _d: $crate::Dialect) -> Result<usize, $crate::EncodeError> {
+                Ok(0 $( + $crate::wire::Wire::wire_len(&self.$field, _d)? )*)
+            }
+            #[inline]
+            fn put<B: bytes::BufMut>(&self, _w: &mut $crate::wire::Writer<'_, B>, _d: $crate::Dialect) {
+                $( $crate::wire::Wire::put(&self.$field, _w, _d); )*
+            }
+            #[inline]
+            fn get(
+                _r: &mut $crate::wire::Reader<'_>,
+                _d: $crate::Dialect,
+            ) -> Result<Self, $crate::wire::Fault> {
+                Ok($name {
+                    $( $field: $crate::wire::Wire::get(_r, _d)
+                        .map_err(|e| e.in_field(stringify!($field)))?, )*
+                })
+            }
+        }
+    };
+}
+pub(crate) use wire_struct;
+
+/// Implements [`Wire`] for a bitflags type over its integer representation,
+/// keeping unknown bits so that the receiver can decide what they mean.
+macro_rules! wire_bitflags {
+    ($($t:ty => $int:ident;)*) => {$(
+        impl $crate::wire::Wire for $t {
+            #[inline]
+            fn wire_len(&self, _d: $crate::Dialect) -> Result<usize, $crate::EncodeError> {
+                Ok(std::mem::size_of::<$int>())
+            }
+            #[inline]
+            fn put<B: bytes::BufMut>(&self, w: &mut $crate::wire::Writer<'_, B>, d: $crate::Dialect) {
+                $crate::wire::Wire::put(&self.bits(), w, d)
+            }
+            #[inline]
+            fn get(r: &mut $crate::wire::Reader<'_>, d: $crate::Dialect) -> Result<Self, $crate::wire::Fault> {
+                Ok(<$t>::from_bits_retain(<$int as $crate::wire::Wire>::get(r, d)?))
+            }
+        }
+        #[cfg(feature = "proptest")]
+        impl proptest::arbitrary::Arbitrary for $t {
+            type Parameters = ();
+            type Strategy = proptest::strategy::Map<proptest::num::$int::Any, fn($int) -> $t>;
+            fn arbitrary_with(_: ()) -> Self::Strategy {
+                use proptest::strategy::Strategy;
+                proptest::num::$int::ANY.prop_map(<$t>::from_bits_retain)
+            }
+        }
+    )*};
+}
+pub(crate) use wire_bitflags;
+
+/// Implements [`Wire`] (and proptest's `Arbitrary`) for a transparent newtype
+/// over an integer whose every value is representable.
+macro_rules! wire_newtype {
+    ($($t:ident => $int:ident;)*) => {$(
+        impl $crate::wire::Wire for $t {
+            #[inline]
+            fn wire_len(&self, _d: $crate::Dialect) -> Result<usize, $crate::EncodeError> {
+                Ok(std::mem::size_of::<$int>())
+            }
+            #[inline]
+            fn put<B: bytes::BufMut>(&self, w: &mut $crate::wire::Writer<'_, B>, d: $crate::Dialect) {
+                $crate::wire::Wire::put(&self.0, w, d)
+            }
+            #[inline]
+            fn get(r: &mut $crate::wire::Reader<'_>, d: $crate::Dialect) -> Result<Self, $crate::wire::Fault> {
+                Ok($t(<$int as $crate::wire::Wire>::get(r, d)?))
+            }
+        }
+        #[cfg(feature = "proptest")]
+        impl proptest::arbitrary::Arbitrary for $t {
+            type Parameters = ();
+            type Strategy = proptest::strategy::Map<proptest::num::$int::Any, fn($int) -> $t>;
+            fn arbitrary_with(_: ()) -> Self::Strategy {
+                use proptest::strategy::Strategy;
+                proptest::num::$int::ANY.prop_map($t)
+            }
+        }
+    )*};
+}
+pub(crate) use wire_newtype;
+
+impl Wire for crate::Errno {
+    #[inline]
+    fn wire_len(&self, _d: Dialect) -> Result<usize, EncodeError> {
+        Ok(4)
+    }
+    #[inline]
+    fn put<B: BufMut>(&self, w: &mut Writer<'_, B>, _d: Dialect) {
+        w.u32(self.get())
+    }
+    #[inline]
+    fn get(r: &mut Reader<'_>, _d: Dialect) -> Result<Self, Fault> {
+        Ok(crate::Errno::new(r.u32()?))
+    }
+}
+
+#[cfg(feature = "proptest")]
+impl proptest::arbitrary::Arbitrary for crate::Errno {
+    type Parameters = ();
+    type Strategy = proptest::strategy::Map<proptest::num::u32::Any, fn(u32) -> crate::Errno>;
+    fn arbitrary_with(_: ()) -> Self::Strategy {
+        use proptest::strategy::Strategy;
+        proptest::num::u32::ANY.prop_map(crate::Errno::new)
+    }
+}
