@@ -93,7 +93,9 @@ impl<E: Record> DirPacker<E> {
             return Ok(false);
         }
         self.buf.reserve(len);
-        entry.put(&mut Writer::new(&mut self.buf, false), self.dialect);
+        let mut w = Writer::new(&mut self.buf, false);
+        entry.put(&mut w, self.dialect);
+        w.finish();
         self.entries += 1;
         Ok(true)
     }
@@ -148,7 +150,7 @@ impl<E: FixedRecord> DirBlock<E> {
 
     /// Checks that `data` is a sequence of whole entries.
     pub fn parse(data: Bytes) -> Result<DirBlock<E>, DecodeError> {
-        validate::<E>(&data).map_err(|f| DecodeError::new(f.kind).with_place(None, f.field))?;
+        validate::<E>(&data).map_err(|f| DecodeError::from_fault(f, None))?;
         Ok(DirBlock { data, _kind: PhantomData })
     }
 
@@ -292,7 +294,7 @@ pub fn read_stats(
             }
             Err(f) => {
                 failed = true;
-                Some(Err(DecodeError::new(f.kind).with_place(Some("stat"), f.field)))
+                Some(Err(DecodeError::from_fault(f, Some("stat"))))
             }
         }
     })

@@ -114,6 +114,14 @@ impl DecodeError {
         DecodeError { kind, header: None, message: None, field: None }
     }
 
+    /// A decode error from a body fault, with the fault's field.
+    pub(crate) fn from_fault(
+        fault: crate::wire::Fault,
+        message: Option<&'static str>,
+    ) -> DecodeError {
+        DecodeError::new(fault.kind().clone()).with_place(message, fault.field())
+    }
+
     pub(crate) fn with_header(mut self, header: Header) -> DecodeError {
         self.header = Some(header);
         self

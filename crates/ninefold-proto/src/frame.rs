@@ -165,7 +165,7 @@ impl Frame {
             self.envelope.unwrap_or(Envelope::NONE).put(&mut w, dialect);
         }
         self.message.put_body(&mut w, dialect);
-        Ok(w.take_payload())
+        Ok(w.finish())
     }
 
     /// Decodes one whole frame. `frame` must be exactly the bytes of one
@@ -191,7 +191,7 @@ impl Frame {
         }
         let mut r = Reader::new(&frame, Header::LEN);
         let fail = |fault: crate::wire::Fault, name| {
-            DecodeError::new(fault.kind).with_header(header).with_place(name, fault.field)
+            DecodeError::from_fault(fault, name).with_header(header)
         };
         let envelope = if dialect.has_envelope(header.ty) {
             Some(Envelope::get(&mut r, dialect).map_err(|f| {

@@ -61,6 +61,7 @@
 //!   strategies, for property tests in dependent crates.
 
 #![forbid(unsafe_code)]
+#![warn(clippy::unwrap_used)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod base;

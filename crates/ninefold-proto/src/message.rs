@@ -8,14 +8,11 @@ use crate::error::EncodeError;
 use crate::wire::{Fault, Reader, Wire, Writer};
 use crate::{base, l, z, Dialect};
 
-type DecodeFn = fn(&mut Reader<'_>, Dialect) -> Result<Message, Fault>;
-
 /// One row of the type table.
 struct Entry {
     ty: u8,
     name: &'static str,
     dialects: DialectSet,
-    decode: DecodeFn,
 }
 
 macro_rules! messages {
@@ -76,13 +73,25 @@ macro_rules! messages {
         }
 
         const ENTRIES: &[Entry] = &[
-            $( Entry {
-                ty: $ty,
-                name: stringify!($name),
-                dialects: DialectSet::$dialects,
-                decode: |r, d| Ok(Message::$name(<$path as Wire>::get(r, d)?)),
-            }, )*
+            $( Entry { ty: $ty, name: stringify!($name), dialects: DialectSet::$dialects }, )*
         ];
+
+        /// Row numbers of `ENTRIES`, one constant per message.
+        #[allow(non_upper_case_globals, dead_code)]
+        mod row {
+            #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+            enum Row { $( $name, )* }
+            $( pub(super) const $name: u8 = Row::$name as u8; )*
+        }
+
+        /// Decodes the body of the message in row `row` of the table.
+        #[inline(always)]
+        fn decode_row(row: u8, r: &mut Reader<'_>, d: Dialect) -> Result<Message, Fault> {
+            Ok(match row {
+                $( row::$name => Message::$name(<$path as Wire>::get(r, d)?), )*
+                _ => return Err(Fault::from(crate::error::DecodeErrorKind::Invalid("no such table row"))),
+            })
+        }
     };
 }
 
@@ -308,7 +317,7 @@ const fn table(d: Dialect) -> [u8; 256] {
 fn entry(d: Dialect, ty: u8) -> Option<&'static Entry> {
     match TABLES[d.index()][ty as usize] {
         NONE => None,
-        i => ENTRIES.get(i as usize),
+        row => ENTRIES.get(row as usize),
     }
 }
 
@@ -335,12 +344,15 @@ impl Dialect {
 impl Message {
     /// Decodes the body of a message of type `ty`, or `None` when the
     /// dialect has no such type.
+    #[inline]
     pub(crate) fn decode_body(
         ty: u8,
         r: &mut Reader<'_>,
         d: Dialect,
     ) -> Option<(&'static str, Result<Message, Fault>)> {
-        entry(d, ty).map(|e| (e.name, (e.decode)(r, d)))
+        let row = TABLES[d.index()][ty as usize];
+        let e = entry(d, ty)?;
+        Some((e.name, decode_row(row, r, d)))
     }
 
     /// The trailing `data[count]` of a message that ends in one, which a

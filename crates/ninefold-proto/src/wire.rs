@@ -14,8 +14,13 @@ use crate::Dialect;
 pub const MAXWELEM: usize = 16;
 
 /// A decode failure inside a body, with the innermost field it happened in.
+/// Boxed: errors are cold, and a pointer-sized error keeps every
+/// `Result<u64, Fault>` of the hot path in registers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Fault {
+pub(crate) struct Fault(Box<FaultInner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FaultInner {
     pub(crate) kind: DecodeErrorKind,
     pub(crate) field: Option<&'static str>,
 }
@@ -24,17 +29,27 @@ impl Fault {
     /// Record `field` as the place of the fault unless a deeper field already is.
     #[cold]
     pub(crate) fn in_field(mut self, field: &'static str) -> Fault {
-        if self.field.is_none() {
-            self.field = Some(field);
+        if self.0.field.is_none() {
+            self.0.field = Some(field);
         }
         self
+    }
+
+    /// What went wrong.
+    pub(crate) fn kind(&self) -> &DecodeErrorKind {
+        &self.0.kind
+    }
+
+    /// The innermost field, when known.
+    pub(crate) fn field(&self) -> Option<&'static str> {
+        self.0.field
     }
 }
 
 impl From<DecodeErrorKind> for Fault {
     #[cold]
     fn from(kind: DecodeErrorKind) -> Fault {
-        Fault { kind, field: None }
+        Fault(Box::new(FaultInner { kind, field: None }))
     }
 }
 
@@ -55,12 +70,12 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes left before the end of this reader's window.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remaining(&self) -> usize {
         self.end - self.pos
     }
 
-    #[inline]
+    #[inline(always)]
     fn take(&mut self, n: usize) -> Result<&'a [u8], Fault> {
         if n > self.remaining() {
             return Err(truncated(n, self.remaining()));
@@ -71,27 +86,27 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn u8(&mut self) -> Result<u8, Fault> {
         Ok(self.take(1)?[0])
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn u16(&mut self) -> Result<u16, Fault> {
         Ok(u16::from_le_bytes(self.array()?))
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn u32(&mut self) -> Result<u32, Fault> {
         Ok(u32::from_le_bytes(self.array()?))
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn u64(&mut self) -> Result<u64, Fault> {
         Ok(u64::from_le_bytes(self.array()?))
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], Fault> {
         let s = self.take(N)?;
         let mut out = [0u8; N];
@@ -100,7 +115,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `n` bytes as a slice of the frame (no copy).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn bytes(&mut self, n: usize) -> Result<Bytes, Fault> {
         if n > self.remaining() {
             return Err(truncated(n, self.remaining()));
@@ -135,40 +150,72 @@ fn truncated(needed: usize, remaining: usize) -> Fault {
     DecodeErrorKind::Truncated { needed, remaining }.into()
 }
 
-/// Destination of an encode. In vectored mode the trailing payload of a
-/// message (`data[count]` of Rread, Twrite, ...) is set aside instead of
-/// copied, so it can go out as its own I/O segment.
+/// Bytes staged in a [`Writer`] before they are handed to the destination.
+const STAGE: usize = 256;
+
+/// Destination of an encode. Small fields are staged in a local buffer and
+/// handed to the destination in one `put_slice`, so encoding a message costs
+/// a few copies rather than one call per field. In vectored mode the
+/// trailing payload of a message (`data[count]` of Rread, Twrite, ...) is
+/// set aside instead of copied, so it can go out as its own I/O segment.
+///
+/// [`finish`](Writer::finish) must be called to flush the staged bytes.
 #[derive(Debug)]
 pub(crate) struct Writer<'a, B> {
     out: &'a mut B,
+    stage: [u8; STAGE],
+    staged: usize,
     vectored: bool,
     payload: Option<Bytes>,
 }
 
 impl<'a, B: BufMut> Writer<'a, B> {
     pub(crate) fn new(out: &'a mut B, vectored: bool) -> Writer<'a, B> {
-        Writer { out, vectored, payload: None }
+        Writer { out, stage: [0; STAGE], staged: 0, vectored, payload: None }
     }
 
-    #[inline]
+    #[inline(always)]
+    fn array<const N: usize>(&mut self, v: [u8; N]) {
+        if self.staged + N > STAGE {
+            self.flush();
+        }
+        self.stage[self.staged..self.staged + N].copy_from_slice(&v);
+        self.staged += N;
+    }
+
+    #[inline(never)]
+    fn flush(&mut self) {
+        self.out.put_slice(&self.stage[..self.staged]);
+        self.staged = 0;
+    }
+
+    #[inline(always)]
     pub(crate) fn u8(&mut self, v: u8) {
-        self.out.put_u8(v);
+        self.array([v]);
     }
-    #[inline]
+    #[inline(always)]
     pub(crate) fn u16(&mut self, v: u16) {
-        self.out.put_u16_le(v);
+        self.array(v.to_le_bytes());
     }
-    #[inline]
+    #[inline(always)]
     pub(crate) fn u32(&mut self, v: u32) {
-        self.out.put_u32_le(v);
+        self.array(v.to_le_bytes());
     }
-    #[inline]
+    #[inline(always)]
     pub(crate) fn u64(&mut self, v: u64) {
-        self.out.put_u64_le(v);
+        self.array(v.to_le_bytes());
     }
+
+    /// A run of bytes: staged when short, else written straight through.
     #[inline]
     pub(crate) fn slice(&mut self, v: &[u8]) {
-        self.out.put_slice(v);
+        if self.staged + v.len() <= STAGE {
+            self.stage[self.staged..self.staged + v.len()].copy_from_slice(v);
+            self.staged += v.len();
+        } else {
+            self.flush();
+            self.out.put_slice(v);
+        }
     }
 
     /// A message's trailing payload: copied, or set aside in vectored mode.
@@ -177,12 +224,14 @@ impl<'a, B: BufMut> Writer<'a, B> {
         if self.vectored {
             self.payload = Some(v.clone());
         } else {
-            self.out.put_slice(v);
+            self.slice(v);
         }
     }
 
-    /// The payload set aside by a vectored encode, if any.
-    pub(crate) fn take_payload(&mut self) -> Option<Bytes> {
+    /// Flushes what is staged; returns the payload a vectored encode set
+    /// aside, if any.
+    pub(crate) fn finish(mut self) -> Option<Bytes> {
+        self.flush();
         self.payload.take()
     }
 }
@@ -201,15 +250,15 @@ pub(crate) trait Wire: Sized {
 macro_rules! wire_int {
     ($($t:ty => $rd:ident, $wr:ident;)*) => {$(
         impl Wire for $t {
-            #[inline]
+            #[inline(always)]
             fn wire_len(&self, _d: Dialect) -> Result<usize, EncodeError> {
                 Ok(std::mem::size_of::<$t>())
             }
-            #[inline]
+            #[inline(always)]
             fn put<B: BufMut>(&self, w: &mut Writer<'_, B>, _d: Dialect) {
                 w.$wr(*self)
             }
-            #[inline]
+            #[inline(always)]
             fn get(r: &mut Reader<'_>, _d: Dialect) -> Result<Self, Fault> {
                 r.$rd()
             }
