@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Run every codec fuzz target for a bounded time.
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
+#
+# Default: 60 s for each of decode_base, decode_u, decode_l, decode_z.
+# Installs cargo-fuzz if missing. cargo-fuzz needs nightly-only compiler
+# flags; the one stable toolchain here accepts them with RUSTC_BOOTSTRAP=1.
+# Corpora live in fuzz/corpus/<target> (git-ignored), seeded from the golden
+# vectors; crashes land in fuzz/artifacts/<target> and fail the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+secs=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(decode_base decode_u decode_l decode_z)
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "== installing cargo-fuzz"
+    cargo install --locked cargo-fuzz
+fi
+
+export RUSTC_BOOTSTRAP=1
+for t in "${targets[@]}"; do
+    dialect=${t#decode_}
+    corpus=fuzz/corpus/$t
+    mkdir -p "$corpus"
+    cp -n crates/ninefold-proto/tests/vectors/"$dialect"/*.bin "$corpus"/ 2>/dev/null || true
+    echo "== fuzzing $t for ${secs}s"
+    log=$(mktemp)
+    status=0
+    cargo fuzz run --fuzz-dir fuzz "$t" "$corpus" -- \
+        -max_total_time="$secs" -max_len=4096 -print_final_stats=1 >"$log" 2>&1 || status=$?
+    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
+    if [ "$status" -ne 0 ]; then
+        tail -40 "$log" >&2
+        echo "!! $t failed (status $status); reproducer in fuzz/artifacts/$t" >&2
+        rm -f "$log"
+        exit 1
+    fi
+    rm -f "$log"
+done
