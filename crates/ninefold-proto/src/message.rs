@@ -37,6 +37,12 @@ macro_rules! messages {
                 match self { $( Message::$name(_) => stringify!($name), )* }
             }
 
+            /// Whether this is a request (a T-message, sent by clients).
+            /// Type numbers do not tell: in 9P2000.L.Z, Tgetlineage is 233.
+            pub const fn is_request(&self) -> bool {
+                match self { $( Message::$name(_) => stringify!($name).as_bytes()[0] == b'T', )* }
+            }
+
             /// Whether the message exists in `dialect`.
             pub const fn is_in(&self, dialect: Dialect) -> bool {
                 match self { $( Message::$name(_) => DialectSet::$dialects.contains(dialect), )* }
@@ -366,5 +372,39 @@ impl Message {
             Message::Rreaddirattr(m) => Some(m.data.as_bytes()),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_told_by_name_not_number() {
+        assert!(Message::from(z::Tgetlineage).is_request());
+        assert!(!Message::from(z::Rgetlineage { token: 1, writer_epoch: 0 }).is_request());
+        assert!(!Message::from(l::Rfsync).is_request());
+        assert!(Message::from(base::Tclunk { fid: 1 }).is_request());
+    }
+
+    #[test]
+    fn every_table_row_is_reachable_in_some_dialect() {
+        for (row, e) in ENTRIES.iter().enumerate() {
+            let reachable = Dialect::ALL
+                .iter()
+                .any(|&d| e.dialects.contains(d) && TABLES[d.index()][e.ty as usize] == row as u8);
+            assert!(reachable, "{} ({}) is in no table", e.name, e.ty);
+        }
+    }
+
+    #[test]
+    fn private_numbers_exist_only_in_z() {
+        for ty in 228..=255u8 {
+            for d in [Dialect::Base, Dialect::U, Dialect::L] {
+                assert_eq!(d.message_name(ty), None, "{ty} in {d}");
+            }
+        }
+        assert_eq!(Dialect::Z.message_name(235), None);
+        assert_eq!(Dialect::Z.message_name(232), Some("Tfsyncdur"));
     }
 }

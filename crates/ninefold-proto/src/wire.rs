@@ -423,22 +423,32 @@ macro_rules! wire_struct {
 }
 pub(crate) use wire_struct;
 
-/// Implements [`Wire`] for a bitflags type over its integer representation,
-/// keeping unknown bits so that the receiver can decide what they mean.
-macro_rules! wire_bitflags {
-    ($($t:ty => $int:ident;)*) => {$(
+/// Implements [`Wire`] (and proptest's `Arbitrary`) for a type carried as
+/// an integer: `$to` reads the integer out, `$from` builds the value from
+/// any integer (every value is representable, so decoding cannot fail).
+macro_rules! wire_as_int {
+    ($t:ty, $int:ident, $to:expr, $from:expr) => {
         impl $crate::wire::Wire for $t {
-            #[inline]
+            #[inline(always)]
             fn wire_len(&self, _d: $crate::Dialect) -> Result<usize, $crate::EncodeError> {
                 Ok(std::mem::size_of::<$int>())
             }
-            #[inline]
-            fn put<B: bytes::BufMut>(&self, w: &mut $crate::wire::Writer<'_, B>, d: $crate::Dialect) {
-                $crate::wire::Wire::put(&self.bits(), w, d)
+            #[inline(always)]
+            fn put<B: bytes::BufMut>(
+                &self,
+                w: &mut $crate::wire::Writer<'_, B>,
+                d: $crate::Dialect,
+            ) {
+                let to: fn(&$t) -> $int = $to;
+                $crate::wire::Wire::put(&to(self), w, d)
             }
-            #[inline]
-            fn get(r: &mut $crate::wire::Reader<'_>, d: $crate::Dialect) -> Result<Self, $crate::wire::Fault> {
-                Ok(<$t>::from_bits_retain(<$int as $crate::wire::Wire>::get(r, d)?))
+            #[inline(always)]
+            fn get(
+                r: &mut $crate::wire::Reader<'_>,
+                d: $crate::Dialect,
+            ) -> Result<Self, $crate::wire::Fault> {
+                let from: fn($int) -> $t = $from;
+                Ok(from(<$int as $crate::wire::Wire>::get(r, d)?))
             }
         }
         #[cfg(feature = "proptest")]
@@ -447,65 +457,28 @@ macro_rules! wire_bitflags {
             type Strategy = proptest::strategy::Map<proptest::num::$int::Any, fn($int) -> $t>;
             fn arbitrary_with(_: ()) -> Self::Strategy {
                 use proptest::strategy::Strategy;
-                proptest::num::$int::ANY.prop_map(<$t>::from_bits_retain)
+                proptest::num::$int::ANY.prop_map($from)
             }
         }
+    };
+}
+pub(crate) use wire_as_int;
+
+/// [`Wire`] for bitflags types, keeping unknown bits so that the receiver
+/// can decide what they mean.
+macro_rules! wire_bitflags {
+    ($($t:ty => $int:ident;)*) => {$(
+        $crate::wire::wire_as_int!($t, $int, |v| v.bits(), <$t>::from_bits_retain);
     )*};
 }
 pub(crate) use wire_bitflags;
 
-/// Implements [`Wire`] (and proptest's `Arbitrary`) for a transparent newtype
-/// over an integer whose every value is representable.
+/// [`Wire`] for transparent newtypes over an integer.
 macro_rules! wire_newtype {
     ($($t:ident => $int:ident;)*) => {$(
-        impl $crate::wire::Wire for $t {
-            #[inline]
-            fn wire_len(&self, _d: $crate::Dialect) -> Result<usize, $crate::EncodeError> {
-                Ok(std::mem::size_of::<$int>())
-            }
-            #[inline]
-            fn put<B: bytes::BufMut>(&self, w: &mut $crate::wire::Writer<'_, B>, d: $crate::Dialect) {
-                $crate::wire::Wire::put(&self.0, w, d)
-            }
-            #[inline]
-            fn get(r: &mut $crate::wire::Reader<'_>, d: $crate::Dialect) -> Result<Self, $crate::wire::Fault> {
-                Ok($t(<$int as $crate::wire::Wire>::get(r, d)?))
-            }
-        }
-        #[cfg(feature = "proptest")]
-        impl proptest::arbitrary::Arbitrary for $t {
-            type Parameters = ();
-            type Strategy = proptest::strategy::Map<proptest::num::$int::Any, fn($int) -> $t>;
-            fn arbitrary_with(_: ()) -> Self::Strategy {
-                use proptest::strategy::Strategy;
-                proptest::num::$int::ANY.prop_map($t)
-            }
-        }
+        $crate::wire::wire_as_int!($t, $int, |v| v.0, $t);
     )*};
 }
 pub(crate) use wire_newtype;
 
-impl Wire for crate::Errno {
-    #[inline]
-    fn wire_len(&self, _d: Dialect) -> Result<usize, EncodeError> {
-        Ok(4)
-    }
-    #[inline]
-    fn put<B: BufMut>(&self, w: &mut Writer<'_, B>, _d: Dialect) {
-        w.u32(self.get())
-    }
-    #[inline]
-    fn get(r: &mut Reader<'_>, _d: Dialect) -> Result<Self, Fault> {
-        Ok(crate::Errno::new(r.u32()?))
-    }
-}
-
-#[cfg(feature = "proptest")]
-impl proptest::arbitrary::Arbitrary for crate::Errno {
-    type Parameters = ();
-    type Strategy = proptest::strategy::Map<proptest::num::u32::Any, fn(u32) -> crate::Errno>;
-    fn arbitrary_with(_: ()) -> Self::Strategy {
-        use proptest::strategy::Strategy;
-        proptest::num::u32::ANY.prop_map(crate::Errno::new)
-    }
-}
+wire_as_int!(crate::Errno, u32, |e| e.get(), crate::Errno::new);
