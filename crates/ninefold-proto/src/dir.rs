@@ -81,7 +81,11 @@ impl<E: Record> DirPacker<E> {
     /// A packer for a reply of at most `limit` bytes of entries (the
     /// request's `count`, already clamped to the msize bound).
     pub fn new(limit: usize, dialect: Dialect) -> DirPacker<E> {
-        DirPacker { buf: BytesMut::new(), limit, dialect, entries: 0, _kind: PhantomData }
+        // Room for a typical reply up front, never more than the limit, so
+        // a small listing does not pay for a large msize.
+        const INITIAL: usize = 8192;
+        let buf = BytesMut::with_capacity(limit.min(INITIAL));
+        DirPacker { buf, limit, dialect, entries: 0, _kind: PhantomData }
     }
 
     /// Appends `entry` if it fits whole: `Ok(true)` when added, `Ok(false)`
