@@ -320,11 +320,16 @@ const fn table(d: Dialect) -> [u8; 256] {
     t
 }
 
-fn entry(d: Dialect, ty: u8) -> Option<&'static Entry> {
+/// The row of `ENTRIES` that type `ty` means in dialect `d`, and its entry.
+fn lookup(d: Dialect, ty: u8) -> Option<(u8, &'static Entry)> {
     match TABLES[d.index()][ty as usize] {
         NONE => None,
-        row => ENTRIES.get(row as usize),
+        row => ENTRIES.get(row as usize).map(|e| (row, e)),
     }
+}
+
+fn entry(d: Dialect, ty: u8) -> Option<&'static Entry> {
+    lookup(d, ty).map(|(_, e)| e)
 }
 
 impl Dialect {
@@ -356,8 +361,7 @@ impl Message {
         r: &mut Reader<'_>,
         d: Dialect,
     ) -> Option<(&'static str, Result<Message, Fault>)> {
-        let row = TABLES[d.index()][ty as usize];
-        let e = entry(d, ty)?;
+        let (row, e) = lookup(d, ty)?;
         Some((e.name, decode_row(row, r, d)))
     }
 

@@ -74,6 +74,17 @@ def frame(ty, tag, *fields):
     ])
 
 
+def rstat(tag, record):
+    """Rstat (125): n[2] stat[n], where the stat record is size[2] + record
+    and n counts the record including its size field (n = size + 2)."""
+    return frame(
+        125, tag,                   # Rstat
+        u16(len(record) + 2),       # n[2] = size + 2
+        u16(len(record)),           # size[2] (bytes after itself)
+        record,                     # the rest of the stat record
+    )
+
+
 def envelope(op_id, flags, origin_writer_epoch):
     """zerofs-dialect.md 4.1: op_id[16] flags[1] origin_writer_epoch[8]."""
     assert len(op_id) == 16
@@ -411,12 +422,7 @@ def vectors():
         u32(50),                    # n_gid[4]
         u32(1001),                  # n_muid[4]
     ])
-    v["u/rstat.bin"] = frame(
-        125, 0x4001,                # Rstat
-        u16(len(ustat) + 2),        # n[2] = size + 2
-        u16(len(ustat)),            # size[2] (bytes after itself)
-        ustat,                      # the rest of the stat record
-    )
+    v["u/rstat.bin"] = rstat(0x4001, ustat)
 
     # kernel-interop.md 20.3: Rerror ename[s] errno[4].
     v["u/rerror.bin"] = frame(
@@ -442,12 +448,7 @@ def vectors():
         s(b"sys"),                  # gid[s]
         s(b"bootes"),               # muid[s]
     ])
-    v["base/rstat.bin"] = frame(
-        125, 0x5001,                # Rstat
-        u16(len(bstat) + 2),        # n[2] = size + 2
-        u16(len(bstat)),            # size[2] (bytes after itself)
-        bstat,                      # the rest of the stat record
-    )
+    v["base/rstat.bin"] = rstat(0x5001, bstat)
 
     # kernel-interop.md 20.2: Rerror ename[s] only.
     v["base/rerror.bin"] = frame(
