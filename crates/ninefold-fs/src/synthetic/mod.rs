@@ -1,0 +1,1 @@
+//! Synthetic nodes (being written).
