@@ -1,3 +1,103 @@
-//! placeholder: filled in by its issue
+//! An async 9P2000.L client: a multiplexed low-level [`Session`] and a
+//! path-based [`Client`] with [`File`] and [`Dir`] handles.
+//!
+//! It speaks plain 9P2000.L to any server (Ninefold's, diod, QEMU's,
+//! ZeroFS) over TCP or a unix socket. Paths are bytes, as on POSIX and the
+//! wire: every path parameter is `impl AsRef<Path>`, so non-UTF-8 names
+//! work with no separate API.
+//!
+//! ```no_run
+//! # async fn demo() -> ninefold_client::Result<()> {
+//! use ninefold_client::{Client, ConnectOptions, OpenOptions};
+//!
+//! let opts = ConnectOptions::new().aname("/srv/export").msize(256 * 1024);
+//! let fs = Client::connect_with("tcp://127.0.0.1:5640", opts).await?;
+//! fs.create_dir_all("/demo", 0o755).await?;
+//! fs.write("/demo/notes.txt", b"hello from ninefold").await?;
+//! let data = fs.read("/demo/notes.txt").await?;
+//! let meta = fs.metadata("/demo/notes.txt").await?;
+//! assert_eq!(data.len() as u64, meta.size);
+//!
+//! let f = fs.open("/demo/data.bin", OpenOptions::new().write(true).create(true)).await?;
+//! f.write_at(0, &[0u8; 4096]).await?;
+//! f.sync_all().await?;
+//! f.close().await?;
+//!
+//! let dir = fs.open_dir("/demo").await?;
+//! loop {
+//!     let batch = dir.next_batch(None).await?;
+//!     if batch.is_empty() { break; }
+//!     for entry in batch { println!("{}", entry.name); }
+//! }
+//! fs.remove_dir_all("/demo").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Connection targets
+//!
+//! `unix:/path`, `tcp://host:port`, `host:port`, `host` (port 5564) and
+//! bare paths starting with `/` or `.` (unix socket); see [`Target`].
+//!
+//! # Lifecycles
+//!
+//! - **Close and drop.** `close()` marks a handle closed at once (later
+//!   calls return [`Error::Closed`]), is idempotent and never waits. A
+//!   handle's fid is clunked in the background when the handle is dropped
+//!   or closed, and its number is reused only after Rclunk, so a
+//!   long-running client never exhausts fids.
+//! - **Cancellation.** Every public future is cancel-safe: dropped at any
+//!   await point it leaks no fid and no tag. A request already sent is
+//!   flushed (Tflush); its tag stays reserved until the reply or Rflush
+//!   arrives, and a fid it may have bound is clunked once the outcome is
+//!   known. Bound waits with `tokio::time::timeout`.
+//! - **Concurrency.** One connection carries every call: requests are
+//!   pipelined (at most [`ConnectOptions::max_in_flight`] at once), large
+//!   reads and writes are split by msize with several chunks in flight,
+//!   and Twrite payloads go out as their own segment of a vectored write.
+//!   Read replies are handed back as [`Bytes`] slices of the received
+//!   frame.
+//!
+//! # Features
+//!
+//! - `tokio-io`: [`File::cursor`] returns a `FileCursor` implementing
+//!   `AsyncRead + AsyncWrite + AsyncSeek`.
+//! - `stream`: `Dir::entries` returns a `Stream` of [`DirEntry`].
+//! - `serde`: `Serialize`/`Deserialize` on the plain data records.
 
 #![forbid(unsafe_code)]
+#![warn(clippy::unwrap_used)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod dir;
+mod error;
+mod file;
+#[cfg(feature = "tokio-io")]
+mod io;
+mod ops;
+mod options;
+mod path;
+mod session;
+mod target;
+mod types;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+pub use bytes::Bytes;
+pub use client::Client;
+pub use dir::Dir;
+pub use error::{Error, Result};
+pub use file::{File, PIPELINE_DEPTH};
+#[cfg(feature = "tokio-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-io")))]
+pub use io::FileCursor;
+pub use ninefold_proto as proto;
+pub use ninefold_proto::{Errno, GetattrMask, OpenFlags, Qid, UnlinkatFlags};
+pub use options::{ConnectOptions, NodeKind, OpenOptions, SetAttrs, SetTime, Timestamp};
+pub use path::{MAX_NAME_LEN, MAX_SYMLINK_HOPS};
+pub use session::{Fid, Session, SessionStats, DEFAULT_MAX_IN_FLIGHT};
+pub use target::{Target, DEFAULT_PORT};
+pub use types::{Capabilities, DirEntry, FileType, Metadata, StatFs};

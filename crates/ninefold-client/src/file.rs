@@ -1,0 +1,192 @@
+//! [`File`]: an open file with positioned, pipelined I/O.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::options::SetAttrs;
+use crate::session::Fid;
+use crate::types::Metadata;
+
+/// Chunks kept in flight by one large read or write.
+pub const PIPELINE_DEPTH: usize = 8;
+
+/// An open file. All I/O is positioned (there is no implicit cursor) and
+/// `&self`, so one `File` (or its clones) serves many tasks at once.
+///
+/// Large reads and writes are cut into chunks of the negotiated size and
+/// pipelined, [`PIPELINE_DEPTH`] chunks in flight.
+#[derive(Clone)]
+pub struct File {
+    inner: Arc<FileInner>,
+}
+
+struct FileInner {
+    client: Client,
+    fid: Mutex<Option<Arc<Fid>>>,
+    closed: AtomicBool,
+    iounit: u32,
+}
+
+impl fmt::Debug for File {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fid = self.inner.fid.lock().ok().and_then(|g| g.as_ref().map(|f| f.num()));
+        f.debug_struct("File").field("fid", &fid).field("iounit", &self.inner.iounit).finish()
+    }
+}
+
+impl File {
+    pub(crate) fn new(client: Client, fid: Fid, iounit: u32) -> File {
+        File {
+            inner: Arc::new(FileInner {
+                client,
+                fid: Mutex::new(Some(Arc::new(fid))),
+                closed: AtomicBool::new(false),
+                iounit,
+            }),
+        }
+    }
+
+    /// The open fid (kept alive while the returned `Arc` is held), or
+    /// `Closed`.
+    pub fn fid(&self) -> Result<Arc<Fid>> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        self.inner.fid.lock().ok().and_then(|g| g.clone()).ok_or(Error::Closed)
+    }
+
+    fn read_chunk(&self) -> usize {
+        let s = &self.inner.client.inner.session;
+        let max = s.max_read_chunk();
+        let n = if self.inner.iounit > 0 { self.inner.iounit.min(max) } else { max };
+        n.max(1) as usize
+    }
+
+    fn write_chunk(&self) -> usize {
+        let s = &self.inner.client.inner.session;
+        let max = s.max_write_chunk();
+        let n = if self.inner.iounit > 0 { self.inner.iounit.min(max) } else { max };
+        n.max(1) as usize
+    }
+
+    /// Up to `len` bytes at `offset`; a short result is end of file. A read
+    /// served by one round trip returns the received buffer uncopied.
+    pub async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
+        let fid = self.fid()?;
+        let s = &self.inner.client.inner.session;
+        let chunk = self.read_chunk();
+        if len <= chunk {
+            return s.read(&fid, offset, len as u32).await;
+        }
+        let count = len.div_ceil(chunk);
+        let reqs = (0..count).map(|i| {
+            let off = offset + (i * chunk) as u64;
+            let n = chunk.min(len - i * chunk);
+            (off, n)
+        });
+        let fid_ref = &fid;
+        let mut parts = stream::iter(reqs)
+            .map(|(off, n)| async move { s.read(fid_ref, off, n as u32).await.map(|b| (b, n)) })
+            .buffered(PIPELINE_DEPTH);
+        let mut out = BytesMut::with_capacity(len.min(64 << 20));
+        while let Some(part) = parts.next().await {
+            let (b, asked) = part?;
+            out.extend_from_slice(&b);
+            if b.len() < asked {
+                break;
+            }
+        }
+        Ok(out.freeze())
+    }
+
+    /// Writes all of `data` at `offset` (chunked and pipelined). Copies
+    /// `data` once; see [`write_at_bytes`](File::write_at_bytes) to avoid
+    /// that.
+    pub async fn write_at(&self, offset: u64, data: &[u8]) -> Result<()> {
+        self.write_at_bytes(offset, Bytes::copy_from_slice(data)).await
+    }
+
+    /// Writes all of `data` at `offset` without copying it: each chunk is a
+    /// slice sent as its own segment of a vectored write.
+    pub async fn write_at_bytes(&self, offset: u64, data: Bytes) -> Result<()> {
+        let fid = self.fid()?;
+        let s = &self.inner.client.inner.session;
+        let chunk = self.write_chunk();
+        let fid_ref = &fid;
+        let pieces = (0..data.len().div_ceil(chunk)).map(|i| {
+            let start = i * chunk;
+            let end = (start + chunk).min(data.len());
+            (offset + start as u64, data.slice(start..end))
+        });
+        stream::iter(pieces)
+            .map(|(off, mut piece)| async move {
+                let mut off = off;
+                while !piece.is_empty() {
+                    let n = s.write(fid_ref, off, piece.clone()).await? as usize;
+                    if n == 0 || n > piece.len() {
+                        return Err(Error::Io(ninefold_proto::Errno::EIO));
+                    }
+                    piece = piece.slice(n..);
+                    off += n as u64;
+                }
+                Ok(())
+            })
+            .buffer_unordered(PIPELINE_DEPTH)
+            .try_collect::<()>()
+            .await
+    }
+
+    /// fstat of this handle.
+    pub async fn metadata(&self) -> Result<Metadata> {
+        let fid = self.fid()?;
+        self.inner.client.getattr(&fid).await
+    }
+
+    /// Truncates or extends to `size`.
+    pub async fn set_len(&self, size: u64) -> Result<()> {
+        self.set_attr(SetAttrs { size: Some(size), ..SetAttrs::default() }).await.map(|_| ())
+    }
+
+    /// Metadata changes through the handle; returns the new metadata.
+    pub async fn set_attr(&self, attrs: SetAttrs) -> Result<Metadata> {
+        let fid = self.fid()?;
+        if !attrs.is_empty() {
+            self.inner.client.live()?.setattr(&fid, attrs.to_wire()?).await?;
+        }
+        self.inner.client.getattr(&fid).await
+    }
+
+    /// Data and metadata to durable storage (Tfsync).
+    pub async fn sync_all(&self) -> Result<()> {
+        let fid = self.fid()?;
+        self.inner.client.live()?.fsync(&fid, false).await
+    }
+
+    /// Data to durable storage (Tfsync with datasync).
+    pub async fn sync_data(&self) -> Result<()> {
+        let fid = self.fid()?;
+        self.inner.client.live()?.fsync(&fid, true).await
+    }
+
+    /// Marks the handle (and its clones) closed and releases its fid once
+    /// in-flight calls finish. Idempotent; never waits.
+    pub async fn close(&self) -> Result<()> {
+        self.inner.closed.store(true, Ordering::Release);
+        let fid = self.inner.fid.lock().ok().and_then(|mut g| g.take());
+        drop(fid);
+        Ok(())
+    }
+
+    /// A tokio `AsyncRead + AsyncWrite + AsyncSeek` cursor over this file.
+    #[cfg(feature = "tokio-io")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio-io")))]
+    pub fn cursor(&self) -> crate::io::FileCursor {
+        crate::io::FileCursor::new(self.clone())
+    }
+}

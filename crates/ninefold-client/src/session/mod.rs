@@ -1,0 +1,477 @@
+//! The low-level [`Session`]: one 9P2000.L connection, multiplexed.
+//!
+//! A spawned writer task owns the write half (frames queued by callers are
+//! batched into vectored writes), a reader task owns the read half and
+//! routes each reply to its tag, and a reaper task clunks dropped fids.
+//! Callers share nothing but a short-held tag-table lock (never held across
+//! an await) and a semaphore bounding the requests in flight.
+//!
+//! Cancel safety: a request future dropped after its frame was queued
+//! leaves its tag reserved, sends Tflush, and releases the tag only when
+//! the reply or the Rflush arrives; a fid the request may have bound is
+//! clunked once the outcome is known.
+
+mod conn;
+mod fid;
+mod tags;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use bytes::BytesMut;
+use ninefold_proto::{base, framing, sizes, Dialect, Frame, Message, NOTAG};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+
+pub use fid::Fid;
+pub(crate) use tags::Settle;
+
+use crate::error::{Error, Result};
+use conn::Outgoing;
+use fid::FidAlloc;
+use tags::{Reply, Slot, TagTable};
+
+/// Default bound on requests in flight per session.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+
+/// What the connection negotiated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Negotiated {
+    pub(crate) msize: u32,
+    pub(crate) dialect: Dialect,
+}
+
+/// State shared by a session's handles, its tasks and its fids.
+pub(crate) struct Shared {
+    tags: Mutex<TagTable>,
+    fids: Mutex<FidAlloc>,
+    out: mpsc::UnboundedSender<Outgoing>,
+    reap: mpsc::UnboundedSender<u32>,
+    inflight: Arc<Semaphore>,
+    neg: Negotiated,
+    flushes_sent: AtomicU64,
+    reader: Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared").field("neg", &self.neg).finish_non_exhaustive()
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Ok(mut r) = self.reader.lock() {
+            if let Some(r) = r.take() {
+                r.abort();
+            }
+        }
+    }
+}
+
+/// Counters for tests and monitoring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionStats {
+    /// Tags reserved now (waiting, abandoned, or carrying a Tflush).
+    pub tags_in_use: usize,
+    /// Fid numbers allocated now (bound, being clunked, or being bound).
+    pub fids_live: usize,
+    /// One past the highest fid number ever used: bounded in a client that
+    /// recycles its fids.
+    pub fid_high_water: u32,
+    /// Tflush requests sent for abandoned calls.
+    pub flushes_sent: u64,
+    /// Whether the connection is gone.
+    pub dead: bool,
+}
+
+/// One 9P2000.L connection: message-level calls, multiplexed.
+///
+/// Cheap to clone; every clone speaks over the same connection. Methods
+/// are named after the wire messages (`walk` sends Twalk, `lopen` sends
+/// Tlopen ...) and take fids as [`Fid`] handles; calls that bind a new fid
+/// (`attach`, `walk`) allocate it and return it owned, so a dropped call
+/// cannot leak one.
+///
+/// ```no_run
+/// # async fn demo() -> ninefold_client::Result<()> {
+/// use ninefold_client::{OpenFlags, Session};
+///
+/// let session = Session::connect("127.0.0.1:5640", 256 * 1024).await?;
+/// let (root, _qid) = session.attach("root", "/srv/export", 0).await?;
+/// let (file, _qids) = session.walk(&root, &["notes.txt"]).await?;
+/// session.lopen(&file, OpenFlags::RDONLY).await?;
+/// let data = session.read(&file, 0, 4096).await?;
+/// println!("{} bytes", data.len());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("msize", &self.shared.neg.msize)
+            .field("dialect", &self.shared.neg.dialect)
+            .finish()
+    }
+}
+
+impl Session {
+    /// Connects to `target` (see [`Target`](crate::Target)) and negotiates
+    /// 9P2000.L with `msize`. No attach is made.
+    pub async fn connect(target: &str, msize: u32) -> Result<Session> {
+        let target = crate::target::Target::parse(target)?;
+        target.connect_session(msize, DEFAULT_MAX_IN_FLIGHT).await
+    }
+
+    /// Negotiates 9P2000.L over any byte stream (TCP, unix socket, an
+    /// in-process duplex ...) and starts the connection tasks. Must be
+    /// called within a tokio runtime.
+    pub async fn handshake<S>(io: S, msize: u32) -> Result<Session>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (r, w) = tokio::io::split(io);
+        Session::handshake_split(r, w, msize, DEFAULT_MAX_IN_FLIGHT).await
+    }
+
+    /// Like [`handshake`](Session::handshake) with separate halves and an
+    /// explicit bound on requests in flight.
+    pub async fn handshake_split<R, W>(
+        mut r: R,
+        mut w: W,
+        msize: u32,
+        max_in_flight: usize,
+    ) -> Result<Session>
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        let msize = msize.max(sizes::MIN_MSIZE);
+        let (neg, buf) = version(&mut r, &mut w, msize).await?;
+        let (out_tx, out_rx) = mpsc::unbounded_channel();
+        let (reap_tx, reap_rx) = mpsc::unbounded_channel();
+        let max_in_flight = max_in_flight.clamp(1, 16384);
+        let shared = Arc::new(Shared {
+            tags: Mutex::new(TagTable::default()),
+            fids: Mutex::new(FidAlloc::default()),
+            out: out_tx,
+            reap: reap_tx,
+            inflight: Arc::new(Semaphore::new(max_in_flight)),
+            neg,
+            flushes_sent: AtomicU64::new(0),
+            reader: Mutex::new(None),
+        });
+        let weak = Arc::downgrade(&shared);
+        tokio::spawn(conn::writer(out_rx, w, weak.clone()));
+        tokio::spawn(conn::reaper(reap_rx, weak.clone()));
+        let reader =
+            tokio::spawn(conn::reader(r, buf, weak, neg.dialect, neg.msize)).abort_handle();
+        if let Ok(mut slot) = shared.reader.lock() {
+            *slot = Some(reader);
+        }
+        Ok(Session { shared })
+    }
+
+    /// The negotiated msize.
+    pub fn msize(&self) -> u32 {
+        self.shared.neg.msize
+    }
+
+    /// The negotiated dialect (9P2000.L).
+    pub fn dialect(&self) -> Dialect {
+        self.shared.neg.dialect
+    }
+
+    /// Bytes asked for per Tread / Treaddir: `msize - 24`, the size every
+    /// server answers in full (the Linux client's rule).
+    pub fn max_read_chunk(&self) -> u32 {
+        sizes::client_io_size(0, self.shared.neg.msize)
+    }
+
+    /// Bytes sent per Twrite: `msize - 24`.
+    pub fn max_write_chunk(&self) -> u32 {
+        sizes::client_io_size(0, self.shared.neg.msize)
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> SessionStats {
+        let (tags_in_use, dead) =
+            self.shared.tags.lock().map(|t| (t.len(), t.dead)).unwrap_or((0, true));
+        let (fids_live, fid_high_water) =
+            self.shared.fids.lock().map(|f| (f.live(), f.high_water())).unwrap_or((0, 0));
+        SessionStats {
+            tags_in_use,
+            fids_live,
+            fid_high_water,
+            flushes_sent: self.shared.flushes_sent.load(Ordering::Relaxed),
+            dead,
+        }
+    }
+
+    /// Allocates an unbound fid (for messages that bind one, via
+    /// [`call`](Session::call)). Dropping it unbound just frees the number.
+    pub fn alloc_fid(&self) -> Result<Fid> {
+        Fid::new_unbound(self.shared.clone())
+    }
+
+    /// Sends any request and returns the reply frame's message as received
+    /// (an `Rlerror` is returned as `Err`). The caller is responsible for
+    /// the fid semantics of what it sends.
+    pub async fn call(&self, request: impl Into<Message>) -> Result<Message> {
+        let frame = Shared::rpc(&self.shared, request.into(), None).await?;
+        check_error(frame).map(|f| f.message)
+    }
+
+    /// Sends a request that may bind `fid`; the fid is marked bound on
+    /// success, and cleaned up correctly if this future is dropped.
+    pub(crate) async fn call_binding(
+        &self,
+        request: Message,
+        fid: Fid,
+        wnames: usize,
+    ) -> Result<(Frame, Fid)> {
+        let call = Shared::start(&self.shared, request).await?;
+        let mut call = call.with_settle(Settle::Bind { fid, wnames });
+        let reply = (&mut call).await;
+        let Settle::Bind { mut fid, .. } = call.take_settle() else {
+            return Err(Error::protocol("settle lost"));
+        };
+        let frame = check_error(reply?)?;
+        if let Message::Rwalk(w) = &frame.message {
+            if w.wqids.len() < wnames {
+                return Ok((frame, fid));
+            }
+        }
+        fid.set_bound(true);
+        Ok((frame, fid))
+    }
+}
+
+impl Shared {
+    /// Queues `request` and waits for its reply (raw frame, errors not
+    /// interpreted).
+    pub(crate) async fn rpc(
+        this: &Arc<Shared>,
+        request: Message,
+        settle: Option<Settle>,
+    ) -> Result<Frame> {
+        let call = Shared::start(this, request).await?;
+        let mut call = match settle {
+            Some(s) => call.with_settle(s),
+            None => call,
+        };
+        let reply = (&mut call).await;
+        call.take_settle().run(reply.as_ref().ok());
+        reply
+    }
+
+    /// Reserves a permit and a tag and queues the frame. The only await is
+    /// the permit: dropping this future there leaves nothing behind.
+    async fn start(this: &Arc<Shared>, request: Message) -> Result<Call> {
+        let permit =
+            this.inflight.clone().acquire_owned().await.map_err(|_| Error::disconnected())?;
+        this.start_with(request, Some(permit))
+    }
+
+    fn start_with(
+        self: &Arc<Shared>,
+        request: Message,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Result<Call> {
+        let (tx, rx) = oneshot::channel();
+        let tag = {
+            let mut tags = self.tags.lock().map_err(|_| Error::protocol("tag table poisoned"))?;
+            if tags.dead {
+                return Err(Error::disconnected());
+            }
+            tags.insert(Slot::Waiting { tx, _permit: permit })
+                .ok_or_else(|| Error::protocol("no free tag"))?
+        };
+        if let Err(e) = self.send(tag, request) {
+            if let Ok(mut tags) = self.tags.lock() {
+                tags.remove(tag);
+            }
+            return Err(e);
+        }
+        Ok(Call { shared: self.clone(), tag, rx, settle: None, done: false })
+    }
+
+    /// Encodes and queues one frame.
+    fn send(&self, tag: u16, request: Message) -> Result<()> {
+        let frame = Frame::new(tag, request);
+        let mut head = BytesMut::new();
+        let len = frame
+            .encoded_len(self.neg.dialect)
+            .map_err(|e| Error::invalid(format!("cannot encode {}: {e}", frame.message.name())))?;
+        if len > self.neg.msize as usize {
+            return Err(Error::invalid(format!(
+                "{} of {len} bytes exceeds msize {}",
+                frame.message.name(),
+                self.neg.msize
+            )));
+        }
+        let payload = frame
+            .encode_vectored(self.neg.dialect, &mut head)
+            .map_err(|e| Error::invalid(format!("cannot encode: {e}")))?;
+        self.out.send(Outgoing { head: head.freeze(), payload }).map_err(|_| Error::disconnected())
+    }
+
+    /// The caller of `tag` gave up before its reply.
+    fn abandon(self: &Arc<Shared>, tag: u16, rx: &mut oneshot::Receiver<Reply>, settle: Settle) {
+        let Ok(mut tags) = self.tags.lock() else { return };
+        match rx.try_recv() {
+            Ok(reply) => {
+                drop(tags);
+                settle.run(reply.as_ref().ok());
+            }
+            Err(oneshot::error::TryRecvError::Closed) => {
+                drop(tags);
+                settle.run(None);
+            }
+            Err(oneshot::error::TryRecvError::Empty) => {
+                let Some(Slot::Waiting { _permit, .. }) = tags.remove(tag) else {
+                    drop(tags);
+                    settle.run(None);
+                    return;
+                };
+                let flush_tag =
+                    if tags.dead { None } else { tags.insert(Slot::Flush { oldtag: tag }) };
+                tags.put(tag, Slot::Abandoned { flush_tag, settle, _permit });
+                drop(tags);
+                if let Some(ftag) = flush_tag {
+                    self.flushes_sent.fetch_add(1, Ordering::Relaxed);
+                    if self.send(ftag, Message::Tflush(base::Tflush { oldtag: tag })).is_err() {
+                        self.kill();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A request on the wire: resolves to its reply. Dropping it before then
+/// abandons the request (Tflush, tag kept until settled).
+struct Call {
+    shared: Arc<Shared>,
+    tag: u16,
+    rx: oneshot::Receiver<Reply>,
+    settle: Option<Settle>,
+    done: bool,
+}
+
+impl Call {
+    fn with_settle(mut self, settle: Settle) -> Call {
+        self.settle = Some(settle);
+        self
+    }
+
+    fn take_settle(&mut self) -> Settle {
+        self.settle.take().unwrap_or(Settle::Nothing)
+    }
+}
+
+impl Future for &mut Call {
+    type Output = Reply;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Reply> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.rx).poll(cx) {
+            Poll::Ready(r) => {
+                this.done = true;
+                Poll::Ready(r.unwrap_or_else(|_| Err(Error::disconnected())))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        let settle = self.settle.take().unwrap_or(Settle::Nothing);
+        if self.done {
+            settle.run(None);
+            return;
+        }
+        self.shared.abandon(self.tag, &mut self.rx, settle);
+    }
+}
+
+/// Tversion/Rversion on the raw stream, before the tasks start. Returns the
+/// negotiation and any bytes read past the Rversion.
+async fn version<R, W>(r: &mut R, w: &mut W, msize: u32) -> Result<(Negotiated, BytesMut)>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let cf = |m: String| Error::ConnectFailed(m);
+    let tv = Frame::new(NOTAG, base::Tversion { msize, version: Dialect::L.version().into() });
+    let mut out = BytesMut::new();
+    tv.encode(Dialect::L, &mut out).map_err(|e| cf(format!("encode Tversion: {e}")))?;
+    w.write_all(&out).await.map_err(|e| cf(format!("send Tversion: {e}")))?;
+    w.flush().await.map_err(|e| cf(format!("send Tversion: {e}")))?;
+    let mut buf = BytesMut::with_capacity(256);
+    let frame_len = loop {
+        match framing::check(&buf, msize) {
+            Ok(framing::FrameStatus::Complete { frame_len }) => break frame_len,
+            Ok(framing::FrameStatus::Incomplete { .. }) => {}
+            Err(e) => return Err(cf(format!("bad Rversion: {e}"))),
+        }
+        buf.reserve(256);
+        let n = r.read_buf(&mut buf).await.map_err(|e| cf(format!("read Rversion: {e}")))?;
+        if n == 0 {
+            return Err(cf("connection closed during Tversion".into()));
+        }
+    };
+    let frame = buf.split_to(frame_len).freeze();
+    let frame = Frame::decode(frame, Dialect::L).map_err(|e| cf(format!("bad Rversion: {e}")))?;
+    match frame.message {
+        Message::Rversion(rv) => {
+            if rv.version.as_bytes() != Dialect::L.version().as_bytes() {
+                return Err(cf(format!(
+                    "server does not speak 9P2000.L (answered {})",
+                    rv.version
+                )));
+            }
+            if rv.msize < sizes::MIN_MSIZE || rv.msize > msize {
+                return Err(cf(format!("server msize {} unusable (asked {msize})", rv.msize)));
+            }
+            Ok((Negotiated { msize: rv.msize, dialect: Dialect::L }, buf))
+        }
+        Message::Rlerror(e) => Err(cf(format!("server error: errno {}", e.ecode.get()))),
+        Message::Rerror(e) => Err(cf(format!("server error: {}", e.ename))),
+        other => Err(cf(format!("unexpected {} to Tversion", other.name()))),
+    }
+}
+
+/// Turns Rlerror/Rerror into `Err`.
+pub(crate) fn check_error(frame: Frame) -> Result<Frame> {
+    match &frame.message {
+        Message::Rlerror(e) => Err(Error::from_errno(e.ecode)),
+        Message::Rerror(e) => Err(Error::from_errno(e.to_errno())),
+        _ => Ok(frame),
+    }
+}
+
+/// A reply that carries nothing (Rclunk, Rsetattr ...), checked by name.
+pub(crate) fn expect_empty(frame: Frame, name: &str) -> Result<()> {
+    let frame = check_error(frame)?;
+    if frame.message.name() == name {
+        Ok(())
+    } else {
+        Err(unexpected(&frame.message, name))
+    }
+}
+
+/// The error for a reply of the wrong type.
+pub(crate) fn unexpected(got: &Message, wanted: &str) -> Error {
+    Error::protocol(format!("expected {wanted}, got {}", got.name()))
+}

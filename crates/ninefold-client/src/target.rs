@@ -1,0 +1,135 @@
+//! Connection targets: `unix:/path`, `tcp://host:port`, `host:port`,
+//! `host` (port 5564) and bare paths (`/path`, `./path`).
+
+use std::fmt;
+
+use crate::error::{Error, Result};
+use crate::session::Session;
+
+/// The port used when a TCP target names none.
+pub const DEFAULT_PORT: u16 = 5564;
+
+/// A parsed connection target.
+///
+/// | Form | Transport |
+/// |---|---|
+/// | `unix:/path/to.sock` (also `unix:///path`) | unix socket |
+/// | `tcp://host:port` | TCP |
+/// | `host:port`, `[v6]:port`, `host` | TCP (port 5564 by default) |
+/// | `/path` or `./path` | unix socket |
+///
+/// ```
+/// use ninefold_client::Target;
+///
+/// assert_eq!(Target::parse("tcp://127.0.0.1:564")?, Target::Tcp("127.0.0.1:564".into()));
+/// assert_eq!(Target::parse("fs.local")?, Target::Tcp("fs.local:5564".into()));
+/// assert_eq!(Target::parse("unix:/run/9p.sock")?, Target::Unix("/run/9p.sock".into()));
+/// assert_eq!(Target::parse("./9p.sock")?, Target::Unix("./9p.sock".into()));
+/// assert!(Target::parse("").is_err());
+/// # Ok::<(), ninefold_client::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Target {
+    /// TCP to `host:port`.
+    Tcp(String),
+    /// A unix socket at this path.
+    Unix(std::path::PathBuf),
+}
+
+impl Target {
+    /// Parses a target string.
+    pub fn parse(s: &str) -> Result<Target> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(Error::invalid("empty connection target"));
+        }
+        if let Some(rest) = s.strip_prefix("unix:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() {
+                return Err(Error::invalid("unix: target without a path"));
+            }
+            return Ok(Target::Unix(path.into()));
+        }
+        if s.starts_with('/') || s.starts_with('.') {
+            return Ok(Target::Unix(s.into()));
+        }
+        let hostport = s.strip_prefix("tcp://").unwrap_or(s);
+        let hostport = hostport.trim_end_matches('/');
+        if hostport.is_empty() {
+            return Err(Error::invalid("tcp target without a host"));
+        }
+        let has_port = if let Some(rest) = hostport.strip_prefix('[') {
+            // [v6]:port or [v6]
+            match rest.split_once(']') {
+                Some((_, tail)) => tail.starts_with(':'),
+                None => return Err(Error::invalid(format!("bad IPv6 target {s:?}"))),
+            }
+        } else {
+            match hostport.matches(':').count() {
+                0 => false,
+                1 => true,
+                _ => return Ok(Target::Tcp(format!("[{hostport}]:{DEFAULT_PORT}"))),
+            }
+        };
+        if has_port {
+            let (_, port) = hostport.rsplit_once(':').unwrap_or((hostport, ""));
+            port.parse::<u16>().map_err(|_| Error::invalid(format!("bad port in {s:?}")))?;
+            Ok(Target::Tcp(hostport.to_string()))
+        } else {
+            Ok(Target::Tcp(format!("{hostport}:{DEFAULT_PORT}")))
+        }
+    }
+
+    /// Dials and negotiates.
+    pub(crate) async fn connect_session(
+        &self,
+        msize: u32,
+        max_in_flight: usize,
+    ) -> Result<Session> {
+        let cf = |e: std::io::Error| Error::ConnectFailed(format!("{self}: {e}"));
+        match self {
+            Target::Tcp(addr) => {
+                let stream = tokio::net::TcpStream::connect(addr.as_str()).await.map_err(cf)?;
+                let _ = stream.set_nodelay(true);
+                let (r, w) = stream.into_split();
+                Session::handshake_split(r, w, msize, max_in_flight).await
+            }
+            #[cfg(unix)]
+            Target::Unix(path) => {
+                let stream = tokio::net::UnixStream::connect(path).await.map_err(cf)?;
+                let (r, w) = stream.into_split();
+                Session::handshake_split(r, w, msize, max_in_flight).await
+            }
+            #[cfg(not(unix))]
+            Target::Unix(_) => Err(Error::ConnectFailed("unix sockets need a unix host".into())),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Tcp(a) => write!(f, "tcp://{a}"),
+            Target::Unix(p) => write!(f, "unix:{}", p.display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        assert_eq!(Target::parse("unix:///a/b").unwrap(), Target::Unix("/a/b".into()));
+        assert_eq!(Target::parse("host:1").unwrap(), Target::Tcp("host:1".into()));
+        assert_eq!(Target::parse("[::1]:7").unwrap(), Target::Tcp("[::1]:7".into()));
+        assert_eq!(Target::parse("[::1]").unwrap(), Target::Tcp("[::1]:5564".into()));
+        assert_eq!(Target::parse("::1").unwrap(), Target::Tcp("[::1]:5564".into()));
+        assert_eq!(Target::parse("tcp://h:2/").unwrap(), Target::Tcp("h:2".into()));
+        assert!(Target::parse("h:notaport").is_err());
+        assert!(Target::parse("unix:").is_err());
+        assert!(Target::parse("tcp://").is_err());
+    }
+}
