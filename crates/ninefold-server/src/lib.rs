@@ -1,14 +1,85 @@
 //! An async 9P server for 9P2000, 9P2000.u and 9P2000.L clients, built on
 //! the sans-IO codec [`ninefold_proto`].
 //!
-//! Work in progress: the filesystem API ([`Node`], [`Handle`],
-//! [`Attacher`]) is in place; the protocol engine lands next.
+//! # Serving a tree
+//!
+//! Implement [`Node`] for the objects of your tree (only the operations
+//! they support: the rest answer ENOSYS), optionally a [`Handle`] for
+//! per-open state, and hand the root to a [`Server`]:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use async_trait::async_trait;
+//! use ninefold_proto::l::Attr;
+//! use ninefold_proto::{GetattrMask, Qid, QidType, S_IFDIR};
+//! use ninefold_server::{Node, Request, Result, Server};
+//!
+//! #[derive(Debug)]
+//! struct EmptyDir;
+//!
+//! #[async_trait]
+//! impl Node for EmptyDir {
+//!     fn qid(&self) -> Qid {
+//!         Qid { ty: QidType::DIR, version: 0, path: 1 }
+//!     }
+//!     async fn getattr(&self, _req: &Request, _mask: GetattrMask) -> Result<Attr> {
+//!         Ok(Attr { qid: self.qid(), mode: S_IFDIR | 0o755, nlink: 2, ..Attr::default() })
+//!     }
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let root: Arc<dyn Node> = Arc::new(EmptyDir);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:5564").await?;
+//! Server::new(root).serve_tcp(listener).await
+//! # }
+//! ```
+//!
+//! # What the server does for every filesystem
+//!
+//! - Version negotiation (9P2000.L, 9P2000.u, 9P2000; msize = min(client,
+//!   server max), at least 4096); a Tversion mid-connection drains and
+//!   resets the connection.
+//! - Fid bookkeeping: walks (16 names, `..` clamped at the root, names
+//!   checked before a node sees them), partial walks that bind nothing,
+//!   clunk after every earlier request on the fid, xattr two-phase
+//!   commits, EMFILE at the fid limit.
+//! - Concurrency up to `max_inflight` per connection, replies written with
+//!   vectored I/O (payloads are not copied into frames).
+//! - Tflush: queued requests are dropped, running reads/writes/locks are
+//!   cancelled, mutations finish, and Rflush always follows the original
+//!   reply (or its suppression). A flush of an unknown tag gets Rflush.
+//! - 9P2000 and 9P2000.u mapped onto the same [`Node`] methods (Topen,
+//!   Tcreate with every .u extension, Tstat, Twstat, Tremove, directory
+//!   Tread as stat records).
+//! - Limits checked before allocation: frame size against msize, read
+//!   counts clamped so replies stay below msize, connections, fids, idle
+//!   time.
+//! - `tracing` spans per request (method, fid, path, errno), and
+//!   OpenTelemetry metrics with the `otel` feature.
+//!
+//! # Features
+//!
+//! - `otel`: [`ServerBuilder::meter`] records OpenTelemetry metrics.
 
 #![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod config;
+mod conn;
+mod dispatch;
+mod error;
+mod fid;
 mod fs;
+mod handle;
+mod metrics;
+mod middleware;
+mod server;
 
+pub use config::ServerConfig;
+pub use dispatch::error_reply;
+pub use error::{ConfigError, ServeError};
 pub use fs::*;
+pub use middleware::{Middleware, Next};
 pub use ninefold_proto::Errno;
+pub use server::{Server, ServerBuilder};

@@ -1,6 +1,5 @@
 //! [`DirSink`]: where a readdir method puts its entries.
 
-use bytes::Bytes;
 use ninefold_proto::dir::DirPacker;
 use ninefold_proto::l::Dirent;
 use ninefold_proto::{Dialect, DirentType, P9String, Qid};
@@ -64,11 +63,6 @@ impl DirSink {
     /// Whether nothing was added (an empty reply means end of directory).
     pub fn is_empty(&self) -> bool {
         self.packer.is_empty()
-    }
-
-    /// The encoded entries.
-    pub(crate) fn finish(self) -> Bytes {
-        self.packer.finish()
     }
 
     /// The entries as a validated block.

@@ -1,0 +1,17 @@
+//! Tmknod.
+
+use ninefold_proto::{l, Errno, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK};
+
+use super::{dir_node, Reply};
+use crate::dispatch::{checked_name, Ctx};
+
+pub(crate) async fn tmknod(ctx: &Ctx, m: &l::Tmknod) -> Reply {
+    let dir = dir_node(ctx.fid()?)?;
+    let name = checked_name(&m.name)?;
+    match m.mode & S_IFMT {
+        S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK | S_IFREG => {}
+        _ => return Err(Errno::EINVAL),
+    }
+    let node = dir.mknod(&ctx.req, name, m.mode, m.major, m.minor, m.gid).await?;
+    Ok(l::Rmknod { qid: node.qid() }.into())
+}

@@ -1,0 +1,152 @@
+//! Server metrics: OpenTelemetry instruments behind the `otel` feature,
+//! nothing at all without it.
+//!
+//! | instrument | kind | unit |
+//! |---|---|---|
+//! | `ninefold.server.duration` | histogram, by `rpc.method` and `error` | s |
+//! | `ninefold.server.request.size` | counter | By |
+//! | `ninefold.server.response.size` | counter | By |
+//! | `ninefold.server.active_requests` | up-down counter | |
+//! | `ninefold.server.connections` | up-down counter | |
+//! | `ninefold.server.connections_rejected` | counter | |
+//! | `ninefold.server.fid.count` | up-down counter | |
+
+use std::time::Duration;
+
+use ninefold_proto::Message;
+
+/// The server's instruments (no-ops unless built with a meter).
+#[derive(Debug, Default)]
+pub(crate) struct Metrics {
+    #[cfg(feature = "otel")]
+    inner: Option<otel::Instruments>,
+}
+
+#[cfg(not(feature = "otel"))]
+impl Metrics {
+    #[inline]
+    pub(crate) fn request_bytes(&self, _n: usize) {}
+    #[inline]
+    pub(crate) fn active(&self, _d: i64) {}
+    #[inline]
+    pub(crate) fn duration(&self, _op: &'static str, _d: Duration, _reply: Option<&Message>) {}
+    #[inline]
+    pub(crate) fn connection(&self, _d: i64) {}
+    #[inline]
+    pub(crate) fn rejected(&self) {}
+    #[inline]
+    pub(crate) fn fids(&self, _d: i64) {}
+}
+
+#[cfg(feature = "otel")]
+impl Metrics {
+    pub(crate) fn new(meter: &opentelemetry::metrics::Meter) -> Metrics {
+        Metrics { inner: Some(otel::Instruments::new(meter)) }
+    }
+
+    pub(crate) fn request_bytes(&self, n: usize) {
+        if let Some(i) = &self.inner {
+            i.request_size.add(n as u64, &[]);
+        }
+    }
+
+    pub(crate) fn active(&self, d: i64) {
+        if let Some(i) = &self.inner {
+            i.active.add(d, &[]);
+        }
+    }
+
+    pub(crate) fn duration(&self, op: &'static str, d: Duration, reply: Option<&Message>) {
+        use opentelemetry::KeyValue;
+        if let Some(i) = &self.inner {
+            let errno = reply.and_then(crate::dispatch::reply_errno);
+            let attrs = [
+                KeyValue::new("rpc.method", op),
+                KeyValue::new("error", errno.map_or("", |e| e.name().unwrap_or("other"))),
+            ];
+            i.duration.record(d.as_secs_f64(), &attrs);
+            if let Some(r) = reply {
+                let len = ninefold_proto::Frame::new(0, r.clone())
+                    .encoded_len(ninefold_proto::Dialect::L)
+                    .unwrap_or(0);
+                i.response_size.add(len as u64, &[]);
+            }
+        }
+    }
+
+    pub(crate) fn connection(&self, d: i64) {
+        if let Some(i) = &self.inner {
+            i.connections.add(d, &[]);
+        }
+    }
+
+    pub(crate) fn rejected(&self) {
+        if let Some(i) = &self.inner {
+            i.rejected.add(1, &[]);
+        }
+    }
+
+    pub(crate) fn fids(&self, d: i64) {
+        if let Some(i) = &self.inner {
+            i.fids.add(d, &[]);
+        }
+    }
+}
+
+#[cfg(feature = "otel")]
+mod otel {
+    use opentelemetry::metrics::{Counter, Histogram, Meter, UpDownCounter};
+
+    #[derive(Debug)]
+    pub(super) struct Instruments {
+        pub(super) duration: Histogram<f64>,
+        pub(super) request_size: Counter<u64>,
+        pub(super) response_size: Counter<u64>,
+        pub(super) active: UpDownCounter<i64>,
+        pub(super) connections: UpDownCounter<i64>,
+        pub(super) rejected: Counter<u64>,
+        pub(super) fids: UpDownCounter<i64>,
+    }
+
+    impl Instruments {
+        pub(super) fn new(m: &Meter) -> Instruments {
+            Instruments {
+                duration: m
+                    .f64_histogram("ninefold.server.duration")
+                    .with_unit("s")
+                    .with_description("Duration of 9P requests")
+                    .with_boundaries(vec![
+                        0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                        0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                    ])
+                    .build(),
+                request_size: m
+                    .u64_counter("ninefold.server.request.size")
+                    .with_unit("By")
+                    .with_description("Bytes of 9P requests received")
+                    .build(),
+                response_size: m
+                    .u64_counter("ninefold.server.response.size")
+                    .with_unit("By")
+                    .with_description("Bytes of 9P replies sent")
+                    .build(),
+                active: m
+                    .i64_up_down_counter("ninefold.server.active_requests")
+                    .with_description("Requests being handled")
+                    .build(),
+                connections: m
+                    .i64_up_down_counter("ninefold.server.connections")
+                    .with_description("Open connections")
+                    .build(),
+                rejected: m
+                    .u64_counter("ninefold.server.connections_rejected")
+                    .with_description("Connections closed at the connection limit")
+                    .build(),
+                fids: m
+                    .i64_up_down_counter("ninefold.server.fid.count")
+                    .with_description("Fids bound")
+                    .build(),
+            }
+        }
+    }
+}

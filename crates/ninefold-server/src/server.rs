@@ -1,0 +1,320 @@
+//! [`Server`]: serve a tree over any byte stream, TCP or unix sockets.
+
+use std::io;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, UnixListener};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, info, warn, Instrument};
+
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+use crate::{conn, Attacher, ConfigError, Middleware, ServeError};
+
+/// Shared by every connection of a server.
+#[derive(Debug)]
+pub(crate) struct ServerInner {
+    pub(crate) config: ServerConfig,
+    pub(crate) attacher: Arc<dyn Attacher>,
+    pub(crate) middleware: Vec<Arc<dyn Middleware>>,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) metrics: Metrics,
+    next_conn: AtomicU64,
+    connections: AtomicUsize,
+    tracker: TaskTracker,
+}
+
+impl ServerInner {
+    pub(crate) fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+impl std::fmt::Debug for dyn Attacher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Attacher")
+    }
+}
+
+/// A 9P server: a tree (through an [`Attacher`]), limits and middleware.
+/// Cheap to clone; clones share connections, limits and shutdown.
+///
+/// Serve one stream with [`serve_connection`](Server::serve_connection),
+/// or accept from a listener with [`serve_tcp`](Server::serve_tcp) /
+/// [`serve_unix`](Server::serve_unix).
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use ninefold_server::{Node, Server};
+/// # use async_trait::async_trait;
+/// # use ninefold_proto::Qid;
+/// # #[derive(Debug)] struct Root;
+/// # #[async_trait] impl Node for Root { fn qid(&self) -> Qid { Qid::default() } }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let root: Arc<dyn Node> = Arc::new(Root);
+/// let server = Server::builder(root).max_msize(256 * 1024 + 24).build()?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:5564").await?;
+/// server.serve_tcp(listener).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Server {
+    inner: Arc<ServerInner>,
+}
+
+/// Builds a [`Server`]; every setting has a default (see
+/// [`ServerConfig`]).
+#[derive(Debug)]
+pub struct ServerBuilder {
+    config: ServerConfig,
+    attacher: Arc<dyn Attacher>,
+    middleware: Vec<Arc<dyn Middleware>>,
+    metrics: Metrics,
+}
+
+impl ServerBuilder {
+    /// Largest msize to negotiate (default 1 MiB + 24; at most 16 MiB + 24).
+    pub fn max_msize(mut self, msize: u32) -> Self {
+        self.config.max_msize = msize;
+        self
+    }
+
+    /// Requests running at once per connection (default 64).
+    pub fn max_inflight(mut self, n: usize) -> Self {
+        self.config.max_inflight = n;
+        self
+    }
+
+    /// Requests waiting for a running slot per connection (default 64).
+    pub fn max_queued(mut self, n: usize) -> Self {
+        self.config.max_queued = n;
+        self
+    }
+
+    /// Connections served at once (default unlimited).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections = Some(n);
+        self
+    }
+
+    /// Fids per connection (default 65536); one more answers EMFILE.
+    pub fn max_fids(mut self, n: usize) -> Self {
+        self.config.max_fids = n;
+        self
+    }
+
+    /// Close idle connections after `d` without a request (default never).
+    pub fn idle_timeout(mut self, d: Duration) -> Self {
+        self.config.idle_timeout = Some(d);
+        self
+    }
+
+    /// Time requests get to finish at shutdown (default 10 s).
+    pub fn shutdown_deadline(mut self, d: Duration) -> Self {
+        self.config.shutdown_deadline = d;
+        self
+    }
+
+    /// The dialects offered (default 9P2000.L, 9P2000.u, 9P2000).
+    pub fn dialects(mut self, dialects: &[ninefold_proto::Dialect]) -> Self {
+        self.config.dialects = dialects.to_vec();
+        self
+    }
+
+    /// Replaces the whole configuration.
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Appends a middleware (the first added is outermost).
+    pub fn middleware(mut self, m: impl Middleware) -> Self {
+        self.middleware.push(Arc::new(m));
+        self
+    }
+
+    /// Records OpenTelemetry metrics through `meter`.
+    #[cfg(feature = "otel")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
+    pub fn meter(mut self, meter: &opentelemetry::metrics::Meter) -> Self {
+        self.metrics = Metrics::new(meter);
+        self
+    }
+
+    /// The server, or why the settings are inconsistent.
+    pub fn build(self) -> Result<Server, ConfigError> {
+        self.config.validate()?;
+        Ok(self.assemble())
+    }
+
+    fn assemble(self) -> Server {
+        Server {
+            inner: Arc::new(ServerInner {
+                config: self.config,
+                attacher: self.attacher,
+                middleware: self.middleware,
+                shutdown: CancellationToken::new(),
+                metrics: self.metrics,
+                next_conn: AtomicU64::new(1),
+                connections: AtomicUsize::new(0),
+                tracker: TaskTracker::new(),
+            }),
+        }
+    }
+}
+
+impl Server {
+    /// A server with default settings.
+    pub fn new(attacher: impl Attacher) -> Server {
+        Server::builder(attacher).assemble()
+    }
+
+    /// A builder for a server of `attacher` (an `Arc<dyn Node>` for a
+    /// single tree, [`Exports`](crate::Exports) for several).
+    pub fn builder(attacher: impl Attacher) -> ServerBuilder {
+        ServerBuilder {
+            config: ServerConfig::default(),
+            attacher: Arc::new(attacher),
+            middleware: Vec::new(),
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    /// Connections being served now.
+    pub fn connections(&self) -> usize {
+        self.inner.connections.load(Ordering::Relaxed)
+    }
+
+    /// Serves one connection over `io` until the peer closes it, the
+    /// server shuts down, or the peer breaks the protocol. Counts against
+    /// `max_connections` only when accepted by a listener loop.
+    pub async fn serve_connection<IO>(&self, io: IO) -> Result<(), ServeError>
+    where
+        IO: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        self.serve_connection_from(io, None).await
+    }
+
+    /// [`serve_connection`](Server::serve_connection), naming the peer for
+    /// logs and [`Request::remote_addr`](crate::Request::remote_addr).
+    pub async fn serve_connection_from<IO>(&self, io: IO, remote: Option<String>) -> Result<(), ServeError>
+    where
+        IO: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let remote: Option<Arc<str>> = remote.map(Arc::from);
+        self.inner.metrics.connection(1);
+        let r = conn::run(self.inner.clone(), io, remote).await;
+        self.inner.metrics.connection(-1);
+        r
+    }
+
+    /// Accepts TCP connections until [`shutdown`](Server::shutdown).
+    pub async fn serve_tcp(&self, listener: TcpListener) -> io::Result<()> {
+        loop {
+            let accepted = tokio::select! {
+                _ = self.inner.shutdown.cancelled() => return Ok(()),
+                a = listener.accept() => a,
+            };
+            match accepted {
+                Ok((stream, addr)) => {
+                    let _ = stream.set_nodelay(true);
+                    self.spawn_connection(stream, Some(addr.to_string()));
+                }
+                Err(e) => accept_error(e).await?,
+            }
+        }
+    }
+
+    /// Accepts unix-socket connections until [`shutdown`](Server::shutdown).
+    pub async fn serve_unix(&self, listener: UnixListener) -> io::Result<()> {
+        loop {
+            let accepted = tokio::select! {
+                _ = self.inner.shutdown.cancelled() => return Ok(()),
+                a = listener.accept() => a,
+            };
+            match accepted {
+                Ok((stream, addr)) => {
+                    let name = addr.as_pathname().map(|p| p.display().to_string());
+                    self.spawn_connection(stream, name.or_else(|| Some("unix".into())));
+                }
+                Err(e) => accept_error(e).await?,
+            }
+        }
+    }
+
+    /// Serves an accepted stream in its own task, honouring
+    /// `max_connections` (an extra connection is closed at once).
+    pub fn spawn_connection<IO>(&self, io: IO, remote: Option<String>)
+    where
+        IO: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let inner = &self.inner;
+        let count = inner.connections.fetch_add(1, Ordering::AcqRel) + 1;
+        if inner.config.max_connections.is_some_and(|max| count > max) {
+            inner.connections.fetch_sub(1, Ordering::AcqRel);
+            inner.metrics.rejected();
+            warn!(remote = remote.as_deref().unwrap_or("-"), "connection limit reached, closing");
+            drop(io);
+            return;
+        }
+        let server = self.clone();
+        let span = tracing::info_span!("conn", remote = remote.as_deref().unwrap_or("-"));
+        inner.tracker.spawn(
+            async move {
+                debug!("connected");
+                match server.serve_connection_from(io, remote).await {
+                    Ok(()) => debug!("disconnected"),
+                    Err(e) => info!(error = %e, "connection ended"),
+                }
+                server.inner.connections.fetch_sub(1, Ordering::AcqRel);
+            }
+            .instrument(span),
+        );
+    }
+
+    /// Graceful shutdown: stop accepting, let requests in flight finish
+    /// (within the shutdown deadline), close every connection. Returns
+    /// once all connections spawned by the listener loops are closed.
+    pub async fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.tracker.close();
+        let deadline = self.inner.config.shutdown_deadline + Duration::from_secs(1);
+        if tokio::time::timeout(deadline, self.inner.tracker.wait()).await.is_err() {
+            warn!("connections still open after the shutdown deadline");
+        }
+    }
+}
+
+/// Transient accept errors (out of descriptors, aborted handshakes) must
+/// not end the listener.
+async fn accept_error(e: io::Error) -> io::Result<()> {
+    match e.kind() {
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::Interrupted => {
+            Ok(())
+        }
+        _ if e.raw_os_error() == Some(libc_emfile()) || e.raw_os_error() == Some(libc_enfile()) => {
+            warn!(error = %e, "accept failed, retrying");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok(())
+        }
+        _ => Err(e),
+    }
+}
+
+const fn libc_emfile() -> i32 {
+    24
+}
+
+const fn libc_enfile() -> i32 {
+    23
+}
