@@ -1,0 +1,188 @@
+//! Opening a node, and [`PassthroughHandle`]: the per-open descriptor
+//! that serves I/O, readdir, fsync and locks.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use ninefold_proto::l::SetAttr;
+use ninefold_proto::{Errno, LockStatus, OpenFlags};
+use ninefold_server::{DirSink, Handle, LockInfo, LockRequest, Node, Opened, Request, Result};
+use rustix::fs::OFlags;
+
+use super::flags;
+use super::node::{blocking, errno, Kind, PassthroughNode, Shared};
+
+/// The state of one open fid: a host descriptor reopened from the node's
+/// `O_PATH` descriptor, so it is also the owner of OFD locks.
+#[derive(Debug)]
+pub struct PassthroughHandle {
+    pub(crate) fs: Arc<Shared>,
+    pub(crate) fd: Arc<OwnedFd>,
+    pub(crate) kind: Kind,
+    readable: bool,
+    writable: bool,
+    /// Serialises seek + getdents on a directory descriptor.
+    pub(crate) cursor: Arc<Mutex<()>>,
+}
+
+impl PassthroughHandle {
+    /// Whether the handle was opened for writing.
+    pub fn is_writable(&self) -> bool {
+        self.writable
+    }
+
+    /// Whether the handle was opened for reading.
+    pub fn is_readable(&self) -> bool {
+        self.readable
+    }
+}
+
+/// Checks whether an object of type `kind` may be opened at all.
+pub(crate) fn check_openable(fs: &Shared, kind: Kind) -> Result<()> {
+    match kind {
+        // Reopening a symlink's O_PATH descriptor would be refused by the
+        // kernel too (ELOOP); refusing first costs nothing.
+        Kind::Symlink => Err(Errno::ELOOP),
+        Kind::CharDev | Kind::BlockDev if !fs.opts.devices => Err(Errno::EACCES),
+        Kind::Socket => Err(Errno::ENXIO),
+        _ => Ok(()),
+    }
+}
+
+impl PassthroughNode {
+    pub(crate) async fn open_impl(&self, flags: OpenFlags) -> Result<Opened> {
+        check_openable(&self.fs, self.kind)?;
+        if flags::writes(flags) {
+            self.writable()?;
+            if self.kind == Kind::Dir {
+                return Err(Errno::EISDIR);
+            }
+        }
+        let Some(mut host) = flags::to_host(flags, self.fs.opts.keep_direct) else {
+            // NOACCESS: a fid without data access; reads and writes on
+            // the node answer EBADF.
+            return Ok(Opened::node());
+        };
+        if self.kind == Kind::Dir {
+            host |= OFlags::DIRECTORY;
+        }
+        let fs = self.fs.clone();
+        let fd = self.fd.clone();
+        let kind = self.kind;
+        let handle = blocking(move || {
+            let file = fs.reopen(&fd, host).map_err(errno)?;
+            Ok(PassthroughHandle::new(fs, file, kind, flags))
+        })
+        .await?;
+        Ok(Opened::with_handle(handle))
+    }
+
+    pub(crate) async fn fsync_impl(&self, datasync: bool) -> Result<()> {
+        if !matches!(self.kind, Kind::File | Kind::Dir) {
+            return Ok(());
+        }
+        let fs = self.fs.clone();
+        let fd = self.fd.clone();
+        blocking(move || {
+            let file = fs.reopen(&fd, OFlags::RDONLY | OFlags::NONBLOCK).map_err(errno)?;
+            sync(&file, datasync)
+        })
+        .await
+    }
+}
+
+fn sync(fd: &OwnedFd, datasync: bool) -> Result<()> {
+    if datasync {
+        rustix::fs::fdatasync(fd).map_err(errno)
+    } else {
+        rustix::fs::fsync(fd).map_err(errno)
+    }
+}
+
+impl PassthroughHandle {
+    pub(crate) fn new(fs: Arc<Shared>, fd: OwnedFd, kind: Kind, flags: OpenFlags) -> PassthroughHandle {
+        let access = flags.access_mode();
+        PassthroughHandle {
+            fs,
+            fd: Arc::new(fd),
+            kind,
+            readable: access.can_read(),
+            writable: access.can_write(),
+            cursor: Arc::new(Mutex::new(())),
+        }
+    }
+}
+
+/// The node behind a handle's fid, when it is ours.
+fn ours(node: &dyn Node) -> Result<&PassthroughNode> {
+    let any: &dyn std::any::Any = node;
+    any.downcast_ref::<PassthroughNode>().ok_or(Errno::EBADF)
+}
+
+#[async_trait]
+impl Handle for PassthroughHandle {
+    async fn read(&self, _req: &Request, _node: &dyn Node, offset: u64, count: u32) -> Result<Bytes> {
+        if !self.readable {
+            return Err(Errno::EBADF);
+        }
+        if self.kind == Kind::Dir {
+            return Err(Errno::EISDIR);
+        }
+        if i64::try_from(offset).is_err() {
+            return Err(Errno::EINVAL);
+        }
+        let fd = self.fd.clone();
+        blocking(move || {
+            let mut buf = Vec::with_capacity(count as usize);
+            if count > 0 {
+                rustix::io::pread(fd.as_fd(), rustix::buffer::spare_capacity(&mut buf), offset).map_err(errno)?;
+            }
+            Ok(Bytes::from(buf))
+        })
+        .await
+    }
+
+    async fn write(&self, _req: &Request, _node: &dyn Node, offset: u64, data: Bytes) -> Result<u32> {
+        if !self.writable {
+            return Err(Errno::EBADF);
+        }
+        if i64::try_from(offset).is_err() {
+            return Err(Errno::EINVAL);
+        }
+        let fd = self.fd.clone();
+        blocking(move || {
+            let n = rustix::io::pwrite(fd.as_fd(), &data, offset).map_err(errno)?;
+            u32::try_from(n).map_err(|_| Errno::EIO)
+        })
+        .await
+    }
+
+    async fn readdir(&self, _req: &Request, _node: &dyn Node, offset: u64, sink: &mut DirSink) -> Result<()> {
+        self.readdir_impl(offset, sink).await
+    }
+
+    async fn setattr(&self, req: &Request, node: &dyn Node, attr: &SetAttr) -> Result<()> {
+        let node = ours(node)?;
+        let open = self.writable.then(|| self.fd.clone());
+        node.setattr_impl(req, attr, open).await
+    }
+
+    async fn fsync(&self, _req: &Request, _node: &dyn Node, datasync: bool) -> Result<()> {
+        let fd = self.fd.clone();
+        blocking(move || sync(&fd, datasync)).await
+    }
+
+    async fn lock(&self, req: &Request, _node: &dyn Node, lock: &LockRequest) -> Result<LockStatus> {
+        self.lock_impl(req, lock).await
+    }
+
+    async fn getlock(&self, _req: &Request, _node: &dyn Node, probe: &LockRequest) -> Result<LockInfo> {
+        self.getlock_impl(probe).await
+    }
+
+    async fn release(&self, _req: &Request, _node: &dyn Node) -> Result<()> {
+        self.release_locks().await
+    }
+}

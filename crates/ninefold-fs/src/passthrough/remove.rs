@@ -1,0 +1,37 @@
+//! Tunlinkat and Trenameat: single names relative to parent descriptors.
+
+use std::os::fd::AsFd;
+use std::sync::Arc;
+
+use ninefold_proto::{Errno, UnlinkatFlags};
+use ninefold_server::{Node, Result};
+use rustix::fs::AtFlags;
+
+use super::node::{blocking, errno, PassthroughNode};
+use super::walk::check_name;
+
+impl PassthroughNode {
+    pub(crate) async fn unlink_impl(&self, name: &[u8], flags: UnlinkatFlags) -> Result<()> {
+        let name = check_name(name)?.to_owned();
+        self.dir()?;
+        self.writable()?;
+        let at = if flags.contains(UnlinkatFlags::REMOVEDIR) { AtFlags::REMOVEDIR } else { AtFlags::empty() };
+        let parent = self.fd.clone();
+        blocking(move || rustix::fs::unlinkat(parent.as_fd(), &name, at).map_err(errno)).await
+    }
+
+    pub(crate) async fn rename_impl(&self, name: &[u8], new_dir: &Arc<dyn Node>, new_name: &[u8]) -> Result<()> {
+        let new_dir = new_dir.downcast_ref::<PassthroughNode>().ok_or(Errno::EXDEV)?;
+        if !self.same_export(new_dir) {
+            return Err(Errno::EXDEV);
+        }
+        let name = check_name(name)?.to_owned();
+        let new_name = check_name(new_name)?.to_owned();
+        self.dir()?;
+        new_dir.dir()?;
+        self.writable()?;
+        let from = self.fd.clone();
+        let to = new_dir.fd.clone();
+        blocking(move || rustix::fs::renameat(from.as_fd(), &name, to.as_fd(), &new_name).map_err(errno)).await
+    }
+}

@@ -1,0 +1,102 @@
+//! Lookup (one walk element) and readlink: one component at a time,
+//! never following a symbolic link, never leaving the parent.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ninefold_proto::Errno;
+use ninefold_server::{Node, Result};
+use rustix::fs::{Mode, OFlags, ResolveFlags};
+
+use super::node::{blocking, errno, Kind, PassthroughNode, Shared};
+
+/// The longest name a host filesystem takes (NAME_MAX).
+const NAME_MAX: usize = 255;
+
+/// Checks a single path component: not empty, not `.` or `..`, no `/`
+/// or NUL. The server checks this too; this is defence in depth.
+pub(crate) fn check_name(name: &[u8]) -> Result<&std::ffi::OsStr> {
+    if name.is_empty() || name == b"." || name == b".." || name.iter().any(|&b| b == b'/' || b == 0) {
+        return Err(Errno::EINVAL);
+    }
+    if name.len() > NAME_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    Ok(std::ffi::OsStr::from_bytes(name))
+}
+
+/// Opens `name` in directory `dir` as an `O_PATH | O_NOFOLLOW` descriptor
+/// (a symlink gives the link itself). With `openat2`, resolution is also
+/// confined beneath `dir` and refuses every symlink and magic link; the
+/// fallback is safe too because `name` is one component without `/`.
+/// Blocking.
+pub(crate) fn open_child(fs: &Shared, dir: BorrowedFd<'_>, name: &std::ffi::OsStr) -> rustix::io::Result<OwnedFd> {
+    let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    if fs.openat2 {
+        let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+        loop {
+            match rustix::fs::openat2(dir, name, flags, Mode::empty(), resolve) {
+                // openat2 asks to retry when a rename raced the lookup.
+                Err(rustix::io::Errno::AGAIN) => continue,
+                other => return other,
+            }
+        }
+    } else {
+        rustix::fs::openat(dir, name, flags, Mode::empty())
+    }
+}
+
+impl PassthroughNode {
+    /// Requires a directory (ENOTDIR otherwise).
+    pub(crate) fn dir(&self) -> Result<()> {
+        if self.kind == Kind::Dir {
+            Ok(())
+        } else {
+            Err(Errno::ENOTDIR)
+        }
+    }
+
+    pub(crate) async fn lookup_impl(&self, name: &[u8]) -> Result<Arc<dyn Node>> {
+        let name = check_name(name)?.to_owned();
+        self.dir()?;
+        let fs = self.fs.clone();
+        let parent = self.fd.clone();
+        blocking(move || {
+            let fd = open_child(&fs, parent.as_fd(), &name).map_err(errno)?;
+            let node = PassthroughNode::from_fd(&fs, fd).map_err(errno)?;
+            Ok(Arc::new(node) as Arc<dyn Node>)
+        })
+        .await
+    }
+
+    pub(crate) async fn readlink_impl(&self) -> Result<Bytes> {
+        if self.kind != Kind::Symlink {
+            return Err(Errno::EINVAL);
+        }
+        let fd = self.fd.clone();
+        blocking(move || {
+            // An empty path reads the link the O_PATH descriptor names.
+            let target = rustix::fs::readlinkat(fd.as_fd(), "", Vec::new()).map_err(errno)?;
+            Ok(Bytes::from(target.into_bytes()))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_names_are_einval() {
+        for bad in [&b""[..], b".", b"..", b"a/b", b"/", b"a\0b", b"../x", b"x/.."] {
+            assert_eq!(check_name(bad).unwrap_err(), Errno::EINVAL, "{bad:?}");
+        }
+        assert_eq!(check_name(&[b'a'; 256]).unwrap_err(), Errno::ENAMETOOLONG);
+        assert!(check_name(b"...").is_ok());
+        assert!(check_name(b".hidden").is_ok());
+        assert!(check_name(&[0xff, 0xfe]).is_ok());
+    }
+}
