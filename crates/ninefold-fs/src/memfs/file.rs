@@ -1,0 +1,105 @@
+//! Regular-file content: read, write (O(size), no quadratic copies) and
+//! truncate, with size limits and space accounting.
+
+use bytes::Bytes;
+use ninefold_proto::Errno;
+use ninefold_server::{Request, Result};
+
+use super::node::{Body, MemNode, State};
+use super::perm;
+
+impl MemNode {
+    /// Up to `count` bytes at `offset`.
+    pub(crate) fn read_at(&self, offset: u64, count: u32) -> Result<Bytes> {
+        let st = self.read_state();
+        match &st.body {
+            Body::File(data) => {
+                let len = data.len() as u64;
+                if offset >= len {
+                    return Ok(Bytes::new());
+                }
+                let start = offset as usize;
+                let end = (offset.saturating_add(u64::from(count))).min(len) as usize;
+                Ok(Bytes::copy_from_slice(&data[start..end]))
+            }
+            Body::Dir(_) => Err(Errno::EISDIR),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// Writes `data` at `offset`, or at the end of the file for `None`
+    /// (O_APPEND). A write crossing the size limit is cut short; one
+    /// starting at or past it fails with EFBIG.
+    pub(crate) fn write_at(&self, req: &Request, offset: Option<u64>, data: &[u8]) -> Result<u32> {
+        let max = self.shared.limits.max_file_size;
+        let mut st = self.write_state();
+        let State { meta, body } = &mut *st;
+        let Body::File(buf) = body else {
+            return Err(if matches!(body, Body::Dir(_)) { Errno::EISDIR } else { Errno::EINVAL });
+        };
+        let len = buf.len() as u64;
+        let offset = offset.unwrap_or(len);
+        if data.is_empty() {
+            return Ok(0);
+        }
+        if offset >= max {
+            return Err(Errno::EFBIG);
+        }
+        let n = (data.len() as u64).min(max - offset).min(u64::from(u32::MAX));
+        let end = offset + n;
+        if end > len {
+            self.shared.charge_bytes(end - len)?;
+        }
+        let data = &data[..n as usize];
+        let (offset, end) = (offset as usize, end as usize);
+        if offset >= buf.len() {
+            // Past or at the end: one zero fill for any gap, one copy.
+            buf.reserve(end - buf.len());
+            buf.resize(offset, 0);
+            buf.extend_from_slice(data);
+        } else {
+            let overlap = end.min(buf.len()) - offset;
+            buf[offset..offset + overlap].copy_from_slice(&data[..overlap]);
+            buf.extend_from_slice(&data[overlap..]);
+        }
+        meta.touch_modified();
+        // A write by anyone but the superuser drops set-user-ID, and
+        // set-group-ID when group execution is on.
+        if perm::caller(req).is_some() {
+            let mut kill = perm::S_ISUID;
+            if meta.mode & 0o010 != 0 {
+                kill |= perm::S_ISGID;
+            }
+            meta.mode &= !kill;
+        }
+        self.bump_version();
+        Ok(n as u32)
+    }
+
+    /// Sets the size of a regular file (state already locked).
+    pub(crate) fn truncate_locked(&self, st: &mut State, size: u64) -> Result<()> {
+        let State { meta, body } = st;
+        let buf = match body {
+            Body::File(buf) => buf,
+            Body::Dir(_) => return Err(Errno::EISDIR),
+            _ => return Err(Errno::EINVAL),
+        };
+        if size > self.shared.limits.max_file_size {
+            return Err(Errno::EFBIG);
+        }
+        let len = buf.len() as u64;
+        if size > len {
+            self.shared.charge_bytes(size - len)?;
+            buf.resize(size as usize, 0);
+        } else if size < len {
+            buf.truncate(size as usize);
+            self.shared.release_bytes(len - size);
+            if buf.capacity() > 2 * buf.len() + 64 * 1024 {
+                buf.shrink_to_fit();
+            }
+        }
+        meta.touch_modified();
+        self.bump_version();
+        Ok(())
+    }
+}
