@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use ninefold_proto::{GetattrMask, OpenFlags, P9String, UnlinkatFlags, S_IFDIR};
+use ninefold_proto::{Errno, GetattrMask, OpenFlags, P9String, UnlinkatFlags, S_IFDIR};
 
 use crate::dir::Dir;
 use crate::error::{Error, Result};
@@ -351,13 +351,13 @@ impl Client {
     /// Removes a file, symlink or device node.
     pub async fn remove_file(&self, path: impl AsRef<Path>) -> Result<()> {
         let (dir, name) = self.parent(path.as_ref()).await?;
-        self.live()?.unlinkat(&dir, &name, UnlinkatFlags::empty()).await
+        self.unlink_in(&dir, &name, UnlinkatFlags::empty()).await
     }
 
     /// Removes an empty directory.
     pub async fn remove_dir(&self, path: impl AsRef<Path>) -> Result<()> {
         let (dir, name) = self.parent(path.as_ref()).await?;
-        self.live()?.unlinkat(&dir, &name, UnlinkatFlags::REMOVEDIR).await
+        self.unlink_in(&dir, &name, UnlinkatFlags::REMOVEDIR).await
     }
 
     /// Removes a directory and everything under it (not atomic). Refuses
@@ -367,14 +367,14 @@ impl Client {
         let dir = self.open_dir_fid(&parent, &name).await?;
         dir.remove_contents().await?;
         drop(dir);
-        self.live()?.unlinkat(&parent, &name, UnlinkatFlags::REMOVEDIR).await
+        self.unlink_in(&parent, &name, UnlinkatFlags::REMOVEDIR).await
     }
 
     /// Renames atomically, replacing an existing target.
     pub async fn rename(&self, from: impl AsRef<Path>, to: impl AsRef<Path>) -> Result<()> {
         let (odir, oname) = self.parent(from.as_ref()).await?;
         let (ndir, nname) = self.parent(to.as_ref()).await?;
-        self.live()?.renameat(&odir, &oname, &ndir, &nname).await
+        self.rename_in(&odir, &oname, &ndir, &nname).await
     }
 
     /// A new name `link` for the inode at `original`.
@@ -480,6 +480,40 @@ impl Client {
     /// Read-write, create, truncate, mode 0o644.
     pub async fn create(&self, path: impl AsRef<Path>) -> Result<File> {
         self.open(path, OpenOptions::new().read(true).write(true).create(true).truncate(true)).await
+    }
+
+    /// Tunlinkat, falling back to Twalk + Tremove on servers that answer
+    /// EOPNOTSUPP (as the Linux client does).
+    pub(crate) async fn unlink_in(&self, dir: &Fid, name: &[u8], flags: UnlinkatFlags) -> Result<()> {
+        let s = self.live()?;
+        match s.unlinkat(dir, name, flags).await {
+            Err(Error::Io(e)) if e == Errno::EOPNOTSUPP || e == Errno::ENOSYS => {
+                let (fid, qids) = s.walk(dir, &[name]).await?;
+                let is_dir = qids.last().is_some_and(|q| q.is_dir());
+                if flags.contains(UnlinkatFlags::REMOVEDIR) && !is_dir {
+                    return Err(Error::NotADirectory);
+                }
+                if !flags.contains(UnlinkatFlags::REMOVEDIR) && is_dir {
+                    return Err(Error::IsADirectory);
+                }
+                s.remove(fid).await
+            }
+            other => other,
+        }
+    }
+
+    /// Trenameat, falling back to Twalk + Trename on servers that answer
+    /// EOPNOTSUPP (as the Linux client does).
+    pub(crate) async fn rename_in(&self, odir: &Fid, oname: &[u8], ndir: &Fid, nname: &[u8]) -> Result<()> {
+        let s = self.live()?;
+        match s.renameat(odir, oname, ndir, nname).await {
+            Err(Error::Io(e)) if e == Errno::EOPNOTSUPP || e == Errno::ENOSYS => {
+                path::check_name(nname)?;
+                let (fid, _) = s.walk(odir, &[oname]).await?;
+                s.rename(&fid, ndir, nname).await
+            }
+            other => other,
+        }
     }
 
     /// Opens an already-walked fid.

@@ -252,7 +252,7 @@ impl Dir {
         let name = name.as_ref();
         check_name(name)?;
         let fid = self.fid()?;
-        self.client().live()?.unlinkat(&fid, name, UnlinkatFlags::empty()).await
+        self.client().unlink_in(&fid, name, UnlinkatFlags::empty()).await
     }
 
     /// unlinkat(2) with AT_REMOVEDIR.
@@ -260,7 +260,7 @@ impl Dir {
         let name = name.as_ref();
         check_name(name)?;
         let fid = self.fid()?;
-        self.client().live()?.unlinkat(&fid, name, UnlinkatFlags::REMOVEDIR).await
+        self.client().unlink_in(&fid, name, UnlinkatFlags::REMOVEDIR).await
     }
 
     /// renameat(2): `new_dir` may be this directory.
@@ -275,7 +275,7 @@ impl Dir {
         check_name(n)?;
         let fid = self.fid()?;
         let nfid = new_dir.fid()?;
-        self.client().live()?.renameat(&fid, o, &nfid, n).await
+        self.client().rename_in(&fid, o, &nfid, n).await
     }
 
     /// readlinkat(2): the raw target of child symlink `name`.

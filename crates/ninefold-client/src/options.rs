@@ -257,7 +257,6 @@ impl From<Timestamp> for SetTime {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[non_exhaustive]
 pub struct SetAttrs {
     /// Permission bits (masked to 0o7777).
     pub mode: Option<u32>,
