@@ -1,0 +1,231 @@
+//! `File` and `Dir` handles against a real server, checked on the host disk.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::sync::Arc;
+
+use ninefold_client::{Error, FileType, NodeKind, OpenOptions, SetAttrs};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_positioned_io_from_many_tasks() {
+    for_each_server!(srv => {
+        let fs = srv.client().await;
+        let f = Arc::new(fs.open("/f", OpenOptions::new().read(true).write(true).create(true)).await.unwrap());
+        let mut tasks = Vec::new();
+        for t in 0..16u8 {
+            let f = f.clone();
+            tasks.push(tokio::spawn(async move {
+                let block = vec![t; 100_000];
+                f.write_at(u64::from(t) * 100_000, &block).await.unwrap();
+                let back = f.read_at(u64::from(t) * 100_000, 100_000).await.unwrap();
+                assert_eq!(back, block);
+            }));
+        }
+        for t in tasks { t.await.unwrap(); }
+        let host = std::fs::read(srv.host("f")).unwrap();
+        assert_eq!(host.len(), 1_600_000);
+        for (i, chunk) in host.chunks(100_000).enumerate() {
+            assert!(chunk.iter().all(|&b| b == i as u8));
+        }
+        assert_eq!(f.read_at(1_599_999, 10).await.unwrap().len(), 1, "short read at EOF");
+
+        f.set_len(10).await.unwrap();
+        assert_eq!(std::fs::metadata(srv.host("f")).unwrap().len(), 10);
+        assert_eq!(f.metadata().await.unwrap().size, 10);
+        let m = f.set_attr(SetAttrs { mode: Some(0o604), ..SetAttrs::default() }).await.unwrap();
+        assert_eq!(m.permissions(), 0o604);
+        assert_eq!(std::fs::metadata(srv.host("f")).unwrap().permissions().mode() & 0o777, 0o604);
+        f.sync_all().await.unwrap();
+        f.sync_data().await.unwrap();
+
+        let s = fs.session().stats();
+        f.close().await.unwrap();
+        f.close().await.unwrap();
+        assert_eq!(f.read_at(0, 1).await.unwrap_err(), Error::Closed);
+        assert_eq!(f.write_at(0, b"x").await.unwrap_err(), Error::Closed);
+        assert_eq!(f.metadata().await.unwrap_err(), Error::Closed);
+        // the fid is clunked in the background after close
+        for _ in 0..100 {
+            if fs.session().stats().fids_live < s.fids_live { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(fs.session().stats().fids_live, s.fids_live - 1);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dir_listing_cursor() {
+    for_each_server!(srv => {
+        let fs = srv.client().await;
+        std::fs::create_dir(srv.host("big")).unwrap();
+        // enough long names to need several Treaddir round trips at msize 64 KiB
+        let expected: BTreeSet<String> = (0..1500).map(|i| format!("entry-{i:05}-{}", "x".repeat(60))).collect();
+        for n in &expected { std::fs::write(srv.host(format!("big/{n}")), b"").unwrap(); }
+        std::fs::create_dir(srv.host("big/sub")).unwrap();
+
+        let dir = fs.open_dir("/big").await.unwrap();
+        let mut seen = BTreeSet::new();
+        let mut batches = 0;
+        loop {
+            let b = dir.next_batch(None).await.unwrap();
+            if b.is_empty() { break; }
+            batches += 1;
+            for e in b {
+                assert_ne!(e.name, ".");
+                assert_ne!(e.name, "..");
+                let want = if e.name == "sub" { FileType::Dir } else { FileType::File };
+                assert_eq!(e.file_type, want);
+                assert_eq!(e.ino, std::fs::symlink_metadata(srv.host(format!("big/{}", e.name))).unwrap().ino());
+                assert!(e.metadata.is_none());
+                assert!(seen.insert(e.name));
+            }
+        }
+        assert!(batches > 1, "listing needed {batches} batch(es)");
+        assert!(dir.next_batch(None).await.unwrap().is_empty(), "end stays the end");
+        let mut all = expected.clone();
+        all.insert("sub".into());
+        assert_eq!(seen, all);
+
+        dir.rewind().await.unwrap();
+        let first = dir.next_batch(Some(7)).await.unwrap();
+        assert_eq!(first.len(), 7);
+        let second = dir.next_batch(Some(3)).await.unwrap();
+        assert_eq!(second.len(), 3);
+        assert!(first.iter().chain(&second).all(|e| all.contains(&e.name)));
+        let total: usize = 10 + {
+            let mut n = 0;
+            loop { let b = dir.next_batch(Some(100)).await.unwrap(); if b.is_empty() { break n; } n += b.len(); }
+        };
+        assert_eq!(total, all.len());
+
+        let m = dir.metadata().await.unwrap();
+        assert!(m.is_dir());
+        let m = dir.set_attr(SetAttrs { mode: Some(0o711), ..SetAttrs::default() }).await.unwrap();
+        assert_eq!(m.permissions(), 0o711);
+        dir.close().await.unwrap();
+        dir.close().await.unwrap();
+        assert_eq!(dir.next_batch(None).await.unwrap_err(), Error::Closed);
+        assert_eq!(dir.metadata_at("sub").await.unwrap_err(), Error::Closed);
+        assert_eq!(fs.open_dir("/big/sub/../x").await.unwrap_err().errno(), ninefold_client::Errno::EINVAL);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dir_at_operations() {
+    for_each_server!(srv => {
+        let fs = srv.client().await;
+        std::fs::create_dir_all(srv.host("a")).unwrap();
+        std::fs::create_dir_all(srv.host("b")).unwrap();
+        let a = fs.open_dir("/a").await.unwrap();
+        let b = fs.open_dir("b").await.unwrap();
+
+        let f = a.open_at("file", OpenOptions::new().write(true).create(true).mode(0o640)).await.unwrap();
+        f.write_at(0, b"at-data").await.unwrap();
+        drop(f);
+        assert_eq!(std::fs::read(srv.host("a/file")).unwrap(), b"at-data");
+        assert_eq!(std::fs::metadata(srv.host("a/file")).unwrap().permissions().mode() & 0o777, 0o640);
+        let f = a.open_at("file", OpenOptions::new().read(true)).await.unwrap();
+        assert_eq!(&f.read_at(3, 100).await.unwrap()[..], b"data");
+        assert_eq!(a.open_at("file", OpenOptions::new().write(true).create_new(true)).await.unwrap_err(), Error::AlreadyExists);
+        let t = a.open_at("file", OpenOptions::new().write(true).truncate(true)).await.unwrap();
+        drop(t);
+        assert_eq!(std::fs::metadata(srv.host("a/file")).unwrap().len(), 0);
+
+        let m = a.create_dir_at("sub", 0o700).await.unwrap();
+        assert!(m.is_dir());
+        assert_eq!(std::fs::metadata(srv.host("a/sub")).unwrap().permissions().mode() & 0o777, 0o700);
+        let sub = a.open_dir_at("sub").await.unwrap();
+        sub.create_dir_at("deeper", 0o755).await.unwrap();
+        assert!(srv.host("a/sub/deeper").is_dir());
+        assert_eq!(a.open_dir_at("file").await.unwrap_err(), Error::NotADirectory);
+
+        let m = a.metadata_at("file").await.unwrap();
+        assert_eq!(m.ino, std::fs::metadata(srv.host("a/file")).unwrap().ino());
+        let m = a.set_attr_at("file", SetAttrs { size: Some(3), mode: Some(0o600), ..SetAttrs::default() }).await.unwrap();
+        assert_eq!((m.size, m.permissions()), (3, 0o600));
+        assert_eq!(std::fs::metadata(srv.host("a/file")).unwrap().len(), 3);
+
+        let m = a.symlink_at("lnk", b"file\xff").await.unwrap();
+        assert!(m.is_symlink());
+        assert_eq!(&a.read_link_at("lnk").await.unwrap()[..], b"file\xff");
+        assert!(a.metadata_at("lnk").await.unwrap().is_symlink(), "metadata_at does not follow");
+        assert_eq!(a.open_at("lnk", OpenOptions::new().read(true)).await.unwrap_err(), Error::TooManySymlinks);
+
+        let m = b.link_at(&a, "file", "hard").await.unwrap();
+        assert_eq!(m.nlink, 2);
+        assert_eq!(std::fs::metadata(srv.host("b/hard")).unwrap().ino(), std::fs::metadata(srv.host("a/file")).unwrap().ino());
+
+        let m = a.mknod_at("fifo", NodeKind::Fifo, 0o600).await.unwrap();
+        assert_eq!(m.file_type, FileType::Fifo);
+
+        a.rename_at("file", &b, "moved").await.unwrap();
+        assert!(!srv.host("a/file").exists());
+        assert!(srv.host("b/moved").exists());
+        b.rename_at("moved", &b, "moved2").await.unwrap();
+        assert!(srv.host("b/moved2").exists());
+
+        a.remove_file_at("fifo").await.unwrap();
+        a.remove_file_at("lnk").await.unwrap();
+        assert_eq!(a.remove_file_at("sub").await.unwrap_err(), Error::IsADirectory);
+        assert_eq!(a.remove_dir_at("sub").await.unwrap_err(), Error::DirectoryNotEmpty);
+        sub.remove_dir_at("deeper").await.unwrap();
+        a.remove_dir_at("sub").await.unwrap();
+        assert_eq!(std::fs::read_dir(srv.host("a")).unwrap().count(), 0);
+        assert!(matches!(a.metadata_at("x/y").await.unwrap_err(), Error::InvalidArgument(_)));
+        assert!(matches!(a.metadata_at("..").await.unwrap_err(), Error::InvalidArgument(_)));
+    });
+}
+
+#[cfg(feature = "tokio-io")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_cursor_tokio_io() {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+    for_each_server!(srv => {
+        let fs = srv.client().await;
+        let f = fs.create("/cur").await.unwrap();
+        let mut c = f.cursor();
+        c.write_all(b"hello ").await.unwrap();
+        c.write_all(b"cursor").await.unwrap();
+        assert_eq!(std::fs::read(srv.host("cur")).unwrap(), b"hello cursor");
+        c.seek(std::io::SeekFrom::Start(6)).await.unwrap();
+        let mut s = String::new();
+        c.read_to_string(&mut s).await.unwrap();
+        assert_eq!(s, "cursor");
+        assert_eq!(c.seek(std::io::SeekFrom::End(-6)).await.unwrap(), 6);
+        assert_eq!(c.seek(std::io::SeekFrom::Current(1)).await.unwrap(), 7);
+        let mut src: &[u8] = &vec![9u8; 500_000];
+        c.seek(std::io::SeekFrom::Start(0)).await.unwrap();
+        tokio::io::copy(&mut src, &mut c).await.unwrap();
+        assert_eq!(std::fs::read(srv.host("cur")).unwrap(), vec![9u8; 500_000]);
+    });
+}
+
+#[cfg(feature = "stream")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dir_entries_stream() {
+    use futures_util::TryStreamExt;
+    for_each_server!(srv => {
+        let fs = srv.client().await;
+        for i in 0..300 { std::fs::write(srv.host(format!("s{i}")), b"").unwrap(); }
+        let dir = fs.open_dir("/").await.unwrap();
+        let names: BTreeSet<String> = dir.entries().map_ok(|e| e.name).try_collect().await.unwrap();
+        assert_eq!(names, (0..300).map(|i| format!("s{i}")).collect());
+    });
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn records_serialize() {
+    fn is_serde<T: serde::Serialize + for<'de> serde::Deserialize<'de>>() {}
+    is_serde::<ninefold_client::Metadata>();
+    is_serde::<ninefold_client::DirEntry>();
+    is_serde::<ninefold_client::StatFs>();
+    is_serde::<ninefold_client::Capabilities>();
+    is_serde::<ninefold_client::OpenOptions>();
+    is_serde::<ninefold_client::ConnectOptions>();
+    is_serde::<ninefold_client::SetAttrs>();
+    is_serde::<ninefold_client::NodeKind>();
+    is_serde::<ninefold_client::Timestamp>();
+}
