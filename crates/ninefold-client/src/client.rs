@@ -458,14 +458,15 @@ impl Client {
     pub async fn open(&self, path: impl AsRef<Path>, opts: OpenOptions) -> Result<File> {
         let path = path.as_ref();
         let flags = access_flags(&opts)?;
-        let (dir, name) = self.parent(path).await?;
         if opts.create_new {
+            let (dir, name) = self.parent(path).await?;
             return self.create_in(&dir, &name, flags, &opts, true).await;
         }
         for _ in 0..CREATE_RETRIES {
             match self.resolve(path, true).await {
                 Ok(r) => return self.open_fid(r.fid, r.qid, flags, &opts).await,
                 Err(Error::NotFound) if opts.create => {
+                    let (dir, name) = self.parent(path).await?;
                     match self.create_in(&dir, &name, flags, &opts, false).await {
                         Err(Error::AlreadyExists) => continue,
                         other => return other,
