@@ -485,7 +485,12 @@ impl Client {
 
     /// Tunlinkat, falling back to Twalk + Tremove on servers that answer
     /// EOPNOTSUPP (as the Linux client does).
-    pub(crate) async fn unlink_in(&self, dir: &Fid, name: &[u8], flags: UnlinkatFlags) -> Result<()> {
+    pub(crate) async fn unlink_in(
+        &self,
+        dir: &Fid,
+        name: &[u8],
+        flags: UnlinkatFlags,
+    ) -> Result<()> {
         let s = self.live()?;
         match s.unlinkat(dir, name, flags).await {
             Err(Error::Io(e)) if e == Errno::EOPNOTSUPP || e == Errno::ENOSYS => {
@@ -505,7 +510,13 @@ impl Client {
 
     /// Trenameat, falling back to Twalk + Trename on servers that answer
     /// EOPNOTSUPP (as the Linux client does).
-    pub(crate) async fn rename_in(&self, odir: &Fid, oname: &[u8], ndir: &Fid, nname: &[u8]) -> Result<()> {
+    pub(crate) async fn rename_in(
+        &self,
+        odir: &Fid,
+        oname: &[u8],
+        ndir: &Fid,
+        nname: &[u8],
+    ) -> Result<()> {
         let s = self.live()?;
         match s.renameat(odir, oname, ndir, nname).await {
             Err(Error::Io(e)) if e == Errno::EOPNOTSUPP || e == Errno::ENOSYS => {
@@ -535,7 +546,7 @@ impl Client {
             let attr = SetAttrs { size: Some(0), ..SetAttrs::default() }.to_wire()?;
             s.setattr(&fid, attr).await?;
         }
-        Ok(File::new(self.clone(), fid, iounit))
+        Ok(File::new(self.clone(), fid, iounit, flags))
     }
 
     /// Tlcreate of `name` in `dir` (exclusive when `excl`).
@@ -555,7 +566,7 @@ impl Client {
             f |= OpenFlags::EXCL;
         }
         let (_qid, iounit) = s.lcreate(&fid, name, f, opts.mode & 0o7777, self.gid()).await?;
-        Ok(File::new(self.clone(), fid, iounit))
+        Ok(File::new(self.clone(), fid, iounit, f))
     }
 }
 

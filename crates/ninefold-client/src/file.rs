@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
+use ninefold_proto::OpenFlags;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -31,6 +32,8 @@ struct FileInner {
     fid: Mutex<Option<Arc<Fid>>>,
     closed: AtomicBool,
     iounit: u32,
+    /// The Tlopen/Tlcreate flags, kept to reopen the fid after a reconnect.
+    flags: OpenFlags,
 }
 
 impl fmt::Debug for File {
@@ -41,13 +44,14 @@ impl fmt::Debug for File {
 }
 
 impl File {
-    pub(crate) fn new(client: Client, fid: Fid, iounit: u32) -> File {
+    pub(crate) fn new(client: Client, fid: Fid, iounit: u32, flags: OpenFlags) -> File {
         File {
             inner: Arc::new(FileInner {
                 client,
                 fid: Mutex::new(Some(Arc::new(fid))),
                 closed: AtomicBool::new(false),
                 iounit,
+                flags: flags - OpenFlags::CREATE - OpenFlags::EXCL - OpenFlags::TRUNC,
             }),
         }
     }
@@ -59,6 +63,12 @@ impl File {
             return Err(Error::Closed);
         }
         self.inner.fid.lock().ok().and_then(|g| g.clone()).ok_or(Error::Closed)
+    }
+
+    /// The flags the file was opened with (CREATE, EXCL and TRUNC removed):
+    /// what a reopen would send.
+    pub fn open_flags(&self) -> OpenFlags {
+        self.inner.flags
     }
 
     fn read_chunk(&self) -> usize {

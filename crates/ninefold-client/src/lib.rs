@@ -57,6 +57,32 @@
 //!   Read replies are handed back as [`Bytes`] slices of the received
 //!   frame.
 //!
+//! # Design
+//!
+//! | piece | where | what |
+//! |---|---|---|
+//! | writer task | `session/conn.rs` | owns the write half; drains queued frames into one `writev` (Twrite payloads are their own segment) |
+//! | reader task | `session/conn.rs` | owns the read half; cuts frames with `ninefold_proto::Codec` (payloads stay slices of the received buffer) and routes each to its tag |
+//! | reaper task | `session/conn.rs` | sends Tclunk for dropped fids, returns the number to the pool after Rclunk |
+//! | tag table | `session/tags.rs` | `tag → Waiting / Abandoned / Settled / Flush`; a short `std` mutex, never held across an await |
+//! | fid pool | `session/fid.rs` | numbers from 1, LIFO reuse; [`Fid`] is the owning handle |
+//! | in-flight bound | `session/mod.rs` | a semaphore permit per request, held until its tag is free |
+//!
+//! A tag's life: reserved with a permit → frame queued → reply routed to
+//! the waiter and the tag freed. If the waiter is dropped first, the slot
+//! becomes *Abandoned* and a Tflush goes out on a fresh tag; the old tag
+//! is freed only when the Rflush arrives (its reply, if it comes first,
+//! settles the request but does not free the tag). Calls that bind a fid
+//! (Tattach, Twalk) carry the fid in the slot, so that an abandoned one
+//! clunks it only once the server's answer says it may be bound.
+//!
+//! Extension points: the dialect is chosen after Tversion (only 9P2000.L
+//! today; the ZeroFS `.Z` fast paths can be enabled by asking for
+//! `9P2000.L.Z` first and reporting it in [`Capabilities`]). For
+//! reconnect-and-replay, every [`File`] keeps its open flags
+//! ([`File::open_flags`]) and every handle owns its fid through one
+//! [`Fid`], so a supervisor can re-walk and reopen them on a new session.
+//!
 //! # Features
 //!
 //! - `tokio-io`: [`File::cursor`] returns a `FileCursor` implementing

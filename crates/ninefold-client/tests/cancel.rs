@@ -46,12 +46,14 @@ async fn one_op(fs: &Client, file: &ninefold_client::File, op: u64, i: u64) {
         8 => fs.metadata("/w/link").await.map(|_| ()),
         9 => fs.remove_dir_all(format!("/w/d{}", i.wrapping_sub(3))).await,
         10 => fs.canonicalize("/w/link").await.map(|_| ()),
-        _ => async {
-            let d = fs.open_dir("/w").await?;
-            d.next_batch(Some(5)).await?;
-            d.metadata_at("big").await.map(|_| ())
+        _ => {
+            async {
+                let d = fs.open_dir("/w").await?;
+                d.next_batch(Some(5)).await?;
+                d.metadata_at("big").await.map(|_| ())
+            }
+            .await
         }
-        .await,
     };
 }
 

@@ -264,3 +264,24 @@ async fn open_create_statfs_sync_close() {
         assert_eq!(fs.read("/c").await.unwrap_err(), Error::Closed);
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_options_identity() {
+    for_each_server!(srv => {
+        // gid is the group of everything created
+        let fs = srv.client_with(srv.options().gid(4321)).await.unwrap();
+        fs.write("/g", b"").await.unwrap();
+        fs.create_dir("/gd", 0o755).await.unwrap();
+        fs.symlink("g", "/gl").await.unwrap();
+        assert_eq!(std::fs::metadata(srv.host("g")).unwrap().gid(), 4321);
+        assert_eq!(std::fs::metadata(srv.host("gd")).unwrap().gid(), 4321);
+        assert_eq!(std::fs::symlink_metadata(srv.host("gl")).unwrap().gid(), 4321);
+        // uid is who the server acts as
+        std::fs::create_dir(srv.host("open")).unwrap();
+        std::fs::set_permissions(srv.host("open"), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let nobody = srv.client_with(srv.options().uid(65534).gid(65534).uname("nobody")).await.unwrap();
+        nobody.write("/open/mine", b"n").await.unwrap();
+        let h = std::fs::metadata(srv.host("open/mine")).unwrap();
+        assert_eq!((h.uid(), h.gid()), (65534, 65534));
+    });
+}
