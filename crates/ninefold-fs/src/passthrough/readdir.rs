@@ -4,7 +4,8 @@
 
 use std::os::fd::AsFd;
 
-use ninefold_proto::{DirentType, Errno, Qid, QidType};
+use ninefold_proto::l::Dirent;
+use ninefold_proto::{DirentType, Errno, P9String, Qid, QidType};
 use ninefold_server::{DirSink, Result};
 use rustix::fs::{AtFlags, FileType, RawDir, SeekFrom};
 
@@ -18,13 +19,6 @@ const ENTRY_OVERHEAD: usize = 24;
 /// The getdents buffer (any single entry fits many times over).
 const GETDENTS_BUF: usize = 16 * 1024;
 
-#[derive(Debug)]
-struct Entry {
-    qid: Qid,
-    cookie: u64,
-    ty: DirentType,
-    name: Vec<u8>,
-}
 
 fn dirent_type(ty: FileType) -> DirentType {
     match ty {
@@ -49,14 +43,26 @@ fn qid_type(ty: DirentType) -> QidType {
 
 impl PassthroughHandle {
     pub(crate) async fn readdir_impl(&self, offset: u64, sink: &mut DirSink) -> Result<()> {
+        for entry in self.entries(offset, sink.remaining()).await? {
+            if !sink.push_entry(&entry) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The directory entries a readdir from cookie `offset` returns into
+    /// `budget` bytes of reply (each entry's `offset` is the cookie after
+    /// it). This is what [`Handle::readdir`](ninefold_server::Handle::readdir)
+    /// pushes into its sink.
+    pub async fn entries(&self, offset: u64, budget: usize) -> Result<Vec<Dirent>> {
         if self.kind != Kind::Dir {
             return Err(Errno::ENOTDIR);
         }
-        let budget = sink.remaining();
         let fs = self.fs.clone();
         let fd = self.fd.clone();
         let cursor = self.cursor.clone();
-        let entries = blocking(move || {
+        blocking(move || {
             let _guard = cursor.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let st = super::attr::stat(fd.as_fd()).map_err(errno)?;
             let dev = dev_of(&st);
@@ -85,16 +91,10 @@ impl PassthroughHandle {
                 // The root's ".." lies outside the export: show the root.
                 let ino = if at_root && name == b".." { st.stx_ino } else { entry.ino() };
                 let qid = Qid { ty: qid_type(ty), version: 0, path: fs.qids.path(dev, ino) };
-                out.push(Entry { qid, cookie: entry.next_entry_cookie(), ty, name: name.to_vec() });
+                out.push(Dirent { qid, offset: entry.next_entry_cookie(), ty, name: P9String::from(name.to_vec()) });
             }
             Ok(out)
         })
-        .await?;
-        for e in entries {
-            if !sink.push(e.qid, e.cookie, e.ty, &e.name) {
-                break;
-            }
-        }
-        Ok(())
+        .await
     }
 }
