@@ -101,12 +101,15 @@ impl Histogram {
 
     /// The value at quantile `q` (0.0..=1.0): the middle of the bucket
     /// holding the `ceil(q * count)`-th smallest value, never above the
-    /// maximum. 0 when empty.
+    /// maximum; the exact maximum for the largest rank. 0 when empty.
     pub fn percentile(&self, q: f64) -> u64 {
         if self.count == 0 {
             return 0;
         }
         let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).max(1);
+        if rank >= self.count {
+            return self.max;
+        }
         let mut seen = 0;
         for (i, &c) in self.counts.iter().enumerate() {
             seen += c;

@@ -195,22 +195,7 @@ async fn send_loop(
         let now = nanos_since(base);
         while let Some(Next { slot, step }) = next {
             let offset = block * io;
-            let msg: Message = match step {
-                Step::Getattr => {
-                    l::Tgetattr { fid: STAT_FID, request_mask: GetattrMask::BASIC }.into()
-                }
-                Step::Walk => base::Twalk {
-                    fid: DIR_FID,
-                    newfid: WALK_FID_BASE + u32::from(slot),
-                    wnames: vec![name.clone()],
-                }
-                .into(),
-                Step::Clunk => base::Tclunk { fid: WALK_FID_BASE + u32::from(slot) }.into(),
-                Step::Read => base::Tread { fid: IO_FID, offset, count: plan.io_size }.into(),
-                Step::Write => {
-                    base::Twrite { fid: IO_FID, offset, data: plan.payload.clone() }.into()
-                }
-            };
+            let frame = request(Next { slot, step }, offset, plan, &name);
             if matches!(step, Step::Read | Step::Write) {
                 block = (block + 1) % span;
             }
@@ -219,7 +204,7 @@ async fn send_loop(
                     s.store(now, Ordering::Relaxed);
                 }
             }
-            if let Some(payload) = Frame::new(slot, msg).encode_vectored(Dialect::L, &mut head)? {
+            if let Some(payload) = frame.encode_vectored(Dialect::L, &mut head)? {
                 chunks.push(head.split().freeze());
                 chunks.push(payload);
             }
@@ -231,6 +216,24 @@ async fn send_loop(
         write_chunks(wr, &mut chunks).await?;
     }
     Ok(())
+}
+
+/// The request frame a slot sends for `next`: the tag is the slot number.
+fn request(next: Next, offset: u64, plan: &Plan, name: &P9String) -> Frame {
+    let Next { slot, step } = next;
+    let msg: Message = match step {
+        Step::Getattr => l::Tgetattr { fid: STAT_FID, request_mask: GetattrMask::BASIC }.into(),
+        Step::Walk => base::Twalk {
+            fid: DIR_FID,
+            newfid: WALK_FID_BASE + u32::from(slot),
+            wnames: vec![name.clone()],
+        }
+        .into(),
+        Step::Clunk => base::Tclunk { fid: WALK_FID_BASE + u32::from(slot) }.into(),
+        Step::Read => base::Tread { fid: IO_FID, offset, count: plan.io_size }.into(),
+        Step::Write => base::Twrite { fid: IO_FID, offset, data: plan.payload.clone() }.into(),
+    };
+    Frame::new(slot, msg)
 }
 
 struct Receiver {
@@ -360,5 +363,116 @@ impl Receiver {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(row: Row, io_size: u32) -> Plan {
+        Plan {
+            row,
+            depth: 4,
+            io_size,
+            file_size: 1 << 20,
+            start_offset: 0,
+            payload: Bytes::from(vec![0xab; io_size as usize]),
+        }
+    }
+
+    fn encode(f: &Frame) -> Vec<u8> {
+        let mut b = BytesMut::new();
+        f.encode(Dialect::L, &mut b).unwrap();
+        b.to_vec()
+    }
+
+    #[test]
+    fn tgetattr_frame_bytes() {
+        let name: P9String = FILE_NAME.into();
+        let f = request(Next { slot: 3, step: Step::Getattr }, 0, &plan(Row::Getattr, 0), &name);
+        // size[4]=19 type[1]=24 tag[2]=3 fid[4]=STAT_FID mask[8]=0x7ff
+        let mut want = vec![19, 0, 0, 0, 24, 3, 0];
+        want.extend_from_slice(&STAT_FID.to_le_bytes());
+        want.extend_from_slice(&0x7ffu64.to_le_bytes());
+        assert_eq!(encode(&f), want);
+    }
+
+    #[test]
+    fn tread_and_twalk_frame_bytes() {
+        let name: P9String = FILE_NAME.into();
+        let p = plan(Row::Read4k, 4096);
+        let f = request(Next { slot: 0x102, step: Step::Read }, 0x1_0000_2000, &p, &name);
+        let mut want = vec![23, 0, 0, 0, 116, 2, 1];
+        want.extend_from_slice(&IO_FID.to_le_bytes());
+        want.extend_from_slice(&0x1_0000_2000u64.to_le_bytes());
+        want.extend_from_slice(&4096u32.to_le_bytes());
+        assert_eq!(encode(&f), want);
+
+        let f = request(Next { slot: 5, step: Step::Walk }, 0, &p, &name);
+        let mut want = vec![0, 0, 0, 0, 110, 5, 0];
+        want.extend_from_slice(&DIR_FID.to_le_bytes());
+        want.extend_from_slice(&(WALK_FID_BASE + 5).to_le_bytes());
+        want.extend_from_slice(&1u16.to_le_bytes());
+        want.extend_from_slice(&(FILE_NAME.len() as u16).to_le_bytes());
+        want.extend_from_slice(FILE_NAME.as_bytes());
+        want[0] = want.len() as u8;
+        assert_eq!(encode(&f), want);
+
+        let f = request(Next { slot: 5, step: Step::Clunk }, 0, &p, &name);
+        assert_eq!(f.message, Message::Tclunk(base::Tclunk { fid: WALK_FID_BASE + 5 }));
+    }
+
+    #[test]
+    fn twrite_payload_travels_uncopied() {
+        let name: P9String = FILE_NAME.into();
+        let p = plan(Row::Write1m, 65536);
+        let f = request(Next { slot: 1, step: Step::Write }, 65536, &p, &name);
+        let mut head = BytesMut::new();
+        let payload = f.encode_vectored(Dialect::L, &mut head).unwrap().unwrap();
+        assert_eq!(head.len(), 23);
+        assert_eq!(&head[..4], &(23u32 + 65536).to_le_bytes());
+        assert_eq!(head[4], 118);
+        assert_eq!(payload.as_ptr(), p.payload.as_ptr(), "the payload is shared, not copied");
+        let mut whole = head.to_vec();
+        whole.extend_from_slice(&payload);
+        let back = Frame::decode(Bytes::from(whole), Dialect::L).unwrap();
+        assert_eq!(back, f);
+    }
+
+    fn reply(rx: &mut Receiver, step: Step, m: impl Into<Message>, p: &Plan) -> Step {
+        rx.check(step, m.into(), p, true, || 1000)
+    }
+
+    #[tokio::test]
+    async fn replies_are_judged() {
+        let (a, _b) = tokio::io::duplex(64);
+        let (rd, _) = tokio::io::split(a);
+        let mut rx = Receiver {
+            rd: Box::new(rd),
+            rbuf: BytesMut::new(),
+            codec: ninefold_proto::Codec::new(Dialect::L, 8192),
+            stats: ConnStats::default(),
+        };
+        let p = plan(Row::Read4k, 4096);
+        let data = Bytes::from(vec![0; 4096]);
+        assert_eq!(reply(&mut rx, Step::Read, base::Rread { data: data.clone() }, &p), Step::Read);
+        assert_eq!((rx.stats.ops, rx.stats.bytes), (1, 4096));
+        reply(&mut rx, Step::Read, base::Rread { data: data.slice(..100) }, &p);
+        reply(&mut rx, Step::Read, l::Rlerror { ecode: ninefold_proto::Errno::EIO }, &p);
+        reply(&mut rx, Step::Read, base::Rclunk, &p);
+        assert_eq!(rx.stats.ops, 1);
+        assert_eq!(rx.stats.error_count(), 3);
+        assert_eq!(rx.stats.errors.get("Tread: Rlerror EIO"), Some(&1));
+        assert_eq!(rx.stats.errors.get("Tread: short read (100 of 4096)"), Some(&1));
+        assert_eq!(rx.stats.errors.get("Tread: answered with Rclunk"), Some(&1));
+
+        let w = plan(Row::WalkClunk, 0);
+        let qid = ninefold_proto::Qid::default();
+        assert_eq!(reply(&mut rx, Step::Walk, base::Rwalk { wqids: vec![qid] }, &w), Step::Clunk);
+        assert_eq!(rx.stats.ops, 1, "a walk alone is half an op");
+        assert_eq!(reply(&mut rx, Step::Clunk, base::Rclunk, &w), Step::Walk);
+        assert_eq!(rx.stats.ops, 2);
+        assert_eq!(rx.stats.hist.count(), 2);
     }
 }

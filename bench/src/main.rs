@@ -101,6 +101,10 @@ struct ResponderArgs {
     /// Test aid: answer each batch of requests in reverse order.
     #[arg(long)]
     reorder: bool,
+    /// Test aid: before every Nth Tgetattr/Tread/Twrite reply, send a reply
+    /// for a tag not in flight.
+    #[arg(long)]
+    stray_every: Option<u64>,
     /// Runtime worker threads.
     #[arg(long, default_value_t = 1)]
     threads: usize,
@@ -139,7 +143,12 @@ fn main() -> ExitCode {
 
 fn serve_responder(a: ResponderArgs) -> anyhow::Result<ExitCode> {
     let target: Target = a.listen.parse()?;
-    let cfg = ResponderConfig { max_msize: a.max_msize, fail_every: a.fail_every, reorder: a.reorder };
+    let cfg = ResponderConfig {
+        max_msize: a.max_msize,
+        fail_every: a.fail_every,
+        reorder: a.reorder,
+        stray_every: a.stray_every,
+    };
     runtime(a.threads)?.block_on(async {
         let listener = target.listen().await?;
         eprintln!("ninefold-bench responder listening on {}", listener.local_target()?);
@@ -151,7 +160,8 @@ fn serve_responder(a: ResponderArgs) -> anyhow::Result<ExitCode> {
 fn compare(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let mut reports = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
         let r: Report =
             serde_json::from_str(&text).with_context(|| format!("parsing {}", f.display()))?;
         reports.push(r);

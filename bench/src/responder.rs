@@ -12,14 +12,13 @@
 //!
 //! Two test aids: `fail_every` answers every Nth Tgetattr/Tread/Twrite with
 //! Rlerror EIO, and `reorder` answers each batch of requests read together
-//! in reverse order, so a client must match replies by tag.
+//! in reverse order, so a client must match replies by tag; `stray_every`
+//! adds replies for a tag nobody sent.
 
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use ninefold_proto::{
-    base, l, Codec, Dialect, Errno, Frame, GetattrMask, Message, Qid, QidType,
-};
+use ninefold_proto::{base, l, Codec, Dialect, Errno, Frame, GetattrMask, Message, Qid, QidType};
 use tokio::io::AsyncReadExt;
 
 use crate::error::BenchError;
@@ -34,11 +33,22 @@ pub struct ResponderConfig {
     pub fail_every: Option<u64>,
     /// Answer each batch of requests in reverse order.
     pub reorder: bool,
+    /// Before every Nth Tgetattr/Tread/Twrite reply, send a stray Rclunk
+    /// with tag [`STRAY_TAG`], which no request of the generator uses.
+    pub stray_every: Option<u64>,
 }
+
+/// The tag of the stray replies of [`ResponderConfig::stray_every`].
+pub const STRAY_TAG: u16 = 0x7ffe;
 
 impl Default for ResponderConfig {
     fn default() -> ResponderConfig {
-        ResponderConfig { max_msize: (1 << 20) + 24, fail_every: None, reorder: false }
+        ResponderConfig {
+            max_msize: (1 << 20) + 24,
+            fail_every: None,
+            reorder: false,
+            stray_every: None,
+        }
     }
 }
 
@@ -65,6 +75,7 @@ struct Conn {
     codec: Codec,
     msize: u32,
     counter: u64,
+    strays: u64,
     zeros: Bytes,
 }
 
@@ -75,7 +86,13 @@ pub async fn serve_conn(
     cfg: &ResponderConfig,
     zeros: Bytes,
 ) -> Result<(), BenchError> {
-    let mut c = Conn { codec: Codec::new(Dialect::L, cfg.max_msize), msize: cfg.max_msize, counter: 0, zeros };
+    let mut c = Conn {
+        codec: Codec::new(Dialect::L, cfg.max_msize),
+        msize: cfg.max_msize,
+        counter: 0,
+        strays: 0,
+        zeros,
+    };
     let mut rbuf = BytesMut::with_capacity(256 * 1024);
     let mut replies: Vec<Frame> = Vec::new();
     let mut chunks: Vec<Bytes> = Vec::new();
@@ -83,7 +100,12 @@ pub async fn serve_conn(
     loop {
         loop {
             match c.codec.decode(&mut rbuf) {
-                Ok(Some(frame)) => replies.push(c.answer(frame, cfg)),
+                Ok(Some(frame)) => {
+                    if c.stray_now(cfg, &frame.message) {
+                        replies.push(Frame::new(STRAY_TAG, base::Rclunk));
+                    }
+                    replies.push(c.answer(frame, cfg));
+                }
                 Ok(None) => break,
                 Err(e) if e.is_fatal() => return Err(e.into()),
                 Err(e) => {
@@ -121,6 +143,14 @@ impl Conn {
     fn fail_now(&mut self, cfg: &ResponderConfig) -> bool {
         self.counter += 1;
         cfg.fail_every.is_some_and(|n| n > 0 && self.counter % n == 0)
+    }
+
+    fn stray_now(&mut self, cfg: &ResponderConfig, m: &Message) -> bool {
+        if !matches!(m, Message::Tgetattr(_) | Message::Tread(_) | Message::Twrite(_)) {
+            return false;
+        }
+        self.strays += 1;
+        cfg.stray_every.is_some_and(|n| n > 0 && self.strays % n == 0)
     }
 
     fn answer(&mut self, frame: Frame, cfg: &ResponderConfig) -> Frame {

@@ -103,10 +103,9 @@ async fn run_rows(
             "{:<11} {:>12} ops/s{}",
             row.name(),
             crate::report::group(result.ops_per_sec),
-            result.mb_per_sec.map_or(String::new(), |m| format!(
-                "  {} MB/s",
-                crate::report::group(m)
-            ))
+            result
+                .mb_per_sec
+                .map_or(String::new(), |m| format!("  {} MB/s", crate::report::group(m)))
         );
         out.push(result);
     }

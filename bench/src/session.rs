@@ -87,7 +87,12 @@ impl Session {
         self.call_tagged(0, msg, op).await
     }
 
-    async fn call_tagged(&mut self, tag: u16, msg: Message, op: &str) -> Result<Message, BenchError> {
+    async fn call_tagged(
+        &mut self,
+        tag: u16,
+        msg: Message,
+        op: &str,
+    ) -> Result<Message, BenchError> {
         let fut = async {
             let mut head = BytesMut::new();
             let frame = Frame::new(tag, msg);
@@ -106,7 +111,9 @@ impl Session {
                 )));
             }
             match reply.message {
-                Message::Rlerror(e) => Err(BenchError::Refused { op: op.to_owned(), errno: e.ecode }),
+                Message::Rlerror(e) => {
+                    Err(BenchError::Refused { op: op.to_owned(), errno: e.ecode })
+                }
                 m => Ok(m),
             }
         };

@@ -119,9 +119,9 @@ impl Listener {
             }
             Listener::Unix(l) => {
                 let a = l.local_addr().map_err(BenchError::Io)?;
-                let p = a.as_pathname().ok_or_else(|| {
-                    BenchError::Io(std::io::Error::other("unnamed unix socket"))
-                })?;
+                let p = a
+                    .as_pathname()
+                    .ok_or_else(|| BenchError::Io(std::io::Error::other("unnamed unix socket")))?;
                 Ok(Target::Unix(p.to_owned()))
             }
         }
