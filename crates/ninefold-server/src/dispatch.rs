@@ -37,7 +37,9 @@ impl FidRefs {
         let two = |fid, fid2| FidRefs { fid: Some(fid), fid2: Some(fid2), ..FidRefs::default() };
         match msg {
             Message::Tattach(m) => FidRefs { newfid: Some(m.fid), ..FidRefs::default() },
-            Message::Twalk(m) => FidRefs { fid: Some(m.fid), newfid: Some(m.newfid), ..FidRefs::default() },
+            Message::Twalk(m) => {
+                FidRefs { fid: Some(m.fid), newfid: Some(m.newfid), ..FidRefs::default() }
+            }
             Message::Txattrwalk(m) => {
                 FidRefs { fid: Some(m.fid), newfid: Some(m.newfid), ..FidRefs::default() }
             }
@@ -140,7 +142,12 @@ pub(crate) fn prepare(
         if !replaces {
             st.reserve(n)?;
         }
-        p.newfid = Some(Reservation { conn: conn.clone(), fid: n, replaces, bound: AtomicBool::new(false) });
+        p.newfid = Some(Reservation {
+            conn: conn.clone(),
+            fid: n,
+            replaces,
+            bound: AtomicBool::new(false),
+        });
     }
     if let Message::Tattach(a) = msg {
         let identity = Identity::from_attach(a.uname.clone(), a.n_uname);

@@ -207,7 +207,11 @@ impl Server {
 
     /// [`serve_connection`](Server::serve_connection), naming the peer for
     /// logs and [`Request::remote_addr`](crate::Request::remote_addr).
-    pub async fn serve_connection_from<IO>(&self, io: IO, remote: Option<String>) -> Result<(), ServeError>
+    pub async fn serve_connection_from<IO>(
+        &self,
+        io: IO,
+        remote: Option<String>,
+    ) -> Result<(), ServeError>
     where
         IO: AsyncRead + AsyncWrite + Send + 'static,
     {
@@ -299,9 +303,9 @@ impl Server {
 /// not end the listener.
 async fn accept_error(e: io::Error) -> io::Result<()> {
     match e.kind() {
-        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::Interrupted => {
-            Ok(())
-        }
+        io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::Interrupted => Ok(()),
         _ if e.raw_os_error() == Some(libc_emfile()) || e.raw_os_error() == Some(libc_enfile()) => {
             warn!(error = %e, "accept failed, retrying");
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -142,7 +142,7 @@ where
     let config = &server.config;
     let (rd, wr) = tokio::io::split(io);
     let (tx, rx) = mpsc::unbounded_channel();
-    let facts = Arc::new(ConnFacts { id, dialect: Dialect::L, msize: config.max_msize, remote });
+    let facts = Arc::new(ConnFacts { id, dialect: Dialect::Base, msize: config.max_msize, remote });
     let conn = Arc::new(Conn {
         server: server.clone(),
         id,
@@ -271,8 +271,7 @@ async fn on_frame(conn: &Arc<Conn>, raw: Bytes, negotiated: &mut bool) -> Result
     }
     match msg {
         Message::Tversion(v) => {
-            version(conn, tag, v).await?;
-            *negotiated = true;
+            *negotiated = version(conn, tag, v).await?;
             Ok(true)
         }
         _ if !*negotiated => {
@@ -297,8 +296,9 @@ async fn on_frame(conn: &Arc<Conn>, raw: Bytes, negotiated: &mut bool) -> Result
     }
 }
 
-/// Tversion: drain, reset every fid, negotiate.
-async fn version(conn: &Arc<Conn>, tag: u16, v: base::Tversion) -> Result<(), ServeError> {
+/// Tversion: drain, reset every fid, negotiate. Returns whether a dialect
+/// was agreed; when not, the connection is back to its unnegotiated state.
+async fn version(conn: &Arc<Conn>, tag: u16, v: base::Tversion) -> Result<bool, ServeError> {
     lock(&conn.state).cancel_all();
     conn.wait_drained().await;
     let fids = lock(&conn.state).take_all_fids();
@@ -306,6 +306,14 @@ async fn version(conn: &Arc<Conn>, tag: u16, v: base::Tversion) -> Result<(), Se
 
     let config = &conn.server.config;
     let old = conn.facts();
+    // Until a dialect is agreed the connection speaks plain 9P2000.
+    *lock(&conn.facts) = Arc::new(ConnFacts {
+        id: conn.id,
+        dialect: Dialect::Base,
+        msize: config.max_msize,
+        remote: old.remote.clone(),
+    });
+    let mut agreed = false;
     let reply: Message = match ninefold_proto::sizes::negotiate_msize(v.msize, config.max_msize) {
         None => base::Rerror {
             ename: format!(
@@ -322,6 +330,7 @@ async fn version(conn: &Arc<Conn>, tag: u16, v: base::Tversion) -> Result<(), Se
                 *lock(&conn.facts) =
                     Arc::new(ConnFacts { id: conn.id, dialect, msize, remote: old.remote.clone() });
                 debug!(conn = conn.id, %dialect, msize, "negotiated");
+                agreed = true;
                 base::Rversion { msize, version: dialect.version().into() }.into()
             }
             None => base::Rversion { msize, version: "unknown".into() }.into(),
@@ -332,7 +341,7 @@ async fn version(conn: &Arc<Conn>, tag: u16, v: base::Tversion) -> Result<(), Se
     if tag != NOTAG {
         debug!(conn = conn.id, tag, "Tversion with a tag other than NOTAG");
     }
-    Ok(())
+    Ok(agreed)
 }
 
 /// Admits a request: permit, tag, fids, then a task.
@@ -423,6 +432,9 @@ async fn run_request(
         Some(fut.await)
     };
     drop(ctx);
+    // A flushed request that failed (typically EINTR from a handler that
+    // watched its cancellation) is suppressed: the client already gave up.
+    let reply = reply.filter(|r| !(cancel.is_cancelled() && dispatch::reply_errno(r).is_some()));
     if let Some(r) = &reply {
         dispatch::record_outcome(r);
     } else {
@@ -439,4 +451,3 @@ impl From<Violation> for ServeError {
         ServeError::Protocol(v.to_string())
     }
 }
-

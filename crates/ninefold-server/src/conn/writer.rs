@@ -25,7 +25,10 @@ const BATCH: usize = 64;
 /// Stop gathering once this many payload bytes are queued.
 const BATCH_BYTES: usize = 4 * 1024 * 1024;
 
-pub(crate) async fn run<W: AsyncWrite>(w: W, mut rx: mpsc::UnboundedReceiver<Outgoing>) -> io::Result<()> {
+pub(crate) async fn run<W: AsyncWrite>(
+    w: W,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+) -> io::Result<()> {
     let mut w = Box::pin(w);
     let mut head = BytesMut::with_capacity(16 * 1024);
     let mut chunks: Vec<Bytes> = Vec::with_capacity(2 * BATCH);
@@ -73,7 +76,13 @@ fn encode(
     let fallback = match frame.encoded_len(dialect) {
         Ok(len) if len < msize as usize => None,
         Ok(len) => {
-            error!(tag = tag, message = frame.message.name(), len, msize = msize, "reply would reach msize");
+            error!(
+                tag = tag,
+                message = frame.message.name(),
+                len,
+                msize = msize,
+                "reply would reach msize"
+            );
             Some(Errno::EMSGSIZE)
         }
         Err(e) => {

@@ -54,7 +54,13 @@ pub trait Handle: Any + Send + Sync + std::fmt::Debug {
     }
 
     /// Treaddir on the open fid. Defaults to [`Node::readdir`].
-    async fn readdir(&self, req: &Request, node: &dyn Node, offset: u64, sink: &mut DirSink) -> Result<()> {
+    async fn readdir(
+        &self,
+        req: &Request,
+        node: &dyn Node,
+        offset: u64,
+        sink: &mut DirSink,
+    ) -> Result<()> {
         node.readdir(req, offset, sink).await
     }
 
@@ -80,7 +86,12 @@ pub trait Handle: Any + Send + Sync + std::fmt::Debug {
     }
 
     /// Tgetlock on the open fid. Defaults to [`Node::getlock`].
-    async fn getlock(&self, req: &Request, node: &dyn Node, probe: &LockRequest) -> Result<LockInfo> {
+    async fn getlock(
+        &self,
+        req: &Request,
+        node: &dyn Node,
+        probe: &LockRequest,
+    ) -> Result<LockInfo> {
         node.getlock(req, probe).await
     }
 

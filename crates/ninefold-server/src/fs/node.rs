@@ -166,20 +166,39 @@ pub trait Node: Any + Send + Sync + std::fmt::Debug {
     /// (already umasked by the client), `gid` the group to assign.
     /// Return EEXIST when the name exists (the client sends EXCL only as
     /// a hint: creation is always exclusive on the wire).
-    async fn create(&self, req: &Request, name: &[u8], flags: OpenFlags, mode: u32, gid: u32) -> Result<Created> {
+    async fn create(
+        &self,
+        req: &Request,
+        name: &[u8],
+        flags: OpenFlags,
+        mode: u32,
+        gid: u32,
+    ) -> Result<Created> {
         let _ = (req, name, flags, mode, gid);
         Err(Errno::ENOSYS)
     }
 
     /// Creates the directory `name` (Tmkdir). Use `mode & 0o7777` for
     /// permissions.
-    async fn mkdir(&self, req: &Request, name: &[u8], mode: u32, gid: u32) -> Result<Arc<dyn Node>> {
+    async fn mkdir(
+        &self,
+        req: &Request,
+        name: &[u8],
+        mode: u32,
+        gid: u32,
+    ) -> Result<Arc<dyn Node>> {
         let _ = (req, name, mode, gid);
         Err(Errno::ENOSYS)
     }
 
     /// Creates the symbolic link `name` pointing at `target` (Tsymlink).
-    async fn symlink(&self, req: &Request, name: &[u8], target: &[u8], gid: u32) -> Result<Arc<dyn Node>> {
+    async fn symlink(
+        &self,
+        req: &Request,
+        name: &[u8],
+        target: &[u8],
+        gid: u32,
+    ) -> Result<Arc<dyn Node>> {
         let _ = (req, name, target, gid);
         Err(Errno::ENOSYS)
     }
@@ -233,7 +252,13 @@ pub trait Node: Any + Send + Sync + std::fmt::Debug {
     /// atomically replacing a compatible target. `new_dir` may be this
     /// node. Refuse moving a directory into its own subtree (EINVAL) and
     /// onto a non-empty directory (ENOTEMPTY).
-    async fn rename(&self, req: &Request, name: &[u8], new_dir: &Arc<dyn Node>, new_name: &[u8]) -> Result<()> {
+    async fn rename(
+        &self,
+        req: &Request,
+        name: &[u8],
+        new_dir: &Arc<dyn Node>,
+        new_name: &[u8],
+    ) -> Result<()> {
         let _ = (req, name, new_dir, new_name);
         Err(Errno::ENOSYS)
     }
@@ -295,7 +320,13 @@ pub trait Node: Any + Send + Sync + std::fmt::Debug {
     /// Sets extended attribute `name` (Txattrcreate + Twrite, committed
     /// at Tclunk). `flags` CREATE fails with EEXIST if it exists, REPLACE
     /// with ENODATA if it does not. The value may be empty.
-    async fn xattr_set(&self, req: &Request, name: &[u8], value: Bytes, flags: XattrFlags) -> Result<()> {
+    async fn xattr_set(
+        &self,
+        req: &Request,
+        name: &[u8],
+        value: Bytes,
+        flags: XattrFlags,
+    ) -> Result<()> {
         let _ = (req, name, value, flags);
         Err(Errno::ENOSYS)
     }

@@ -14,7 +14,8 @@ pub(crate) async fn tauth(ctx: &Ctx) -> Reply {
     if ctx.dialect().is_dotl() {
         Err(Errno::EOPNOTSUPP)
     } else {
-        Ok(base::Rerror { ename: "no authentication required".into(), errno: Errno::EOPNOTSUPP }.into())
+        Ok(base::Rerror { ename: "no authentication required".into(), errno: Errno::EOPNOTSUPP }
+            .into())
     }
 }
 

@@ -15,7 +15,11 @@ use crate::fs::Request;
 /// what it holds: the open handle (its locks), a pending xattr value
 /// (committed here), a remove-on-close. The error, if any, belongs in the
 /// Rclunk slot.
-pub(crate) async fn release(conn: &Arc<Conn>, fid: &Arc<Fid>, req: Option<&Request>) -> Result<(), Errno> {
+pub(crate) async fn release(
+    conn: &Arc<Conn>,
+    fid: &Arc<Fid>,
+    req: Option<&Request>,
+) -> Result<(), Errno> {
     let _exclusive = fid.busy.clone().write_owned().await;
     let commit = req.is_some();
     let req = match req {
@@ -40,7 +44,11 @@ pub(crate) async fn release(conn: &Arc<Conn>, fid: &Arc<Fid>, req: Option<&Reque
             };
             if open.remove_on_clunk {
                 if let Some(parent) = &loc.parent {
-                    let flags = if loc.node.qid().is_dir() { UnlinkatFlags::REMOVEDIR } else { UnlinkatFlags::empty() };
+                    let flags = if loc.node.qid().is_dir() {
+                        UnlinkatFlags::REMOVEDIR
+                    } else {
+                        UnlinkatFlags::empty()
+                    };
                     parent.node.unlink(&req, &loc.name, flags).await?;
                 }
             }
@@ -77,7 +85,11 @@ pub(crate) async fn tremove(ctx: &Ctx) -> Reply {
     let removed = match &loc.parent {
         None => Err(Errno::EBUSY),
         Some(parent) => {
-            let flags = if loc.node.qid().is_dir() { UnlinkatFlags::REMOVEDIR } else { UnlinkatFlags::empty() };
+            let flags = if loc.node.qid().is_dir() {
+                UnlinkatFlags::REMOVEDIR
+            } else {
+                UnlinkatFlags::empty()
+            };
             parent.node.unlink(&ctx.req, &loc.name, flags).await
         }
     };

@@ -55,7 +55,8 @@ pub(crate) async fn tcreate(ctx: &Ctx, m: &base::Tcreate) -> Reply {
                 let created = dir.create(req, name, flags, perm, gid).await?;
                 let qid = created.node.qid();
                 let unit = iounit(created.opened.iounit, req.msize());
-                let loc = Location::child(&fid.location(), Bytes::copy_from_slice(name), created.node);
+                let loc =
+                    Location::child(&fid.location(), Bytes::copy_from_slice(name), created.node);
                 fid.set_location(loc);
                 *fid.mode() = FidMode::Open(OpenState {
                     handle: created.opened.handle,

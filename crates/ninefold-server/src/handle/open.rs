@@ -10,7 +10,12 @@ use crate::fid::{Fid, FidMode, Location, OpenState};
 use crate::fs::{Node, Opened};
 
 /// Opens `fid`'s node with `flags` and records the open state.
-pub(crate) async fn open_fid(ctx: &Ctx, fid: &Arc<Fid>, flags: OpenFlags, remove_on_clunk: bool) -> Result<(ninefold_proto::Qid, u32), Errno> {
+pub(crate) async fn open_fid(
+    ctx: &Ctx,
+    fid: &Arc<Fid>,
+    flags: OpenFlags,
+    remove_on_clunk: bool,
+) -> Result<(ninefold_proto::Qid, u32), Errno> {
     if !matches!(*fid.mode(), FidMode::Walked) {
         return Err(if fid.is_open() { Errno::EBUSY } else { Errno::EINVAL });
     }
@@ -29,13 +34,20 @@ pub(crate) async fn open_fid(ctx: &Ctx, fid: &Arc<Fid>, flags: OpenFlags, remove
 }
 
 /// Records an open on a fid that is still unopened.
-fn install(fid: &Fid, _node: &Arc<dyn Node>, opened: Opened, flags: OpenFlags, remove_on_clunk: bool) -> Result<(), Errno> {
+fn install(
+    fid: &Fid,
+    _node: &Arc<dyn Node>,
+    opened: Opened,
+    flags: OpenFlags,
+    remove_on_clunk: bool,
+) -> Result<(), Errno> {
     let mut mode = fid.mode();
     if !matches!(*mode, FidMode::Walked) {
         // Opened concurrently by another request on the same fid.
         return Err(Errno::EBUSY);
     }
-    *mode = FidMode::Open(OpenState { handle: opened.handle, flags, remove_on_clunk, dir_stats: None });
+    *mode =
+        FidMode::Open(OpenState { handle: opened.handle, flags, remove_on_clunk, dir_stats: None });
     Ok(())
 }
 
@@ -58,7 +70,8 @@ pub(crate) async fn tlcreate(ctx: &Ctx, m: &l::Tlcreate) -> Reply {
     let qid = created.node.qid();
     let unit = iounit(created.opened.iounit, ctx.req.msize());
     // The directory fid becomes the new, open file.
-    let loc = Location::child(&fid.location(), bytes::Bytes::copy_from_slice(name), created.node.clone());
+    let loc =
+        Location::child(&fid.location(), bytes::Bytes::copy_from_slice(name), created.node.clone());
     fid.set_location(loc);
     install(fid, &created.node, created.opened, m.flags, false)?;
     Ok(l::Rlcreate { qid, iounit: unit }.into())
@@ -87,4 +100,3 @@ pub(crate) async fn topen(ctx: &Ctx, m: &base::Topen) -> Reply {
     let (qid, iounit) = open_fid(ctx, fid, flags, m.mode.contains(OpenMode::RCLOSE)).await?;
     Ok(base::Ropen { qid, iounit }.into())
 }
-

@@ -15,7 +15,11 @@ pub(crate) async fn trename(ctx: &Ctx, m: &l::Trename) -> Reply {
     let loc = fid.location();
     let parent = loc.parent.clone().ok_or(Errno::EBUSY)?;
     parent.node.rename(&ctx.req, &loc.name, &new_dir, name).await?;
-    fid.set_location(Location::child(&dfid.location(), Bytes::copy_from_slice(name), loc.node.clone()));
+    fid.set_location(Location::child(
+        &dfid.location(),
+        Bytes::copy_from_slice(name),
+        loc.node.clone(),
+    ));
     Ok(l::Rrename.into())
 }
 

@@ -136,7 +136,8 @@ pub(crate) async fn twstat(ctx: &Ctx, m: &base::Twstat) -> Reply {
         let name = crate::dispatch::checked_name(&st.name)?;
         let parent = loc.parent.clone().ok_or(Errno::EBUSY)?;
         parent.node.rename(req, &loc.name, &parent.node, name).await?;
-        let moved = crate::fid::Location::child(&parent, Bytes::copy_from_slice(name), loc.node.clone());
+        let moved =
+            crate::fid::Location::child(&parent, Bytes::copy_from_slice(name), loc.node.clone());
         fid.set_location(moved);
     }
     if !attr.valid.is_empty() {
@@ -192,7 +193,11 @@ impl DirStats {
 }
 
 /// The directory's stat records: rebuilt at offset 0, reused after.
-pub(crate) async fn dir_stats(ctx: &Ctx, fid: &Arc<Fid>, offset: u64) -> Result<Arc<DirStats>, Errno> {
+pub(crate) async fn dir_stats(
+    ctx: &Ctx,
+    fid: &Arc<Fid>,
+    offset: u64,
+) -> Result<Arc<DirStats>, Errno> {
     if offset != 0 {
         if let FidMode::Open(open) = &*fid.mode() {
             if let Some(s) = &open.dir_stats {

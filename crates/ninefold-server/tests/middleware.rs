@@ -1,0 +1,58 @@
+//! Middleware wraps dispatch: it can observe and short-circuit requests.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ninefold_proto::{base, Dialect, Errno, Message, NOFID, NOTAG};
+use ninefold_server::{error_reply, Middleware, Next, Request};
+use support::{errno, Raw};
+
+#[derive(Debug, Default)]
+struct Count(Arc<AtomicUsize>);
+
+#[async_trait]
+impl Middleware for Count {
+    async fn call(&self, req: &Request, msg: &Message, next: Next<'_>) -> Message {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        next.run(req, msg).await
+    }
+}
+
+#[derive(Debug)]
+struct DenyUid(u32);
+
+#[async_trait]
+impl Middleware for DenyUid {
+    async fn call(&self, req: &Request, msg: &Message, next: Next<'_>) -> Message {
+        if req.uid() == Some(self.0) && !matches!(msg, Message::Tclunk(_)) {
+            return error_reply(req.dialect(), Errno::EACCES);
+        }
+        next.run(req, msg).await
+    }
+}
+
+#[tokio::test]
+async fn middleware_sees_requests_and_can_refuse_them() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let c2 = count.clone();
+    let s = support::start_with(move |b| b.middleware(Count(c2)).middleware(DenyUid(666))).await;
+    let mut c = Raw::attached(s.addr, Dialect::L).await;
+    assert!(matches!(c.walk(0, 1, &["hello"]).await, Message::Rwalk(_)));
+    assert_eq!(count.load(Ordering::SeqCst), 2, "attach and walk");
+
+    let mut evil = Raw::connect(s.addr).await;
+    evil.rpc_tag(NOTAG, base::Tversion { msize: 8192, version: "9P2000.L".into() }).await;
+    let r = evil
+        .rpc(base::Tattach {
+            fid: 0,
+            afid: NOFID,
+            uname: "".into(),
+            aname: "".into(),
+            n_uname: 666,
+        })
+        .await;
+    assert_eq!(errno(&r), Errno::EACCES);
+}
