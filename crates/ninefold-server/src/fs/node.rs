@@ -35,7 +35,7 @@ pub type Result<T, E = Errno> = std::result::Result<T, E>;
 /// Methods run concurrently, on the same node and on different nodes,
 /// in any order: the server serialises nothing on a node's behalf. It
 /// does guarantee that:
-/// - a fid's clunk (and with it [`Handle::release`]) runs after every
+/// - a fid's clunk (and with it [`Handle::release`](super::Handle::release)) runs after every
 ///   earlier request on that fid has finished;
 /// - a Tversion runs after every earlier request on the connection has
 ///   finished;
@@ -220,7 +220,7 @@ pub trait Node: Any + Send + Sync + std::fmt::Debug {
 
     /// Adds the hard link `name` in this directory to `target` (Tlink).
     /// `target` may be of another filesystem type: use
-    /// [`downcast_ref`](<dyn Node>::downcast_ref) and answer EXDEV when
+    /// `downcast_ref` (on `dyn Node`) and answer EXDEV when
     /// it is not yours.
     async fn link(&self, req: &Request, target: &Arc<dyn Node>, name: &[u8]) -> Result<()> {
         let _ = (req, target, name);
