@@ -1,0 +1,5 @@
+//! flush cases.
+
+use crate::case::cases;
+
+cases! {}

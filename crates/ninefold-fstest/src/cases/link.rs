@@ -1,0 +1,5 @@
+//! link cases.
+
+use crate::case::cases;
+
+cases! {}

@@ -1,0 +1,5 @@
+//! lock cases.
+
+use crate::case::cases;
+
+cases! {}

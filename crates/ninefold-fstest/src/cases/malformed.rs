@@ -1,0 +1,5 @@
+//! malformed cases.
+
+use crate::case::cases;
+
+cases! {}

@@ -1,0 +1,5 @@
+//! mknod cases.
+
+use crate::case::cases;
+
+cases! {}

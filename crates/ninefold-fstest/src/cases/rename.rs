@@ -1,0 +1,5 @@
+//! rename cases.
+
+use crate::case::cases;
+
+cases! {}

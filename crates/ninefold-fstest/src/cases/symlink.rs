@@ -1,0 +1,5 @@
+//! symlink cases.
+
+use crate::case::cases;
+
+cases! {}

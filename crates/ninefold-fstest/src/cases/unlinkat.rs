@@ -1,0 +1,5 @@
+//! unlinkat cases.
+
+use crate::case::cases;
+
+cases! {}

@@ -1,0 +1,5 @@
+//! xattr cases.
+
+use crate::case::cases;
+
+cases! {}
