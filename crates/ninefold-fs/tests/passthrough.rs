@@ -13,8 +13,8 @@ use bytes::Bytes;
 use ninefold_fs::passthrough::{IdMap, Passthrough, PassthroughNode};
 use ninefold_proto::l::SetAttr;
 use ninefold_proto::{
-    DirentType, Errno, GetattrMask, LockFlags, LockStatus, LockType, OpenFlags, QidType, SetattrMask, UnlinkatFlags,
-    XattrFlags, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK,
+    DirentType, Errno, GetattrMask, LockFlags, LockStatus, LockType, OpenFlags, QidType,
+    SetattrMask, UnlinkatFlags, XattrFlags, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK,
 };
 use ninefold_server::{Attacher, LockRequest};
 use passthrough_support::*;
@@ -87,7 +87,10 @@ async fn read_write_append_and_direct() {
     h.release(&req(), f.as_ref()).await.unwrap();
 
     let ro = open(&f, OpenFlags::RDONLY).await.unwrap();
-    assert_eq!(ro.write(&req(), f.as_ref(), 0, Bytes::from_static(b"x")).await.unwrap_err(), Errno::EBADF);
+    assert_eq!(
+        ro.write(&req(), f.as_ref(), 0, Bytes::from_static(b"x")).await.unwrap_err(),
+        Errno::EBADF
+    );
     let wo = open(&f, OpenFlags::WRONLY).await.unwrap();
     assert_eq!(wo.read(&req(), f.as_ref(), 0, 1).await.unwrap_err(), Errno::EBADF);
 
@@ -144,13 +147,25 @@ async fn create_is_exclusive_exact_mode_and_owned_by_the_client() {
     root.create(&req(), b"wide", OpenFlags::WRONLY, 0o666, 0).await.unwrap();
     assert_eq!(std::fs::metadata(fx.path("wide")).unwrap().mode() & 0o777, 0o666);
 
-    assert_eq!(root.create(&req(), b"new", OpenFlags::RDWR, 0o600, 0).await.unwrap_err(), Errno::EEXIST);
+    assert_eq!(
+        root.create(&req(), b"new", OpenFlags::RDWR, 0o600, 0).await.unwrap_err(),
+        Errno::EEXIST
+    );
     std::os::unix::fs::symlink("/tmp/whatever", fx.path("dangling")).unwrap();
-    assert_eq!(root.create(&req(), b"dangling", OpenFlags::RDWR, 0o600, 0).await.unwrap_err(), Errno::EEXIST);
+    assert_eq!(
+        root.create(&req(), b"dangling", OpenFlags::RDWR, 0o600, 0).await.unwrap_err(),
+        Errno::EEXIST
+    );
     assert!(!std::path::Path::new("/tmp/whatever").exists());
-    assert_eq!(root.create(&req(), b"a/b", OpenFlags::RDWR, 0o600, 0).await.unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        root.create(&req(), b"a/b", OpenFlags::RDWR, 0o600, 0).await.unwrap_err(),
+        Errno::EINVAL
+    );
     let f = walk(&root, "new").await.unwrap();
-    assert_eq!(f.create(&req(), b"x", OpenFlags::RDWR, 0o600, 0).await.unwrap_err(), Errno::ENOTDIR);
+    assert_eq!(
+        f.create(&req(), b"x", OpenFlags::RDWR, 0o600, 0).await.unwrap_err(),
+        Errno::ENOTDIR
+    );
 
     // NOACCESS create: the file exists, no handle.
     let c = root.create(&req(), b"noacc", OpenFlags::NOACCESS, 0o600, 0).await.unwrap();
@@ -183,7 +198,10 @@ async fn mkdir_symlink_mknod() {
     root.mknod(&req(), b"sock", S_IFSOCK | 0o600, 0, 0, 0).await.unwrap();
     root.mknod(&req(), b"reg", 0o600, 0, 0, 0).await.unwrap();
     assert_eq!(std::fs::metadata(fx.path("reg")).unwrap().mode() & S_IFMT, S_IFREG);
-    assert_eq!(root.mknod(&req(), b"dir", S_IFDIR | 0o700, 0, 0, 0).await.unwrap_err(), Errno::EPERM);
+    assert_eq!(
+        root.mknod(&req(), b"dir", S_IFDIR | 0o700, 0, 0, 0).await.unwrap_err(),
+        Errno::EPERM
+    );
 
     // Device nodes: created (as root), attributes right, not openable.
     let null = root.mknod(&req(), b"null", S_IFCHR | 0o666, 1, 3, 0).await.unwrap();
@@ -210,7 +228,10 @@ async fn hard_links() {
     let root = fs.root();
     let f = walk(&root, "f").await.unwrap();
     root.link(&req(), &f, b"g").await.unwrap();
-    assert_eq!(std::fs::metadata(fx.path("g")).unwrap().ino(), std::fs::metadata(fx.path("f")).unwrap().ino());
+    assert_eq!(
+        std::fs::metadata(fx.path("g")).unwrap().ino(),
+        std::fs::metadata(fx.path("f")).unwrap().ino()
+    );
     assert_eq!(f.getattr(&req(), GetattrMask::BASIC).await.unwrap().nlink, 2);
     assert_eq!(root.link(&req(), &f, b"g").await.unwrap_err(), Errno::EEXIST);
     let d = walk(&root, "d").await.unwrap();
@@ -238,14 +259,29 @@ async fn unlink_and_rename() {
     let e = walk(&root, "e").await.unwrap();
 
     assert_eq!(root.unlink(&req(), b"d", UnlinkatFlags::empty()).await.unwrap_err(), Errno::EISDIR);
-    assert_eq!(root.unlink(&req(), b"f", UnlinkatFlags::REMOVEDIR).await.unwrap_err(), Errno::ENOTDIR);
-    assert_eq!(root.unlink(&req(), b"d", UnlinkatFlags::REMOVEDIR).await.unwrap_err(), Errno::ENOTEMPTY);
-    assert_eq!(root.unlink(&req(), b"nope", UnlinkatFlags::empty()).await.unwrap_err(), Errno::ENOENT);
-    assert_eq!(root.unlink(&req(), b"..", UnlinkatFlags::REMOVEDIR).await.unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        root.unlink(&req(), b"f", UnlinkatFlags::REMOVEDIR).await.unwrap_err(),
+        Errno::ENOTDIR
+    );
+    assert_eq!(
+        root.unlink(&req(), b"d", UnlinkatFlags::REMOVEDIR).await.unwrap_err(),
+        Errno::ENOTEMPTY
+    );
+    assert_eq!(
+        root.unlink(&req(), b"nope", UnlinkatFlags::empty()).await.unwrap_err(),
+        Errno::ENOENT
+    );
+    assert_eq!(
+        root.unlink(&req(), b"..", UnlinkatFlags::REMOVEDIR).await.unwrap_err(),
+        Errno::EINVAL
+    );
 
     root.rename(&req(), b"f", &e, b"g").await.unwrap();
     assert!(fx.path("e/g").exists() && !fx.path("f").exists());
-    assert_eq!(root.rename(&req(), b"d", &walk(&root, "d/sub").await.unwrap(), b"x").await.unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        root.rename(&req(), b"d", &walk(&root, "d/sub").await.unwrap(), b"x").await.unwrap_err(),
+        Errno::EINVAL
+    );
     std::fs::write(fx.path("e/h"), b"y").unwrap();
     e.rename(&req(), b"h", &e, b"g").await.unwrap();
     assert_eq!(std::fs::read(fx.path("e/g")).unwrap(), b"y", "replaces atomically");
@@ -365,8 +401,14 @@ async fn readdir_pages_with_cookies() {
 }
 
 fn nix_mkfifo(path: &std::path::Path) {
-    rustix::fs::mknodat(rustix::fs::CWD, path, rustix::fs::FileType::Fifo, rustix::fs::Mode::from_raw_mode(0o600), 0)
-        .unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
 }
 
 #[tokio::test]
@@ -419,32 +461,55 @@ async fn ofd_locks_conflict_between_fids() {
     let wr = lock_req(LockType::WRLCK, LockFlags::empty(), 0, 5);
     assert_eq!(h1.lock(&r1, n, &wr).await.unwrap(), LockStatus::SUCCESS);
     assert_eq!(h2.lock(&r2, n, &wr).await.unwrap(), LockStatus::BLOCKED);
-    assert_eq!(h2.lock(&r2, n, &lock_req(LockType::WRLCK, LockFlags::BLOCK, 0, 5)).await.unwrap(), LockStatus::BLOCKED);
+    assert_eq!(
+        h2.lock(&r2, n, &lock_req(LockType::WRLCK, LockFlags::BLOCK, 0, 5)).await.unwrap(),
+        LockStatus::BLOCKED
+    );
     // Disjoint range: fine.
-    assert_eq!(h2.lock(&r2, n, &lock_req(LockType::WRLCK, LockFlags::empty(), 5, 5)).await.unwrap(), LockStatus::SUCCESS);
+    assert_eq!(
+        h2.lock(&r2, n, &lock_req(LockType::WRLCK, LockFlags::empty(), 5, 5)).await.unwrap(),
+        LockStatus::SUCCESS
+    );
     // Linux probes with UNLCK: "any conflict?"
     let probe = lock_req(LockType::UNLCK, LockFlags::empty(), 0, 0);
     let info = h2.getlock(&r2, n, &probe).await.unwrap();
     assert_eq!((info.ty, info.start, info.length), (LockType::WRLCK, 0, 5));
-    let info = h1.getlock(&r1, n, &lock_req(LockType::UNLCK, LockFlags::empty(), 0, 5)).await.unwrap();
+    let info =
+        h1.getlock(&r1, n, &lock_req(LockType::UNLCK, LockFlags::empty(), 0, 5)).await.unwrap();
     assert_eq!(info.ty, LockType::UNLCK, "own locks never conflict");
-    let info = h1.getlock(&r1, n, &lock_req(LockType::UNLCK, LockFlags::empty(), 5, 0)).await.unwrap();
+    let info =
+        h1.getlock(&r1, n, &lock_req(LockType::UNLCK, LockFlags::empty(), 5, 0)).await.unwrap();
     assert_eq!((info.ty, info.start, info.length), (LockType::WRLCK, 5, 5));
     // Unlock, then the other owner gets it.
-    assert_eq!(h1.lock(&r1, n, &lock_req(LockType::UNLCK, LockFlags::empty(), 0, 0)).await.unwrap(), LockStatus::SUCCESS);
+    assert_eq!(
+        h1.lock(&r1, n, &lock_req(LockType::UNLCK, LockFlags::empty(), 0, 0)).await.unwrap(),
+        LockStatus::SUCCESS
+    );
     assert_eq!(h2.lock(&r2, n, &wr).await.unwrap(), LockStatus::SUCCESS);
     // Release at clunk drops every lock of the fid.
     h2.release(&r2, n).await.unwrap();
-    assert_eq!(h1.lock(&r1, n, &lock_req(LockType::WRLCK, LockFlags::empty(), 0, 0)).await.unwrap(), LockStatus::SUCCESS);
+    assert_eq!(
+        h1.lock(&r1, n, &lock_req(LockType::WRLCK, LockFlags::empty(), 0, 0)).await.unwrap(),
+        LockStatus::SUCCESS
+    );
     // Read locks share; a write probe sees them.
     h1.lock(&r1, n, &lock_req(LockType::RDLCK, LockFlags::empty(), 0, 0)).await.unwrap();
     let h3 = open(&f, OpenFlags::RDONLY).await.unwrap();
     let r3 = req().with_conn_id(3);
-    assert_eq!(h3.lock(&r3, n, &lock_req(LockType::RDLCK, LockFlags::empty(), 0, 0)).await.unwrap(), LockStatus::SUCCESS);
+    assert_eq!(
+        h3.lock(&r3, n, &lock_req(LockType::RDLCK, LockFlags::empty(), 0, 0)).await.unwrap(),
+        LockStatus::SUCCESS
+    );
     assert_eq!(h2.getlock(&r2, n, &probe).await.unwrap().ty, LockType::RDLCK);
     // A write lock needs a writable descriptor, as on the host.
-    assert_eq!(h3.lock(&r3, n, &lock_req(LockType::WRLCK, LockFlags::empty(), 0, 0)).await.unwrap_err(), Errno::EBADF);
-    assert_eq!(h3.lock(&r3, n, &lock_req(LockType(9), LockFlags::empty(), 0, 0)).await.unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        h3.lock(&r3, n, &lock_req(LockType::WRLCK, LockFlags::empty(), 0, 0)).await.unwrap_err(),
+        Errno::EBADF
+    );
+    assert_eq!(
+        h3.lock(&r3, n, &lock_req(LockType(9), LockFlags::empty(), 0, 0)).await.unwrap_err(),
+        Errno::EINVAL
+    );
     // The node alone holds no descriptor to lock.
     assert_eq!(f.lock(&r3, &wr).await.unwrap_err(), Errno::EBADF);
 }
@@ -485,7 +550,13 @@ async fn blocking_lock_waits_asynchronously_and_is_cancellable() {
     assert!(start.elapsed() < Duration::from_secs(2), "flush ends the wait");
     cancel.await.unwrap();
     h2.release(&req(), f.as_ref()).await.unwrap();
-    assert_eq!(h1.getlock(&req(), f.as_ref(), &lock_req(LockType::UNLCK, LockFlags::empty(), 0, 0)).await.unwrap().ty, LockType::UNLCK);
+    assert_eq!(
+        h1.getlock(&req(), f.as_ref(), &lock_req(LockType::UNLCK, LockFlags::empty(), 0, 0))
+            .await
+            .unwrap()
+            .ty,
+        LockType::UNLCK
+    );
 
     // Bounded: with nobody releasing, BLOCKED after lock_wait.
     let root = fx.builder().lock_wait(Duration::from_millis(200)).build().unwrap().root();
@@ -519,7 +590,10 @@ async fn xattr_round_trip() {
     f.xattr_set(&req(), b"user.k", Bytes::from_static(b"value"), XattrFlags::CREATE).await.unwrap();
     assert_eq!(f.xattr_get(&req(), b"user.k").await.unwrap(), Bytes::from_static(b"value"));
     let names = f.xattr_list(&req()).await.unwrap();
-    assert!(names.contains(&Bytes::from_static(b"user.k")) && names.contains(&Bytes::from_static(b"user.probe")));
+    assert!(
+        names.contains(&Bytes::from_static(b"user.k"))
+            && names.contains(&Bytes::from_static(b"user.probe"))
+    );
     assert_eq!(
         f.xattr_set(&req(), b"user.k", Bytes::new(), XattrFlags::CREATE).await.unwrap_err(),
         Errno::EEXIST
@@ -543,7 +617,12 @@ async fn xattr_round_trip() {
     assert_eq!(d.xattr_get(&req(), b"user.dir").await.unwrap(), Bytes::from_static(b"d"));
     // Symlinks: user.* is refused, as on the host.
     let l = walk(&root, "l").await.unwrap();
-    assert_eq!(l.xattr_set(&req(), b"user.k", Bytes::from_static(b"v"), XattrFlags::empty()).await.unwrap_err(), Errno::EPERM);
+    assert_eq!(
+        l.xattr_set(&req(), b"user.k", Bytes::from_static(b"v"), XattrFlags::empty())
+            .await
+            .unwrap_err(),
+        Errno::EPERM
+    );
     assert_eq!(l.xattr_get(&req(), b"user.probe").await.unwrap_err(), Errno::ENODATA);
     assert!(l.xattr_list(&req()).await.unwrap().is_empty());
 }
@@ -572,7 +651,8 @@ async fn setattr_chmod_chown_truncate_utimes() {
     let root = fx.root();
     let f = walk(&root, "f").await.unwrap();
 
-    let mut sa = setattr(SetattrMask::MODE | SetattrMask::UID | SetattrMask::GID | SetattrMask::SIZE);
+    let mut sa =
+        setattr(SetattrMask::MODE | SetattrMask::UID | SetattrMask::GID | SetattrMask::SIZE);
     sa.mode = 0o4711;
     sa.uid = 500;
     sa.gid = 600;
@@ -582,14 +662,19 @@ async fn setattr_chmod_chown_truncate_utimes() {
     assert_eq!(meta.mode() & 0o7777, 0o4711, "chmod after chown keeps set-id bits");
     assert_eq!((meta.uid(), meta.gid(), meta.len()), (500, 600, 3));
 
-    let mut sa = setattr(SetattrMask::ATIME | SetattrMask::ATIME_SET | SetattrMask::MTIME | SetattrMask::MTIME_SET);
+    let mut sa = setattr(
+        SetattrMask::ATIME | SetattrMask::ATIME_SET | SetattrMask::MTIME | SetattrMask::MTIME_SET,
+    );
     sa.atime_sec = 1_000_000;
     sa.atime_nsec = 5;
     sa.mtime_sec = 2_000_000;
     sa.mtime_nsec = 7;
     f.setattr(&req(), &sa).await.unwrap();
     let attr = f.getattr(&req(), GetattrMask::ALL).await.unwrap();
-    assert_eq!((attr.atime_sec, attr.atime_nsec, attr.mtime_sec, attr.mtime_nsec), (1_000_000, 5, 2_000_000, 7));
+    assert_eq!(
+        (attr.atime_sec, attr.atime_nsec, attr.mtime_sec, attr.mtime_nsec),
+        (1_000_000, 5, 2_000_000, 7)
+    );
     f.setattr(&req(), &setattr(SetattrMask::MTIME)).await.unwrap();
     let attr = f.getattr(&req(), GetattrMask::ALL).await.unwrap();
     assert!(attr.mtime_sec > 2_000_000, "MTIME without MTIME_SET is now");
@@ -648,12 +733,28 @@ async fn read_only_export_refuses_every_mutation() {
     assert_eq!(root.unlink(&r, b"f", UnlinkatFlags::empty()).await.unwrap_err(), erofs);
     assert_eq!(root.unlink(&r, b"d", UnlinkatFlags::REMOVEDIR).await.unwrap_err(), erofs);
     assert_eq!(root.rename(&r, b"f", &d, b"g").await.unwrap_err(), erofs);
-    for valid in [SetattrMask::MODE, SetattrMask::UID, SetattrMask::SIZE, SetattrMask::MTIME, SetattrMask::ATIME] {
+    for valid in [
+        SetattrMask::MODE,
+        SetattrMask::UID,
+        SetattrMask::SIZE,
+        SetattrMask::MTIME,
+        SetattrMask::ATIME,
+    ] {
         assert_eq!(f.setattr(&r, &setattr(valid)).await.unwrap_err(), erofs, "{valid:?}");
     }
-    assert_eq!(f.xattr_set(&r, b"user.x", Bytes::from_static(b"1"), XattrFlags::empty()).await.unwrap_err(), erofs);
+    assert_eq!(
+        f.xattr_set(&r, b"user.x", Bytes::from_static(b"1"), XattrFlags::empty())
+            .await
+            .unwrap_err(),
+        erofs
+    );
     assert_eq!(f.xattr_remove(&r, b"user.x").await.unwrap_err(), erofs);
-    for flags in [OpenFlags::WRONLY, OpenFlags::RDWR, OpenFlags::RDONLY | OpenFlags::TRUNC, OpenFlags::WRONLY | OpenFlags::APPEND] {
+    for flags in [
+        OpenFlags::WRONLY,
+        OpenFlags::RDWR,
+        OpenFlags::RDONLY | OpenFlags::TRUNC,
+        OpenFlags::WRONLY | OpenFlags::APPEND,
+    ] {
         assert_eq!(f.open(&r, flags).await.unwrap_err(), erofs, "{flags:?}");
     }
     let h = open(&f, OpenFlags::RDONLY).await.unwrap();
@@ -694,8 +795,12 @@ async fn uid_gid_mapping() {
     // An unmapped host owner shows as the overflow id.
     std::fs::write(fx.path("foreign"), b"").unwrap();
     std::os::unix::fs::chown(fx.path("foreign"), Some(4444), Some(4444)).unwrap();
-    let attr = walk(&root, "foreign").await.unwrap().getattr(&req(), GetattrMask::BASIC).await.unwrap();
-    assert_eq!((attr.uid, attr.gid), (ninefold_fs::passthrough::OVERFLOW_ID, ninefold_fs::passthrough::OVERFLOW_ID));
+    let attr =
+        walk(&root, "foreign").await.unwrap().getattr(&req(), GetattrMask::BASIC).await.unwrap();
+    assert_eq!(
+        (attr.uid, attr.gid),
+        (ninefold_fs::passthrough::OVERFLOW_ID, ninefold_fs::passthrough::OVERFLOW_ID)
+    );
     // chown maps client → host.
     let mut sa = setattr(SetattrMask::UID);
     sa.uid = 1000;

@@ -72,7 +72,10 @@ mod tests {
     fn spellings_with_and_without_slash() {
         let mut out = Vec::new();
         spellings(Path::new("/srv/share/"), &mut out);
-        assert_eq!(out, vec![Bytes::from_static(b"/srv/share"), Bytes::from_static(b"/srv/share/")]);
+        assert_eq!(
+            out,
+            vec![Bytes::from_static(b"/srv/share"), Bytes::from_static(b"/srv/share/")]
+        );
         let mut root = Vec::new();
         spellings(Path::new("/"), &mut root);
         assert_eq!(root, vec![Bytes::from_static(b"/"), Bytes::from_static(b"//")]);

@@ -74,7 +74,12 @@ fn timespec(set: bool, explicit: bool, sec: u64, nsec: u64) -> Result<Timespec> 
 /// the host updates ctime on every change).
 fn changes(valid: SetattrMask) -> bool {
     valid.intersects(
-        SetattrMask::MODE | SetattrMask::UID | SetattrMask::GID | SetattrMask::SIZE | SetattrMask::ATIME | SetattrMask::MTIME,
+        SetattrMask::MODE
+            | SetattrMask::UID
+            | SetattrMask::GID
+            | SetattrMask::SIZE
+            | SetattrMask::ATIME
+            | SetattrMask::MTIME,
     )
 }
 
@@ -139,8 +144,13 @@ impl PassthroughNode {
             }
             if valid.intersects(SetattrMask::ATIME | SetattrMask::MTIME) {
                 let times = Timestamps { last_access: atime, last_modification: mtime };
-                rustix::fs::utimensat(fd.as_fd(), "", &times, AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW)
-                    .map_err(errno)?;
+                rustix::fs::utimensat(
+                    fd.as_fd(),
+                    "",
+                    &times,
+                    AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW,
+                )
+                .map_err(errno)?;
             }
             Ok(())
         })
@@ -176,12 +186,19 @@ pub(crate) fn chmod(fs: &Shared, fd: &OwnedFd, kind: Kind, mode: u32) -> Result<
     if kind == Kind::Symlink {
         return Err(Errno::EOPNOTSUPP);
     }
-    rustix::fs::chmodat(fs.proc_fd(), fd_name(fd), Mode::from_raw_mode(mode), AtFlags::empty()).map_err(errno)
+    rustix::fs::chmodat(fs.proc_fd(), fd_name(fd), Mode::from_raw_mode(mode), AtFlags::empty())
+        .map_err(errno)
 }
 
 /// Truncates or extends a regular file: on the open descriptor when
 /// there is one, else on a write-only reopen through `/proc`. Blocking.
-fn truncate(fs: &Shared, fd: &OwnedFd, kind: Kind, open: Option<&OwnedFd>, size: u64) -> Result<()> {
+fn truncate(
+    fs: &Shared,
+    fd: &OwnedFd,
+    kind: Kind,
+    open: Option<&OwnedFd>,
+    size: u64,
+) -> Result<()> {
     match kind {
         Kind::File => {}
         Kind::Dir => return Err(Errno::EISDIR),

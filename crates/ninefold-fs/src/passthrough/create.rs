@@ -74,7 +74,8 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let parent = self.fd.clone();
         blocking(move || {
-            let file = rustix::fs::openat(parent.as_fd(), &name, host, Mode::from_raw_mode(perm)).map_err(errno)?;
+            let file = rustix::fs::openat(parent.as_fd(), &name, host, Mode::from_raw_mode(perm))
+                .map_err(errno)?;
             let finish = || -> Result<Created> {
                 if owner.is_some() {
                     rustix::fs::fchown(&file, owner.uid, owner.gid).map_err(errno)?;
@@ -82,13 +83,19 @@ impl PassthroughNode {
                 // The server's umask must not narrow what the client asked.
                 rustix::fs::fchmod(&file, Mode::from_raw_mode(perm)).map_err(errno)?;
                 let path = fs.reopen(&file, OFlags::PATH).map_err(errno)?;
-                let node: Arc<dyn Node> = Arc::new(PassthroughNode::from_fd(&fs, path).map_err(errno)?);
+                let node: Arc<dyn Node> =
+                    Arc::new(PassthroughNode::from_fd(&fs, path).map_err(errno)?);
                 Ok(Created { node, opened: Opened::node() })
             };
             match finish() {
                 Ok(mut created) => {
                     if open_flags.is_some() {
-                        created.opened = Opened::with_handle(PassthroughHandle::new(fs.clone(), file, Kind::File, flags));
+                        created.opened = Opened::with_handle(PassthroughHandle::new(
+                            fs.clone(),
+                            file,
+                            Kind::File,
+                            flags,
+                        ));
                     }
                     Ok(created)
                 }
@@ -101,7 +108,13 @@ impl PassthroughNode {
         .await
     }
 
-    pub(crate) async fn mkdir_impl(&self, req: &Request, name: &[u8], mode: u32, gid: u32) -> Result<Arc<dyn Node>> {
+    pub(crate) async fn mkdir_impl(
+        &self,
+        req: &Request,
+        name: &[u8],
+        mode: u32,
+        gid: u32,
+    ) -> Result<Arc<dyn Node>> {
         let name = self.creating(name)?.to_owned();
         let owner = self.owner(req, gid);
         let perm = mode & 0o7777;
@@ -114,7 +127,13 @@ impl PassthroughNode {
         .await
     }
 
-    pub(crate) async fn symlink_impl(&self, req: &Request, name: &[u8], target: &[u8], gid: u32) -> Result<Arc<dyn Node>> {
+    pub(crate) async fn symlink_impl(
+        &self,
+        req: &Request,
+        name: &[u8],
+        target: &[u8],
+        gid: u32,
+    ) -> Result<Arc<dyn Node>> {
         let name = self.creating(name)?.to_owned();
         if target.is_empty() {
             return Err(Errno::ENOENT);
@@ -164,7 +183,8 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let parent = self.fd.clone();
         blocking(move || {
-            rustix::fs::mknodat(parent.as_fd(), &name, ty, Mode::from_raw_mode(perm), dev).map_err(errno)?;
+            rustix::fs::mknodat(parent.as_fd(), &name, ty, Mode::from_raw_mode(perm), dev)
+                .map_err(errno)?;
             finish_new(&fs, &parent, &name, kind, owner, Some(perm))
         })
         .await
@@ -185,7 +205,8 @@ impl PassthroughNode {
         let parent = self.fd.clone();
         let source = target.fd.clone();
         blocking(move || {
-            match rustix::fs::linkat(source.as_fd(), "", parent.as_fd(), &name, AtFlags::EMPTY_PATH) {
+            match rustix::fs::linkat(source.as_fd(), "", parent.as_fd(), &name, AtFlags::EMPTY_PATH)
+            {
                 Ok(()) => Ok(()),
                 // Without CAP_DAC_READ_SEARCH, AT_EMPTY_PATH is ENOENT:
                 // link through the descriptor's magic link instead.

@@ -121,8 +121,14 @@ mod tests {
 
     #[test]
     fn access_modes_and_unknown_bits() {
-        assert_eq!(to_host(OpenFlags::RDONLY, false), Some(OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY));
-        assert_eq!(to_host(OpenFlags::WRONLY, false), Some(OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY));
+        assert_eq!(
+            to_host(OpenFlags::RDONLY, false),
+            Some(OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY)
+        );
+        assert_eq!(
+            to_host(OpenFlags::WRONLY, false),
+            Some(OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY)
+        );
         assert_eq!(to_host(OpenFlags::NOACCESS, false), None);
         let odd = OpenFlags::from_bits_retain(0x8000_0000 | OpenFlags::APPEND.bits());
         assert_eq!(to_host(odd, false), Some(OFlags::APPEND | OFlags::CLOEXEC | OFlags::NOCTTY));

@@ -102,7 +102,12 @@ fn sync(fd: &OwnedFd, datasync: bool) -> Result<()> {
 }
 
 impl PassthroughHandle {
-    pub(crate) fn new(fs: Arc<Shared>, fd: OwnedFd, kind: Kind, flags: OpenFlags) -> PassthroughHandle {
+    pub(crate) fn new(
+        fs: Arc<Shared>,
+        fd: OwnedFd,
+        kind: Kind,
+        flags: OpenFlags,
+    ) -> PassthroughHandle {
         let access = flags.access_mode();
         PassthroughHandle {
             fs,
@@ -123,7 +128,13 @@ fn ours(node: &dyn Node) -> Result<&PassthroughNode> {
 
 #[async_trait]
 impl Handle for PassthroughHandle {
-    async fn read(&self, _req: &Request, _node: &dyn Node, offset: u64, count: u32) -> Result<Bytes> {
+    async fn read(
+        &self,
+        _req: &Request,
+        _node: &dyn Node,
+        offset: u64,
+        count: u32,
+    ) -> Result<Bytes> {
         if !self.readable {
             return Err(Errno::EBADF);
         }
@@ -137,14 +148,21 @@ impl Handle for PassthroughHandle {
         blocking(move || {
             let mut buf = Vec::with_capacity(count as usize);
             if count > 0 {
-                rustix::io::pread(fd.as_fd(), rustix::buffer::spare_capacity(&mut buf), offset).map_err(errno)?;
+                rustix::io::pread(fd.as_fd(), rustix::buffer::spare_capacity(&mut buf), offset)
+                    .map_err(errno)?;
             }
             Ok(Bytes::from(buf))
         })
         .await
     }
 
-    async fn write(&self, _req: &Request, _node: &dyn Node, offset: u64, data: Bytes) -> Result<u32> {
+    async fn write(
+        &self,
+        _req: &Request,
+        _node: &dyn Node,
+        offset: u64,
+        data: Bytes,
+    ) -> Result<u32> {
         if !self.writable {
             return Err(Errno::EBADF);
         }
@@ -159,7 +177,13 @@ impl Handle for PassthroughHandle {
         .await
     }
 
-    async fn readdir(&self, _req: &Request, _node: &dyn Node, offset: u64, sink: &mut DirSink) -> Result<()> {
+    async fn readdir(
+        &self,
+        _req: &Request,
+        _node: &dyn Node,
+        offset: u64,
+        sink: &mut DirSink,
+    ) -> Result<()> {
         self.readdir_impl(offset, sink).await
     }
 
@@ -174,11 +198,21 @@ impl Handle for PassthroughHandle {
         blocking(move || sync(&fd, datasync)).await
     }
 
-    async fn lock(&self, req: &Request, _node: &dyn Node, lock: &LockRequest) -> Result<LockStatus> {
+    async fn lock(
+        &self,
+        req: &Request,
+        _node: &dyn Node,
+        lock: &LockRequest,
+    ) -> Result<LockStatus> {
         self.lock_impl(req, lock).await
     }
 
-    async fn getlock(&self, _req: &Request, _node: &dyn Node, probe: &LockRequest) -> Result<LockInfo> {
+    async fn getlock(
+        &self,
+        _req: &Request,
+        _node: &dyn Node,
+        probe: &LockRequest,
+    ) -> Result<LockInfo> {
         self.getlock_impl(probe).await
     }
 

@@ -46,7 +46,10 @@ pub enum IdMap {
 
 impl IdMap {
     /// A [`IdMap::Map`] from `(client, host)` pairs.
-    pub fn map(uids: impl IntoIterator<Item = (u32, u32)>, gids: impl IntoIterator<Item = (u32, u32)>) -> IdMap {
+    pub fn map(
+        uids: impl IntoIterator<Item = (u32, u32)>,
+        gids: impl IntoIterator<Item = (u32, u32)>,
+    ) -> IdMap {
         IdMap::Map { uids: uids.into_iter().collect(), gids: gids.into_iter().collect() }
     }
 

@@ -91,7 +91,10 @@ impl PassthroughHandle {
         };
         let (start, len) = range(probe.start, probe.length)?;
         let fd = self.fd.clone();
-        let found = blocking(move || ofd_getlk(fd.as_fd(), kind, start, len).map_err(|e| Errno::from_io_error(&e))).await?;
+        let found = blocking(move || {
+            ofd_getlk(fd.as_fd(), kind, start, len).map_err(|e| Errno::from_io_error(&e))
+        })
+        .await?;
         Ok(match found {
             None => LockInfo::unlocked(probe),
             Some(c) => LockInfo {

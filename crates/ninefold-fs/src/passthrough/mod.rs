@@ -165,8 +165,9 @@ impl Passthrough {
     /// An [`Exports`] holding this export under the same anames as
     /// [`attacher`](Self::attacher), to combine with other trees.
     pub fn exports(&self) -> Exports {
-        self.attacher().anames().iter().fold(Exports::new(), |exports, aname| {
-            exports.export(aname.clone(), self.root.clone())
-        })
+        self.attacher()
+            .anames()
+            .iter()
+            .fold(Exports::new(), |exports, aname| exports.export(aname.clone(), self.root.clone()))
     }
 }

@@ -8,8 +8,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use ninefold_proto::l::{Attr, SetAttr};
-use ninefold_proto::{Errno, GetattrMask, LockStatus, OpenFlags, Qid, QidType, UnlinkatFlags, XattrFlags};
-use ninefold_server::{Created, DirSink, LockInfo, LockRequest, Node, Opened, Request, Result, StatFs};
+use ninefold_proto::{
+    Errno, GetattrMask, LockStatus, OpenFlags, Qid, QidType, UnlinkatFlags, XattrFlags,
+};
+use ninefold_server::{
+    Created, DirSink, LockInfo, LockRequest, Node, Opened, Request, Result, StatFs,
+};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 use super::options::Options;
@@ -41,21 +45,43 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Opens the export root and `/proc/self/fd` and probes `openat2`.
-    pub(crate) fn open(path: PathBuf, opts: Options) -> Result<(Shared, OwnedFd), PassthroughError> {
+    pub(crate) fn open(
+        path: PathBuf,
+        opts: Options,
+    ) -> Result<(Shared, OwnedFd), PassthroughError> {
         let root_err = |source: rustix::io::Errno| PassthroughError::Root {
             path: path.clone(),
             source: std::io::Error::from_raw_os_error(source.raw_os_error()),
         };
-        let root_fd = rustix::fs::open(&path, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| if e == rustix::io::Errno::NOTDIR { PassthroughError::NotADirectory(path.clone()) } else { root_err(e) })?;
+        let root_fd = rustix::fs::open(
+            &path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| {
+            if e == rustix::io::Errno::NOTDIR {
+                PassthroughError::NotADirectory(path.clone())
+            } else {
+                root_err(e)
+            }
+        })?;
         let root_stat = super::attr::stat(root_fd.as_fd()).map_err(root_err)?;
 
-        let proc_fd = rustix::fs::open("/proc/self/fd", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| PassthroughError::Proc(std::io::Error::from_raw_os_error(e.raw_os_error())))?;
+        let proc_fd = rustix::fs::open(
+            "/proc/self/fd",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| PassthroughError::Proc(std::io::Error::from_raw_os_error(e.raw_os_error())))?;
         let magic = rustix::fs::fstatfs(&proc_fd)
-            .map_err(|e| PassthroughError::Proc(std::io::Error::from_raw_os_error(e.raw_os_error())))?
+            .map_err(|e| {
+                PassthroughError::Proc(std::io::Error::from_raw_os_error(e.raw_os_error()))
+            })?
             .f_type;
-        if i64::from(magic) != PROC_SUPER_MAGIC {
+        // `f_type` is as wide as a C long: i64 here, i32 on 32-bit hosts.
+        #[allow(clippy::useless_conversion)]
+        let magic = i64::from(magic);
+        if magic != PROC_SUPER_MAGIC {
             return Err(PassthroughError::Proc(std::io::Error::other("/proc is not procfs")));
         }
 
@@ -68,14 +94,27 @@ impl Shared {
         let qids = QidMap::new(root_dev);
         let root_ident = (root_dev, root_stat.stx_ino);
         let as_root = rustix::process::geteuid().is_root();
-        Ok((Shared { root_path: path, canonical, proc_fd, openat2, opts, qids, root_ident, as_root }, root_fd))
+        Ok((
+            Shared {
+                root_path: path,
+                canonical,
+                proc_fd,
+                openat2,
+                opts,
+                qids,
+                root_ident,
+                as_root,
+            },
+            root_fd,
+        ))
     }
 
     /// Reopens `fd`'s object through `/proc/self/fd/N` with `flags`. The
     /// magic link names the inode, not a path: nothing can be swapped in.
     /// `flags` must not create; `O_NOFOLLOW` would refuse the magic link.
     pub(crate) fn reopen(&self, fd: &OwnedFd, flags: OFlags) -> rustix::io::Result<OwnedFd> {
-        let flags = (flags - (OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::TMPFILE)) | OFlags::CLOEXEC;
+        let flags = (flags - (OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::TMPFILE))
+            | OFlags::CLOEXEC;
         rustix::fs::openat(&self.proc_fd, fd_name(fd), flags, Mode::empty())
     }
 
@@ -236,15 +275,34 @@ impl Node for PassthroughNode {
         Err(Errno::EBADF)
     }
 
-    async fn create(&self, req: &Request, name: &[u8], flags: OpenFlags, mode: u32, gid: u32) -> Result<Created> {
+    async fn create(
+        &self,
+        req: &Request,
+        name: &[u8],
+        flags: OpenFlags,
+        mode: u32,
+        gid: u32,
+    ) -> Result<Created> {
         self.create_impl(req, name, flags, mode, gid).await
     }
 
-    async fn mkdir(&self, req: &Request, name: &[u8], mode: u32, gid: u32) -> Result<Arc<dyn Node>> {
+    async fn mkdir(
+        &self,
+        req: &Request,
+        name: &[u8],
+        mode: u32,
+        gid: u32,
+    ) -> Result<Arc<dyn Node>> {
         self.mkdir_impl(req, name, mode, gid).await
     }
 
-    async fn symlink(&self, req: &Request, name: &[u8], target: &[u8], gid: u32) -> Result<Arc<dyn Node>> {
+    async fn symlink(
+        &self,
+        req: &Request,
+        name: &[u8],
+        target: &[u8],
+        gid: u32,
+    ) -> Result<Arc<dyn Node>> {
         self.symlink_impl(req, name, target, gid).await
     }
 
@@ -272,7 +330,13 @@ impl Node for PassthroughNode {
         self.unlink_impl(name, flags).await
     }
 
-    async fn rename(&self, _req: &Request, name: &[u8], new_dir: &Arc<dyn Node>, new_name: &[u8]) -> Result<()> {
+    async fn rename(
+        &self,
+        _req: &Request,
+        name: &[u8],
+        new_dir: &Arc<dyn Node>,
+        new_name: &[u8],
+    ) -> Result<()> {
         self.rename_impl(name, new_dir, new_name).await
     }
 
@@ -301,7 +365,13 @@ impl Node for PassthroughNode {
         self.xattr_list_impl().await
     }
 
-    async fn xattr_set(&self, _req: &Request, name: &[u8], value: Bytes, flags: XattrFlags) -> Result<()> {
+    async fn xattr_set(
+        &self,
+        _req: &Request,
+        name: &[u8],
+        value: Bytes,
+        flags: XattrFlags,
+    ) -> Result<()> {
         self.xattr_set_impl(name, value, flags).await
     }
 

@@ -126,10 +126,11 @@ impl PassthroughBuilder {
         self.opts.id_map.validate().map_err(PassthroughError::IdMap)?;
         let (shared, root_fd) = Shared::open(self.path, self.opts)?;
         let shared = Arc::new(shared);
-        let root = PassthroughNode::from_fd(&shared, root_fd).map_err(|e| PassthroughError::Root {
-            path: shared.root_path.clone(),
-            source: std::io::Error::from_raw_os_error(e.raw_os_error()),
-        })?;
+        let root =
+            PassthroughNode::from_fd(&shared, root_fd).map_err(|e| PassthroughError::Root {
+                path: shared.root_path.clone(),
+                source: std::io::Error::from_raw_os_error(e.raw_os_error()),
+            })?;
         let root: Arc<dyn Node> = Arc::new(root);
         Ok(Passthrough { shared, root })
     }

@@ -19,7 +19,6 @@ const ENTRY_OVERHEAD: usize = 24;
 /// The getdents buffer (any single entry fits many times over).
 const GETDENTS_BUF: usize = 16 * 1024;
 
-
 fn dirent_type(ty: FileType) -> DirentType {
     match ty {
         FileType::RegularFile => DirentType::REG,
@@ -84,14 +83,21 @@ impl PassthroughHandle {
                 if ty == DirentType::UNKNOWN {
                     // Some filesystems do not fill d_type: ask, without
                     // following (one component, relative to this dir).
-                    if let Ok(st) = rustix::fs::statat(fd.as_fd(), entry.file_name(), AtFlags::SYMLINK_NOFOLLOW) {
+                    if let Ok(st) =
+                        rustix::fs::statat(fd.as_fd(), entry.file_name(), AtFlags::SYMLINK_NOFOLLOW)
+                    {
                         ty = DirentType::from_mode(st.st_mode);
                     }
                 }
                 // The root's ".." lies outside the export: show the root.
                 let ino = if at_root && name == b".." { st.stx_ino } else { entry.ino() };
                 let qid = Qid { ty: qid_type(ty), version: 0, path: fs.qids.path(dev, ino) };
-                out.push(Dirent { qid, offset: entry.next_entry_cookie(), ty, name: P9String::from(name.to_vec()) });
+                out.push(Dirent {
+                    qid,
+                    offset: entry.next_entry_cookie(),
+                    ty,
+                    name: P9String::from(name.to_vec()),
+                });
             }
             Ok(out)
         })

@@ -15,12 +15,21 @@ impl PassthroughNode {
         let name = check_name(name)?.to_owned();
         self.dir()?;
         self.writable()?;
-        let at = if flags.contains(UnlinkatFlags::REMOVEDIR) { AtFlags::REMOVEDIR } else { AtFlags::empty() };
+        let at = if flags.contains(UnlinkatFlags::REMOVEDIR) {
+            AtFlags::REMOVEDIR
+        } else {
+            AtFlags::empty()
+        };
         let parent = self.fd.clone();
         blocking(move || rustix::fs::unlinkat(parent.as_fd(), &name, at).map_err(errno)).await
     }
 
-    pub(crate) async fn rename_impl(&self, name: &[u8], new_dir: &Arc<dyn Node>, new_name: &[u8]) -> Result<()> {
+    pub(crate) async fn rename_impl(
+        &self,
+        name: &[u8],
+        new_dir: &Arc<dyn Node>,
+        new_name: &[u8],
+    ) -> Result<()> {
         let new_dir = new_dir.downcast_ref::<PassthroughNode>().ok_or(Errno::EXDEV)?;
         if !self.same_export(new_dir) {
             return Err(Errno::EXDEV);
@@ -32,6 +41,9 @@ impl PassthroughNode {
         self.writable()?;
         let from = self.fd.clone();
         let to = new_dir.fd.clone();
-        blocking(move || rustix::fs::renameat(from.as_fd(), &name, to.as_fd(), &new_name).map_err(errno)).await
+        blocking(move || {
+            rustix::fs::renameat(from.as_fd(), &name, to.as_fd(), &new_name).map_err(errno)
+        })
+        .await
     }
 }

@@ -56,7 +56,12 @@ fn flock(kind: LockKind, start: i64, len: i64) -> libc::flock {
 
 /// `fcntl(fd, F_OFD_SETLK, ...)`: takes or releases a lock without
 /// waiting. A conflict is `EAGAIN` (or `EACCES`).
-pub(crate) fn ofd_setlk(fd: BorrowedFd<'_>, kind: LockKind, start: i64, len: i64) -> io::Result<()> {
+pub(crate) fn ofd_setlk(
+    fd: BorrowedFd<'_>,
+    kind: LockKind,
+    start: i64,
+    len: i64,
+) -> io::Result<()> {
     let fl = flock(kind, start, len);
     // SAFETY: `fd` is a live descriptor for the duration of the borrow,
     // and F_OFD_SETLK reads the `flock` struct we pass by valid pointer;
@@ -71,7 +76,12 @@ pub(crate) fn ofd_setlk(fd: BorrowedFd<'_>, kind: LockKind, start: i64, len: i64
 
 /// `fcntl(fd, F_OFD_GETLK, ...)`: the first lock of another open file
 /// description that would conflict with `kind` over the range.
-pub(crate) fn ofd_getlk(fd: BorrowedFd<'_>, kind: LockKind, start: i64, len: i64) -> io::Result<Option<Conflict>> {
+pub(crate) fn ofd_getlk(
+    fd: BorrowedFd<'_>,
+    kind: LockKind,
+    start: i64,
+    len: i64,
+) -> io::Result<Option<Conflict>> {
     let mut fl = flock(kind, start, len);
     // SAFETY: `fd` is live for the borrow; F_OFD_GETLK reads and writes
     // the `flock` struct through a valid, exclusive pointer and keeps no

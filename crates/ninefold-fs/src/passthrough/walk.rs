@@ -18,7 +18,8 @@ const NAME_MAX: usize = 255;
 /// Checks a single path component: not empty, not `.` or `..`, no `/`
 /// or NUL. The server checks this too; this is defence in depth.
 pub(crate) fn check_name(name: &[u8]) -> Result<&std::ffi::OsStr> {
-    if name.is_empty() || name == b"." || name == b".." || name.iter().any(|&b| b == b'/' || b == 0) {
+    if name.is_empty() || name == b"." || name == b".." || name.iter().any(|&b| b == b'/' || b == 0)
+    {
         return Err(Errno::EINVAL);
     }
     if name.len() > NAME_MAX {
@@ -32,10 +33,15 @@ pub(crate) fn check_name(name: &[u8]) -> Result<&std::ffi::OsStr> {
 /// confined beneath `dir` and refuses every symlink and magic link; the
 /// fallback is safe too because `name` is one component without `/`.
 /// Blocking.
-pub(crate) fn open_child(fs: &Shared, dir: BorrowedFd<'_>, name: &std::ffi::OsStr) -> rustix::io::Result<OwnedFd> {
+pub(crate) fn open_child(
+    fs: &Shared,
+    dir: BorrowedFd<'_>,
+    name: &std::ffi::OsStr,
+) -> rustix::io::Result<OwnedFd> {
     let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     if fs.openat2 {
-        let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+        let resolve =
+            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
         loop {
             match rustix::fs::openat2(dir, name, flags, Mode::empty(), resolve) {
                 // openat2 asks to retry when a rename raced the lookup.

@@ -92,7 +92,12 @@ impl PassthroughNode {
         .await
     }
 
-    pub(crate) async fn xattr_set_impl(&self, name: &[u8], value: Bytes, flags: XattrFlags) -> Result<()> {
+    pub(crate) async fn xattr_set_impl(
+        &self,
+        name: &[u8],
+        value: Bytes,
+        flags: XattrFlags,
+    ) -> Result<()> {
         self.writable()?;
         let os_name = xattr_name(name)?;
         if self.kind == Kind::Symlink {
@@ -109,7 +114,10 @@ impl PassthroughNode {
             host |= rustix::fs::XattrFlags::REPLACE;
         }
         let fd = self.fd.clone();
-        blocking(move || rustix::fs::setxattr(proc_path(&fd), &os_name, &value, host).map_err(errno)).await
+        blocking(move || {
+            rustix::fs::setxattr(proc_path(&fd), &os_name, &value, host).map_err(errno)
+        })
+        .await
     }
 
     pub(crate) async fn xattr_remove_impl(&self, name: &[u8]) -> Result<()> {

@@ -121,22 +121,40 @@ impl Canary {
         use std::os::unix::fs::MetadataExt;
         let path = dir.join("canary");
         std::fs::write(&path, CANARY).unwrap();
-        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
         let meta = std::fs::metadata(&path).unwrap();
-        Canary { path, content: CANARY.to_vec(), mtime: meta.modified().unwrap(), ino: meta.ino(), uid: meta.uid() }
+        Canary {
+            path,
+            content: CANARY.to_vec(),
+            mtime: meta.modified().unwrap(),
+            ino: meta.ino(),
+            uid: meta.uid(),
+        }
     }
 
     /// Panics if the canary was changed, replaced or re-permissioned.
     pub fn check(&self, what: &str) {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        let meta = std::fs::symlink_metadata(&self.path).unwrap_or_else(|e| panic!("{what}: canary gone: {e}"));
+        let meta = std::fs::symlink_metadata(&self.path)
+            .unwrap_or_else(|e| panic!("{what}: canary gone: {e}"));
         assert_eq!(meta.ino(), self.ino, "{what}: canary replaced");
         assert_eq!(meta.modified().unwrap(), self.mtime, "{what}: canary mtime changed");
         assert_eq!(meta.permissions().mode() & 0o7777, 0o644, "{what}: canary mode changed");
         assert_eq!(meta.uid(), self.uid, "{what}: canary owner changed");
-        assert_eq!(std::fs::read(&self.path).unwrap(), self.content, "{what}: canary content changed");
-        let names: Vec<_> = std::fs::read_dir(self.path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert!(names.iter().all(|n| n == "canary" || n == "moved"), "{what}: outside dir gained {names:?}");
+        assert_eq!(
+            std::fs::read(&self.path).unwrap(),
+            self.content,
+            "{what}: canary content changed"
+        );
+        let names: Vec<_> = std::fs::read_dir(self.path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(
+            names.iter().all(|n| n == "canary" || n == "moved"),
+            "{what}: outside dir gained {names:?}"
+        );
     }
 
     pub fn is_canary(&self, data: &[u8]) -> bool {
