@@ -108,3 +108,18 @@ impl Drop for Fid {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifo_reuse() {
+        let mut a = FidAlloc::default();
+        let (x, y) = (a.alloc().unwrap(), a.alloc().unwrap());
+        assert_eq!((x, y, a.live()), (1, 2, 2));
+        a.release(x);
+        assert_eq!(a.alloc().unwrap(), 1);
+        assert_eq!(a.high_water(), 3);
+    }
+}

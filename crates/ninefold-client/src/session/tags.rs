@@ -114,3 +114,27 @@ impl TagTable {
         self.slots.drain().map(|(_, s)| s).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_skip_notag_and_busy_and_run_out() {
+        let mut t = TagTable::default();
+        let flush = || Slot::Flush { oldtag: 0 };
+        t.next = NOTAG - 2;
+        assert_eq!(t.insert(flush()), Some(NOTAG - 2));
+        assert_eq!(t.insert(flush()), Some(NOTAG - 1));
+        assert_eq!(t.insert(flush()), Some(0), "wraps without handing out NOTAG");
+        t.next = NOTAG - 1;
+        assert_eq!(t.insert(flush()), Some(1), "skips tags in use");
+        for _ in 4..usize::from(NOTAG) {
+            assert!(t.insert(flush()).is_some());
+        }
+        assert_eq!(t.len(), usize::from(NOTAG));
+        assert_eq!(t.insert(flush()), None, "all 65535 tags busy");
+        assert!(t.remove(77).is_some());
+        assert_eq!(t.insert(flush()), Some(77));
+    }
+}
