@@ -85,7 +85,7 @@ impl Drop for TestServer {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
-        let _ = &self.export;
+        let _ = std::fs::remove_file(self.export_real.with_extension("diod.log"));
     }
 }
 
