@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
-use ninefold_proto::{DirentType, Errno, UnlinkatFlags, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
+use ninefold_proto::{DirentType, Errno, Qid, UnlinkatFlags, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
 use ninefold_server::{DirSink, Node, Request, Result};
 
 use super::meta::{encode_dev, Meta};
@@ -336,24 +336,33 @@ impl MemNode {
 
     /// Lists entries after `offset` (see the module docs for cookies).
     pub(crate) fn dir_readdir(&self, offset: u64, sink: &mut DirSink) -> Result<()> {
+        self.list_from(offset, |qid, cookie, ty, name| sink.push(qid, cookie, ty, name))
+    }
+
+    /// The listing readdir produces, for in-process callers: calls `push`
+    /// with `(qid, cookie, type, name)` for each entry after cookie
+    /// `offset` (0 = from the start, `.` and `..` included) until it
+    /// returns `false` (that entry counts as not taken). ENOTDIR on a
+    /// non-directory.
+    pub fn list_from(&self, offset: u64, mut push: impl FnMut(Qid, u64, DirentType, &[u8]) -> bool) -> Result<()> {
         let st = self.read_state();
         let dir = dir_of(&st)?;
         if dir.removed {
             return Ok(());
         }
-        if offset < DOT && !sink.push(self.qid(), DOT, DirentType::DIR, b".") {
+        if offset < DOT && !push(self.qid(), DOT, DirentType::DIR, b".") {
             return Ok(());
         }
         if offset < DOTDOT {
             let parent = self.parent_node().map_or_else(|| self.qid(), |p| p.qid());
-            if !sink.push(parent, DOTDOT, DirentType::DIR, b"..") {
+            if !push(parent, DOTDOT, DirentType::DIR, b"..") {
                 return Ok(());
             }
         }
         let from = offset.max(DOTDOT).saturating_add(1);
         for (&seq, name) in dir.order.range(from..) {
             let Some(e) = dir.entries.get(name) else { continue };
-            if !sink.push(e.node.qid(), seq, e.ty, name) {
+            if !push(e.node.qid(), seq, e.ty, name) {
                 break;
             }
         }

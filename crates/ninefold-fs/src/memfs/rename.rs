@@ -69,13 +69,16 @@ impl MemNode {
             return Ok(());
         }
         let src_mem = src.mem();
+        // First, as it also rules out the source being a locked directory.
+        if let Some(m) = src_mem.filter(|_| src.is_dir()) {
+            if nd.is_within(m) {
+                return Err(Errno::EINVAL);
+            }
+        }
         let src_uid = src_mem.map_or(0, |m| m.read_state().meta.uid);
         perm::check_sticky(enforce, &sa.meta, src_uid, req)?;
         if src.is_dir() && !same_dir {
             if let Some(m) = src_mem {
-                if nd.is_within(m) {
-                    return Err(Errno::EINVAL);
-                }
                 // Moving a directory rewrites its "..": write permission.
                 perm::check(enforce, &m.read_state().meta, req, perm::W)?;
             }
@@ -96,6 +99,11 @@ impl MemNode {
                 (false, true) => return Err(Errno::EISDIR),
                 _ => {}
             }
+            // The old directory itself (which holds the source): locked
+            // already, and not empty.
+            if t.mem().is_some_and(|m| std::ptr::eq(m, self)) {
+                return Err(Errno::ENOTEMPTY);
+            }
             let t_uid = t.mem().map_or(0, |m| m.read_state().meta.uid);
             let b_meta = match &sb {
                 Some(sb) => &sb.meta,
@@ -104,8 +112,6 @@ impl MemNode {
             perm::check_sticky(enforce, b_meta, t_uid, req)?;
             if t.is_dir() {
                 match t.mem() {
-                    // The old directory itself, which holds the source.
-                    Some(m) if std::ptr::eq(m, self) => return Err(Errno::ENOTEMPTY),
                     Some(m) if !dir_of(&m.read_state())?.is_empty() => return Err(Errno::ENOTEMPTY),
                     Some(_) => {}
                     None => return Err(Errno::EBUSY),
