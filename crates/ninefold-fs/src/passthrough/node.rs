@@ -89,6 +89,9 @@ impl Shared {
         if !openat2 {
             tracing::info!(path = %path.display(), "openat2 unavailable or disabled: single-component openat(O_NOFOLLOW) lookups");
         }
+        if opts.raise_nofile {
+            raise_nofile();
+        }
         let canonical = std::fs::canonicalize(&path).ok();
         let root_dev = super::qidmap::dev_of(&root_stat);
         let qids = QidMap::new(root_dev);
@@ -132,6 +135,21 @@ pub(crate) fn fd_name(fd: &OwnedFd) -> String {
 /// `/proc/self/fd/N`, for the calls that take only a path (xattrs).
 pub(crate) fn proc_path(fd: &OwnedFd) -> String {
     format!("/proc/self/fd/{}", fd.as_raw_fd())
+}
+
+/// Every node holds a descriptor: lift the soft descriptor limit to the
+/// hard one (often 1024 → 524288), so a client's walks do not run the
+/// server out of descriptors.
+fn raise_nofile() {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = rustix::process::Rlimit { current: limit.maximum, maximum: limit.maximum };
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => tracing::debug!(limit = ?limit.maximum, "passthrough: raised RLIMIT_NOFILE"),
+            Err(e) => tracing::warn!(error = %e, "passthrough: could not raise RLIMIT_NOFILE"),
+        }
+    }
 }
 
 fn probe_openat2(root: &OwnedFd) -> bool {

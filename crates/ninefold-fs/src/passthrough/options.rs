@@ -20,6 +20,7 @@ pub(crate) struct Options {
     pub(crate) qid_version: bool,
     pub(crate) lock_wait: Duration,
     pub(crate) openat2: Option<bool>,
+    pub(crate) raise_nofile: bool,
 }
 
 impl Default for Options {
@@ -32,6 +33,7 @@ impl Default for Options {
             qid_version: false,
             lock_wait: Duration::from_secs(1),
             openat2: None,
+            raise_nofile: true,
         }
     }
 }
@@ -118,6 +120,14 @@ impl PassthroughBuilder {
     #[must_use]
     pub fn openat2(mut self, use_it: Option<bool>) -> PassthroughBuilder {
         self.opts.openat2 = use_it;
+        self
+    }
+
+    /// Raises the process's soft descriptor limit to its hard limit at
+    /// build (default on): every node and open fid holds a descriptor.
+    #[must_use]
+    pub fn raise_nofile(mut self, on: bool) -> PassthroughBuilder {
+        self.opts.raise_nofile = on;
         self
     }
 

@@ -12,6 +12,9 @@ use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 use super::node::{blocking, errno, Kind, PassthroughNode, Shared};
 
+/// How often a lookup is retried when `openat2` reports a racing rename.
+const OPENAT2_RETRIES: usize = 32;
+
 /// The longest name a host filesystem takes (NAME_MAX).
 const NAME_MAX: usize = 255;
 
@@ -42,13 +45,16 @@ pub(crate) fn open_child(
     if fs.openat2 {
         let resolve =
             ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
-        loop {
-            match rustix::fs::openat2(dir, name, flags, Mode::empty(), resolve) {
-                // openat2 asks to retry when a rename raced the lookup.
-                Err(rustix::io::Errno::AGAIN) => continue,
-                other => return other,
+        let mut result = Err(rustix::io::Errno::AGAIN);
+        // openat2 asks to retry (EAGAIN) when a rename raced the lookup;
+        // a bounded number of times, then the client sees EAGAIN.
+        for _ in 0..OPENAT2_RETRIES {
+            result = rustix::fs::openat2(dir, name, flags, Mode::empty(), resolve);
+            if !matches!(result, Err(rustix::io::Errno::AGAIN)) {
+                break;
             }
         }
+        result
     } else {
         rustix::fs::openat(dir, name, flags, Mode::empty())
     }
