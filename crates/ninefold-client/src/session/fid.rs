@@ -100,7 +100,8 @@ impl fmt::Debug for Fid {
 
 impl Drop for Fid {
     fn drop(&mut self) {
-        if self.bound && self.shared.reap.send(self.num).is_ok() {
+        let dead = self.shared.tags.lock().map(|t| t.dead).unwrap_or(true);
+        if self.bound && !dead && self.shared.reap.send(self.num).is_ok() {
             return;
         }
         if let Ok(mut fids) = self.shared.fids.lock() {

@@ -338,10 +338,18 @@ impl Shared {
                 settle.run(None);
             }
             Err(oneshot::error::TryRecvError::Empty) => {
-                let Some(Slot::Waiting { _permit, .. }) = tags.remove(tag) else {
-                    drop(tags);
-                    settle.run(None);
-                    return;
+                let _permit = match tags.remove(tag) {
+                    Some(Slot::Waiting { _permit, .. }) => _permit,
+                    other => {
+                        // Not ours (cannot happen): put it back untouched,
+                        // never dropping a slot while the table is locked.
+                        if let Some(other) = other {
+                            tags.put(tag, other);
+                        }
+                        drop(tags);
+                        settle.run(None);
+                        return;
+                    }
                 };
                 let flush_tag =
                     if tags.dead { None } else { tags.insert(Slot::Flush { oldtag: tag }) };
