@@ -192,7 +192,8 @@ impl Settings {
                 FileExport::Table { path, read_only } => (path, read_only),
             };
             check_aname(&name)?;
-            let source = Source::parse(&path, Source::Memory).with_context(|| format!("export {name:?}"))?;
+            let source =
+                Source::parse(&path, Source::Memory).with_context(|| format!("export {name:?}"))?;
             exports.insert(name, ExportSpec { source, read_only: ro || read_only });
         }
         for spec in &args.aname {
@@ -214,9 +215,16 @@ impl Settings {
         };
         let root = root_source.map(|source| ExportSpec { source, read_only });
 
-        let id_map = if args.squash_uid.is_some() || !args.uid_map.is_empty() || !args.gid_map.is_empty() {
+        let id_map = if args.squash_uid.is_some()
+            || !args.uid_map.is_empty()
+            || !args.gid_map.is_empty()
+        {
             // Any id flag replaces the file's id settings as a whole.
-            id_map(args.squash_uid.as_deref().map(parse_squash).transpose()?, &args.uid_map, &args.gid_map)?
+            id_map(
+                args.squash_uid.as_deref().map(parse_squash).transpose()?,
+                &args.uid_map,
+                &args.gid_map,
+            )?
         } else {
             let squash = match &file.squash_uid {
                 Some(IdOrPair::Id(uid)) => Some((*uid, *uid)),
@@ -227,7 +235,9 @@ impl Settings {
         };
 
         let idle_timeout = match args.idle_timeout.as_deref().or(file.idle_timeout.as_deref()) {
-            Some(text) => parse_duration(text).with_context(|| format!("invalid idle timeout {text:?}"))?,
+            Some(text) => {
+                parse_duration(text).with_context(|| format!("invalid idle timeout {text:?}"))?
+            }
             None => None,
         };
         let shutdown_deadline = match file.shutdown_deadline.as_deref() {
@@ -296,7 +306,9 @@ pub(crate) fn parse_aname(spec: &str) -> Result<(String, String)> {
 /// `UID` or `UID:GID` (GID defaults to UID).
 pub(crate) fn parse_squash(text: &str) -> Result<(u32, u32)> {
     let parse = |s: &str| {
-        s.trim().parse::<u32>().with_context(|| format!("invalid squash owner {text:?}: expected UID[:GID]"))
+        s.trim()
+            .parse::<u32>()
+            .with_context(|| format!("invalid squash owner {text:?}: expected UID[:GID]"))
     };
     match text.split_once(':') {
         Some((u, g)) => Ok((parse(u)?, parse(g)?)),
@@ -383,9 +395,15 @@ mod tests {
         .unwrap();
         assert_eq!(s.listen.len(), 2);
         assert_eq!(s.listen[1], ListenAddr::Unix(PathBuf::from("/run/ninefold.sock")));
-        assert_eq!(s.root, Some(ExportSpec { source: Source::Dir("/srv/share".into()), read_only: false }));
+        assert_eq!(
+            s.root,
+            Some(ExportSpec { source: Source::Dir("/srv/share".into()), read_only: false })
+        );
         assert_eq!(s.exports["scratch"], ExportSpec { source: Source::Memory, read_only: false });
-        assert_eq!(s.exports["home"], ExportSpec { source: Source::Dir("/home".into()), read_only: true });
+        assert_eq!(
+            s.exports["home"],
+            ExportSpec { source: Source::Dir("/home".into()), read_only: true }
+        );
         assert_eq!(s.id_map, IdMap::Squash { uid: 1000, gid: 100 });
         assert_eq!(s.max_msize, 262168);
         assert_eq!(s.max_inflight, 8);
@@ -427,8 +445,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.listen, vec![ListenAddr::Unix("/tmp/x.sock".into())]);
-        assert_eq!(s.root, Some(ExportSpec { source: Source::Dir("/data".into()), read_only: true }));
-        assert_eq!(s.exports["scratch"], ExportSpec { source: Source::Dir("/tmp".into()), read_only: true });
+        assert_eq!(
+            s.root,
+            Some(ExportSpec { source: Source::Dir("/data".into()), read_only: true })
+        );
+        assert_eq!(
+            s.exports["scratch"],
+            ExportSpec { source: Source::Dir("/tmp".into()), read_only: true }
+        );
         // --read-only covers exports from the file too.
         assert!(s.exports["other"].read_only);
         assert_eq!(s.max_inflight, 2);
@@ -443,7 +467,8 @@ mod tests {
         let args = ServeArgs { aname: vec!["a=memory".into()], ..ServeArgs::default() };
         let s = merge(args, "").unwrap();
         assert_eq!(s.root, None);
-        let args = ServeArgs { aname: vec!["a=memory".into()], memory: true, ..ServeArgs::default() };
+        let args =
+            ServeArgs { aname: vec!["a=memory".into()], memory: true, ..ServeArgs::default() };
         assert_eq!(merge(args, "").unwrap().root.unwrap().source, Source::Welcome);
     }
 
@@ -453,9 +478,11 @@ mod tests {
         assert!(e(merge(ServeArgs::default(), "listen = 5")).contains("invalid type"));
         assert!(e(merge(ServeArgs::default(), "lissten = []")).contains("unknown field"));
         assert!(e(merge(ServeArgs::default(), "listen = []")).contains("at least one"));
-        assert!(e(merge(ServeArgs::default(), r#"idle_timeout = "3 parsecs""#)).contains("unknown unit"));
+        assert!(e(merge(ServeArgs::default(), r#"idle_timeout = "3 parsecs""#))
+            .contains("unknown unit"));
         assert!(e(merge(ServeArgs::default(), r#"squash_uid = "a:b""#)).contains("UID[:GID]"));
-        assert!(e(merge(ServeArgs::default(), "squash_uid = 5\nuid_map = [\"1:2\"]")).contains("together"));
+        assert!(e(merge(ServeArgs::default(), "squash_uid = 5\nuid_map = [\"1:2\"]"))
+            .contains("together"));
         let args = ServeArgs { aname: vec!["noequals".into()], ..ServeArgs::default() };
         assert!(e(merge(args, "")).contains("NAME=DIR"));
         let args = ServeArgs { aname: vec!["a,b=memory".into()], ..ServeArgs::default() };

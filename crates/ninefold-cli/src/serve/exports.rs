@@ -71,16 +71,16 @@ impl ExportTable {
     pub(crate) fn build(settings: &Settings, mount_hint: &str) -> Result<ExportTable> {
         let mut table = ExportTable::default();
         if let Some(spec) = &settings.root {
-            let (export, aliases) =
-                build_one(spec, &settings.id_map, mount_hint).context("cannot set up the default export")?;
+            let (export, aliases) = build_one(spec, &settings.id_map, mount_hint)
+                .context("cannot set up the default export")?;
             for alias in aliases.into_iter().filter(|a| !a.is_empty()) {
                 table.named.insert(alias, export.clone());
             }
             table.default = Some(export);
         }
         for (name, spec) in &settings.exports {
-            let (export, _) =
-                build_one(spec, &settings.id_map, mount_hint).with_context(|| format!("cannot set up export {name:?}"))?;
+            let (export, _) = build_one(spec, &settings.id_map, mount_hint)
+                .with_context(|| format!("cannot set up export {name:?}"))?;
             table.named.insert(Bytes::copy_from_slice(name.as_bytes()), export);
             table.names.push(name.clone());
         }
@@ -134,11 +134,21 @@ fn build_one(spec: &ExportSpec, id_map: &IdMap, mount_hint: &str) -> Result<(Exp
     match &spec.source {
         Source::Welcome => {
             let root = welcome_tree(mount_hint)?;
-            Ok((Export { root, read_only: spec.read_only, label: format!("in-memory tree{ro}") }, Vec::new()))
+            Ok((
+                Export { root, read_only: spec.read_only, label: format!("in-memory tree{ro}") },
+                Vec::new(),
+            ))
         }
         Source::Memory => {
             let root = memory_tree()?;
-            Ok((Export { root, read_only: spec.read_only, label: format!("empty in-memory tree{ro}") }, Vec::new()))
+            Ok((
+                Export {
+                    root,
+                    read_only: spec.read_only,
+                    label: format!("empty in-memory tree{ro}"),
+                },
+                Vec::new(),
+            ))
         }
         Source::Dir(path) => {
             let p = directory(path, spec.read_only, id_map)?;
@@ -159,9 +169,13 @@ fn directory(path: &Path, read_only: bool, id_map: &IdMap) -> Result<Passthrough
         Ok(m) if !m.is_dir() => anyhow::bail!("{} is not a directory", path.display()),
         Ok(_) => {}
     }
-    Passthrough::builder(path).read_only(read_only).id_map(id_map.clone()).build().map_err(|e| match e {
-        PassthroughError::Root { path, source } => anyhow::anyhow!("cannot open {}: {source}", path.display()),
-        other => anyhow::Error::new(other),
+    Passthrough::builder(path).read_only(read_only).id_map(id_map.clone()).build().map_err(|e| {
+        match e {
+            PassthroughError::Root { path, source } => {
+                anyhow::anyhow!("cannot open {}: {source}", path.display())
+            }
+            other => anyhow::Error::new(other),
+        }
     })
 }
 
@@ -181,7 +195,8 @@ pub(crate) fn welcome_tree(mount_hint: &str) -> Result<Arc<dyn Node>> {
 
 /// An empty in-memory tree anyone may write to.
 fn memory_tree() -> Result<Arc<dyn Node>> {
-    let fs = MemFs::builder().root_mode(0o1777).build().context("cannot build the in-memory tree")?;
+    let fs =
+        MemFs::builder().root_mode(0o1777).build().context("cannot build the in-memory tree")?;
     Ok(fs.root())
 }
 
@@ -192,11 +207,14 @@ mod tests {
     use super::*;
 
     fn settings(root: Option<Source>, exports: &[(&str, Source)]) -> Settings {
-        let mut s = super::super::config::Settings::merge(&Default::default(), Default::default()).unwrap();
+        let mut s =
+            super::super::config::Settings::merge(&Default::default(), Default::default()).unwrap();
         s.root = root.map(|source| ExportSpec { source, read_only: false });
         s.exports = exports
             .iter()
-            .map(|(n, source)| (n.to_string(), ExportSpec { source: source.clone(), read_only: true }))
+            .map(|(n, source)| {
+                (n.to_string(), ExportSpec { source: source.clone(), read_only: true })
+            })
             .collect::<BTreeMap<_, _>>();
         s
     }
@@ -204,7 +222,10 @@ mod tests {
     #[tokio::test]
     async fn anames_pick_trees() {
         let dir = tempfile::tempdir().unwrap();
-        let s = settings(Some(Source::Welcome), &[("scratch", Source::Memory), ("d", Source::Dir(dir.path().into()))]);
+        let s = settings(
+            Some(Source::Welcome),
+            &[("scratch", Source::Memory), ("d", Source::Dir(dir.path().into()))],
+        );
         let t = ExportTable::build(&s, "mount ...").unwrap();
         assert!(t.lookup(b"").is_some_and(|e| !e.read_only && e.label.contains("in-memory")));
         assert!(t.lookup(b"scratch").is_some_and(|e| e.read_only));
@@ -217,7 +238,8 @@ mod tests {
     #[tokio::test]
     async fn directory_default_is_reachable_by_path() {
         let dir = tempfile::tempdir().unwrap();
-        let t = ExportTable::build(&settings(Some(Source::Dir(dir.path().into())), &[]), "").unwrap();
+        let t =
+            ExportTable::build(&settings(Some(Source::Dir(dir.path().into())), &[]), "").unwrap();
         let path = dir.path().to_str().unwrap().as_bytes();
         assert!(t.lookup(path).is_some());
         assert!(t.lookup(b"").is_some());

@@ -63,7 +63,9 @@ impl FromStr for ListenAddr {
 impl fmt::Display for ListenAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ListenAddr::Tcp { host, port } if host.contains(':') => write!(f, "tcp://[{host}]:{port}"),
+            ListenAddr::Tcp { host, port } if host.contains(':') => {
+                write!(f, "tcp://[{host}]:{port}")
+            }
             ListenAddr::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
             ListenAddr::Unix(p) => write!(f, "unix:{}", p.display()),
         }
@@ -115,13 +117,15 @@ impl ListenAddr {
                 let listener = TcpListener::bind((host.as_str(), *port))
                     .await
                     .map_err(|e| bind_error(self, e))?;
-                let local = listener.local_addr().with_context(|| format!("cannot listen on {self}"))?;
+                let local =
+                    listener.local_addr().with_context(|| format!("cannot listen on {self}"))?;
                 Ok(Bound::Tcp(listener, local))
             }
             ListenAddr::Unix(path) => {
                 remove_stale_socket(path).with_context(|| format!("cannot listen on {self}"))?;
                 let listener = UnixListener::bind(path).map_err(|e| bind_error(self, e))?;
-                let m = std::fs::symlink_metadata(path).with_context(|| format!("cannot listen on {self}"))?;
+                let m = std::fs::symlink_metadata(path)
+                    .with_context(|| format!("cannot listen on {self}"))?;
                 let file = SocketFile { path: path.clone(), dev: m.dev(), ino: m.ino() };
                 Ok(Bound::Unix(listener, file))
             }
@@ -131,7 +135,9 @@ impl ListenAddr {
 
 fn bind_error(addr: &ListenAddr, e: io::Error) -> anyhow::Error {
     let hint = match e.kind() {
-        io::ErrorKind::AddrInUse => " (is another server running there? pick another with --listen)",
+        io::ErrorKind::AddrInUse => {
+            " (is another server running there? pick another with --listen)"
+        }
         io::ErrorKind::PermissionDenied => " (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
         io::ErrorKind::AddrNotAvailable => " (that address is not on this machine)",
         _ => "",
@@ -154,7 +160,8 @@ fn remove_stale_socket(path: &Path) -> Result<()> {
         Ok(_) => bail!("address already in use: a server is answering on {}", path.display()),
         Err(_) => {
             tracing::info!(path = %path.display(), "removing stale socket file");
-            std::fs::remove_file(path).with_context(|| format!("cannot remove stale socket {}", path.display()))
+            std::fs::remove_file(path)
+                .with_context(|| format!("cannot remove stale socket {}", path.display()))
         }
     }
 }
@@ -210,10 +217,29 @@ mod tests {
         assert_eq!("tcp://localhost:1/".parse::<ListenAddr>().unwrap(), tcp("localhost", 1));
         assert_eq!("0.0.0.0:564".parse::<ListenAddr>().unwrap(), tcp("0.0.0.0", 564));
         assert_eq!("tcp://[::1]:5564".parse::<ListenAddr>().unwrap(), tcp("::1", 5564));
-        assert_eq!("unix:/run/9p.sock".parse::<ListenAddr>().unwrap(), ListenAddr::Unix("/run/9p.sock".into()));
-        assert_eq!("unix:///run/9p.sock".parse::<ListenAddr>().unwrap(), ListenAddr::Unix("/run/9p.sock".into()));
-        assert_eq!("unix:rel.sock".parse::<ListenAddr>().unwrap(), ListenAddr::Unix("rel.sock".into()));
-        for bad in ["", "tcp://", "tcp://host", "tcp://host:port", "tcp://:1", "tcp://h:70000", "udp://h:1", "unix:", "http://x:1"] {
+        assert_eq!(
+            "unix:/run/9p.sock".parse::<ListenAddr>().unwrap(),
+            ListenAddr::Unix("/run/9p.sock".into())
+        );
+        assert_eq!(
+            "unix:///run/9p.sock".parse::<ListenAddr>().unwrap(),
+            ListenAddr::Unix("/run/9p.sock".into())
+        );
+        assert_eq!(
+            "unix:rel.sock".parse::<ListenAddr>().unwrap(),
+            ListenAddr::Unix("rel.sock".into())
+        );
+        for bad in [
+            "",
+            "tcp://",
+            "tcp://host",
+            "tcp://host:port",
+            "tcp://:1",
+            "tcp://h:70000",
+            "udp://h:1",
+            "unix:",
+            "http://x:1",
+        ] {
             let e = bad.parse::<ListenAddr>().unwrap_err().to_string();
             assert!(e.contains("expected tcp://HOST:PORT"), "{bad}: {e}");
         }
@@ -235,7 +261,9 @@ mod tests {
         assert!(path.exists());
         let addr = ListenAddr::Unix(path.clone());
         let bound = addr.bind().await.unwrap();
-        assert!(bound.mount_line(1 << 30, None).contains("trans=unix,version=9p2000.L,msize=1048576"));
+        assert!(bound
+            .mount_line(1 << 30, None)
+            .contains("trans=unix,version=9p2000.L,msize=1048576"));
         // A live one is refused.
         let e = addr.bind().await.unwrap_err();
         assert!(format!("{e:#}").contains("already in use"), "{e:#}");

@@ -13,7 +13,9 @@ use opentelemetry::KeyValue;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, Metric, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::reader::MetricReader;
-use opentelemetry_sdk::metrics::{InstrumentKind, ManualReader, Pipeline, SdkMeterProvider, Temporality};
+use opentelemetry_sdk::metrics::{
+    InstrumentKind, ManualReader, Pipeline, SdkMeterProvider, Temporality,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -49,8 +51,10 @@ pub(crate) struct Metrics {
 impl Metrics {
     /// A provider with a cumulative manual reader.
     pub(crate) fn new() -> Metrics {
-        let reader = Arc::new(ManualReader::builder().with_temporality(Temporality::Cumulative).build());
-        let provider = SdkMeterProvider::builder().with_reader(SharedReader(reader.clone())).build();
+        let reader =
+            Arc::new(ManualReader::builder().with_temporality(Temporality::Cumulative).build());
+        let provider =
+            SdkMeterProvider::builder().with_reader(SharedReader(reader.clone())).build();
         Metrics { provider, reader }
     }
 
@@ -86,7 +90,10 @@ pub(crate) async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
             Ok((stream, _)) => {
                 let metrics = metrics.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = tokio::time::timeout(Duration::from_secs(10), respond(stream, &metrics)).await {
+                    if let Err(e) =
+                        tokio::time::timeout(Duration::from_secs(10), respond(stream, &metrics))
+                            .await
+                    {
                         tracing::debug!(error = %e, "metrics request timed out");
                     }
                 });
@@ -110,7 +117,13 @@ async fn respond(mut stream: TcpStream, metrics: &Metrics) {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
         if buf.len() > 8192 {
-            let _ = reply(&mut stream, "431 Request Header Fields Too Large", "text/plain", "too large\n").await;
+            let _ = reply(
+                &mut stream,
+                "431 Request Header Fields Too Large",
+                "text/plain",
+                "too large\n",
+            )
+            .await;
             return;
         }
     }
@@ -123,14 +136,20 @@ async fn respond(mut stream: TcpStream, metrics: &Metrics) {
         ("GET" | "HEAD", "/metrics") => match metrics.render() {
             Ok(body) => {
                 let body = if method == "HEAD" { String::new() } else { body };
-                reply(&mut stream, "200 OK", "text/plain; version=0.0.4; charset=utf-8", &body).await
+                reply(&mut stream, "200 OK", "text/plain; version=0.0.4; charset=utf-8", &body)
+                    .await
             }
-            Err(e) => reply(&mut stream, "500 Internal Server Error", "text/plain", &format!("{e}\n")).await,
+            Err(e) => {
+                reply(&mut stream, "500 Internal Server Error", "text/plain", &format!("{e}\n"))
+                    .await
+            }
         },
         ("GET" | "HEAD", "/") => {
             reply(&mut stream, "200 OK", "text/plain", "ninefold metrics: GET /metrics\n").await
         }
-        ("GET" | "HEAD", _) => reply(&mut stream, "404 Not Found", "text/plain", "not found; try /metrics\n").await,
+        ("GET" | "HEAD", _) => {
+            reply(&mut stream, "404 Not Found", "text/plain", "not found; try /metrics\n").await
+        }
         _ => reply(&mut stream, "405 Method Not Allowed", "text/plain", "only GET\n").await,
     };
     if let Err(e) = r {
@@ -150,8 +169,10 @@ async fn reply(stream: &mut TcpStream, status: &str, ty: &str, body: &str) -> st
 
 /// A Prometheus metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
 fn sanitize(name: &str) -> String {
-    let mut out: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == ':' { c } else { '_' }).collect();
+    let mut out: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == ':' { c } else { '_' })
+        .collect();
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
     }
@@ -179,8 +200,9 @@ fn escape(v: &str) -> String {
 }
 
 fn labels<'a>(attrs: impl Iterator<Item = &'a KeyValue>, extra: Option<(&str, String)>) -> String {
-    let mut parts: Vec<String> =
-        attrs.map(|kv| format!("{}=\"{}\"", sanitize(kv.key.as_str()), escape(&kv.value.as_str()))).collect();
+    let mut parts: Vec<String> = attrs
+        .map(|kv| format!("{}=\"{}\"", sanitize(kv.key.as_str()), escape(&kv.value.as_str())))
+        .collect();
     // The SDK keeps attributes in no fixed order; sorted output is stable.
     parts.sort_unstable();
     if let Some((k, v)) = extra {
@@ -196,7 +218,11 @@ fn labels<'a>(attrs: impl Iterator<Item = &'a KeyValue>, extra: Option<(&str, St
 /// A float as Prometheus writes it.
 fn num(v: f64) -> String {
     if v.is_infinite() {
-        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
     } else {
         v.to_string()
     }
@@ -229,14 +255,20 @@ fn render_data<T: Value>(out: &mut String, m: &Metric, data: &MetricData<T>) {
         MetricData::Gauge(g) => {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
             for p in g.data_points() {
-                let _ = writeln!(out, "{name}{} {}", labels(p.attributes(), None), p.value().text());
+                let _ =
+                    writeln!(out, "{name}{} {}", labels(p.attributes(), None), p.value().text());
             }
         }
         MetricData::Sum(s) => {
-            let (name, ty) = if s.is_monotonic() { (format!("{name}_total"), "counter") } else { (name, "gauge") };
+            let (name, ty) = if s.is_monotonic() {
+                (format!("{name}_total"), "counter")
+            } else {
+                (name, "gauge")
+            };
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {ty}");
             for p in s.data_points() {
-                let _ = writeln!(out, "{name}{} {}", labels(p.attributes(), None), p.value().text());
+                let _ =
+                    writeln!(out, "{name}{} {}", labels(p.attributes(), None), p.value().text());
             }
         }
         MetricData::Histogram(h) => {
@@ -252,7 +284,12 @@ fn render_data<T: Value>(out: &mut String, m: &Metric, data: &MetricData<T>) {
                 let l = labels(p.attributes(), Some(("le", "+Inf".into())));
                 let _ = writeln!(out, "{name}_bucket{l} {}", p.count());
                 let l = labels(p.attributes(), None);
-                let _ = writeln!(out, "{name}_sum{l} {}\n{name}_count{l} {}", p.sum().text(), p.count());
+                let _ = writeln!(
+                    out,
+                    "{name}_sum{l} {}\n{name}_count{l} {}",
+                    p.sum().text(),
+                    p.count()
+                );
             }
         }
         MetricData::ExponentialHistogram(h) => {
@@ -260,7 +297,12 @@ fn render_data<T: Value>(out: &mut String, m: &Metric, data: &MetricData<T>) {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} summary");
             for p in h.data_points() {
                 let l = labels(p.attributes(), None);
-                let _ = writeln!(out, "{name}_sum{l} {}\n{name}_count{l} {}", p.sum().text(), p.count());
+                let _ = writeln!(
+                    out,
+                    "{name}_sum{l} {}\n{name}_count{l} {}",
+                    p.sum().text(),
+                    p.count()
+                );
             }
         }
     }
@@ -289,10 +331,17 @@ mod tests {
     fn renders_counters_gauges_and_histograms() {
         let metrics = Metrics::new();
         let meter = metrics.meter();
-        let c = meter.u64_counter("ninefold.server.request.size").with_unit("By").with_description("Bytes in").build();
+        let c = meter
+            .u64_counter("ninefold.server.request.size")
+            .with_unit("By")
+            .with_description("Bytes in")
+            .build();
         c.add(10, &[]);
         c.add(5, &[]);
-        let g = meter.i64_up_down_counter("ninefold.server.connections").with_description("Open").build();
+        let g = meter
+            .i64_up_down_counter("ninefold.server.connections")
+            .with_description("Open")
+            .build();
         g.add(2, &[]);
         g.add(-1, &[]);
         let h = meter
@@ -312,10 +361,28 @@ mod tests {
         assert!(text.contains("ninefold_server_connections 1\n"), "{text}");
         assert!(text.contains("# TYPE ninefold_server_duration_seconds histogram"), "{text}");
         let l = r#"error="say \"hi\"",rpc_method="Tread""#;
-        assert!(text.contains(&format!("ninefold_server_duration_seconds_bucket{{{l},le=\"0.001\"}} 1\n")), "{text}");
-        assert!(text.contains(&format!("ninefold_server_duration_seconds_bucket{{{l},le=\"0.01\"}} 2\n")), "{text}");
-        assert!(text.contains(&format!("ninefold_server_duration_seconds_bucket{{{l},le=\"+Inf\"}} 3\n")), "{text}");
-        assert!(text.contains(&format!("ninefold_server_duration_seconds_count{{{l}}} 3\n")), "{text}");
+        assert!(
+            text.contains(&format!(
+                "ninefold_server_duration_seconds_bucket{{{l},le=\"0.001\"}} 1\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "ninefold_server_duration_seconds_bucket{{{l},le=\"0.01\"}} 2\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "ninefold_server_duration_seconds_bucket{{{l},le=\"+Inf\"}} 3\n"
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("ninefold_server_duration_seconds_count{{{l}}} 3\n")),
+            "{text}"
+        );
         metrics.shutdown();
     }
 

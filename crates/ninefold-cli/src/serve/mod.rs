@@ -48,9 +48,11 @@ fn init_logging(flag: Option<&str>, file: Option<&str>) -> Result<()> {
         (None, None, Some(f)) => (f.to_owned(), "`log` in the config file"),
         (None, None, None) => ("info".to_owned(), "default"),
     };
-    let filter = EnvFilter::try_new(&directive).with_context(|| format!("invalid log filter {directive:?} ({origin})"))?;
+    let filter = EnvFilter::try_new(&directive)
+        .with_context(|| format!("invalid log filter {directive:?} ({origin})"))?;
     // A second subscriber (never the case in the binary) is not an error.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
     Ok(())
 }
 
@@ -99,12 +101,16 @@ async fn serve(settings: Settings) -> Result<()> {
         let s = server.clone();
         match b {
             Bound::Tcp(l, addr) => {
-                tasks.spawn(async move { s.serve_tcp(l).await.with_context(|| format!("accepting on tcp://{addr}")) });
+                tasks.spawn(async move {
+                    s.serve_tcp(l).await.with_context(|| format!("accepting on tcp://{addr}"))
+                });
             }
             Bound::Unix(l, file) => {
                 let name = file.path().display().to_string();
                 socket_files.push(file);
-                tasks.spawn(async move { s.serve_unix(l).await.with_context(|| format!("accepting on unix:{name}")) });
+                tasks.spawn(async move {
+                    s.serve_unix(l).await.with_context(|| format!("accepting on unix:{name}"))
+                });
             }
         }
     }
@@ -145,7 +151,12 @@ async fn serve(settings: Settings) -> Result<()> {
 }
 
 /// Where we listen and how to connect, on stdout.
-fn print_banner(settings: &Settings, table: &ExportTable, bound: &[Bound], metrics: Option<&tokio::net::TcpListener>) {
+fn print_banner(
+    settings: &Settings,
+    table: &ExportTable,
+    bound: &[Bound],
+    metrics: Option<&tokio::net::TcpListener>,
+) {
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&s);

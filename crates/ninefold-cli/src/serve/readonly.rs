@@ -26,7 +26,8 @@ impl Middleware for ReadOnly {
 
 /// Whether a .L open asks for write access or truncation.
 fn writes(flags: OpenFlags) -> bool {
-    flags.access_mode().can_write() || flags.intersects(OpenFlags::TRUNC | OpenFlags::APPEND | OpenFlags::CREATE)
+    flags.access_mode().can_write()
+        || flags.intersects(OpenFlags::TRUNC | OpenFlags::APPEND | OpenFlags::CREATE)
 }
 
 /// Whether a request can change the tree.
