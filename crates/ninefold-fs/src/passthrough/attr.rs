@@ -186,8 +186,13 @@ pub(crate) fn chmod(fs: &Shared, fd: &OwnedFd, kind: Kind, mode: u32) -> Result<
     if kind == Kind::Symlink {
         return Err(Errno::EOPNOTSUPP);
     }
-    rustix::fs::chmodat(fs.proc_fd(), fd_name(fd), Mode::from_raw_mode(mode), AtFlags::empty())
-        .map_err(errno)
+    rustix::fs::chmodat(
+        fs.proc_fd().map_err(errno)?,
+        fd_name(fd),
+        Mode::from_raw_mode(mode),
+        AtFlags::empty(),
+    )
+    .map_err(errno)
 }
 
 /// Truncates or extends a regular file: on the open descriptor when

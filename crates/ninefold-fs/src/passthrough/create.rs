@@ -211,7 +211,7 @@ impl PassthroughNode {
                 // Without CAP_DAC_READ_SEARCH, AT_EMPTY_PATH is ENOENT:
                 // link through the descriptor's magic link instead.
                 Err(rustix::io::Errno::NOENT) | Err(rustix::io::Errno::PERM) => rustix::fs::linkat(
-                    fs.proc_fd(),
+                    fs.proc_fd().map_err(errno)?,
                     fd_name(&source),
                     parent.as_fd(),
                     &name,

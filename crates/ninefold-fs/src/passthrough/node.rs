@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) canonical: Option<PathBuf>,
     /// `/proc/self/fd`, to reopen descriptors through their magic links.
     proc_fd: OwnedFd,
+    /// The process `proc_fd` belongs to.
+    pid: rustix::process::Pid,
     /// Whether lookups use `openat2`.
     pub(crate) openat2: bool,
     pub(crate) opts: Options,
@@ -102,6 +104,7 @@ impl Shared {
                 root_path: path,
                 canonical,
                 proc_fd,
+                pid: rustix::process::getpid(),
                 openat2,
                 opts,
                 qids,
@@ -116,14 +119,19 @@ impl Shared {
     /// magic link names the inode, not a path: nothing can be swapped in.
     /// `flags` must not create; `O_NOFOLLOW` would refuse the magic link.
     pub(crate) fn reopen(&self, fd: &OwnedFd, flags: OFlags) -> rustix::io::Result<OwnedFd> {
-        let flags = (flags - (OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::TMPFILE))
-            | OFlags::CLOEXEC;
-        rustix::fs::openat(&self.proc_fd, fd_name(fd), flags, Mode::empty())
+        // (O_TMPFILE is never passed: its mask includes O_DIRECTORY.)
+        let flags = (flags - (OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW)) | OFlags::CLOEXEC;
+        rustix::fs::openat(self.proc_fd()?, fd_name(fd), flags, Mode::empty())
     }
 
     /// `/proc/self/fd` (for `*at` calls that follow `N`'s magic link).
-    pub(crate) fn proc_fd(&self) -> &OwnedFd {
-        &self.proc_fd
+    /// After a fork it would be the parent's descriptor table: EIO
+    /// rather than reach the wrong object.
+    pub(crate) fn proc_fd(&self) -> rustix::io::Result<&OwnedFd> {
+        if rustix::process::getpid() != self.pid {
+            return Err(rustix::io::Errno::IO);
+        }
+        Ok(&self.proc_fd)
     }
 }
 
