@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# Run tests/kernel/guest-workload.sh through the Linux kernel's own 9P client
+# (v9fs, booted under qemu) against `ninefold serve`, for the passthrough
+# filesystem (a fresh temporary directory, verified afterwards on the host)
+# and for the in-memory tree. See docs/KERNEL.md.
+#
+#   scripts/kernel-test.sh                      both filesystems, ninefold built in release
+#   scripts/kernel-test.sh --fs memory          one filesystem
+#   scripts/kernel-test.sh --server diod        the same workload against diod (comparison)
+#   scripts/kernel-test.sh --server-cmd 'CMD'   any server; CMD may use {dir} and {port}
+#
+# Options:
+#   --fs passthrough|memory|both   (default both; with --server/--server-cmd: passthrough)
+#   --server ninefold|diod          preset (diod: serve.sh, aname={dir})
+#   --server-cmd CMD                a shell command that serves {dir} on 127.0.0.1:{port}
+#   --mount-opts OPTS               extra v9fs mount options (may use {dir}), e.g. cache=loose
+#   --bin PATH                      use this ninefold binary (no cargo build)
+#   --keep                          keep the export directories and logs
+#   --debug                         RUST_LOG=debug for ninefold (server log in the work dir)
+# Environment:
+#   NINEFOLD_QEMU9P   directory of setup.sh/run-guest.sh (default /work/shared/tools/qemu9p)
+#   NINEFOLD_DIOD     diod's serve.sh (default /work/shared/tools/diod/serve.sh)
+#   TIMEOUT (qemu run, default 900 s), MSIZE, MEM, KERNEL_SUITE, CACHE: passed to run-guest.sh
+#   CARGO_TARGET_DIR  where the release binary is built (default ./target)
+# Exit status: 0 when every selected filesystem passed, 1 otherwise, 2 on usage
+# or setup errors.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+QEMU9P=${NINEFOLD_QEMU9P:-/work/shared/tools/qemu9p}
+DIOD=${NINEFOLD_DIOD:-/work/shared/tools/diod/serve.sh}
+WORKLOAD=$repo/tests/kernel/guest-workload.sh
+PROBE_SRC=$repo/tests/kernel/nf-probe.c
+
+fs=""; server=ninefold; server_cmd=""; mount_opts=""; bin=""; keep=0; debug=0
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --fs) fs=${2:?}; shift 2 ;;
+        --server) server=${2:?}; shift 2 ;;
+        --server-cmd) server_cmd=${2:?}; server=custom; shift 2 ;;
+        --mount-opts) mount_opts=${2:?}; shift 2 ;;
+        --bin) bin=${2:?}; shift 2 ;;
+        --keep) keep=1; shift ;;
+        --debug) debug=1; shift ;;
+        -h|--help) usage ;;
+        *) echo "unknown argument: $1" >&2; usage ;;
+    esac
+done
+case "$server" in
+    ninefold) : "${fs:=both}" ;;
+    diod) server_cmd="bash $DIOD {dir} {port} 86400"; : "${fs:=passthrough}"
+          mount_opts="aname={dir}${mount_opts:+,$mount_opts}" ;;
+    custom) : "${fs:=passthrough}" ;;
+    *) echo "--server must be ninefold or diod" >&2; exit 2 ;;
+esac
+case "$fs" in
+    both) fss="passthrough memory" ;;
+    passthrough|memory) fss=$fs ;;
+    *) echo "--fs must be passthrough, memory or both" >&2; exit 2 ;;
+esac
+
+ts() { date +%s.%N; }
+dur() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+say() { printf '\n== %s\n' "$*"; }
+T0=$(ts)
+
+work=$(mktemp -d /tmp/ninefold-kernel.XXXXXX)
+chmod 755 "$work"   # diod attaches as "nobody" and must traverse it
+server_pid=""
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill -TERM -- "-$server_pid" 2>/dev/null || kill -TERM "$server_pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL -- "-$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
+cleanup() { stop_server; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- setup: qemu, busybox, kernel ----------------------------------------------
+say "setup (qemu, busybox-static, Debian kernel with 9p modules)"
+t=$(ts)
+if [ ! -x "$QEMU9P/setup.sh" ] && [ ! -f "$QEMU9P/setup.sh" ]; then
+    echo "kernel-test: $QEMU9P/setup.sh not found (set NINEFOLD_QEMU9P)" >&2; exit 2
+fi
+bash "$QEMU9P/setup.sh" > "$work/setup.log" 2>&1 || { cat "$work/setup.log"; echo "setup failed" >&2; exit 2; }
+tail -1 "$work/setup.log"
+if [ "$server" = diod ]; then
+    command -v diod >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y diod > "$work/diod-install.log" 2>&1
+fi
+t_setup=$(dur "$t" "$(ts)")
+
+# --- nf-probe: static helper for locks and fd-after-unlink ---------------------
+t=$(ts)
+probe="$work/nf-probe"
+if ! gcc -static -O2 -Wall -o "$probe" "$PROBE_SRC" 2> "$work/nf-probe.log"; then
+    cat "$work/nf-probe.log" >&2
+    echo "WARN: cannot build nf-probe statically (gcc, libc6-dev); lock checks will be SKIPped" >&2
+    probe=""
+fi
+
+# --- build ninefold --------------------------------------------------------------
+if [ "$server" = ninefold ]; then
+    if [ -z "$bin" ]; then
+        say "cargo build --release -p ninefold-cli"
+        cargo build --release -p ninefold-cli
+        bin=${CARGO_TARGET_DIR:-$repo/target}/release/ninefold
+    fi
+    [ -x "$bin" ] || { echo "kernel-test: no ninefold binary at $bin" >&2; exit 2; }
+fi
+t_build=$(dur "$t" "$(ts)")
+
+# --- helpers ------------------------------------------------------------------------
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+    local p
+    for _ in $(seq 50); do
+        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        port_busy "$p" || { echo "$p"; return 0; }
+    done
+    return 1
+}
+# start_server FS DIR LOG: sets server_pid and port; 0 when listening
+start_server() {
+    local fsname=$1 dir=$2 log=$3 cmd attempt
+    for attempt in 1 2 3; do
+        port=$(free_port) || return 1
+        if [ "$server" = ninefold ]; then
+            if [ "$fsname" = memory ]; then
+                cmd=("$bin" serve --memory --listen "tcp://127.0.0.1:$port")
+            else
+                cmd=("$bin" serve "$dir" --listen "tcp://127.0.0.1:$port")
+            fi
+        else
+            local c=${server_cmd//\{dir\}/$dir}; c=${c//\{port\}/$port}
+            cmd=(bash -c "exec $c")
+        fi
+        echo "server: ${cmd[*]}" > "$log"
+        if [ "$debug" = 1 ]; then
+            RUST_LOG=${RUST_LOG:-debug} setsid "${cmd[@]}" >> "$log" 2>&1 < /dev/null &
+        else
+            setsid "${cmd[@]}" >> "$log" 2>&1 < /dev/null &
+        fi
+        server_pid=$!
+        for _ in $(seq 300); do
+            port_busy "$port" && return 0
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        echo "server did not come up on port $port (attempt $attempt):" >&2
+        tail -5 "$log" >&2
+        stop_server
+    done
+    return 1
+}
+
+# run_guest FS: boots the guest (retries a guest that never booted: TCG on a
+# loaded host occasionally panics in early timer setup). Sets guest_rc.
+run_guest() {
+    local fsname=$1 opts=$2 attempt
+    for attempt in 1 2 3; do
+        set +e
+        LOG="$work/$fsname.serial.log" TIMEOUT=${TIMEOUT:-900} GUEST_BINS="$probe" \
+            bash "$QEMU9P/run-guest.sh" "$port" "$WORKLOAD" "$opts" \
+            > "$work/$fsname.guest.out" 2>&1
+        guest_rc=$?
+        set -e
+        if [ "$guest_rc" = 91 ] && ! grep -q '@@BOOTED' "$work/$fsname.serial.log"; then
+            echo "guest did not boot (attempt $attempt): $(grep -m1 -i 'panic' "$work/$fsname.serial.log" || echo 'no marker')" >&2
+            continue
+        fi
+        return 0
+    done
+}
+
+# --- host-side verification of what the guest left in kept/ ---------------------
+hf=0
+h() {
+    local name=$1; shift
+    if "$@"; then echo "OK   host_$name"; else echo "FAIL host_$name"; hf=$((hf+1)); fi
+}
+K=""
+v_renamed()  { [ ! -e "$K/orig.txt" ] && [ "$(cat "$K/hello.txt")" = 'hello from the guest' ]; }
+v_moved()    { [ ! -e "$K/sub1/m" ] && [ "$(cat "$K/sub2/moved.txt")" = moved ]; }
+v_hardlink() { [ "$(stat -c %i "$K/hello.txt")" = "$(stat -c %i "$K/hard.txt")" ] \
+                 && [ "$(stat -c %h "$K/hard.txt")" = 2 ]; }
+v_symlink()  { [ -L "$K/sym" ] && [ "$(readlink "$K/sym")" = hello.txt ]; }
+v_mode()     { [ "$(stat -c %a "$K/mode640")" = 640 ]; }
+v_truncate() { [ "$(stat -c %s "$K/trunc")" = 8192 ] && [ "$(head -c 4 "$K/trunc")" = abcd ] \
+                 && [ "$(tail -c +5 "$K/trunc" | tr -d '\000' | wc -c)" = 0 ]; }
+v_deep()     { [ "$(cat "$K/deep/1/2/3/4/5/6/7/8/9/10/11/12/leaf")" = leaf ]; }
+v_count()    { [ "$(ls -A "$K/many" | wc -l)" = 1000 ]; }
+v_names()    { local pad; pad=$(printf '%0190d' 0 | tr 0 n)
+               cmp -s <(seq -w 0 999 | sed "s/^/e/; s/\$/-$pad/" | LC_ALL=C sort) \
+                      <(ls -A "$K/many" | LC_ALL=C sort); }
+v_big_size() { [ "$(stat -c %s "$K/big.bin")" = 52428800 ]; }
+v_big_md5()  { [ "$(md5sum < "$K/big.bin" | cut -d' ' -f1)" = "$(cat "$K/big-patched.md5")" ]; }
+v_big_patch(){ [ "$(dd if="$K/big.bin" bs=1 skip=1000000 count=7 2>/dev/null)" = PATCHED ]; }
+v_big_data() { [ "$(head -c 1000000 "$K/big.bin" | md5sum)" != "$(head -c 1000000 /dev/zero | md5sum)" ]; }
+verify_kept() {
+    K=$1/kept
+    hf=0
+    h result_file       test -f "$K/RESULT"
+    h scratch_removed   test ! -e "$1/nfwork"
+    h renamed           v_renamed
+    h moved_cross_dir   v_moved
+    h hardlink_same_ino v_hardlink
+    h symlink           v_symlink
+    h chmod_640         v_mode
+    h truncate          v_truncate
+    h deep_leaf         v_deep
+    h rm_rf_removed     test ! -e "$K/removed"
+    h dir1000_count     v_count
+    h dir1000_names     v_names
+    h big_size          v_big_size
+    h big_md5_as_guest_saw v_big_md5
+    h big_patch         v_big_patch
+    h big_not_zeros     v_big_data
+    return $hf
+}
+
+# --- one filesystem -----------------------------------------------------------------------
+results=()
+overall=0
+for f in $fss; do
+    say "$f: server=$server"
+    t=$(ts)
+    dir=$(mktemp -d "$work/export-$f.XXXXXX")
+    dir=$(realpath "$dir"); chmod 755 "$dir"
+    opts=${mount_opts//\{dir\}/$dir}
+    status=PASS; detail=""; guest_rc=-; hostres=-; summary=""; t_guest=""
+    if ! start_server "$f" "$dir" "$work/$f.server.log"; then
+        status=FAIL; detail="server did not start"
+    else
+        echo "listening on 127.0.0.1:$port (pid $server_pid); guest mount opts: ${opts:-(defaults)}"
+        tg=$(ts)
+        run_guest "$f" "$opts"
+        t_guest=$(dur "$tg" "$(ts)")
+        grep -E '^(OK|FAIL|SKIP|@@T|@@SUMMARY|@@MOUNT|@@CMDS|== )' "$work/$f.guest.out" || true
+        summary=$(sed -n 's/.*@@SUMMARY \(.*\)/\1/p' "$work/$f.guest.out" | tail -1)
+        case "$guest_rc" in
+            0) ;;
+            90) status=FAIL; detail="mount failed" ;;
+            91) status=FAIL; detail="guest gave no result (crash?)" ;;
+            124) status=FAIL; detail="timeout" ;;
+            *) status=FAIL; detail="guest FAILs" ;;
+        esac
+        sleep 0.5
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            status=FAIL; detail="${detail:+$detail; }server exited during the run"
+        fi
+        stop_server
+        if [ "$f" = passthrough ] && [ "$guest_rc" != 90 ]; then
+            echo "--- host-side checks of $dir"
+            if verify_kept "$dir"; then hostres="ok"; else
+                hostres="$hf failed"; status=FAIL; detail="${detail:+$detail; }host checks"; fi
+        fi
+        grep -E '^FAIL' "$work/$f.guest.out" | sed 's/^/    /' > "$work/$f.fails" || true
+    fi
+    [ "$keep" = 1 ] || rm -rf "$dir"
+    d=$(dur "$t" "$(ts)")
+    [ "$status" = PASS ] || overall=1
+    results+=("$(printf '%-12s %-9s %-4s guest[%s rc=%s, %ss] host[%s] %6ss %s' \
+        "$f" "$server" "$status" "${summary:-no summary}" "$guest_rc" "${t_guest:-?}" "$hostres" "$d" "$detail")")
+done
+
+say "summary"
+echo "setup ${t_setup}s, probe+build ${t_build}s, total $(dur "$T0" "$(ts)")s"
+for r in "${results[@]}"; do echo "$r"; done
+for f in $fss; do
+    [ -s "$work/$f.fails" ] && { echo "$f failures:"; cat "$work/$f.fails"; }
+done
+if [ "$overall" = 0 ] && [ "$keep" = 0 ]; then
+    rm -rf "$work"
+else
+    echo "logs: $work (serial logs, server logs)"
+fi
+exit $overall
