@@ -16,7 +16,14 @@ fn owner(conn: u64, fid: u32) -> Request {
 }
 
 fn lk(ty: LockType, start: u64, length: u64) -> LockRequest {
-    LockRequest { ty, flags: LockFlags::empty(), start, length, proc_id: 42, client_id: Bytes::from_static(b"host") }
+    LockRequest {
+        ty,
+        flags: LockFlags::empty(),
+        start,
+        length,
+        proc_id: 42,
+        client_id: Bytes::from_static(b"host"),
+    }
 }
 
 async fn file() -> (MemFs, Arc<dyn Node>) {
@@ -34,7 +41,10 @@ async fn write_locks_conflict_between_owners_not_within_one() {
     assert_eq!(f.lock(&a, &lk(LockType::WRLCK, 50, 10)).await.unwrap(), LockStatus::SUCCESS);
     // Another fid, and another connection with the same fid number.
     assert_eq!(f.lock(&b, &lk(LockType::RDLCK, 99, 1)).await.unwrap(), LockStatus::BLOCKED);
-    assert_eq!(f.lock(&owner(2, 1), &lk(LockType::WRLCK, 0, 0)).await.unwrap(), LockStatus::BLOCKED);
+    assert_eq!(
+        f.lock(&owner(2, 1), &lk(LockType::WRLCK, 0, 0)).await.unwrap(),
+        LockStatus::BLOCKED
+    );
     // Outside the range: fine.
     assert_eq!(f.lock(&b, &lk(LockType::WRLCK, 100, 0)).await.unwrap(), LockStatus::SUCCESS);
 }
@@ -42,9 +52,18 @@ async fn write_locks_conflict_between_owners_not_within_one() {
 #[tokio::test]
 async fn read_locks_share() {
     let (_fs, f) = file().await;
-    assert_eq!(f.lock(&owner(1, 1), &lk(LockType::RDLCK, 0, 0)).await.unwrap(), LockStatus::SUCCESS);
-    assert_eq!(f.lock(&owner(1, 2), &lk(LockType::RDLCK, 10, 10)).await.unwrap(), LockStatus::SUCCESS);
-    assert_eq!(f.lock(&owner(1, 3), &lk(LockType::WRLCK, 15, 1)).await.unwrap(), LockStatus::BLOCKED);
+    assert_eq!(
+        f.lock(&owner(1, 1), &lk(LockType::RDLCK, 0, 0)).await.unwrap(),
+        LockStatus::SUCCESS
+    );
+    assert_eq!(
+        f.lock(&owner(1, 2), &lk(LockType::RDLCK, 10, 10)).await.unwrap(),
+        LockStatus::SUCCESS
+    );
+    assert_eq!(
+        f.lock(&owner(1, 3), &lk(LockType::WRLCK, 15, 1)).await.unwrap(),
+        LockStatus::BLOCKED
+    );
 }
 
 #[tokio::test]
@@ -98,7 +117,10 @@ async fn release_drops_only_the_owners_locks() {
     let held = mem(&f).held_locks();
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].0, b.lock_owner());
-    assert_eq!(f.lock(&owner(1, 3), &lk(LockType::WRLCK, 0, 10)).await.unwrap(), LockStatus::SUCCESS);
+    assert_eq!(
+        f.lock(&owner(1, 3), &lk(LockType::WRLCK, 0, 10)).await.unwrap(),
+        LockStatus::SUCCESS
+    );
     // Through the handle too.
     let opened = f.open(&b, ninefold_proto::OpenFlags::RDWR).await.unwrap();
     opened.handle.unwrap().release(&b, &*f).await.unwrap();
@@ -156,6 +178,9 @@ fn ninefold_server_token() -> tokio_util::sync::CancellationToken {
 #[tokio::test]
 async fn bad_ranges_and_types_are_einval() {
     let (_fs, f) = file().await;
-    assert_eq!(f.lock(&owner(1, 1), &lk(LockType::WRLCK, u64::MAX, 2)).await.unwrap_err(), Errno::EINVAL);
+    assert_eq!(
+        f.lock(&owner(1, 1), &lk(LockType::WRLCK, u64::MAX, 2)).await.unwrap_err(),
+        Errno::EINVAL
+    );
     assert_eq!(f.lock(&owner(1, 1), &lk(LockType(7), 0, 0)).await.unwrap_err(), Errno::EINVAL);
 }

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use memfs_util::*;
 use ninefold_fs::memfs::{FileHandle, MemFs};
 use ninefold_proto::{
-    Errno, OpenFlags, QidType, SetattrMask, UnlinkatFlags, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT,
-    S_IFREG, S_IFSOCK,
+    Errno, OpenFlags, QidType, SetattrMask, UnlinkatFlags, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO,
+    S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
 };
 use ninefold_server::Node;
 
@@ -46,7 +46,10 @@ async fn create_existing_is_eexist_and_lookup_missing_is_enoent() {
     assert_eq!(root.mkdir(&su(), b"a", 0o755, 0).await.unwrap_err(), Errno::EEXIST);
     assert_eq!(lookup(&root, "b").await.unwrap_err(), Errno::ENOENT);
     let long = "x".repeat(256);
-    assert_eq!(root.mkdir(&su(), long.as_bytes(), 0o755, 0).await.unwrap_err(), Errno::ENAMETOOLONG);
+    assert_eq!(
+        root.mkdir(&su(), long.as_bytes(), 0o755, 0).await.unwrap_err(),
+        Errno::ENAMETOOLONG
+    );
 }
 
 #[tokio::test]
@@ -98,7 +101,13 @@ async fn symlink_and_readlink() {
 #[tokio::test]
 async fn mknod_every_type() {
     let root = fs().root();
-    for (name, ty) in [("fifo", S_IFIFO), ("sock", S_IFSOCK), ("chr", S_IFCHR), ("blk", S_IFBLK), ("reg", S_IFREG)] {
+    for (name, ty) in [
+        ("fifo", S_IFIFO),
+        ("sock", S_IFSOCK),
+        ("chr", S_IFCHR),
+        ("blk", S_IFBLK),
+        ("reg", S_IFREG),
+    ] {
         let n = root.mknod(&su(), name.as_bytes(), ty | 0o640, 4, 300, 7).await.unwrap();
         let a = attr(&n).await;
         assert_eq!(a.mode, ty | 0o640, "{name}");
@@ -113,7 +122,10 @@ async fn mknod_every_type() {
     assert_eq!(root.mknod(&su(), b"d", S_IFDIR | 0o755, 0, 0, 0).await.unwrap_err(), Errno::EPERM);
     assert_eq!(root.mknod(&su(), b"x", 0o170000, 0, 0, 0).await.unwrap_err(), Errno::EINVAL);
     // Devices need the superuser.
-    assert_eq!(root.mknod(&user(1000), b"c2", S_IFCHR | 0o600, 1, 3, 0).await.unwrap_err(), Errno::EPERM);
+    assert_eq!(
+        root.mknod(&user(1000), b"c2", S_IFCHR | 0o600, 1, 3, 0).await.unwrap_err(),
+        Errno::EPERM
+    );
     root.mknod(&user(1000), b"p2", S_IFIFO | 0o600, 0, 0, 0).await.unwrap();
 }
 
@@ -141,7 +153,8 @@ async fn hard_links_count_and_share_content() {
     let other = MemFs::new();
     let (o, _) = create(&other.root(), "o").await;
     assert_eq!(root.link(&su(), &o, b"o").await.unwrap_err(), Errno::EXDEV);
-    let foreign: Arc<dyn Node> = Arc::new(ninefold_fs::synthetic::NullFile::new(fs.qids().next(QidType::FILE)));
+    let foreign: Arc<dyn Node> =
+        Arc::new(ninefold_fs::synthetic::NullFile::new(fs.qids().next(QidType::FILE)));
     assert_eq!(root.link(&su(), &foreign, b"n").await.unwrap_err(), Errno::EXDEV);
 }
 
@@ -152,9 +165,18 @@ async fn unlink_rules() {
     create(&d, "f").await;
     create(&root, "f").await;
     assert_eq!(root.unlink(&su(), b"d", UnlinkatFlags::empty()).await.unwrap_err(), Errno::EISDIR);
-    assert_eq!(root.unlink(&su(), b"f", UnlinkatFlags::REMOVEDIR).await.unwrap_err(), Errno::ENOTDIR);
-    assert_eq!(root.unlink(&su(), b"d", UnlinkatFlags::REMOVEDIR).await.unwrap_err(), Errno::ENOTEMPTY);
-    assert_eq!(root.unlink(&su(), b"nope", UnlinkatFlags::empty()).await.unwrap_err(), Errno::ENOENT);
+    assert_eq!(
+        root.unlink(&su(), b"f", UnlinkatFlags::REMOVEDIR).await.unwrap_err(),
+        Errno::ENOTDIR
+    );
+    assert_eq!(
+        root.unlink(&su(), b"d", UnlinkatFlags::REMOVEDIR).await.unwrap_err(),
+        Errno::ENOTEMPTY
+    );
+    assert_eq!(
+        root.unlink(&su(), b"nope", UnlinkatFlags::empty()).await.unwrap_err(),
+        Errno::ENOENT
+    );
     d.unlink(&su(), b"f", UnlinkatFlags::empty()).await.unwrap();
     root.unlink(&su(), b"d", UnlinkatFlags::REMOVEDIR).await.unwrap();
     assert_eq!(attr(&root).await.nlink, 2);
@@ -177,7 +199,9 @@ async fn open_unlinked_file_stays_usable_until_last_reference() {
     // The fid still reads, writes, truncates and stats.
     assert_eq!(read_all(&f).await, vec![7u8; 1000]);
     write(&f, 1000, b"more").await;
-    f.setattr(&su(), &ninefold_proto::l::SetAttr { size: 10, ..setattr(SetattrMask::SIZE) }).await.unwrap();
+    f.setattr(&su(), &ninefold_proto::l::SetAttr { size: 10, ..setattr(SetattrMask::SIZE) })
+        .await
+        .unwrap();
     let a = attr(&f).await;
     assert_eq!((a.size, a.nlink), (10, 0));
     assert_eq!(fs.bytes_used(), 10);
@@ -222,9 +246,13 @@ async fn qid_version_changes_with_content_only() {
     assert_ne!(v0, v1);
     f.read(&su(), 0, 10).await.unwrap();
     attr(&f).await;
-    f.setattr(&su(), &ninefold_proto::l::SetAttr { mode: 0o600, ..setattr(SetattrMask::MODE) }).await.unwrap();
+    f.setattr(&su(), &ninefold_proto::l::SetAttr { mode: 0o600, ..setattr(SetattrMask::MODE) })
+        .await
+        .unwrap();
     assert_eq!(f.qid().version, v1);
-    f.setattr(&su(), &ninefold_proto::l::SetAttr { size: 0, ..setattr(SetattrMask::SIZE) }).await.unwrap();
+    f.setattr(&su(), &ninefold_proto::l::SetAttr { size: 0, ..setattr(SetattrMask::SIZE) })
+        .await
+        .unwrap();
     assert_ne!(f.qid().version, v1);
     // Unique paths.
     let (g, _) = create(&root, "g").await;
@@ -241,11 +269,20 @@ async fn setattr_chmod_chown_truncate_and_times() {
     let (f, _) = create(&root, "f").await;
     write(&f, 0, b"abcdef").await;
     let set = |s: ninefold_proto::l::SetAttr| s;
-    f.setattr(&su(), &set(ninefold_proto::l::SetAttr { mode: 0o4755, ..setattr(SetattrMask::MODE) })).await.unwrap();
+    f.setattr(
+        &su(),
+        &set(ninefold_proto::l::SetAttr { mode: 0o4755, ..setattr(SetattrMask::MODE) }),
+    )
+    .await
+    .unwrap();
     assert_eq!(attr(&f).await.mode, S_IFREG | 0o4755);
     f.setattr(
         &su(),
-        &ninefold_proto::l::SetAttr { uid: 1000, gid: 100, ..setattr(SetattrMask::UID | SetattrMask::GID) },
+        &ninefold_proto::l::SetAttr {
+            uid: 1000,
+            gid: 100,
+            ..setattr(SetattrMask::UID | SetattrMask::GID)
+        },
     )
     .await
     .unwrap();
@@ -254,9 +291,13 @@ async fn setattr_chmod_chown_truncate_and_times() {
     // chown dropped set-user-ID (and group-exec set-group-ID).
     assert_eq!(a.mode & 0o7777, 0o755);
     // Extend then shrink.
-    f.setattr(&su(), &ninefold_proto::l::SetAttr { size: 8, ..setattr(SetattrMask::SIZE) }).await.unwrap();
+    f.setattr(&su(), &ninefold_proto::l::SetAttr { size: 8, ..setattr(SetattrMask::SIZE) })
+        .await
+        .unwrap();
     assert_eq!(read_all(&f).await, b"abcdef\0\0");
-    f.setattr(&su(), &ninefold_proto::l::SetAttr { size: 2, ..setattr(SetattrMask::SIZE) }).await.unwrap();
+    f.setattr(&su(), &ninefold_proto::l::SetAttr { size: 2, ..setattr(SetattrMask::SIZE) })
+        .await
+        .unwrap();
     assert_eq!(read_all(&f).await, b"ab");
     // Explicit times.
     let t = ninefold_proto::l::SetAttr {
@@ -264,7 +305,12 @@ async fn setattr_chmod_chown_truncate_and_times() {
         atime_nsec: 5,
         mtime_sec: 2000,
         mtime_nsec: 6,
-        ..setattr(SetattrMask::ATIME | SetattrMask::ATIME_SET | SetattrMask::MTIME | SetattrMask::MTIME_SET)
+        ..setattr(
+            SetattrMask::ATIME
+                | SetattrMask::ATIME_SET
+                | SetattrMask::MTIME
+                | SetattrMask::MTIME_SET,
+        )
     };
     f.setattr(&su(), &t).await.unwrap();
     let a = attr(&f).await;
@@ -276,7 +322,9 @@ async fn setattr_chmod_chown_truncate_and_times() {
     assert!(a.atime_sec > 1000 && a.mtime_sec > 2000);
     // Size on a directory.
     let d = mkdir(&root, "d").await;
-    let err = d.setattr(&su(), &ninefold_proto::l::SetAttr { size: 0, ..setattr(SetattrMask::SIZE) }).await;
+    let err = d
+        .setattr(&su(), &ninefold_proto::l::SetAttr { size: 0, ..setattr(SetattrMask::SIZE) })
+        .await;
     assert_eq!(err.unwrap_err(), Errno::EISDIR);
 }
 

@@ -23,7 +23,12 @@ fn bob() -> Request {
 }
 
 async fn chown(node: &Arc<dyn Node>, uid: u32, mode: u32) {
-    let s = SetAttr { uid, gid: uid, mode, ..setattr(SetattrMask::UID | SetattrMask::GID | SetattrMask::MODE) };
+    let s = SetAttr {
+        uid,
+        gid: uid,
+        mode,
+        ..setattr(SetattrMask::UID | SetattrMask::GID | SetattrMask::MODE)
+    };
     node.setattr(&su(), &s).await.unwrap();
 }
 
@@ -38,13 +43,18 @@ async fn open_checks_mode_bits() {
     f.open(&bob(), OpenFlags::RDONLY).await.unwrap();
     chown(&f, ALICE, 0o600).await;
     assert_eq!(f.open(&bob(), OpenFlags::RDONLY).await.unwrap_err(), Errno::EACCES);
-    assert_eq!(f.open(&bob(), OpenFlags::WRONLY | OpenFlags::TRUNC).await.unwrap_err(), Errno::EACCES);
+    assert_eq!(
+        f.open(&bob(), OpenFlags::WRONLY | OpenFlags::TRUNC).await.unwrap_err(),
+        Errno::EACCES
+    );
     // The owner is held to the owner bits even when others have more.
     chown(&f, ALICE, 0o066).await;
     assert_eq!(f.open(&alice(), OpenFlags::RDONLY).await.unwrap_err(), Errno::EACCES);
     // Root and "no uid" bypass; so does a filesystem without checks.
     f.open(&su(), OpenFlags::RDWR).await.unwrap();
-    f.open(&Request::new(Identity::from_attach("x", ninefold_proto::NONUNAME)), OpenFlags::RDWR).await.unwrap();
+    f.open(&Request::new(Identity::from_attach("x", ninefold_proto::NONUNAME)), OpenFlags::RDWR)
+        .await
+        .unwrap();
     let open = MemFs::builder().permissions(false).build().unwrap();
     let (g, _) = create(&open.root(), "g").await;
     chown(&g, ALICE, 0).await;
@@ -57,7 +67,10 @@ async fn directory_write_and_search_permissions() {
     let d = mkdir(&root, "d").await;
     chown(&d, ALICE, 0o755).await;
     d.create(&alice(), b"a", OpenFlags::RDWR, 0o644, ALICE).await.unwrap();
-    assert_eq!(d.create(&bob(), b"b", OpenFlags::RDWR, 0o644, BOB).await.unwrap_err(), Errno::EACCES);
+    assert_eq!(
+        d.create(&bob(), b"b", OpenFlags::RDWR, 0o644, BOB).await.unwrap_err(),
+        Errno::EACCES
+    );
     assert_eq!(d.mkdir(&bob(), b"b", 0o755, BOB).await.unwrap_err(), Errno::EACCES);
     assert_eq!(d.unlink(&bob(), b"a", UnlinkatFlags::empty()).await.unwrap_err(), Errno::EACCES);
     d.lookup(&bob(), b"a").await.unwrap();

@@ -108,7 +108,8 @@ async fn rename_to_foreign_or_other_fs_is_exdev() {
     create(&root, "f").await;
     let other = MemFs::new().root();
     assert_eq!(root.rename(&su(), b"f", &other, b"f").await.unwrap_err(), Errno::EXDEV);
-    let foreign: Arc<dyn Node> = Arc::new(ninefold_fs::synthetic::NullFile::new(fs.qids().next(QidType::FILE)));
+    let foreign: Arc<dyn Node> =
+        Arc::new(ninefold_fs::synthetic::NullFile::new(fs.qids().next(QidType::FILE)));
     assert_eq!(root.rename(&su(), b"f", &foreign, b"f").await.unwrap_err(), Errno::EXDEV);
     let (g, _) = create(&root, "g").await;
     assert_eq!(root.rename(&su(), b"f", &g, b"x").await.unwrap_err(), Errno::ENOTDIR);

@@ -6,7 +6,9 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use ninefold_proto::{Errno, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
+use ninefold_proto::{
+    Errno, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
+};
 use ninefold_server::{Node, QidGen};
 
 use super::dir::{dirent_type, DirBody};
@@ -244,7 +246,7 @@ impl MemFsBuilder {
     #[must_use]
     pub fn dir_with(self, path: &str, f: impl FnOnce(MemFsBuilder) -> MemFsBuilder) -> Self {
         let mut b = self.dir(path);
-        let saved = std::mem::replace(&mut b.prefix, String::new());
+        let saved = std::mem::take(&mut b.prefix);
         b.prefix = format!("{saved}{}/", path.trim_end_matches('/'));
         let mut b = f(b);
         b.prefix = saved;
@@ -280,7 +282,11 @@ impl MemFsBuilder {
     /// Any node, made with this filesystem's qid generator so its qid
     /// path cannot collide with memfs objects.
     #[must_use]
-    pub fn node_with(self, path: &str, make: impl FnOnce(&QidGen) -> Arc<dyn Node> + Send + 'static) -> Self {
+    pub fn node_with(
+        self,
+        path: &str,
+        make: impl FnOnce(&QidGen) -> Arc<dyn Node> + Send + 'static,
+    ) -> Self {
         self.push(path, What::Node(Box::new(make)), 0)
     }
 
@@ -338,16 +344,22 @@ fn add(shared: &Arc<Shared>, root: &Arc<MemNode>, p: Pending) -> Result<(), Buil
     for part in parents {
         let existing = {
             let st = dir.read_state();
-            super::dir::dir_of(&st).ok().and_then(|d| d.get(part.as_bytes()).map(|e| e.node.clone()))
+            super::dir::dir_of(&st)
+                .ok()
+                .and_then(|d| d.get(part.as_bytes()).map(|e| e.node.clone()))
         };
         let next = match existing {
             Some(node) => match node.downcast_ref::<MemNode>() {
-                Some(m) if m.is_dir() => m.me.upgrade().ok_or_else(|| BuildError::NotADirectory(p.path.clone()))?,
+                Some(m) if m.is_dir() => {
+                    m.me.upgrade().ok_or_else(|| BuildError::NotADirectory(p.path.clone()))?
+                }
                 _ => return Err(BuildError::NotADirectory(p.path.clone())),
             },
             None => {
                 let meta = Meta::new(S_IFDIR | 0o755, p.uid, p.gid);
-                let child = MemNode::create(shared, meta, Body::Dir(DirBody::default()), dir.me.clone()).map_err(limit)?;
+                let child =
+                    MemNode::create(shared, meta, Body::Dir(DirBody::default()), dir.me.clone())
+                        .map_err(limit)?;
                 insert(&dir, part, child.clone(), &p.path)?;
                 child
             }
@@ -361,9 +373,13 @@ fn add(shared: &Arc<Shared>, root: &Arc<MemNode>, p: Pending) -> Result<(), Buil
     if let What::Dir = p.what {
         let existing = {
             let st = dir.read_state();
-            super::dir::dir_of(&st).ok().and_then(|d| d.get(last.as_bytes()).map(|e| e.node.clone()))
+            super::dir::dir_of(&st)
+                .ok()
+                .and_then(|d| d.get(last.as_bytes()).map(|e| e.node.clone()))
         };
-        if let Some(m) = existing.as_ref().and_then(|n| n.downcast_ref::<MemNode>()).filter(|m| m.is_dir()) {
+        if let Some(m) =
+            existing.as_ref().and_then(|n| n.downcast_ref::<MemNode>()).filter(|m| m.is_dir())
+        {
             let mut st = m.write_state();
             st.meta.mode = p.mode;
             st.meta.uid = p.uid;
@@ -381,8 +397,11 @@ fn add(shared: &Arc<Shared>, root: &Arc<MemNode>, p: Pending) -> Result<(), Buil
             shared.charge_bytes(len).map_err(limit)?;
             MemNode::create(shared, meta, Body::File(data.to_vec()), Weak::new()).map_err(limit)?
         }
-        What::Dir => MemNode::create(shared, meta, Body::Dir(DirBody::default()), dir.me.clone()).map_err(limit)?,
-        What::Symlink(target) => MemNode::create(shared, meta, Body::Symlink(target), Weak::new()).map_err(limit)?,
+        What::Dir => MemNode::create(shared, meta, Body::Dir(DirBody::default()), dir.me.clone())
+            .map_err(limit)?,
+        What::Symlink(target) => {
+            MemNode::create(shared, meta, Body::Symlink(target), Weak::new()).map_err(limit)?
+        }
         What::Special { rdev } => match p.mode & S_IFMT {
             S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK => {
                 MemNode::create(shared, meta, Body::Special { rdev }, Weak::new()).map_err(limit)?

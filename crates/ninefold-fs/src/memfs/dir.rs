@@ -16,7 +16,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
-use ninefold_proto::{DirentType, Errno, Qid, UnlinkatFlags, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK};
+use ninefold_proto::{
+    DirentType, Errno, Qid, UnlinkatFlags, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT,
+    S_IFREG, S_IFSOCK,
+};
 use ninefold_server::{DirSink, Node, Request, Result};
 
 use super::meta::{encode_dev, Meta};
@@ -61,7 +64,13 @@ pub(crate) struct DirBody {
 
 impl Default for DirBody {
     fn default() -> DirBody {
-        DirBody { entries: HashMap::new(), order: BTreeMap::new(), next_seq: DOTDOT + 1, subdirs: 0, removed: false }
+        DirBody {
+            entries: HashMap::new(),
+            order: BTreeMap::new(),
+            next_seq: DOTDOT + 1,
+            subdirs: 0,
+            removed: false,
+        }
     }
 }
 
@@ -190,7 +199,13 @@ impl MemNode {
     }
 
     /// Creates the regular file `name`.
-    pub(crate) fn dir_create(&self, req: &Request, name: &[u8], mode: u32, gid: u32) -> Result<Arc<dyn Node>> {
+    pub(crate) fn dir_create(
+        &self,
+        req: &Request,
+        name: &[u8],
+        mode: u32,
+        gid: u32,
+    ) -> Result<Arc<dyn Node>> {
         let node = self.add_new(req, name, |_| {
             let meta = Self::new_meta(req, S_IFREG | (mode & 0o7777), gid);
             MemNode::create(&self.shared, meta, Body::File(Vec::new()), Weak::new())
@@ -198,7 +213,13 @@ impl MemNode {
         Ok(node)
     }
 
-    pub(crate) fn dir_mkdir(&self, req: &Request, name: &[u8], mode: u32, gid: u32) -> Result<Arc<dyn Node>> {
+    pub(crate) fn dir_mkdir(
+        &self,
+        req: &Request,
+        name: &[u8],
+        mode: u32,
+        gid: u32,
+    ) -> Result<Arc<dyn Node>> {
         let node = self.add_new(req, name, |parent| {
             let meta = Self::new_meta(req, S_IFDIR | (mode & 0o7777), gid);
             MemNode::create(&self.shared, meta, Body::Dir(DirBody::default()), parent.me.clone())
@@ -206,7 +227,13 @@ impl MemNode {
         Ok(node)
     }
 
-    pub(crate) fn dir_symlink(&self, req: &Request, name: &[u8], target: &[u8], gid: u32) -> Result<Arc<dyn Node>> {
+    pub(crate) fn dir_symlink(
+        &self,
+        req: &Request,
+        name: &[u8],
+        target: &[u8],
+        gid: u32,
+    ) -> Result<Arc<dyn Node>> {
         if target.is_empty() {
             return Err(Errno::ENOENT);
         }
@@ -215,7 +242,12 @@ impl MemNode {
         }
         let node = self.add_new(req, name, |_| {
             let meta = Self::new_meta(req, S_IFLNK | 0o777, gid);
-            MemNode::create(&self.shared, meta, Body::Symlink(Bytes::copy_from_slice(target)), Weak::new())
+            MemNode::create(
+                &self.shared,
+                meta,
+                Body::Symlink(Bytes::copy_from_slice(target)),
+                Weak::new(),
+            )
         })?;
         Ok(node)
     }
@@ -252,7 +284,12 @@ impl MemNode {
         Ok(node)
     }
 
-    pub(crate) fn dir_link(&self, req: &Request, target: &Arc<dyn Node>, name: &[u8]) -> Result<()> {
+    pub(crate) fn dir_link(
+        &self,
+        req: &Request,
+        target: &Arc<dyn Node>,
+        name: &[u8],
+    ) -> Result<()> {
         let Some(t) = target.downcast_ref::<MemNode>() else {
             return Err(Errno::EXDEV);
         };
@@ -292,7 +329,12 @@ impl MemNode {
         Ok(())
     }
 
-    pub(crate) fn dir_unlink(&self, req: &Request, name: &[u8], flags: UnlinkatFlags) -> Result<()> {
+    pub(crate) fn dir_unlink(
+        &self,
+        req: &Request,
+        name: &[u8],
+        flags: UnlinkatFlags,
+    ) -> Result<()> {
         let rmdir = flags.contains(UnlinkatFlags::REMOVEDIR);
         // rmdir locks the child directory too: take the two-directory lock.
         let _rename = rmdir.then(|| self.shared.rename_lock());
@@ -344,7 +386,11 @@ impl MemNode {
     /// `offset` (0 = from the start, `.` and `..` included) until it
     /// returns `false` (that entry counts as not taken). ENOTDIR on a
     /// non-directory.
-    pub fn list_from(&self, offset: u64, mut push: impl FnMut(Qid, u64, DirentType, &[u8]) -> bool) -> Result<()> {
+    pub fn list_from(
+        &self,
+        offset: u64,
+        mut push: impl FnMut(Qid, u64, DirentType, &[u8]) -> bool,
+    ) -> Result<()> {
         let st = self.read_state();
         let dir = dir_of(&st)?;
         if dir.removed {

@@ -125,7 +125,9 @@ impl LockState {
         if conflict(&held, owner, lock.ty, start, end).is_some() {
             return false;
         }
-        let downgrade = held.iter().any(|h| h.owner == owner && h.overlaps(start, end) && h.ty == LockType::WRLCK);
+        let downgrade = held
+            .iter()
+            .any(|h| h.owner == owner && h.overlaps(start, end) && h.ty == LockType::WRLCK);
         insert(
             &mut held,
             Held {
@@ -145,7 +147,12 @@ impl LockState {
     }
 
     /// Tlock for the request's owner.
-    pub(crate) async fn lock(&self, req: &Request, lock: &LockRequest, wait: Duration) -> Result<LockStatus> {
+    pub(crate) async fn lock(
+        &self,
+        req: &Request,
+        lock: &LockRequest,
+        wait: Duration,
+    ) -> Result<LockStatus> {
         let (start, end) = range(lock.start, lock.length)?;
         let owner = req.lock_owner();
         match lock.ty {
@@ -209,6 +216,15 @@ impl LockState {
     }
 }
 
+impl super::MemNode {
+    /// The byte-range locks currently held on this object, as `(owner,
+    /// type, first byte, last byte)` sorted by owner and start (for
+    /// diagnostics and tests; `u64::MAX` as last byte = to end of file).
+    pub fn held_locks(&self) -> Vec<(LockOwner, LockType, u64, u64)> {
+        self.locks.snapshot().into_iter().map(|h| (h.owner, h.ty, h.start, h.end)).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,14 +256,5 @@ mod tests {
         assert_eq!(range(5, 0).unwrap(), (5, u64::MAX));
         assert_eq!(range(5, 1).unwrap(), (5, 5));
         assert_eq!(range(u64::MAX, 2), Err(Errno::EINVAL));
-    }
-}
-
-impl super::MemNode {
-    /// The byte-range locks currently held on this object, as `(owner,
-    /// type, first byte, last byte)` sorted by owner and start (for
-    /// diagnostics and tests; `u64::MAX` as last byte = to end of file).
-    pub fn held_locks(&self) -> Vec<(LockOwner, LockType, u64, u64)> {
-        self.locks.snapshot().into_iter().map(|h| (h.owner, h.ty, h.start, h.end)).collect()
     }
 }

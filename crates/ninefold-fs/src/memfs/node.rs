@@ -8,10 +8,12 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use ninefold_proto::l::{Attr, SetAttr};
 use ninefold_proto::{
-    Errno, GetattrMask, LockStatus, OpenFlags, Qid, QidType, UnlinkatFlags, XattrFlags, S_IFDIR, S_IFLNK,
-    S_IFMT, S_IFREG,
+    Errno, GetattrMask, LockStatus, OpenFlags, Qid, QidType, UnlinkatFlags, XattrFlags, S_IFDIR,
+    S_IFLNK, S_IFMT, S_IFREG,
 };
-use ninefold_server::{Created, DirSink, Handle, LockInfo, LockRequest, Node, Opened, Request, Result, StatFs};
+use ninefold_server::{
+    Created, DirSink, Handle, LockInfo, LockRequest, Node, Opened, Request, Result, StatFs,
+};
 
 use super::dir::DirBody;
 use super::locks::LockState;
@@ -46,7 +48,6 @@ pub(crate) struct State {
 
 /// One memfs object: directory, regular file, symlink, FIFO, socket or
 /// device. Served as `Arc<dyn Node>`.
-#[derive(Debug)]
 pub struct MemNode {
     pub(crate) shared: Arc<Shared>,
     path: u64,
@@ -63,7 +64,12 @@ pub struct MemNode {
 
 impl MemNode {
     /// A new object (charged against the inode limit).
-    pub(crate) fn create(shared: &Arc<Shared>, meta: Meta, body: Body, parent: Weak<MemNode>) -> Result<Arc<MemNode>> {
+    pub(crate) fn create(
+        shared: &Arc<Shared>,
+        meta: Meta,
+        body: Body,
+        parent: Weak<MemNode>,
+    ) -> Result<Arc<MemNode>> {
         shared.charge_inode()?;
         let path = shared.qids.next_path();
         let qtype = QidType::from_mode(meta.mode);
@@ -193,6 +199,12 @@ impl MemNode {
     }
 }
 
+impl std::fmt::Debug for MemNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemNode").field("qid", &self.qid()).finish_non_exhaustive()
+    }
+}
+
 impl Drop for MemNode {
     fn drop(&mut self) {
         let st = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
@@ -238,7 +250,14 @@ impl Node for MemNode {
         self.dir_readdir(offset, sink)
     }
 
-    async fn create(&self, req: &Request, name: &[u8], flags: OpenFlags, mode: u32, gid: u32) -> Result<Created> {
+    async fn create(
+        &self,
+        req: &Request,
+        name: &[u8],
+        flags: OpenFlags,
+        mode: u32,
+        gid: u32,
+    ) -> Result<Created> {
         let node = self.dir_create(req, name, mode, gid)?;
         let opened = Opened::with_handle(FileHandle {
             append: flags.contains(OpenFlags::APPEND),
@@ -247,11 +266,23 @@ impl Node for MemNode {
         Ok(Created { node, opened })
     }
 
-    async fn mkdir(&self, req: &Request, name: &[u8], mode: u32, gid: u32) -> Result<Arc<dyn Node>> {
+    async fn mkdir(
+        &self,
+        req: &Request,
+        name: &[u8],
+        mode: u32,
+        gid: u32,
+    ) -> Result<Arc<dyn Node>> {
         self.dir_mkdir(req, name, mode, gid)
     }
 
-    async fn symlink(&self, req: &Request, name: &[u8], target: &[u8], gid: u32) -> Result<Arc<dyn Node>> {
+    async fn symlink(
+        &self,
+        req: &Request,
+        name: &[u8],
+        target: &[u8],
+        gid: u32,
+    ) -> Result<Arc<dyn Node>> {
         self.dir_symlink(req, name, target, gid)
     }
 
@@ -282,7 +313,13 @@ impl Node for MemNode {
         self.dir_unlink(req, name, flags)
     }
 
-    async fn rename(&self, req: &Request, name: &[u8], new_dir: &Arc<dyn Node>, new_name: &[u8]) -> Result<()> {
+    async fn rename(
+        &self,
+        req: &Request,
+        name: &[u8],
+        new_dir: &Arc<dyn Node>,
+        new_name: &[u8],
+    ) -> Result<()> {
         self.do_rename(req, name, new_dir, new_name)
     }
 
@@ -311,7 +348,13 @@ impl Node for MemNode {
         self.xattr_list_impl(req)
     }
 
-    async fn xattr_set(&self, req: &Request, name: &[u8], value: Bytes, flags: XattrFlags) -> Result<()> {
+    async fn xattr_set(
+        &self,
+        req: &Request,
+        name: &[u8],
+        value: Bytes,
+        flags: XattrFlags,
+    ) -> Result<()> {
         self.xattr_set_impl(req, name, value, flags)
     }
 

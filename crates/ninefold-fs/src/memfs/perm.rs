@@ -43,11 +43,8 @@ pub(crate) fn allowed(meta: &Meta, uid: Option<u32>, want: u32) -> bool {
         }
         return true;
     };
-    let bits = if uid == meta.uid {
-        (meta.mode >> 6) & 7
-    } else {
-        ((meta.mode >> 3) | meta.mode) & 7
-    };
+    let bits =
+        if uid == meta.uid { (meta.mode >> 6) & 7 } else { ((meta.mode >> 3) | meta.mode) & 7 };
     bits & want == want
 }
 
@@ -68,7 +65,12 @@ pub(crate) fn is_owner(meta: &Meta, req: &Request) -> bool {
 
 /// The sticky-directory rule for removing or renaming `child` out of
 /// `dir`: EPERM unless the caller owns one of them (or is root).
-pub(crate) fn check_sticky(enforce: bool, dir: &Meta, child_uid: u32, req: &Request) -> Result<(), Errno> {
+pub(crate) fn check_sticky(
+    enforce: bool,
+    dir: &Meta,
+    child_uid: u32,
+    req: &Request,
+) -> Result<(), Errno> {
     if !enforce || dir.mode & S_ISVTX == 0 {
         return Ok(());
     }

@@ -31,7 +31,13 @@ impl MemNode {
         false
     }
 
-    pub(crate) fn do_rename(&self, req: &Request, name: &[u8], new_dir: &Arc<dyn Node>, new_name: &[u8]) -> Result<()> {
+    pub(crate) fn do_rename(
+        &self,
+        req: &Request,
+        name: &[u8],
+        new_dir: &Arc<dyn Node>,
+        new_name: &[u8],
+    ) -> Result<()> {
         let Some(nd) = new_dir.downcast_ref::<MemNode>() else {
             return Err(Errno::EXDEV);
         };
@@ -112,7 +118,9 @@ impl MemNode {
             perm::check_sticky(enforce, b_meta, t_uid, req)?;
             if t.is_dir() {
                 match t.mem() {
-                    Some(m) if !dir_of(&m.read_state())?.is_empty() => return Err(Errno::ENOTEMPTY),
+                    Some(m) if !dir_of(&m.read_state())?.is_empty() => {
+                        return Err(Errno::ENOTEMPTY)
+                    }
                     Some(_) => {}
                     None => return Err(Errno::EBUSY),
                 }

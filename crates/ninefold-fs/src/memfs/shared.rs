@@ -103,9 +103,9 @@ impl Shared {
 
     pub(crate) fn release_bytes(&self, n: u64) {
         if n != 0 {
-            let _ = self
-                .bytes
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| Some(used.saturating_sub(n)));
+            let _ = self.bytes.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                Some(used.saturating_sub(n))
+            });
         }
     }
 
@@ -113,14 +113,16 @@ impl Shared {
     pub(crate) fn charge_inode(&self) -> Result<(), Errno> {
         let max = self.limits.max_inodes;
         self.inodes
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| (used < max).then_some(used + 1))
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                (used < max).then_some(used + 1)
+            })
             .map(|_| ())
             .map_err(|_| Errno::ENOSPC)
     }
 
     pub(crate) fn release_inode(&self) {
-        let _ = self
-            .inodes
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| Some(used.saturating_sub(1)));
+        let _ = self.inodes.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+            Some(used.saturating_sub(1))
+        });
     }
 }

@@ -82,7 +82,13 @@ impl MemNode {
         Ok(st.meta.xattrs.keys().filter(|k| self.xattr_visible(req, k)).cloned().collect())
     }
 
-    pub(crate) fn xattr_set_impl(&self, req: &Request, name: &[u8], value: Bytes, flags: XattrFlags) -> Result<()> {
+    pub(crate) fn xattr_set_impl(
+        &self,
+        req: &Request,
+        name: &[u8],
+        value: Bytes,
+        flags: XattrFlags,
+    ) -> Result<()> {
         self.check_xattr_name(name)?;
         if flags.bits() & !XattrFlags::all().bits() != 0 || flags.contains(XattrFlags::all()) {
             return Err(Errno::EINVAL);

@@ -63,17 +63,32 @@ impl fmt::Debug for GeneratedFile {
 
 impl GeneratedFile {
     /// Content computed whole at each open (and getattr).
-    pub fn new(qids: &QidGen, generate: impl Fn() -> Bytes + Send + Sync + 'static) -> GeneratedFile {
+    pub fn new(
+        qids: &QidGen,
+        generate: impl Fn() -> Bytes + Send + Sync + 'static,
+    ) -> GeneratedFile {
         GeneratedFile::with_qid(qids.next(QidType::FILE), generate)
     }
 
     /// [`new`](Self::new) with an explicit qid.
-    pub fn with_qid(qid: Qid, generate: impl Fn() -> Bytes + Send + Sync + 'static) -> GeneratedFile {
-        GeneratedFile { qid, source: Source::Whole(Arc::new(generate)), mode: 0o444, stamp: Stamp::now() }
+    pub fn with_qid(
+        qid: Qid,
+        generate: impl Fn() -> Bytes + Send + Sync + 'static,
+    ) -> GeneratedFile {
+        GeneratedFile {
+            qid,
+            source: Source::Whole(Arc::new(generate)),
+            mode: 0o444,
+            stamp: Stamp::now(),
+        }
     }
 
     /// Content computed per read, for a file reporting `size` bytes.
-    pub fn ranged(qids: &QidGen, size: u64, read: impl Fn(u64, u32) -> Bytes + Send + Sync + 'static) -> GeneratedFile {
+    pub fn ranged(
+        qids: &QidGen,
+        size: u64,
+        read: impl Fn(u64, u32) -> Bytes + Send + Sync + 'static,
+    ) -> GeneratedFile {
         GeneratedFile {
             qid: qids.next(QidType::FILE),
             source: Source::Ranged { read: Arc::new(read), size },
@@ -98,7 +113,13 @@ struct Snapshot(Bytes);
 
 #[async_trait]
 impl Handle for Snapshot {
-    async fn read(&self, _req: &Request, _node: &dyn Node, offset: u64, count: u32) -> Result<Bytes> {
+    async fn read(
+        &self,
+        _req: &Request,
+        _node: &dyn Node,
+        offset: u64,
+        count: u32,
+    ) -> Result<Bytes> {
         Ok(slice(&self.0, offset, count))
     }
 }

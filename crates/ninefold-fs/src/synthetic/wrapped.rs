@@ -113,17 +113,35 @@ struct WrappedHandle {
 
 #[async_trait]
 impl Handle for WrappedHandle {
-    async fn read(&self, req: &Request, _node: &dyn Node, offset: u64, count: u32) -> Result<Bytes> {
+    async fn read(
+        &self,
+        req: &Request,
+        _node: &dyn Node,
+        offset: u64,
+        count: u32,
+    ) -> Result<Bytes> {
         pause(req, self.delay).await?;
         self.handle.read(req, &*self.node, offset, count).await
     }
 
-    async fn write(&self, req: &Request, _node: &dyn Node, offset: u64, data: Bytes) -> Result<u32> {
+    async fn write(
+        &self,
+        req: &Request,
+        _node: &dyn Node,
+        offset: u64,
+        data: Bytes,
+    ) -> Result<u32> {
         pause(req, self.delay).await?;
         self.handle.write(req, &*self.node, offset, data).await
     }
 
-    async fn readdir(&self, req: &Request, _node: &dyn Node, offset: u64, sink: &mut DirSink) -> Result<()> {
+    async fn readdir(
+        &self,
+        req: &Request,
+        _node: &dyn Node,
+        offset: u64,
+        sink: &mut DirSink,
+    ) -> Result<()> {
         self.handle.readdir(req, &*self.node, offset, sink).await
     }
 
@@ -139,11 +157,21 @@ impl Handle for WrappedHandle {
         self.handle.fsync(req, &*self.node, datasync).await
     }
 
-    async fn lock(&self, req: &Request, _node: &dyn Node, lock: &LockRequest) -> Result<LockStatus> {
+    async fn lock(
+        &self,
+        req: &Request,
+        _node: &dyn Node,
+        lock: &LockRequest,
+    ) -> Result<LockStatus> {
         self.handle.lock(req, &*self.node, lock).await
     }
 
-    async fn getlock(&self, req: &Request, _node: &dyn Node, probe: &LockRequest) -> Result<LockInfo> {
+    async fn getlock(
+        &self,
+        req: &Request,
+        _node: &dyn Node,
+        probe: &LockRequest,
+    ) -> Result<LockInfo> {
         self.handle.getlock(req, &*self.node, probe).await
     }
 
@@ -156,7 +184,11 @@ impl Wrapped {
     fn wrap(&self, opened: Opened) -> Opened {
         match opened.handle {
             Some(handle) => Opened {
-                handle: Some(Arc::new(WrappedHandle { handle, node: self.inner.clone(), delay: self.delay })),
+                handle: Some(Arc::new(WrappedHandle {
+                    handle,
+                    node: self.inner.clone(),
+                    delay: self.delay,
+                })),
                 iounit: opened.iounit,
             },
             None => opened,
@@ -200,15 +232,34 @@ impl Node for Wrapped {
         self.inner.readdir(req, offset, sink).await
     }
 
-    async fn create(&self, req: &Request, name: &[u8], flags: OpenFlags, mode: u32, gid: u32) -> Result<Created> {
+    async fn create(
+        &self,
+        req: &Request,
+        name: &[u8],
+        flags: OpenFlags,
+        mode: u32,
+        gid: u32,
+    ) -> Result<Created> {
         self.inner.create(req, name, flags, mode, gid).await
     }
 
-    async fn mkdir(&self, req: &Request, name: &[u8], mode: u32, gid: u32) -> Result<Arc<dyn Node>> {
+    async fn mkdir(
+        &self,
+        req: &Request,
+        name: &[u8],
+        mode: u32,
+        gid: u32,
+    ) -> Result<Arc<dyn Node>> {
         self.inner.mkdir(req, name, mode, gid).await
     }
 
-    async fn symlink(&self, req: &Request, name: &[u8], target: &[u8], gid: u32) -> Result<Arc<dyn Node>> {
+    async fn symlink(
+        &self,
+        req: &Request,
+        name: &[u8],
+        target: &[u8],
+        gid: u32,
+    ) -> Result<Arc<dyn Node>> {
         self.inner.symlink(req, name, target, gid).await
     }
 
@@ -236,7 +287,13 @@ impl Node for Wrapped {
         self.inner.unlink(req, name, flags).await
     }
 
-    async fn rename(&self, req: &Request, name: &[u8], new_dir: &Arc<dyn Node>, new_name: &[u8]) -> Result<()> {
+    async fn rename(
+        &self,
+        req: &Request,
+        name: &[u8],
+        new_dir: &Arc<dyn Node>,
+        new_name: &[u8],
+    ) -> Result<()> {
         self.inner.rename(req, name, new_dir, new_name).await
     }
 
@@ -271,7 +328,13 @@ impl Node for Wrapped {
         self.inner.xattr_list(req).await
     }
 
-    async fn xattr_set(&self, req: &Request, name: &[u8], value: Bytes, flags: XattrFlags) -> Result<()> {
+    async fn xattr_set(
+        &self,
+        req: &Request,
+        name: &[u8],
+        value: Bytes,
+        flags: XattrFlags,
+    ) -> Result<()> {
         self.inner.xattr_set(req, name, value, flags).await
     }
 
