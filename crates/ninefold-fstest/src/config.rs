@@ -56,7 +56,10 @@ impl Caps {
                 Some((_, c)) => caps |= *c,
                 None => {
                     let known: Vec<_> = Caps::NAMES.iter().map(|(n, _)| *n).collect();
-                    return Err(format!("unknown capability {word:?} (known: {})", known.join(", ")));
+                    return Err(format!(
+                        "unknown capability {word:?} (known: {})",
+                        known.join(", ")
+                    ));
                 }
             }
         }

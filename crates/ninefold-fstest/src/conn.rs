@@ -78,18 +78,6 @@ impl RawConn {
         self.msize
     }
 
-    pub(crate) fn set_dialect(&mut self, d: Dialect) {
-        self.dialect = d;
-    }
-
-    pub(crate) fn set_msize(&mut self, m: u32) {
-        self.msize = m;
-    }
-
-    pub(crate) fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
     /// A tag not in use by this helper (never NOTAG).
     pub(crate) fn alloc_tag(&mut self) -> u16 {
         let t = self.next_tag;
@@ -204,7 +192,10 @@ impl RawConn {
 
     /// Waits up to `dur` for the server to close the connection. `Ok(None)`:
     /// it closed; `Ok(Some(frame))`: it answered something instead.
-    pub(crate) async fn closed_within(&mut self, dur: Duration) -> Result<Option<Frame>, ConnError> {
+    pub(crate) async fn closed_within(
+        &mut self,
+        dur: Duration,
+    ) -> Result<Option<Frame>, ConnError> {
         match self.recv_within(dur).await {
             Ok(f) => Ok(Some(f)),
             Err(ConnError::Closed) => Ok(None),

@@ -8,9 +8,9 @@ use std::pin::Pin;
 use ninefold_proto::l::Tmkdir;
 use ninefold_proto::{Dialect, DirentType, OpenFlags, UnlinkatFlags};
 
-use crate::config::{Caps, Config};
+use crate::config::Config;
 use crate::conn::RawConn;
-use crate::expect::{describe, expect_msg, fail, Stop, R};
+use crate::expect::{expect_msg, Stop, R};
 use crate::session::{connect_versioned, Creds, Session};
 use crate::target::Target;
 
@@ -23,7 +23,6 @@ pub(crate) struct Ctx<'t> {
     /// The scratch directory's name under the attach root.
     pub(crate) dir_name: String,
     pub(crate) cfg: &'t Config,
-    pub(crate) caps: Caps,
     target: &'t dyn Target,
 }
 
@@ -67,7 +66,7 @@ impl<'t> Ctx<'t> {
         } else {
             crate::cases::legacy::make_scratch(&mut s, &dir_name).await?
         };
-        Ok(Ctx { s, dir, dir_name, cfg, caps: cfg.effective_caps(), target })
+        Ok(Ctx { s, dir, dir_name, cfg, target })
     }
 
     /// The dialect of the main session.
@@ -100,7 +99,10 @@ impl<'t> Ctx<'t> {
     }
 
     /// A session on another export.
-    pub(crate) fn session_aname(&self, aname: String) -> impl Future<Output = R<Session>> + Send + 't {
+    pub(crate) fn session_aname(
+        &self,
+        aname: String,
+    ) -> impl Future<Output = R<Session>> + Send + 't {
         let e = self.env();
         async move { e.session_aname(&aname).await }
     }
@@ -118,7 +120,10 @@ impl<'t> Ctx<'t> {
     }
 
     /// The scratch directory as seen from another session.
-    pub(crate) fn scratch_in<'s>(&self, s: &'s mut Session) -> impl Future<Output = R<u32>> + Send + 's {
+    pub(crate) fn scratch_in<'s>(
+        &self,
+        s: &'s mut Session,
+    ) -> impl Future<Output = R<u32>> + Send + 's {
         let name = self.dir_name.clone();
         async move {
             let root = s.root;
@@ -139,22 +144,18 @@ impl<'t> Ctx<'t> {
     }
 
     /// A Tattach of `fid` to `aname` with the main credentials.
-    pub(crate) fn tattach(&self, fid: u32, afid: u32, aname: &str) -> ninefold_proto::base::Tattach {
+    pub(crate) fn tattach(
+        &self,
+        fid: u32,
+        afid: u32,
+        aname: &str,
+    ) -> ninefold_proto::base::Tattach {
         ninefold_proto::base::Tattach {
             fid,
             afid,
             uname: self.cfg.uname.as_str().into(),
             aname: aname.into(),
             n_uname: self.cfg.uid,
-        }
-    }
-
-    /// Skips unless the capability is available.
-    pub(crate) fn require(&self, cap: Caps) -> R<()> {
-        if self.caps.contains(cap) {
-            Ok(())
-        } else {
-            Err(Stop::Skip(format!("target lacks {}", cap.names().join(","))))
         }
     }
 }
@@ -203,7 +204,12 @@ impl Env<'_> {
 }
 
 /// Removes the scratch directory `name` under the root, on a new session.
-pub(crate) async fn cleanup(target: &dyn Target, cfg: &Config, dialect: Dialect, name: &str) -> R<()> {
+pub(crate) async fn cleanup(
+    target: &dyn Target,
+    cfg: &Config,
+    dialect: Dialect,
+    name: &str,
+) -> R<()> {
     let mut s = Session::open(target, cfg, dialect, &cfg.aname, &main_creds(cfg)).await?;
     if !dialect.is_dotl() {
         return crate::cases::legacy::remove_tree(&mut s, name).await;
@@ -219,9 +225,11 @@ pub(crate) async fn cleanup(target: &dyn Target, cfg: &Config, dialect: Dialect,
 /// first makes directories writable).
 fn rm_tree<'a>(s: &'a mut Session, dir: u32) -> Pin<Box<dyn Future<Output = R<()>> + Send + 'a>> {
     Box::pin(async move {
-        let mut fix = ninefold_proto::l::SetAttr::default();
-        fix.valid = ninefold_proto::SetattrMask::MODE;
-        fix.mode = 0o755;
+        let fix = ninefold_proto::l::SetAttr {
+            valid: ninefold_proto::SetattrMask::MODE,
+            mode: 0o755,
+            ..Default::default()
+        };
         let _ = s.rpc(ninefold_proto::l::Tsetattr { fid: dir, attr: fix }).await?;
         let entries = s.list(dir).await?;
         for e in entries {
@@ -261,9 +269,4 @@ pub(crate) async fn open_dir(s: &mut Session, dir: u32) -> R<u32> {
     let fid = s.clone_fid(dir).await?;
     s.lopen(fid, OpenFlags::RDONLY).await?;
     Ok(fid)
-}
-
-/// Fails with a description of an unexpected reply.
-pub(crate) fn unexpected<T>(what: &str, m: &ninefold_proto::Message) -> R<T> {
-    fail(format!("{what}: unexpected {}", describe(m)))
 }

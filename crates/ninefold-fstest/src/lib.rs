@@ -91,7 +91,8 @@ fn skip_reason(case: &Case, cfg: &Config) -> Option<String> {
 /// takes longer than [`Config::case_timeout`] fails.
 pub async fn run<T: Target + ?Sized>(target: &T, cfg: &Config) -> Report {
     let started = Instant::now();
-    let nonce = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis()) % 1_000_000_000;
+    let nonce =
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis()) % 1_000_000_000;
     let nonce = format!("{:x}{:x}", std::process::id() % 0xffff, nonce);
     let target: &dyn Target = &TargetRef(target);
     let mut report = Report { target: target.describe(), ..Report::default() };
@@ -192,7 +193,13 @@ mod tests {
         for c in &all {
             let parts: Vec<_> = c.name.split('/').collect();
             assert_eq!(parts.len(), 2, "{}", c.name);
-            assert!(parts.iter().all(|p| !p.is_empty() && p.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')), "{}", c.name);
+            assert!(
+                parts.iter().all(|p| !p.is_empty()
+                    && p.chars()
+                        .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')),
+                "{}",
+                c.name
+            );
             assert!(!c.expects.is_empty(), "{}", c.name);
         }
         assert!(n >= 150, "only {n} cases");

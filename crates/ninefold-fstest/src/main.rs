@@ -93,13 +93,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("ninefold-fstest: cannot start runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let rt =
+        match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("ninefold-fstest: cannot start runtime: {e}");
+                return ExitCode::from(2);
+            }
+        };
     let report = rt.block_on(ninefold_fstest::run(&target, &cfg));
     if args.json {
         print!("{}", report.to_json());
@@ -124,7 +125,9 @@ fn build(a: &Args) -> Result<(Box<dyn ninefold_fstest::Target>, Config), String>
     let target = parse_target(target).map_err(|e| e.to_string())?;
     let dialect = match a.dialect.as_deref() {
         None => None,
-        Some(v) => Some(Dialect::from_version(v.as_bytes()).ok_or_else(|| format!("unknown dialect {v:?}"))?),
+        Some(v) => Some(
+            Dialect::from_version(v.as_bytes()).ok_or_else(|| format!("unknown dialect {v:?}"))?,
+        ),
     };
     let caps = match (&a.caps, &a.skip_caps) {
         (Some(list), _) => Caps::parse_list(list)?,

@@ -102,7 +102,12 @@ impl Session {
         let what = || format!("Twalk {names:?}");
         let r = expect_msg!(reply, Rwalk).map_err(|s| s.context(&what()))?;
         if r.wqids.len() != names.len() {
-            return fail(format!("{}: only {} of {} names walked", what(), r.wqids.len(), names.len()));
+            return fail(format!(
+                "{}: only {} of {} names walked",
+                what(),
+                r.wqids.len(),
+                names.len()
+            ));
         }
         Ok(newfid)
     }
@@ -131,7 +136,11 @@ impl Session {
     }
 
     /// Tlopen `fid` with `flags`.
-    pub(crate) async fn lopen(&mut self, fid: u32, flags: OpenFlags) -> R<ninefold_proto::l::Rlopen> {
+    pub(crate) async fn lopen(
+        &mut self,
+        fid: u32,
+        flags: OpenFlags,
+    ) -> R<ninefold_proto::l::Rlopen> {
         let reply = self.rpc(Tlopen { fid, flags }).await?;
         expect_msg!(reply, Rlopen).map_err(|s| s.context(&format!("Tlopen {flags:?}")))
     }
@@ -153,10 +162,10 @@ impl Session {
         mode: u32,
     ) -> R<(u32, Qid)> {
         let fid = self.clone_fid(dir).await?;
-        let reply = self
-            .rpc(Tlcreate { fid, name: name.into(), flags, mode, gid: self.gid })
-            .await?;
-        let r = expect_msg!(reply, Rlcreate).map_err(|s| s.context(&format!("Tlcreate {name:?}")))?;
+        let reply =
+            self.rpc(Tlcreate { fid, name: name.into(), flags, mode, gid: self.gid }).await?;
+        let r =
+            expect_msg!(reply, Rlcreate).map_err(|s| s.context(&format!("Tlcreate {name:?}")))?;
         Ok((fid, r.qid))
     }
 
@@ -172,19 +181,21 @@ impl Session {
 
     /// Tmkdir `dir/name`.
     pub(crate) async fn mkdir(&mut self, dir: u32, name: &str, mode: u32) -> R<Qid> {
-        let reply =
-            self.rpc(Tmkdir { dfid: dir, name: name.into(), mode, gid: self.gid }).await?;
+        let reply = self.rpc(Tmkdir { dfid: dir, name: name.into(), mode, gid: self.gid }).await?;
         let r = expect_msg!(reply, Rmkdir).map_err(|s| s.context(&format!("Tmkdir {name:?}")))?;
         Ok(r.qid)
     }
 
     /// One Twrite; returns the count written.
     pub(crate) async fn write(&mut self, fid: u32, offset: u64, data: &[u8]) -> R<u32> {
-        let reply =
-            self.rpc(Twrite { fid, offset, data: Bytes::copy_from_slice(data) }).await?;
+        let reply = self.rpc(Twrite { fid, offset, data: Bytes::copy_from_slice(data) }).await?;
         let r = expect_msg!(reply, Rwrite).map_err(|s| s.context("Twrite"))?;
         if r.count as usize > data.len() {
-            return fail(format!("Rwrite count {} larger than the {} bytes sent", r.count, data.len()));
+            return fail(format!(
+                "Rwrite count {} larger than the {} bytes sent",
+                r.count,
+                data.len()
+            ));
         }
         Ok(r.count)
     }
@@ -244,7 +255,11 @@ impl Session {
     }
 
     /// Tgetattr with `mask`; returns (valid, attr).
-    pub(crate) async fn getattr_mask(&mut self, fid: u32, mask: GetattrMask) -> R<(GetattrMask, Attr)> {
+    pub(crate) async fn getattr_mask(
+        &mut self,
+        fid: u32,
+        mask: GetattrMask,
+    ) -> R<(GetattrMask, Attr)> {
         let reply = self.rpc(Tgetattr { fid, request_mask: mask }).await?;
         let r = expect_msg!(reply, Rgetattr).map_err(|s| s.context("Tgetattr"))?;
         Ok((r.valid, r.attr))
@@ -273,7 +288,12 @@ impl Session {
     }
 
     /// Reads the rest of a listing starting at cookie `offset`.
-    pub(crate) async fn readdir_all_from(&mut self, fid: u32, offset: u64, count: u32) -> R<Vec<Dirent>> {
+    pub(crate) async fn readdir_all_from(
+        &mut self,
+        fid: u32,
+        offset: u64,
+        count: u32,
+    ) -> R<Vec<Dirent>> {
         let mut out: Vec<Dirent> = Vec::new();
         let mut offset = offset;
         for _ in 0..100_000 {
@@ -346,7 +366,9 @@ impl Session {
                 Ok(true)
             }
             Message::Rlerror(e) if e.ecode == Errno::ENOENT => Ok(false),
-            other => fail(format!("walk {name:?}: expected Rwalk or ENOENT, got {}", describe(&other))),
+            other => {
+                fail(format!("walk {name:?}: expected Rwalk or ENOENT, got {}", describe(&other)))
+            }
         }
     }
 }

@@ -23,7 +23,9 @@ fn tattach(cx: &Ctx<'_>, fid: u32, afid: u32, aname: &str) -> Tattach {
 }
 
 async fn basic(cx: &mut Ctx<'_>) -> R<()> {
-    ensure(cx.root_qid.ty.contains(QidType::DIR), || format!("root qid type {:?}", cx.root_qid.ty))?;
+    ensure(cx.root_qid.ty.contains(QidType::DIR), || {
+        format!("root qid type {:?}", cx.root_qid.ty)
+    })?;
     let root = cx.root;
     let a = cx.getattr(root).await?;
     ensure_eq("root mode type", a.mode & ninefold_proto::S_IFMT, ninefold_proto::S_IFDIR)?;

@@ -45,7 +45,9 @@ async fn collect_until(c: &mut RawConn, until: u16) -> R<Vec<(u16, Message)>> {
 async fn nothing_late(c: &mut RawConn, old: u16, wait: Duration) -> R<()> {
     match c.recv_within(wait).await {
         Err(ConnError::Timeout(_)) => Ok(()),
-        Ok(f) if f.tag == old => fail(format!("{} for the flushed tag arrived after Rflush", describe(&f.message))),
+        Ok(f) if f.tag == old => {
+            fail(format!("{} for the flushed tag arrived after Rflush", describe(&f.message)))
+        }
         Ok(f) => fail(format!("unexpected {} (tag {})", describe(&f.message), f.tag)),
         Err(e) => Err(Stop::from(e)),
     }
@@ -56,7 +58,9 @@ fn order_ok(log: &[(u16, Message)], old: u16, flush: u16) -> R<()> {
     let pos_flush = log.iter().position(|(t, _)| *t == flush);
     let pos_old = log.iter().position(|(t, _)| *t == old);
     let Some(pf) = pos_flush else { return fail("no Rflush") };
-    ensure(matches!(log[pf].1, Message::Rflush(_)), || format!("Tflush answered with {}", describe(&log[pf].1)))?;
+    ensure(matches!(log[pf].1, Message::Rflush(_)), || {
+        format!("Tflush answered with {}", describe(&log[pf].1))
+    })?;
     if let Some(po) = pos_old {
         ensure(po < pf, || "the original reply came after Rflush".into())?;
     }

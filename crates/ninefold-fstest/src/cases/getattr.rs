@@ -79,7 +79,9 @@ async fn blocks_sparse(cx: &mut Ctx<'_>) -> R<()> {
     let (f, _) = cx.create(d, "f", OpenFlags::RDWR, 0o644).await?;
     cx.write(f, 8 << 20, b"end").await?;
     let a = cx.getattr(f).await?;
-    ensure(a.blocks < (8 << 20) / 512 / 2, || format!("blocks {} for a sparse file of size {}", a.blocks, a.size))
+    ensure(a.blocks < (8 << 20) / 512 / 2, || {
+        format!("blocks {} for a sparse file of size {}", a.blocks, a.size)
+    })
 }
 
 async fn blksize_sane(cx: &mut Ctx<'_>) -> R<()> {
@@ -101,8 +103,12 @@ async fn mtime_advances(cx: &mut Ctx<'_>) -> R<()> {
     tokio::time::sleep(Duration::from_millis(30)).await;
     cx.write(f, 0, b"x").await?;
     let b = cx.getattr(f).await?;
-    ensure(ns(b.mtime_sec, b.mtime_nsec) > ns(a.mtime_sec, a.mtime_nsec), || "mtime did not advance".into())?;
-    ensure(ns(b.ctime_sec, b.ctime_nsec) > ns(a.ctime_sec, a.ctime_nsec), || "ctime did not advance".into())
+    ensure(ns(b.mtime_sec, b.mtime_nsec) > ns(a.mtime_sec, a.mtime_nsec), || {
+        "mtime did not advance".into()
+    })?;
+    ensure(ns(b.ctime_sec, b.ctime_nsec) > ns(a.ctime_sec, a.ctime_nsec), || {
+        "ctime did not advance".into()
+    })
 }
 
 async fn open_fid(cx: &mut Ctx<'_>) -> R<()> {

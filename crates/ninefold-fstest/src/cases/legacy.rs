@@ -23,7 +23,14 @@ pub(crate) async fn make_scratch(s: &mut Session, name: &str) -> R<u32> {
 }
 
 /// Tcreate, expecting Rcreate.
-async fn tcreate(s: &mut Session, fid: u32, name: &str, perm: u32, mode: OpenMode, ext: &str) -> R<()> {
+async fn tcreate(
+    s: &mut Session,
+    fid: u32,
+    name: &str,
+    perm: u32,
+    mode: OpenMode,
+    ext: &str,
+) -> R<()> {
     let reply = s
         .rpc(Tcreate {
             fid,
@@ -63,7 +70,9 @@ async fn read_dir(s: &mut Session, dir: u32, count: u32) -> R<Vec<Stat>> {
         }
         offset += r.data.len() as u64;
         for st in dir::read_stats(&r.data, d) {
-            out.push(st.map_err(|e| Stop::Fail(format!("directory data is not whole stat records: {e}")))?);
+            out.push(st.map_err(|e| {
+                Stop::Fail(format!("directory data is not whole stat records: {e}"))
+            })?);
         }
         if out.len() > 100_000 {
             return fail("directory read never ends");
@@ -119,7 +128,11 @@ fn expect_rerror(cx: &Ctx<'_>, m: &Message, want: Errno) -> R<()> {
             }
             Ok(())
         }
-        other => fail(format!("expected Rerror {}, got {}", crate::expect::errno_str(want), describe(other))),
+        other => fail(format!(
+            "expected Rerror {}, got {}",
+            crate::expect::errno_str(want),
+            describe(other)
+        )),
     }
 }
 
@@ -165,7 +178,8 @@ async fn new_file(cx: &mut Ctx<'_>, name: &str, data: &[u8]) -> R<()> {
     let f = cx.clone_fid(d).await?;
     tcreate(cx, f, name, 0o644, OpenMode::RDWR, "").await?;
     if !data.is_empty() {
-        let reply = cx.rpc(Twrite { fid: f, offset: 0, data: Bytes::copy_from_slice(data) }).await?;
+        let reply =
+            cx.rpc(Twrite { fid: f, offset: 0, data: Bytes::copy_from_slice(data) }).await?;
         let w = expect_msg!(reply, Rwrite)?;
         ensure_eq("Rwrite count", w.count as usize, data.len())?;
     }
@@ -176,11 +190,20 @@ async fn create_write_read(cx: &mut Ctx<'_>) -> R<()> {
     let d = cx.dir;
     let f = cx.clone_fid(d).await?;
     let reply = cx
-        .rpc(Tcreate { fid: f, name: "f".into(), perm: DirMode::from_bits_retain(0o644), mode: OpenMode::RDWR, extension: P9String::new() })
+        .rpc(Tcreate {
+            fid: f,
+            name: "f".into(),
+            perm: DirMode::from_bits_retain(0o644),
+            mode: OpenMode::RDWR,
+            extension: P9String::new(),
+        })
         .await?;
     let c = expect_msg!(reply, Rcreate)?;
     ensure_eq("qid type", c.qid.ty, QidType::FILE)?;
-    let w = expect_msg!(cx.rpc(Twrite { fid: f, offset: 0, data: Bytes::from_static(b"hello 9p") }).await?, Rwrite)?;
+    let w = expect_msg!(
+        cx.rpc(Twrite { fid: f, offset: 0, data: Bytes::from_static(b"hello 9p") }).await?,
+        Rwrite
+    )?;
     ensure_eq("Rwrite count", w.count, 8)?;
     let r = expect_msg!(cx.rpc(Tread { fid: f, offset: 0, count: 100 }).await?, Rread)?;
     ensure_eq("data", &r.data[..], &b"hello 9p"[..])
@@ -192,11 +215,15 @@ async fn open_modes(cx: &mut Ctx<'_>) -> R<()> {
     let f = cx.walk(d, &["f"]).await?;
     topen(cx, f, OpenMode::READ).await?;
     let r = cx.rpc(Twrite { fid: f, offset: 0, data: Bytes::from_static(b"x") }).await?;
-    ensure(crate::expect::is_error(&r), || format!("Twrite on OREAD fid: expected Rerror, got {}", describe(&r)))?;
+    ensure(crate::expect::is_error(&r), || {
+        format!("Twrite on OREAD fid: expected Rerror, got {}", describe(&r))
+    })?;
     let g = cx.walk(d, &["f"]).await?;
     topen(cx, g, OpenMode::WRITE).await?;
     let r = cx.rpc(Tread { fid: g, offset: 0, count: 10 }).await?;
-    ensure(crate::expect::is_error(&r), || format!("Tread on OWRITE fid: expected Rerror, got {}", describe(&r)))
+    ensure(crate::expect::is_error(&r), || {
+        format!("Tread on OWRITE fid: expected Rerror, got {}", describe(&r))
+    })
 }
 
 async fn open_trunc(cx: &mut Ctx<'_>) -> R<()> {
@@ -224,7 +251,11 @@ async fn mkdir_and_list(cx: &mut Ctx<'_>) -> R<()> {
         .filter(|n| n != "." && n != "..")
         .collect();
     names.sort();
-    ensure_eq("names", names, vec!["f0".to_string(), "f1".into(), "f2".into(), "f3".into(), "f4".into(), "sub".into()])
+    ensure_eq(
+        "names",
+        names,
+        vec!["f0".to_string(), "f1".into(), "f2".into(), "f3".into(), "f4".into(), "sub".into()],
+    )
 }
 
 async fn dir_read_small_counts(cx: &mut Ctx<'_>) -> R<()> {
@@ -305,7 +336,9 @@ async fn remove_file(cx: &mut Ctx<'_>) -> R<()> {
     let f = cx.walk(d, &["f"]).await?;
     expect_msg!(cx.rpc(Tremove { fid: f }).await?, Rremove)?;
     let r = cx.rpc(ninefold_proto::base::Tclunk { fid: f }).await?;
-    ensure(crate::expect::is_error(&r), || format!("Tclunk after Tremove: expected Rerror, got {}", describe(&r)))?;
+    ensure(crate::expect::is_error(&r), || {
+        format!("Tclunk after Tremove: expected Rerror, got {}", describe(&r))
+    })?;
     let nf = cx.fid();
     let r = cx.rpc(twalk(d, nf, &["f"])).await?;
     expect_rerror(cx, &r, Errno::ENOENT)
@@ -334,7 +367,13 @@ async fn create_exists(cx: &mut Ctx<'_>) -> R<()> {
     new_file(cx, "f", b"x").await?;
     let f = cx.clone_fid(d).await?;
     let r = cx
-        .rpc(Tcreate { fid: f, name: "f".into(), perm: DirMode::from_bits_retain(0o644), mode: OpenMode::RDWR, extension: P9String::new() })
+        .rpc(Tcreate {
+            fid: f,
+            name: "f".into(),
+            perm: DirMode::from_bits_retain(0o644),
+            mode: OpenMode::RDWR,
+            extension: P9String::new(),
+        })
         .await?;
     expect_rerror(cx, &r, Errno::EEXIST)
 }

@@ -28,7 +28,15 @@ cases! {
 }
 
 fn tlock(fid: u32, ty: LockType, start: u64, length: u64) -> Tlock {
-    Tlock { fid, ty, flags: LockFlags::empty(), start, length, proc_id: 4242, client_id: "fstest".into() }
+    Tlock {
+        fid,
+        ty,
+        flags: LockFlags::empty(),
+        start,
+        length,
+        proc_id: 4242,
+        client_id: "fstest".into(),
+    }
 }
 
 /// Opens the case's file "f" on `s` (creating it on the main session first).
@@ -54,10 +62,13 @@ async fn status(s: &mut Session, l: Tlock) -> R<Message> {
 fn want(m: Message, st: LockStatus, what: &str) -> R<()> {
     match m {
         Message::Rlock(r) if r.status == st => Ok(()),
-        other => fail(format!("{what}: expected Rlock {st:?}, got {}", match &other {
-            Message::Rlock(r) => format!("Rlock {:?}", r.status),
-            m => describe(m),
-        })),
+        other => fail(format!(
+            "{what}: expected Rlock {st:?}, got {}",
+            match &other {
+                Message::Rlock(r) => format!("Rlock {:?}", r.status),
+                m => describe(m),
+            }
+        )),
     }
 }
 
@@ -65,10 +76,13 @@ fn want_conflict(m: Message, what: &str) -> R<()> {
     match m {
         Message::Rlock(r) if r.status == LockStatus::BLOCKED => Ok(()),
         Message::Rlerror(e) if e.ecode == ninefold_proto::Errno::EAGAIN => Ok(()),
-        other => fail(format!("{what}: expected Rlock BLOCKED (or EAGAIN), got {}", match &other {
-            Message::Rlock(r) => format!("Rlock {:?}", r.status),
-            m => describe(m),
-        })),
+        other => fail(format!(
+            "{what}: expected Rlock BLOCKED (or EAGAIN), got {}",
+            match &other {
+                Message::Rlock(r) => format!("Rlock {:?}", r.status),
+                m => describe(m),
+            }
+        )),
     }
 }
 
@@ -110,7 +124,11 @@ async fn disjoint_ranges(cx: &mut Ctx<'_>) -> R<()> {
 async fn unlock_range(cx: &mut Ctx<'_>) -> R<()> {
     let (a, mut s, b) = two(cx).await?;
     want(status(cx, tlock(a, LockType::WRLCK, 0, 100)).await?, LockStatus::SUCCESS, "A [0,100)")?;
-    want(status(cx, tlock(a, LockType::UNLCK, 0, 50)).await?, LockStatus::SUCCESS, "A unlock [0,50)")?;
+    want(
+        status(cx, tlock(a, LockType::UNLCK, 0, 50)).await?,
+        LockStatus::SUCCESS,
+        "A unlock [0,50)",
+    )?;
     want(status(&mut s, tlock(b, LockType::WRLCK, 0, 50)).await?, LockStatus::SUCCESS, "B [0,50)")?;
     want_conflict(status(&mut s, tlock(b, LockType::WRLCK, 50, 50)).await?, "B [50,100)")
 }
@@ -126,7 +144,11 @@ async fn released_on_clunk(cx: &mut Ctx<'_>) -> R<()> {
     let (a, mut s, b) = two(cx).await?;
     want(status(cx, tlock(a, LockType::WRLCK, 0, 0)).await?, LockStatus::SUCCESS, "A")?;
     cx.clunk(a).await?;
-    want(status(&mut s, tlock(b, LockType::WRLCK, 0, 0)).await?, LockStatus::SUCCESS, "B after A's clunk")
+    want(
+        status(&mut s, tlock(b, LockType::WRLCK, 0, 0)).await?,
+        LockStatus::SUCCESS,
+        "B after A's clunk",
+    )
 }
 
 async fn released_on_disconnect(cx: &mut Ctx<'_>) -> R<()> {
@@ -146,8 +168,16 @@ async fn released_on_disconnect(cx: &mut Ctx<'_>) -> R<()> {
     fail("lock still held 1 s after its connection closed")
 }
 
-async fn getlock(s: &mut Session, fid: u32, ty: LockType, start: u64, length: u64) -> R<ninefold_proto::l::Rgetlock> {
-    let r = s.rpc(Tgetlock { fid, ty, start, length, proc_id: 777, client_id: "fstest-probe".into() }).await?;
+async fn getlock(
+    s: &mut Session,
+    fid: u32,
+    ty: LockType,
+    start: u64,
+    length: u64,
+) -> R<ninefold_proto::l::Rgetlock> {
+    let r = s
+        .rpc(Tgetlock { fid, ty, start, length, proc_id: 777, client_id: "fstest-probe".into() })
+        .await?;
     expect_msg!(r, Rgetlock)
 }
 

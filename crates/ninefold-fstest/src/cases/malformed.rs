@@ -34,7 +34,13 @@ async fn error_or_close(cx: &mut Ctx<'_>, c: &mut RawConn, tag: u16) -> R<()> {
     match c.closed_within(cx.timeout()).await {
         Ok(None) => {}
         Ok(Some(f)) if f.tag == tag && is_error(&f.message) => {}
-        Ok(Some(f)) => return fail(format!("expected an error reply or close, got {} (tag {})", describe(&f.message), f.tag)),
+        Ok(Some(f)) => {
+            return fail(format!(
+                "expected an error reply or close, got {} (tag {})",
+                describe(&f.message),
+                f.tag
+            ))
+        }
         Err(crate::conn::ConnError::Decode(_)) => {}
         Err(e) => return fail(format!("expected an error reply or close: {e}")),
     }
@@ -84,10 +90,14 @@ async fn size_over_msize(cx: &mut Ctx<'_>) -> R<()> {
     match c.closed_within(Duration::from_secs(2)).await {
         Ok(None) => {}
         Ok(Some(f)) if is_error(&f.message) => {}
-        Ok(Some(f)) => return fail(format!("expected close or an error, got {}", describe(&f.message))),
+        Ok(Some(f)) => {
+            return fail(format!("expected close or an error, got {}", describe(&f.message)))
+        }
         // Waiting for the rest of an oversized frame is a timeout here: the
         // server must refuse from the size field alone.
-        Err(e) => return fail(format!("expected close or an error from the size field alone: {e}")),
+        Err(e) => {
+            return fail(format!("expected close or an error from the size field alone: {e}"))
+        }
     }
     cx.server_alive().await
 }
@@ -132,7 +142,8 @@ async fn write_count_mismatch(cx: &mut Ctx<'_>) -> R<()> {
 
 async fn garbage(cx: &mut Ctx<'_>) -> R<()> {
     let mut c = cx.raw_versioned().await?;
-    let junk: Vec<u8> = (0..512u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 0x80).collect();
+    let junk: Vec<u8> =
+        (0..512u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 0x80).collect();
     let _ = c.send_raw(&junk).await;
     match c.closed_within(Duration::from_secs(2)).await {
         Ok(None) | Err(_) => {}

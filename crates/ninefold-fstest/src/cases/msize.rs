@@ -40,7 +40,9 @@ async fn read_huge_count(cx: &mut Ctx<'_>) -> R<()> {
     let (f, data) = big_file(cx, 2 * m + 100).await?;
     let reply = cx.rpc(Tread { fid: f, offset: 0, count: u32::MAX }).await?;
     let r = expect_msg!(reply, Rread)?;
-    ensure(!r.data.is_empty() && r.data.len() <= m - 11, || format!("{} bytes at msize {m}", r.data.len()))?;
+    ensure(!r.data.is_empty() && r.data.len() <= m - 11, || {
+        format!("{} bytes at msize {m}", r.data.len())
+    })?;
     ensure(r.data[..] == data[..r.data.len()], || "data differs".into())
 }
 
@@ -70,7 +72,9 @@ async fn write_too_big(cx: &mut Ctx<'_>) -> R<()> {
     match cx.c.closed_within(t).await {
         Ok(None) => {}
         Ok(Some(fr)) if is_error(&fr.message) => {}
-        Ok(Some(fr)) => return fail(format!("expected close or an error, got {}", describe(&fr.message))),
+        Ok(Some(fr)) => {
+            return fail(format!("expected close or an error, got {}", describe(&fr.message)))
+        }
         Err(e) => return fail(format!("expected close or an error: {e}")),
     }
     cx.server_alive().await
@@ -87,7 +91,9 @@ async fn readdir_huge_count(cx: &mut Ctx<'_>) -> R<()> {
     let fid = open_dir(cx, d).await?;
     let reply = cx.rpc(Treaddir { fid, offset: 0, count: u32::MAX }).await?;
     let r = expect_msg!(reply, Rreaddir)?;
-    ensure(!r.data.is_empty() && r.data.len() <= m - 11, || format!("{} bytes of entries at msize {m}", r.data.len()))
+    ensure(!r.data.is_empty() && r.data.len() <= m - 11, || {
+        format!("{} bytes of entries at msize {m}", r.data.len())
+    })
 }
 
 async fn iounit_zero(cx: &mut Ctx<'_>) -> R<()> {
@@ -95,7 +101,13 @@ async fn iounit_zero(cx: &mut Ctx<'_>) -> R<()> {
     let f = cx.clone_fid(d).await?;
     let gid = cx.gid;
     let reply = cx
-        .rpc(ninefold_proto::l::Tlcreate { fid: f, name: "x".into(), flags: OpenFlags::RDWR, mode: 0o644, gid })
+        .rpc(ninefold_proto::l::Tlcreate {
+            fid: f,
+            name: "x".into(),
+            flags: OpenFlags::RDWR,
+            mode: 0o644,
+            gid,
+        })
         .await?;
     let c = expect_msg!(reply, Rlcreate)?;
     ensure_eq("Rlcreate iounit", c.iounit, 0)?;

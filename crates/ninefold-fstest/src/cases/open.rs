@@ -140,7 +140,12 @@ async fn lcreate_basic(cx: &mut Ctx<'_>) -> R<()> {
     ensure_eq("size", a.size, 0)
 }
 
-async fn lcreate_raw(cx: &mut Ctx<'_>, dir: u32, name: &str, flags: OpenFlags) -> R<ninefold_proto::Message> {
+async fn lcreate_raw(
+    cx: &mut Ctx<'_>,
+    dir: u32,
+    name: &str,
+    flags: OpenFlags,
+) -> R<ninefold_proto::Message> {
     let f = cx.clone_fid(dir).await?;
     let gid = cx.gid;
     cx.rpc(Tlcreate { fid: f, name: name.into(), flags, mode: 0o644, gid }).await
@@ -167,7 +172,9 @@ async fn lcreate_exists(cx: &mut Ctx<'_>) -> R<()> {
 async fn lcreate_in_file(cx: &mut Ctx<'_>) -> R<()> {
     let f = file(cx, b"").await?;
     let gid = cx.gid;
-    let r = cx.rpc(Tlcreate { fid: f, name: "x".into(), flags: OpenFlags::RDWR, mode: 0o644, gid }).await?;
+    let r = cx
+        .rpc(Tlcreate { fid: f, name: "x".into(), flags: OpenFlags::RDWR, mode: 0o644, gid })
+        .await?;
     expect_err(&r, &[Errno::ENOTDIR]).map(|_| ())
 }
 
@@ -249,9 +256,24 @@ async fn perm_create_denied(cx: &mut Ctx<'_>) -> R<()> {
     let mut o = cx.session_as(uid).await?;
     let od = cx.scratch_in(&mut o).await?;
     let f = o.clone_fid(od).await?;
-    let r = o.rpc(Tlcreate { fid: f, name: "intruder".into(), flags: OpenFlags::RDWR, mode: 0o644, gid: uid }).await?;
+    let r = o
+        .rpc(Tlcreate {
+            fid: f,
+            name: "intruder".into(),
+            flags: OpenFlags::RDWR,
+            mode: 0o644,
+            gid: uid,
+        })
+        .await?;
     expect_err(&r, &[Errno::EACCES]).map(|_| ())?;
-    let r2 = expect_msg!(o.rpc(ninefold_proto::l::Tgetattr { fid: od, request_mask: ninefold_proto::GetattrMask::BASIC }).await?, Rgetattr)?;
+    let r2 = expect_msg!(
+        o.rpc(ninefold_proto::l::Tgetattr {
+            fid: od,
+            request_mask: ninefold_proto::GetattrMask::BASIC
+        })
+        .await?,
+        Rgetattr
+    )?;
     let _ = r2;
     Ok(())
 }

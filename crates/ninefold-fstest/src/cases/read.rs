@@ -63,7 +63,9 @@ async fn sparse_hole(cx: &mut Ctx<'_>) -> R<()> {
     cx.write(f, 1 << 20, b"end").await?;
     ensure_eq("size", cx.getattr(f).await?.size, (1 << 20) + 3)?;
     let hole = cx.read(f, 4096, 4096).await?;
-    ensure(hole.len() == 4096 && hole.iter().all(|&b| b == 0), || "hole is not 4096 zero bytes".into())?;
+    ensure(hole.len() == 4096 && hole.iter().all(|&b| b == 0), || {
+        "hole is not 4096 zero bytes".into()
+    })?;
     ensure_eq("tail", &cx.read(f, 1 << 20, 10).await?[..], &b"end"[..])
 }
 
@@ -83,7 +85,9 @@ async fn pipelined(cx: &mut Ctx<'_>) -> R<()> {
     }
     for (i, tag) in tags.into_iter().rev() {
         let r = expect_msg!(cx.c.recv_tag(tag).await?, Rread)?;
-        ensure(r.data.len() == 256 && r.data.iter().all(|&b| b as u64 == i), || format!("read #{i} got wrong bytes"))?;
+        ensure(r.data.len() == 256 && r.data.iter().all(|&b| b as u64 == i), || {
+            format!("read #{i} got wrong bytes")
+        })?;
     }
     Ok(())
 }
@@ -92,5 +96,7 @@ async fn large_file(cx: &mut Ctx<'_>) -> R<()> {
     let data: Vec<u8> = (0..(1usize << 20)).map(|i| (i % 253) as u8).collect();
     let f = file(cx, &data).await?;
     let got = cx.read_all(f).await?;
-    ensure(got == data, || format!("read back {} bytes, differing from the {} written", got.len(), data.len()))
+    ensure(got == data, || {
+        format!("read back {} bytes, differing from the {} written", got.len(), data.len())
+    })
 }

@@ -48,7 +48,9 @@ fn no_dups(v: &[Dirent]) -> R<()> {
 async fn populate(cx: &mut Ctx<'_>, n: usize) -> R<()> {
     let d = cx.dir;
     for i in 0..n {
-        let (f, _) = cx.create(d, &format!("entry-{i:03}-{}", "p".repeat(i % 17)), OpenFlags::RDWR, 0o644).await?;
+        let (f, _) = cx
+            .create(d, &format!("entry-{i:03}-{}", "p".repeat(i % 17)), OpenFlags::RDWR, 0o644)
+            .await?;
         cx.clunk(f).await?;
     }
     Ok(())
@@ -76,7 +78,11 @@ async fn lists_all(cx: &mut Ctx<'_>) -> R<()> {
     let d = cx.dir;
     let l = cx.list(d).await?;
     no_dups(&l)?;
-    ensure_eq("entries besides . and ..", l.iter().filter(|e| !e.name.starts_with(b".")).count(), 60)
+    ensure_eq(
+        "entries besides . and ..",
+        l.iter().filter(|e| !e.name.starts_with(b".")).count(),
+        60,
+    )
 }
 
 async fn paging_counts(cx: &mut Ctx<'_>) -> R<()> {
@@ -105,7 +111,11 @@ async fn cookie_seek(cx: &mut Ctx<'_>) -> R<()> {
     let full = cx.readdir_all(f, m).await?;
     for (i, e) in full.iter().enumerate() {
         let rest = cx.readdir_all_from(f, e.offset, m).await?;
-        ensure_eq(&format!("entries after cookie of {}", e.name), names(&rest), names(&full[i + 1..]))?;
+        ensure_eq(
+            &format!("entries after cookie of {}", e.name),
+            names(&rest),
+            names(&full[i + 1..]),
+        )?;
     }
     Ok(())
 }
@@ -146,7 +156,8 @@ async fn dt_types(cx: &mut Ctx<'_>) -> R<()> {
     cx.mkfile(d, "file", b"").await?;
     cx.mkdir(d, "dir", 0o755).await?;
     let l = cx.list(d).await?;
-    let t: HashMap<_, _> = l.iter().map(|e| (e.name.to_string_lossy().into_owned(), e.ty)).collect();
+    let t: HashMap<_, _> =
+        l.iter().map(|e| (e.name.to_string_lossy().into_owned(), e.ty)).collect();
     ensure_eq("type of file", t.get("file").copied(), Some(DirentType::REG))?;
     ensure_eq("type of dir", t.get("dir").copied(), Some(DirentType::DIR))
 }
@@ -154,10 +165,20 @@ async fn dt_types(cx: &mut Ctx<'_>) -> R<()> {
 async fn dt_symlink(cx: &mut Ctx<'_>) -> R<()> {
     let d = cx.dir;
     let gid = cx.gid;
-    let r = cx.rpc(ninefold_proto::l::Tsymlink { fid: d, name: "ln".into(), symtgt: "target".into(), gid }).await?;
+    let r = cx
+        .rpc(ninefold_proto::l::Tsymlink {
+            fid: d,
+            name: "ln".into(),
+            symtgt: "target".into(),
+            gid,
+        })
+        .await?;
     crate::expect::expect_msg!(r, Rsymlink)?;
     let l = cx.list(d).await?;
-    let e = l.iter().find(|e| &e.name[..] == b"ln").ok_or_else(|| crate::expect::Stop::Fail("ln not listed".into()))?;
+    let e = l
+        .iter()
+        .find(|e| &e.name[..] == b"ln")
+        .ok_or_else(|| crate::expect::Stop::Fail("ln not listed".into()))?;
     ensure_eq("type", e.ty, DirentType::LNK)
 }
 
@@ -165,11 +186,21 @@ async fn dt_fifo(cx: &mut Ctx<'_>) -> R<()> {
     let d = cx.dir;
     let gid = cx.gid;
     for (name, mode) in [("fifo", ninefold_proto::S_IFIFO), ("sock", ninefold_proto::S_IFSOCK)] {
-        let r = cx.rpc(ninefold_proto::l::Tmknod { dfid: d, name: name.into(), mode: mode | 0o644, major: 0, minor: 0, gid }).await?;
+        let r = cx
+            .rpc(ninefold_proto::l::Tmknod {
+                dfid: d,
+                name: name.into(),
+                mode: mode | 0o644,
+                major: 0,
+                minor: 0,
+                gid,
+            })
+            .await?;
         crate::expect::expect_msg!(r, Rmknod)?;
     }
     let l = cx.list(d).await?;
-    let t: HashMap<_, _> = l.iter().map(|e| (e.name.to_string_lossy().into_owned(), e.ty)).collect();
+    let t: HashMap<_, _> =
+        l.iter().map(|e| (e.name.to_string_lossy().into_owned(), e.ty)).collect();
     ensure_eq("type of fifo", t.get("fifo").copied(), Some(DirentType::FIFO))?;
     ensure_eq("type of sock", t.get("sock").copied(), Some(DirentType::SOCK))
 }
@@ -216,7 +247,9 @@ async fn removed_during(cx: &mut Ctx<'_>) -> R<()> {
     let first_names: BTreeSet<String> = names(&first).into_iter().collect();
     let all_names = names(&cx.list(d).await?);
     let mut removed = BTreeSet::new();
-    for n in all_names.iter().filter(|n| !first_names.contains(*n) && n.starts_with("entry")).step_by(2) {
+    for n in
+        all_names.iter().filter(|n| !first_names.contains(*n) && n.starts_with("entry")).step_by(2)
+    {
         cx.unlink(d, n, UnlinkatFlags::empty()).await?;
         removed.insert(n.clone());
     }
@@ -225,7 +258,8 @@ async fn removed_during(cx: &mut Ctx<'_>) -> R<()> {
     all.extend(cx.readdir_all_from(f, last, 300).await?);
     no_dups(&all)?;
     let seen: BTreeSet<String> = names(&all).into_iter().collect();
-    let missing: Vec<_> = all_names.iter().filter(|n| !removed.contains(*n) && !seen.contains(*n)).collect();
+    let missing: Vec<_> =
+        all_names.iter().filter(|n| !removed.contains(*n) && !seen.contains(*n)).collect();
     ensure(missing.is_empty(), || format!("surviving entries not listed: {missing:?}"))
 }
 

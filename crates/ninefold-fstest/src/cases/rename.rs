@@ -33,7 +33,9 @@ cases! {
 /// mapped back to Rrenameat on success). `rename/renameat_implemented`
 /// checks the message itself.
 async fn renameat(cx: &mut Ctx<'_>, od: u32, on: &str, nd: u32, nn: &str) -> R<Message> {
-    let r = cx.rpc(Trenameat { olddirfid: od, oldname: on.into(), newdirfid: nd, newname: nn.into() }).await?;
+    let r = cx
+        .rpc(Trenameat { olddirfid: od, oldname: on.into(), newdirfid: nd, newname: nn.into() })
+        .await?;
     match &r {
         Message::Rlerror(e) if e.ecode == Errno::EOPNOTSUPP => {}
         _ => return Ok(r),
@@ -54,7 +56,9 @@ async fn renameat(cx: &mut Ctx<'_>, od: u32, on: &str, nd: u32, nn: &str) -> R<M
 async fn renameat_implemented(cx: &mut Ctx<'_>) -> R<()> {
     let d = cx.dir;
     cx.mkfile(d, "a", b"").await?;
-    let r = cx.rpc(Trenameat { olddirfid: d, oldname: "a".into(), newdirfid: d, newname: "b".into() }).await?;
+    let r = cx
+        .rpc(Trenameat { olddirfid: d, oldname: "a".into(), newdirfid: d, newname: "b".into() })
+        .await?;
     expect_msg!(r, Rrenameat)?;
     Ok(())
 }

@@ -76,7 +76,9 @@ async fn extend(cx: &mut Ctx<'_>) -> R<()> {
     let d = cx.dir;
     let c = cx.read_file(d, "f").await?;
     ensure_eq("size", c.len(), 100)?;
-    ensure(&c[..3] == b"abc" && c[3..].iter().all(|&b| b == 0), || "extension not zero-filled".into())
+    ensure(&c[..3] == b"abc" && c[3..].iter().all(|&b| b == 0), || {
+        "extension not zero-filled".into()
+    })
 }
 
 async fn truncate_zero(cx: &mut Ctx<'_>) -> R<()> {
@@ -93,23 +95,38 @@ async fn size_dir(cx: &mut Ctx<'_>) -> R<()> {
 
 async fn atime_set(cx: &mut Ctx<'_>) -> R<()> {
     let f = file(cx, b"").await?;
-    cx.setattr(f, SetAttr { atime_sec: 1_000_000_000, atime_nsec: 123_456_789, ..sa(SetattrMask::ATIME | SetattrMask::ATIME_SET) })
-        .await?;
+    cx.setattr(
+        f,
+        SetAttr {
+            atime_sec: 1_000_000_000,
+            atime_nsec: 123_456_789,
+            ..sa(SetattrMask::ATIME | SetattrMask::ATIME_SET)
+        },
+    )
+    .await?;
     let a = cx.getattr(f).await?;
     ensure_eq("atime", (a.atime_sec, a.atime_nsec), (1_000_000_000, 123_456_789))
 }
 
 async fn mtime_set(cx: &mut Ctx<'_>) -> R<()> {
     let f = file(cx, b"").await?;
-    cx.setattr(f, SetAttr { mtime_sec: 1_234_567_890, mtime_nsec: 5, ..sa(SetattrMask::MTIME | SetattrMask::MTIME_SET) })
-        .await?;
+    cx.setattr(
+        f,
+        SetAttr {
+            mtime_sec: 1_234_567_890,
+            mtime_nsec: 5,
+            ..sa(SetattrMask::MTIME | SetattrMask::MTIME_SET)
+        },
+    )
+    .await?;
     let a = cx.getattr(f).await?;
     ensure_eq("mtime", (a.mtime_sec, a.mtime_nsec), (1_234_567_890, 5))
 }
 
 async fn mtime_now(cx: &mut Ctx<'_>) -> R<()> {
     let f = file(cx, b"").await?;
-    cx.setattr(f, SetAttr { mtime_sec: 1000, ..sa(SetattrMask::MTIME | SetattrMask::MTIME_SET) }).await?;
+    cx.setattr(f, SetAttr { mtime_sec: 1000, ..sa(SetattrMask::MTIME | SetattrMask::MTIME_SET) })
+        .await?;
     cx.setattr(f, sa(SetattrMask::MTIME)).await?;
     let a = cx.getattr(f).await?;
     ensure(a.mtime_sec > 1_600_000_000, || format!("mtime {} is not now", a.mtime_sec))
@@ -117,7 +134,8 @@ async fn mtime_now(cx: &mut Ctx<'_>) -> R<()> {
 
 async fn atime_now(cx: &mut Ctx<'_>) -> R<()> {
     let f = file(cx, b"").await?;
-    cx.setattr(f, SetAttr { atime_sec: 1000, ..sa(SetattrMask::ATIME | SetattrMask::ATIME_SET) }).await?;
+    cx.setattr(f, SetAttr { atime_sec: 1000, ..sa(SetattrMask::ATIME | SetattrMask::ATIME_SET) })
+        .await?;
     cx.setattr(f, sa(SetattrMask::ATIME)).await?;
     let a = cx.getattr(f).await?;
     ensure(a.atime_sec > 1_600_000_000, || format!("atime {} is not now", a.atime_sec))
@@ -132,7 +150,9 @@ async fn ctime_only(cx: &mut Ctx<'_>) -> R<()> {
     let a = cx.getattr(f).await?;
     cx.setattr(f, sa(SetattrMask::CTIME)).await?;
     let b = cx.getattr(f).await?;
-    ensure(ns(b.ctime_sec, b.ctime_nsec) >= ns(a.ctime_sec, a.ctime_nsec), || "ctime went backwards".into())
+    ensure(ns(b.ctime_sec, b.ctime_nsec) >= ns(a.ctime_sec, a.ctime_nsec), || {
+        "ctime went backwards".into()
+    })
 }
 
 async fn chmod_moves_ctime(cx: &mut Ctx<'_>) -> R<()> {
@@ -141,20 +161,24 @@ async fn chmod_moves_ctime(cx: &mut Ctx<'_>) -> R<()> {
     tokio::time::sleep(Duration::from_millis(30)).await;
     cx.setattr(f, SetAttr { mode: 0o600, ..sa(SetattrMask::MODE) }).await?;
     let b = cx.getattr(f).await?;
-    ensure(ns(b.ctime_sec, b.ctime_nsec) > ns(a.ctime_sec, a.ctime_nsec), || "ctime did not advance".into())
+    ensure(ns(b.ctime_sec, b.ctime_nsec) > ns(a.ctime_sec, a.ctime_nsec), || {
+        "ctime did not advance".into()
+    })
 }
 
 async fn same_owner(cx: &mut Ctx<'_>) -> R<()> {
     let f = file(cx, b"").await?;
     let a = cx.getattr(f).await?;
-    cx.setattr(f, SetAttr { uid: a.uid, gid: a.gid, ..sa(SetattrMask::UID | SetattrMask::GID) }).await?;
+    cx.setattr(f, SetAttr { uid: a.uid, gid: a.gid, ..sa(SetattrMask::UID | SetattrMask::GID) })
+        .await?;
     let b = cx.getattr(f).await?;
     ensure_eq("owner", (b.uid, b.gid), (a.uid, a.gid))
 }
 
 async fn chown(cx: &mut Ctx<'_>) -> R<()> {
     let f = file(cx, b"").await?;
-    cx.setattr(f, SetAttr { uid: 1234, gid: 1234, ..sa(SetattrMask::UID | SetattrMask::GID) }).await?;
+    cx.setattr(f, SetAttr { uid: 1234, gid: 1234, ..sa(SetattrMask::UID | SetattrMask::GID) })
+        .await?;
     let b = cx.getattr(f).await?;
     ensure_eq("owner", (b.uid, b.gid), (1234, 1234))
 }
@@ -169,7 +193,11 @@ async fn empty_valid(cx: &mut Ctx<'_>) -> R<()> {
 
 async fn bad_nsec(cx: &mut Ctx<'_>) -> R<()> {
     let f = file(cx, b"").await?;
-    let attr = SetAttr { mtime_sec: 5, mtime_nsec: 1_000_000_000, ..sa(SetattrMask::MTIME | SetattrMask::MTIME_SET) };
+    let attr = SetAttr {
+        mtime_sec: 5,
+        mtime_nsec: 1_000_000_000,
+        ..sa(SetattrMask::MTIME | SetattrMask::MTIME_SET)
+    };
     let r = cx.rpc(Tsetattr { fid: f, attr }).await?;
     expect_err(&r, &[Errno::EINVAL]).map(|_| ())
 }

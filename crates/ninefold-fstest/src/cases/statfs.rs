@@ -27,7 +27,9 @@ async fn basic(cx: &mut Ctx<'_>) -> R<()> {
     let root = cx.root;
     let s = statfs(cx, root).await?;
     ensure(s.bsize > 0 && s.namelen > 0, || format!("bsize {} namelen {}", s.bsize, s.namelen))?;
-    ensure(s.bfree <= s.blocks && s.bavail <= s.bfree, || format!("blocks {} bfree {} bavail {}", s.blocks, s.bfree, s.bavail))
+    ensure(s.bfree <= s.blocks && s.bavail <= s.bfree, || {
+        format!("blocks {} bfree {} bavail {}", s.blocks, s.bfree, s.bavail)
+    })
 }
 
 async fn on_file(cx: &mut Ctx<'_>) -> R<()> {

@@ -82,10 +82,13 @@ async fn walk_through(cx: &mut Ctx<'_>) -> R<()> {
     let nf = cx.fid();
     match cx.rpc(twalk(d, nf, &["ln", "child"])).await? {
         Message::Rwalk(w) if w.wqids.len() == 1 => Ok(()),
-        other => fail(format!("expected Rwalk with 1 qid, got {}", match &other {
-            Message::Rwalk(w) => format!("Rwalk with {} qids", w.wqids.len()),
-            m => describe(m),
-        })),
+        other => fail(format!(
+            "expected Rwalk with 1 qid, got {}",
+            match &other {
+                Message::Rwalk(w) => format!("Rwalk with {} qids", w.wqids.len()),
+                m => describe(m),
+            }
+        )),
     }
 }
 

@@ -49,7 +49,12 @@ async fn unlinkat(cx: &mut Ctx<'_>, dir: u32, name: &str, flags: UnlinkatFlags) 
 }
 
 /// Tunlinkat without fallback; skips when the server lacks it.
-async fn unlinkat_flags(cx: &mut Ctx<'_>, dir: u32, name: &str, flags: UnlinkatFlags) -> R<Message> {
+async fn unlinkat_flags(
+    cx: &mut Ctx<'_>,
+    dir: u32,
+    name: &str,
+    flags: UnlinkatFlags,
+) -> R<Message> {
     let r = cx.rpc(Tunlinkat { dirfid: dir, name: name.into(), flags }).await?;
     match &r {
         Message::Rlerror(e) if e.ecode == Errno::EOPNOTSUPP => Err(crate::expect::Stop::Skip(
@@ -62,7 +67,8 @@ async fn unlinkat_flags(cx: &mut Ctx<'_>, dir: u32, name: &str, flags: UnlinkatF
 async fn implemented(cx: &mut Ctx<'_>) -> R<()> {
     let d = cx.dir;
     cx.mkfile(d, "f", b"").await?;
-    let r = cx.rpc(Tunlinkat { dirfid: d, name: "f".into(), flags: UnlinkatFlags::empty() }).await?;
+    let r =
+        cx.rpc(Tunlinkat { dirfid: d, name: "f".into(), flags: UnlinkatFlags::empty() }).await?;
     expect_msg!(r, Runlinkat)?;
     Ok(())
 }

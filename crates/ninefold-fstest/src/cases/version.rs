@@ -26,8 +26,11 @@ cases! {
 async fn basic(cx: &mut Ctx<'_>) -> R<()> {
     let mut c = cx.raw().await?;
     let tag = NOTAG;
-    c.send_tagged(tag, ninefold_proto::base::Tversion { msize: cx.cfg.msize, version: "9P2000.L".into() })
-        .await?;
+    c.send_tagged(
+        tag,
+        ninefold_proto::base::Tversion { msize: cx.cfg.msize, version: "9P2000.L".into() },
+    )
+    .await?;
     let f = c.recv_any().await?;
     ensure_eq("reply tag", f.tag, NOTAG)?;
     let r = expect_msg!(f.message, Rversion)?;
@@ -40,7 +43,9 @@ async fn basic(cx: &mut Ctx<'_>) -> R<()> {
 async fn msize_not_raised(cx: &mut Ctx<'_>) -> R<()> {
     let mut c = cx.raw().await?;
     let r = expect_msg!(c.version(8192, "9P2000.L").await?, Rversion)?;
-    ensure(r.msize <= 8192 && r.msize >= 4096, || format!("msize {} for a request of 8192", r.msize))
+    ensure(r.msize <= 8192 && r.msize >= 4096, || {
+        format!("msize {} for a request of 8192", r.msize)
+    })
 }
 
 async fn msize_minimum(cx: &mut Ctx<'_>) -> R<()> {
@@ -59,7 +64,9 @@ async fn suffix(cx: &mut Ctx<'_>) -> R<()> {
     let mut c = cx.raw().await?;
     let r = expect_msg!(c.version(8192, "9P2000.L.fstest").await?, Rversion)?;
     let v = r.version.to_string_lossy().into_owned();
-    ensure(v == "9P2000.L" || v == "unknown", || format!("expected \"9P2000.L\" or \"unknown\", got {v:?}"))
+    ensure(v == "9P2000.L" || v == "unknown", || {
+        format!("expected \"9P2000.L\" or \"unknown\", got {v:?}")
+    })
 }
 
 async fn renegotiate(cx: &mut Ctx<'_>) -> R<()> {
@@ -104,7 +111,9 @@ async fn before_version(cx: &mut Ctx<'_>) -> R<()> {
     match c.closed_within(cx.timeout()).await {
         Ok(None) => Ok(()),
         Ok(Some(f)) if f.tag == tag && crate::expect::is_error(&f.message) => Ok(()),
-        Ok(Some(f)) => fail(format!("expected an error reply or close, got {}", describe(&f.message))),
+        Ok(Some(f)) => {
+            fail(format!("expected an error reply or close, got {}", describe(&f.message)))
+        }
         // A reply we cannot decode without a dialect is still a refusal.
         Err(crate::conn::ConnError::Decode(_)) => Ok(()),
         Err(e) => fail(format!("expected an error reply or close: {e}")),

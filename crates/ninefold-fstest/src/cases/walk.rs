@@ -47,7 +47,10 @@ async fn child(cx: &mut Ctx<'_>) -> R<()> {
     ensure_eq("qid.path", cx.getattr(f).await?.qid.path, q[0].path)
 }
 
-const NAMES: [&str; 17] = ["d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10", "d11", "d12", "d13", "d14", "d15", "d16", "d17"];
+const NAMES: [&str; 17] = [
+    "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10", "d11", "d12", "d13", "d14", "d15",
+    "d16", "d17",
+];
 
 async fn deep_16(cx: &mut Ctx<'_>) -> R<()> {
     let d = cx.dir;
@@ -71,7 +74,9 @@ async fn too_many_17(cx: &mut Ctx<'_>) -> R<()> {
     match cx.c.closed_within(t).await {
         Ok(None) => return cx.server_alive().await,
         Ok(Some(f)) if f.tag == 77 && is_error(&f.message) => {}
-        Ok(Some(f)) => return fail(format!("expected an error reply, got {}", describe(&f.message))),
+        Ok(Some(f)) => {
+            return fail(format!("expected an error reply, got {}", describe(&f.message)))
+        }
         Err(e) => return fail(format!("expected an error reply: {e}")),
     }
     let r = cx.rpc(Tgetattr { fid: 4444, request_mask: GetattrMask::BASIC }).await?;

@@ -92,7 +92,10 @@ async fn pipelined(cx: &mut Ctx<'_>) -> R<()> {
     }
     let all = cx.read_all(f).await?;
     ensure_eq("size", all.len(), 1600)?;
-    ensure((0..16).all(|i| all[i * 100..(i + 1) * 100].iter().all(|&b| b == b'a' + i as u8)), || "content differs".into())
+    ensure(
+        (0..16).all(|i| all[i * 100..(i + 1) * 100].iter().all(|&b| b == b'a' + i as u8)),
+        || "content differs".into(),
+    )
 }
 
 async fn size_visible(cx: &mut Ctx<'_>) -> R<()> {

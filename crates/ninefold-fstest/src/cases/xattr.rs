@@ -39,9 +39,17 @@ async fn target(cx: &mut Ctx<'_>) -> R<u32> {
 
 /// Sets an xattr; returns the first error reply (from Txattrcreate, Twrite
 /// or Tclunk), or None on success.
-async fn set(cx: &mut Ctx<'_>, fid: u32, name: &str, value: &[u8], flags: XattrFlags) -> R<Option<Message>> {
+async fn set(
+    cx: &mut Ctx<'_>,
+    fid: u32,
+    name: &str,
+    value: &[u8],
+    flags: XattrFlags,
+) -> R<Option<Message>> {
     let c = cx.clone_fid(fid).await?;
-    let r = cx.rpc(Txattrcreate { fid: c, name: name.into(), attr_size: value.len() as u64, flags }).await?;
+    let r = cx
+        .rpc(Txattrcreate { fid: c, name: name.into(), attr_size: value.len() as u64, flags })
+        .await?;
     if !matches!(r, Message::Rxattrcreate(_)) {
         let _ = cx.rpc(Tclunk { fid: c }).await?;
         return Ok(Some(r));
@@ -149,7 +157,9 @@ async fn remove(cx: &mut Ctx<'_>) -> R<()> {
     set_ok(cx, f, NAME, b"x", XattrFlags::empty()).await?;
     set_ok(cx, f, NAME, b"", XattrFlags::REPLACE).await?;
     match walk(cx, f, NAME).await? {
-        Ok((_, size)) => fail(format!("after removal: expected Rlerror ENODATA(61), got Rxattrwalk size {size}")),
+        Ok((_, size)) => {
+            fail(format!("after removal: expected Rlerror ENODATA(61), got Rxattrwalk size {size}"))
+        }
         Err(m) => expect_err(&m, &[Errno::ENODATA]).map(|_| ()),
     }
 }
@@ -169,8 +179,20 @@ async fn size_probe(cx: &mut Ctx<'_>) -> R<()> {
 async fn short_write(cx: &mut Ctx<'_>) -> R<()> {
     let f = target(cx).await?;
     let c = cx.clone_fid(f).await?;
-    expect_msg!(cx.rpc(Txattrcreate { fid: c, name: NAME.into(), attr_size: 10, flags: XattrFlags::empty() }).await?, Rxattrcreate)?;
-    expect_msg!(cx.rpc(Twrite { fid: c, offset: 0, data: Bytes::from_static(b"12345") }).await?, Rwrite)?;
+    expect_msg!(
+        cx.rpc(Txattrcreate {
+            fid: c,
+            name: NAME.into(),
+            attr_size: 10,
+            flags: XattrFlags::empty()
+        })
+        .await?,
+        Rxattrcreate
+    )?;
+    expect_msg!(
+        cx.rpc(Twrite { fid: c, offset: 0, data: Bytes::from_static(b"12345") }).await?,
+        Rwrite
+    )?;
     let r = cx.rpc(Tclunk { fid: c }).await?;
     expect_err(&r, &[Errno::EINVAL]).map(|_| ())
 }
