@@ -401,3 +401,19 @@ async fn every_getattr_fills_basic_fields() {
     assert!(a.mtime_sec > 0 && a.ctime_sec > 0 && a.atime_sec > 0 && a.btime_sec > 0);
     assert_eq!(a.mode & S_IFMT, S_IFREG);
 }
+
+#[tokio::test]
+async fn handle_enforces_the_access_mode() {
+    let root = fs().root();
+    let (f, _) = create(&root, "f").await;
+    write(&f, 0, b"abc").await;
+    let ro = f.open(&su(), OpenFlags::RDONLY).await.unwrap().handle.unwrap();
+    assert_eq!(ro.write(&su(), &*f, 0, Bytes::from_static(b"x")).await.unwrap_err(), Errno::EBADF);
+    assert_eq!(ro.read(&su(), &*f, 0, 10).await.unwrap(), "abc");
+    let wo = f.open(&su(), OpenFlags::WRONLY).await.unwrap().handle.unwrap();
+    assert_eq!(wo.read(&su(), &*f, 0, 10).await.unwrap_err(), Errno::EBADF);
+    assert_eq!(wo.write(&su(), &*f, 3, Bytes::from_static(b"d")).await.unwrap(), 1);
+    let created = root.create(&su(), b"g", OpenFlags::WRONLY, 0o644, 0).await.unwrap();
+    let h = created.opened.handle.unwrap();
+    assert_eq!(h.read(&su(), &*created.node, 0, 1).await.unwrap_err(), Errno::EBADF);
+}

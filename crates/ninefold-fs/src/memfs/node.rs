@@ -175,10 +175,7 @@ impl MemNode {
         if flags.contains(OpenFlags::TRUNC) && access.can_write() {
             self.truncate_locked(&mut st, 0)?;
         }
-        Ok(Opened::with_handle(FileHandle {
-            append: flags.contains(OpenFlags::APPEND),
-            writable: access.can_write(),
-        }))
+        Ok(Opened::with_handle(FileHandle::new(flags)))
     }
 
     fn do_statfs(&self) -> StatFs {
@@ -259,10 +256,7 @@ impl Node for MemNode {
         gid: u32,
     ) -> Result<Created> {
         let node = self.dir_create(req, name, mode, gid)?;
-        let opened = Opened::with_handle(FileHandle {
-            append: flags.contains(OpenFlags::APPEND),
-            writable: flags.access_mode().can_write(),
-        });
+        let opened = Opened::with_handle(FileHandle::new(flags));
         Ok(Created { node, opened })
     }
 
@@ -363,16 +357,27 @@ impl Node for MemNode {
     }
 }
 
-/// Per-open state of a memfs regular file: O_APPEND, and whether the
-/// open was writable (which lets ftruncate and futimens through the fid
-/// skip the permission check, as POSIX does for a descriptor).
+/// Per-open state of a memfs regular file: O_APPEND, and the access
+/// mode. Reads and writes the access mode does not allow fail with
+/// EBADF; a writable open lets ftruncate and futimens through the fid
+/// skip the permission check, as POSIX does for a descriptor.
 #[derive(Debug, Clone, Copy)]
 pub struct FileHandle {
     append: bool,
+    readable: bool,
     writable: bool,
 }
 
 impl FileHandle {
+    fn new(flags: OpenFlags) -> FileHandle {
+        let access = flags.access_mode();
+        FileHandle {
+            append: flags.contains(OpenFlags::APPEND),
+            readable: access.can_read(),
+            writable: access.can_write(),
+        }
+    }
+
     /// Whether writes through this open go to the end of the file.
     pub fn append(&self) -> bool {
         self.append
@@ -390,7 +395,23 @@ fn mem(node: &dyn Node) -> Result<&MemNode> {
 
 #[async_trait]
 impl Handle for FileHandle {
+    async fn read(
+        &self,
+        _req: &Request,
+        node: &dyn Node,
+        offset: u64,
+        count: u32,
+    ) -> Result<Bytes> {
+        if !self.readable {
+            return Err(Errno::EBADF);
+        }
+        mem(node)?.read_at(offset, count)
+    }
+
     async fn write(&self, req: &Request, node: &dyn Node, offset: u64, data: Bytes) -> Result<u32> {
+        if !self.writable {
+            return Err(Errno::EBADF);
+        }
         let offset = (!self.append).then_some(offset);
         mem(node)?.write_at(req, offset, &data)
     }
