@@ -83,3 +83,6 @@ pub use fs::*;
 pub use middleware::{Middleware, Next};
 pub use ninefold_proto::Errno;
 pub use server::{Server, ServerBuilder};
+/// The cancellation token a [`Request`] carries (re-exported so that tests
+/// of a filesystem can flush a request without depending on tokio-util).
+pub use tokio_util::sync::CancellationToken;

@@ -65,8 +65,19 @@ impl DirSink {
         self.packer.is_empty()
     }
 
-    /// The entries as a validated block.
-    pub(crate) fn finish_block(self) -> ninefold_proto::dir::DirBlock<Dirent> {
+    /// The entries as a block (what the reply carries); iterate it to read
+    /// back what was pushed, for example in a filesystem's own tests.
+    ///
+    /// ```
+    /// use ninefold_server::DirSink;
+    /// use ninefold_proto::{DirentType, Qid};
+    ///
+    /// let mut sink = DirSink::new(4096);
+    /// sink.push(Qid::default(), 1, DirentType::REG, b"a");
+    /// let names: Vec<_> = sink.finish_block().iter().map(|e| e.name).collect();
+    /// assert_eq!(names, ["a"]);
+    /// ```
+    pub fn finish_block(self) -> ninefold_proto::dir::DirBlock<Dirent> {
         self.packer.finish_block()
     }
 }

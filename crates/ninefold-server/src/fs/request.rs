@@ -126,6 +126,14 @@ impl Request {
         self
     }
 
+    /// The same context as if attached with `aname` (to test an
+    /// [`Attacher`](crate::Attacher)).
+    #[must_use]
+    pub fn with_aname(mut self, aname: impl Into<Bytes>) -> Request {
+        self.aname = aname.into();
+        self
+    }
+
     /// The same context with another cancellation token (to test how a
     /// method reacts to a flush).
     #[must_use]
