@@ -15,7 +15,7 @@
 //!   numbers.
 //!
 //! Every node takes its qid from a [`QidGen`](ninefold_server::QidGen)
-//! (`new`) or an explicit [`Qid`](ninefold_proto::Qid) (`with_qid`).
+//! (`new`) or an explicit [`Qid`] (`with_qid`).
 
 mod device;
 mod generated;
