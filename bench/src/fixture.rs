@@ -141,6 +141,16 @@ async fn remove(s: &mut Session, dirfid: u32, name: &str, dir: bool) -> Result<(
     }
 }
 
+/// Clunks a worker's fids before its connection is dropped (best effort:
+/// servers clunk them on disconnect anyway, some log a complaint).
+pub async fn release(mut s: Session) {
+    for fid in [IO_FID, STAT_FID, DIR_FID, ROOT_FID] {
+        if s.clunk(fid).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Connects a worker and walks its fids (see the module docs).
 pub async fn worker(
     target: &Target,

@@ -197,7 +197,13 @@ impl Report {
 /// assert!(t.contains("ours/diod"));
 /// assert!(t.contains("3.00"));
 /// ```
+///
+/// Reports with the same label are merged first (rows concatenated in
+/// order, the first report's header kept), so a script may measure one
+/// row at a time, interleaving servers, and compare the pieces.
 pub fn compare(reports: &[Report]) -> String {
+    let reports = merge_by_label(reports);
+    let reports = reports.as_slice();
     let mut s = String::new();
     let Some(first) = reports.first() else {
         return s;
@@ -271,6 +277,29 @@ pub fn compare(reports: &[Report]) -> String {
     s
 }
 
+/// Merges reports sharing a label, in order of first appearance: rows are
+/// concatenated (a row name already present is kept from the first
+/// report), the first error is kept.
+pub fn merge_by_label(reports: &[Report]) -> Vec<Report> {
+    let mut out: Vec<Report> = Vec::new();
+    for r in reports {
+        match out.iter_mut().find(|o| o.label == r.label) {
+            Some(o) => {
+                for row in &r.rows {
+                    if !o.rows.iter().any(|x| x.row == row.row) {
+                        o.rows.push(row.clone());
+                    }
+                }
+                if o.error.is_none() {
+                    o.error.clone_from(&r.error);
+                }
+            }
+            None => out.push(r.clone()),
+        }
+    }
+    out
+}
+
 fn lat_cell(r: &RowResult) -> String {
     format!("{}/{} us", group(r.p50_us), group(r.p99_us))
 }
@@ -286,6 +315,50 @@ mod tests {
         assert_eq!(group(12.34), "12.3");
         assert_eq!(group(100.0), "100");
         assert_eq!(group(-1000.0), "-1,000");
+    }
+
+    #[test]
+    fn reports_merge_by_label() {
+        let row = |name: &str, ops: f64| RowResult {
+            row: name.into(),
+            msize: 8192,
+            requested_io: 0,
+            io_size: 0,
+            ops: 1,
+            seconds: 1.0,
+            ops_per_sec: ops,
+            mb_per_sec: None,
+            p50_us: 1.0,
+            p99_us: 1.0,
+            max_us: 1.0,
+            errors: 0,
+            error_kinds: BTreeMap::new(),
+        };
+        let rep = |label: &str, rows: Vec<RowResult>| Report {
+            label: label.into(),
+            target: "t".into(),
+            msize_requested: 8192,
+            msize: 8192,
+            conns: 1,
+            depth: 1,
+            duration_s: 1.0,
+            warmup_s: 0.0,
+            rows,
+            error: None,
+        };
+        let merged = merge_by_label(&[
+            rep("a", vec![row("getattr", 1.0)]),
+            rep("b", vec![row("getattr", 2.0)]),
+            rep("a", vec![row("read-4k", 3.0), row("getattr", 9.0)]),
+        ]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].label, "a");
+        let names: Vec<&str> = merged[0].rows.iter().map(|r| r.row.as_str()).collect();
+        assert_eq!(names, ["getattr", "read-4k"]);
+        assert_eq!(merged[0].rows[0].ops_per_sec, 1.0);
+        let t =
+            compare(&[rep("a", vec![row("getattr", 4.0)]), rep("b", vec![row("getattr", 2.0)])]);
+        assert!(t.contains("a/b") && t.contains("2.00"), "{t}");
     }
 
     #[test]

@@ -99,6 +99,9 @@ async fn run_rows(
     for &row in &cfg.rows {
         let (back, result) = run_row(cfg, fx, msize, row, sessions).await?;
         sessions = back;
+        if sessions.len() != cfg.conns {
+            return Err(BenchError::Protocol(format!("row {row}: a connection was lost")));
+        }
         eprintln!(
             "{:<11} {:>12} ops/s{}",
             row.name(),
@@ -108,6 +111,9 @@ async fn run_rows(
                 .map_or(String::new(), |m| format!("  {} MB/s", crate::report::group(m)))
         );
         out.push(result);
+    }
+    for s in sessions {
+        fixture::release(s).await;
     }
     Ok(())
 }
