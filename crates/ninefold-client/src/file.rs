@@ -87,12 +87,22 @@ impl File {
 
     /// Up to `len` bytes at `offset`; a short result is end of file. A read
     /// served by one round trip returns the received buffer uncopied.
+    ///
+    /// A server may answer a Tread with fewer bytes than asked before the
+    /// end of file (a proxy with a smaller msize, a synthetic file): only
+    /// an empty Rread is taken as the end, and the rest is asked for again.
     pub async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
         let fid = self.fid()?;
         let s = &self.inner.client.inner.session;
         let chunk = self.read_chunk();
         if len <= chunk {
-            return s.read(&fid, offset, len as u32).await;
+            let first = s.read(&fid, offset, len as u32).await?;
+            if first.is_empty() || first.len() == len {
+                return Ok(first);
+            }
+            let mut out = BytesMut::from(&first[..]);
+            read_rest(s, &fid, offset, len, &mut out).await?;
+            return Ok(out.freeze());
         }
         let count = len.div_ceil(chunk);
         let reqs = (0..count).map(|i| {
@@ -102,13 +112,26 @@ impl File {
         });
         let fid_ref = &fid;
         let mut parts = stream::iter(reqs)
-            .map(|(off, n)| async move { s.read(fid_ref, off, n as u32).await.map(|b| (b, n)) })
+            .map(
+                |(off, n)| async move { s.read(fid_ref, off, n as u32).await.map(|b| (b, n, off)) },
+            )
             .buffered(PIPELINE_DEPTH);
         let mut out = BytesMut::with_capacity(len.min(64 << 20));
         while let Some(part) = parts.next().await {
-            let (b, asked) = part?;
-            out.extend_from_slice(&b);
-            if b.len() < asked {
+            let (b, asked, off) = part?;
+            if b.len() == asked {
+                out.extend_from_slice(&b);
+                continue;
+            }
+            if b.is_empty() {
+                break;
+            }
+            // Short but not empty: read the rest of this chunk before
+            // deciding where the file ends.
+            let mut piece = BytesMut::from(&b[..]);
+            let complete = read_rest(s, &fid, off, asked, &mut piece).await?;
+            out.extend_from_slice(&piece);
+            if !complete {
                 break;
             }
         }
@@ -199,4 +222,24 @@ impl File {
     pub fn cursor(&self) -> crate::io::FileCursor {
         crate::io::FileCursor::new(self.clone())
     }
+}
+
+/// Completes a short read: `out` holds the bytes read so far from
+/// `offset`; reads on until it holds `want` bytes (`true`) or the server
+/// answers an empty Rread, the end of file (`false`).
+async fn read_rest(
+    s: &crate::Session,
+    fid: &crate::Fid,
+    offset: u64,
+    want: usize,
+    out: &mut BytesMut,
+) -> Result<bool> {
+    while out.len() < want {
+        let b = s.read(fid, offset + out.len() as u64, (want - out.len()) as u32).await?;
+        if b.is_empty() {
+            return Ok(false);
+        }
+        out.extend_from_slice(&b[..b.len().min(want - out.len())]);
+    }
+    Ok(true)
 }

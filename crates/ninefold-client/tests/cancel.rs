@@ -64,9 +64,9 @@ async fn dropped_futures_leak_nothing() {
         eprintln!("cancel seed {seed}");
         let mut rng = Rng(seed);
         let fs = srv.client().await;
-        std::fs::create_dir(srv.host("w")).unwrap();
-        std::fs::write(srv.host("w/big"), vec![5u8; 1_000_000]).unwrap();
-        std::os::unix::fs::symlink("big", srv.host("w/link")).unwrap();
+        srv.host_mkdir_p("w").await;
+        srv.host_write("w/big", vec![5u8; 1_000_000]).await;
+        srv.host_symlink("big", "w/link").await;
         let file = fs.open("/w/rw", OpenOptions::new().read(true).write(true).create(true)).await.unwrap();
         let s = fs.session().clone();
         assert!(settled(&s, 2).await, "baseline: root + file");
@@ -106,7 +106,7 @@ async fn dropped_futures_leak_nothing() {
         // still fully usable
         fs.write("/w/after", b"ok").await.unwrap();
         assert_eq!(&fs.read("/w/after").await.unwrap()[..], b"ok");
-        assert_eq!(std::fs::read(srv.host("w/after")).unwrap(), b"ok");
+        assert_eq!(srv.host_read("w/after").await, b"ok");
         drop((file, file2, fs2));
         assert!(settled(&s, 1).await);
     });
@@ -114,10 +114,10 @@ async fn dropped_futures_leak_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fid_numbers_stay_bounded_over_open_close_cycles() {
-    let cycles: u64 = if std::env::var_os("NINEFOLD_SOAK").is_some() { 1_000_000 } else { 20_000 };
+    let cycles: u64 = if std::env::var_os("NINEFOLD_SOAK").is_some() { 1_000_000 } else { 10_000 };
     for_each_server!(srv => {
         let fs = srv.client().await;
-        std::fs::write(srv.host("soak"), b"x").unwrap();
+        srv.host_write("soak", b"x").await;
         let s = fs.session().clone();
         let start = std::time::Instant::now();
         let workers = 4;

@@ -3,7 +3,6 @@
 mod support;
 
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,11 +13,11 @@ async fn whole_file_io() {
     for_each_server!(srv => {
         let fs = srv.client().await;
         fs.write("/a.txt", b"hello world").await.unwrap();
-        assert_eq!(std::fs::read(srv.host("a.txt")).unwrap(), b"hello world");
+        assert_eq!(srv.host_read("a.txt").await, b"hello world");
         assert_eq!(&fs.read("a.txt").await.unwrap()[..], b"hello world");
         // write truncates
         fs.write("/a.txt", b"bye").await.unwrap();
-        assert_eq!(std::fs::read(srv.host("a.txt")).unwrap(), b"bye");
+        assert_eq!(srv.host_read("a.txt").await, b"bye");
         // read_range, short at EOF
         assert_eq!(&fs.read_range("/a.txt", 1, 10).await.unwrap()[..], b"ye");
         assert_eq!(&fs.read_range("/a.txt", 1, 1).await.unwrap()[..], b"y");
@@ -26,16 +25,16 @@ async fn whole_file_io() {
         // append returns where it landed
         assert_eq!(fs.append("/a.txt", b"!!").await.unwrap(), 3);
         assert_eq!(fs.append("/new.txt", b"x").await.unwrap(), 0);
-        assert_eq!(std::fs::read(srv.host("a.txt")).unwrap(), b"bye!!");
-        assert_eq!(std::fs::read(srv.host("new.txt")).unwrap(), b"x");
+        assert_eq!(srv.host_read("a.txt").await, b"bye!!");
+        assert_eq!(srv.host_read("new.txt").await, b"x");
         // large: many msize chunks, pipelined
         let big: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
         fs.write("/big.bin", &big).await.unwrap();
-        assert_eq!(std::fs::read(srv.host("big.bin")).unwrap(), big);
+        assert_eq!(srv.host_read("big.bin").await, big);
         assert_eq!(&fs.read("/big.bin").await.unwrap()[..], &big[..]);
         assert_eq!(&fs.read_range("/big.bin", 12345, 1_000_000).await.unwrap()[..], &big[12345..1_012_345]);
         // a file grown on the host is read whole
-        std::fs::write(srv.host("empty"), b"").unwrap();
+        srv.host_write("empty", b"").await;
         assert!(fs.read("/empty").await.unwrap().is_empty());
     });
 }
@@ -44,26 +43,26 @@ async fn whole_file_io() {
 async fn stat_metadata_exists_canonicalize() {
     for_each_server!(srv => {
         let fs = srv.client().await;
-        std::fs::create_dir_all(srv.host("d/e")).unwrap();
-        std::fs::write(srv.host("d/e/f"), b"12345").unwrap();
-        std::os::unix::fs::symlink("e/f", srv.host("d/lf")).unwrap();
-        std::os::unix::fs::symlink("/d/e", srv.host("abs")).unwrap();
-        std::os::unix::fs::symlink("loop2", srv.host("loop1")).unwrap();
-        std::os::unix::fs::symlink("loop1", srv.host("loop2")).unwrap();
+        srv.host_mkdir_p("d/e").await;
+        srv.host_write("d/e/f", b"12345").await;
+        srv.host_symlink("e/f", "d/lf").await;
+        srv.host_symlink("/d/e", "abs").await;
+        srv.host_symlink("loop2", "loop1").await;
+        srv.host_symlink("loop1", "loop2").await;
 
-        let host = std::fs::symlink_metadata(srv.host("d/e/f")).unwrap();
+        let host = srv.host_meta("d/e/f").await;
         let m = fs.stat("/d/e/f").await.unwrap();
-        assert_eq!((m.size, m.ino, m.mode, m.nlink), (5, host.ino(), host.mode(), host.nlink()));
-        assert_eq!((m.uid, m.gid), (host.uid(), host.gid()));
-        assert_eq!(m.mtime.secs, host.mtime());
+        assert_eq!((m.size, m.ino, m.mode, m.nlink), (5, host.ino, host.mode, host.nlink));
+        assert_eq!((m.uid, m.gid), (host.uid, host.gid));
+        assert_eq!(m.mtime.secs, host.mtime);
         assert!(m.is_file() && m.file_type == FileType::File);
 
         let l = fs.stat("/d/lf").await.unwrap();
         assert_eq!(l.file_type, FileType::Symlink);
         assert_eq!(l.size, 3);
         let followed = fs.metadata("/d/lf").await.unwrap();
-        assert_eq!(followed.ino, host.ino());
-        assert_eq!(fs.metadata("/abs/f").await.unwrap().ino, host.ino());
+        assert_eq!(followed.ino, host.ino);
+        assert_eq!(fs.metadata("/abs/f").await.unwrap().ino, host.ino);
         assert_eq!(&fs.canonicalize("/abs/f").await.unwrap()[..], b"/d/e/f");
         assert_eq!(&fs.canonicalize("d/lf").await.unwrap()[..], b"/d/e/f");
         assert_eq!(&fs.canonicalize("/").await.unwrap()[..], b"/");
@@ -80,8 +79,8 @@ async fn stat_metadata_exists_canonicalize() {
         // deep paths: more than 16 components walk in chunks
         let deep: Vec<String> = (0..37).map(|i| format!("n{i}")).collect();
         let rel = deep.join("/");
-        std::fs::create_dir_all(srv.host(&rel)).unwrap();
-        std::fs::write(srv.host(format!("{rel}/leaf")), b"deep").unwrap();
+        srv.host_mkdir_p(&rel).await;
+        srv.host_write(format!("{rel}/leaf"), b"deep").await;
         assert_eq!(&fs.read(format!("/{rel}/leaf")).await.unwrap()[..], b"deep");
         assert_eq!(&fs.canonicalize(format!("{rel}/leaf")).await.unwrap()[..], format!("/{rel}/leaf").as_bytes());
         assert_eq!(fs.stat(format!("/{rel}/missing")).await.unwrap_err(), Error::NotFound);
@@ -92,30 +91,30 @@ async fn stat_metadata_exists_canonicalize() {
 async fn set_attr_family() {
     for_each_server!(srv => {
         let fs = srv.client().await;
-        std::fs::write(srv.host("f"), b"0123456789").unwrap();
+        srv.host_write("f", b"0123456789").await;
         let m = fs.chmod("/f", 0o600).await.unwrap();
         assert_eq!(m.permissions(), 0o600);
-        assert_eq!(std::fs::metadata(srv.host("f")).unwrap().permissions().mode() & 0o7777, 0o600);
+        assert_eq!(srv.host_meta("f").await.mode & 0o7777, 0o600);
 
         let m = fs.chown("/f", Some(1234), None).await.unwrap();
         assert_eq!(m.uid, 1234);
-        let h = std::fs::metadata(srv.host("f")).unwrap();
-        assert_eq!((h.uid(), h.gid()), (1234, 0));
+        let h = srv.host_meta("f").await;
+        assert_eq!((h.uid, h.gid), (1234, 0));
         fs.chown("/f", None, Some(4321)).await.unwrap();
-        let h = std::fs::metadata(srv.host("f")).unwrap();
-        assert_eq!((h.uid(), h.gid()), (1234, 4321));
+        let h = srv.host_meta("f").await;
+        assert_eq!((h.uid, h.gid), (1234, 4321));
 
         assert_eq!(fs.truncate("/f", 4).await.unwrap().size, 4);
-        assert_eq!(std::fs::read(srv.host("f")).unwrap(), b"0123");
+        assert_eq!(srv.host_read("f").await, b"0123");
         assert_eq!(fs.truncate("/f", 8).await.unwrap().size, 8);
-        assert_eq!(std::fs::read(srv.host("f")).unwrap(), b"0123\0\0\0\0");
+        assert_eq!(srv.host_read("f").await, b"0123\0\0\0\0");
 
         let t = UNIX_EPOCH + Duration::new(1_000_000_000, 123_000_000);
         let m = fs.set_times("/f", Some(SetTime::from(t)), Some(Timestamp { secs: 2_000_000_000, nanos: 5 }.into())).await.unwrap();
         assert_eq!(m.atime, Timestamp { secs: 1_000_000_000, nanos: 123_000_000 });
         assert_eq!(m.mtime, Timestamp { secs: 2_000_000_000, nanos: 5 });
-        let h = std::fs::metadata(srv.host("f")).unwrap();
-        assert_eq!((h.atime(), h.mtime(), h.mtime_nsec()), (1_000_000_000, 2_000_000_000, 5));
+        let h = srv.host_meta("f").await;
+        assert_eq!((h.atime, h.mtime, h.mtime_nsec), (1_000_000_000, 2_000_000_000, 5));
         let before = SystemTime::now() - Duration::from_secs(5);
         let m = fs.set_times("/f", None, Some(SetTime::Now)).await.unwrap();
         assert!(SystemTime::from(m.mtime) >= before);
@@ -135,57 +134,57 @@ async fn namespace_operations() {
         let fs = srv.client().await;
         let m = fs.create_dir("/d", 0o750).await.unwrap();
         assert!(m.is_dir());
-        let h = std::fs::metadata(srv.host("d")).unwrap();
+        let h = srv.host_meta("d").await;
         assert!(h.is_dir());
-        assert_eq!(h.permissions().mode() & 0o777, 0o750);
+        assert_eq!(h.mode & 0o777, 0o750);
         assert_eq!(fs.create_dir("/d", 0o755).await.unwrap_err(), Error::AlreadyExists);
         assert_eq!(fs.create_dir("/x/y", 0o755).await.unwrap_err(), Error::NotFound);
 
         fs.create_dir_all("/p/q/r", 0o755).await.unwrap();
-        assert!(srv.host("p/q/r").is_dir());
+        assert!(srv.host_is_dir("p/q/r").await);
         fs.create_dir_all("/p/q/r", 0o755).await.unwrap();
-        std::fs::write(srv.host("p/file"), b"").unwrap();
+        srv.host_write("p/file", b"").await;
         assert_eq!(fs.create_dir_all("/p/file", 0o755).await.unwrap_err(), Error::NotADirectory);
 
         fs.write("/d/f", b"data").await.unwrap();
         fs.rename("/d/f", "/p/q/g").await.unwrap();
-        assert!(!srv.host("d/f").exists());
-        assert_eq!(std::fs::read(srv.host("p/q/g")).unwrap(), b"data");
+        assert!(!srv.host_exists("d/f").await);
+        assert_eq!(srv.host_read("p/q/g").await, b"data");
         // rename replaces
         fs.write("/d/h", b"other").await.unwrap();
         fs.rename("/d/h", "/p/q/g").await.unwrap();
-        assert_eq!(std::fs::read(srv.host("p/q/g")).unwrap(), b"other");
+        assert_eq!(srv.host_read("p/q/g").await, b"other");
 
         let m = fs.hard_link("/p/q/g", "/d/hard").await.unwrap();
         assert_eq!(m.nlink, 2);
-        assert_eq!(std::fs::metadata(srv.host("d/hard")).unwrap().ino(), std::fs::metadata(srv.host("p/q/g")).unwrap().ino());
+        assert_eq!(srv.host_meta("d/hard").await.ino, srv.host_meta("p/q/g").await.ino);
 
         let m = fs.symlink("../p/q/g", "/d/sym").await.unwrap();
         assert!(m.is_symlink());
-        assert_eq!(std::fs::read_link(srv.host("d/sym")).unwrap(), Path::new("../p/q/g"));
+        assert_eq!(srv.host_read_link("d/sym").await, b"../p/q/g");
         assert_eq!(&fs.read_link("/d/sym").await.unwrap()[..], b"../p/q/g");
         assert_eq!(&fs.read("/d/sym").await.unwrap()[..], b"other");
 
         let m = fs.mknod("/d/fifo", NodeKind::Fifo, 0o644).await.unwrap();
         assert_eq!(m.file_type, FileType::Fifo);
-        assert!(std::fs::metadata(srv.host("d/fifo")).unwrap().file_type().is_fifo());
+        assert!(srv.host_meta("d/fifo").await.is_fifo());
         let m = fs.mknod("/d/sock", NodeKind::Socket, 0o644).await.unwrap();
         assert_eq!(m.file_type, FileType::Socket);
         let m = fs.mknod("/d/null2", NodeKind::CharDevice { major: 1, minor: 3 }, 0o666).await.unwrap();
         assert_eq!(m.file_type, FileType::CharDevice);
-        let h = std::fs::metadata(srv.host("d/null2")).unwrap();
-        assert!(h.file_type().is_char_device());
-        assert_eq!(h.rdev(), m.rdev);
+        let h = srv.host_meta("d/null2").await;
+        assert!(h.is_char_device());
+        assert_eq!(h.rdev, m.rdev);
         let m = fs.mknod("/d/blk", NodeKind::BlockDevice { major: 7, minor: 0 }, 0o600).await.unwrap();
         assert_eq!(m.file_type, FileType::BlockDevice);
 
         fs.remove_file("/d/fifo").await.unwrap();
         fs.remove_file("/d/sym").await.unwrap();
-        assert!(!srv.host("d/fifo").exists());
-        assert!(srv.host("p/q/g").exists(), "removing a symlink leaves its target");
+        assert!(!srv.host_exists("d/fifo").await);
+        assert!(srv.host_exists("p/q/g").await, "removing a symlink leaves its target");
         assert_eq!(fs.remove_dir("/p").await.unwrap_err(), Error::DirectoryNotEmpty);
         fs.remove_dir("/p/q/r").await.unwrap();
-        assert!(!srv.host("p/q/r").exists());
+        assert!(!srv.host_exists("p/q/r").await);
 
         let names: Vec<String> = {
             let mut v: Vec<_> = fs.read_dir("/d").await.unwrap().into_iter().map(|e| e.name).collect();
@@ -195,9 +194,9 @@ async fn namespace_operations() {
         assert_eq!(names, ["blk", "hard", "null2", "sock"]);
 
         fs.remove_dir_all("/p").await.unwrap();
-        assert!(!srv.host("p").exists());
+        assert!(!srv.host_exists("p").await);
         fs.remove_dir_all("/d").await.unwrap();
-        assert!(!srv.host("d").exists());
+        assert!(!srv.host_exists("d").await);
         assert!(matches!(fs.remove_dir_all("/").await.unwrap_err(), Error::InvalidArgument(_)));
     });
 }
@@ -209,7 +208,7 @@ async fn non_utf8_names() {
         let raw = std::ffi::OsStr::from_bytes(b"caf\xe9-\xff");
         let path = Path::new("/").join(raw);
         fs.write(&path, b"latin1").await.unwrap();
-        assert_eq!(std::fs::read(srv.host(raw)).unwrap(), b"latin1");
+        assert_eq!(srv.host_read(raw).await, b"latin1");
         let list = fs.read_dir("/").await.unwrap();
         let e = list.iter().find(|e| !e.name_is_utf8).expect("non-UTF-8 entry");
         assert_eq!(&e.name_bytes[..], b"caf\xe9-\xff");
@@ -218,7 +217,7 @@ async fn non_utf8_names() {
         let dir = fs.open_dir("/").await.unwrap();
         assert_eq!(dir.metadata_at(&e.name_bytes).await.unwrap().size, 6);
         fs.rename(&path, "/ascii").await.unwrap();
-        assert_eq!(std::fs::read(srv.host("ascii")).unwrap(), b"latin1");
+        assert_eq!(srv.host_read("ascii").await, b"latin1");
     });
 }
 
@@ -228,7 +227,7 @@ async fn open_create_statfs_sync_close() {
         let fs = srv.client().await;
         let f = fs.create("/c").await.unwrap();
         f.write_at(0, b"abc").await.unwrap();
-        assert_eq!(std::fs::metadata(srv.host("c")).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(srv.host_meta("c").await.mode & 0o777, 0o644);
         assert_eq!(&f.read_at(0, 10).await.unwrap()[..], b"abc");
         drop(f);
         // create truncates
@@ -239,16 +238,16 @@ async fn open_create_statfs_sync_close() {
         assert_eq!(err, Error::AlreadyExists);
         let f = fs.open("/n", OpenOptions::new().write(true).create_new(true).mode(0o600)).await.unwrap();
         drop(f);
-        assert_eq!(std::fs::metadata(srv.host("n")).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(srv.host_meta("n").await.mode & 0o777, 0o600);
         assert_eq!(fs.open("/missing", OpenOptions::new().read(true)).await.unwrap_err(), Error::NotFound);
         assert!(matches!(fs.open("/c", OpenOptions::new()).await.unwrap_err(), Error::InvalidArgument(_)));
-        std::fs::create_dir(srv.host("dd")).unwrap();
+        srv.host_mkdir_p("dd").await;
         assert_eq!(fs.open("/dd", OpenOptions::new().write(true)).await.unwrap_err(), Error::IsADirectory);
 
         let st = fs.statfs().await.unwrap();
-        let host = rustix::fs::statvfs(srv.host("")).unwrap();
-        assert_eq!(st.block_size as u64, host.f_bsize);
-        assert_eq!(st.blocks, host.f_blocks);
+        let (bsize, blocks) = srv.host_statfs().await;
+        assert_eq!(st.block_size as u64, bsize);
+        assert_eq!(st.blocks, blocks);
         assert!(st.max_name_len >= 255);
         fs.sync().await.unwrap();
 
@@ -273,15 +272,15 @@ async fn connect_options_identity() {
         fs.write("/g", b"").await.unwrap();
         fs.create_dir("/gd", 0o755).await.unwrap();
         fs.symlink("g", "/gl").await.unwrap();
-        assert_eq!(std::fs::metadata(srv.host("g")).unwrap().gid(), 4321);
-        assert_eq!(std::fs::metadata(srv.host("gd")).unwrap().gid(), 4321);
-        assert_eq!(std::fs::symlink_metadata(srv.host("gl")).unwrap().gid(), 4321);
+        assert_eq!(srv.host_meta("g").await.gid, 4321);
+        assert_eq!(srv.host_meta("gd").await.gid, 4321);
+        assert_eq!(srv.host_meta("gl").await.gid, 4321);
         // uid is who the server acts as
-        std::fs::create_dir(srv.host("open")).unwrap();
-        std::fs::set_permissions(srv.host("open"), std::fs::Permissions::from_mode(0o777)).unwrap();
+        srv.host_mkdir_p("open").await;
+        srv.host_chmod("open", 0o777).await;
         let nobody = srv.client_with(srv.options().uid(65534).gid(65534).uname("nobody")).await.unwrap();
         nobody.write("/open/mine", b"n").await.unwrap();
-        let h = std::fs::metadata(srv.host("open/mine")).unwrap();
-        assert_eq!((h.uid(), h.gid()), (65534, 65534));
+        let h = srv.host_meta("open/mine").await;
+        assert_eq!((h.uid, h.gid), (65534, 65534));
     });
 }

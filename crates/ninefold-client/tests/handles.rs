@@ -3,7 +3,6 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::sync::Arc;
 
 use ninefold_client::{Error, FileType, NodeKind, OpenOptions, SetAttrs};
@@ -24,7 +23,7 @@ async fn file_positioned_io_from_many_tasks() {
             }));
         }
         for t in tasks { t.await.unwrap(); }
-        let host = std::fs::read(srv.host("f")).unwrap();
+        let host = srv.host_read("f").await;
         assert_eq!(host.len(), 1_600_000);
         for (i, chunk) in host.chunks(100_000).enumerate() {
             assert!(chunk.iter().all(|&b| b == i as u8));
@@ -32,11 +31,11 @@ async fn file_positioned_io_from_many_tasks() {
         assert_eq!(f.read_at(1_599_999, 10).await.unwrap().len(), 1, "short read at EOF");
 
         f.set_len(10).await.unwrap();
-        assert_eq!(std::fs::metadata(srv.host("f")).unwrap().len(), 10);
+        assert_eq!(srv.host_meta("f").await.size, 10);
         assert_eq!(f.metadata().await.unwrap().size, 10);
         let m = f.set_attr(SetAttrs { mode: Some(0o604), ..SetAttrs::default() }).await.unwrap();
         assert_eq!(m.permissions(), 0o604);
-        assert_eq!(std::fs::metadata(srv.host("f")).unwrap().permissions().mode() & 0o777, 0o604);
+        assert_eq!(srv.host_meta("f").await.mode & 0o777, 0o604);
         f.sync_all().await.unwrap();
         f.sync_data().await.unwrap();
 
@@ -59,11 +58,11 @@ async fn file_positioned_io_from_many_tasks() {
 async fn dir_listing_cursor() {
     for_each_server!(srv => {
         let fs = srv.client().await;
-        std::fs::create_dir(srv.host("big")).unwrap();
+        srv.host_mkdir_p("big").await;
         // enough long names to need several Treaddir round trips at msize 64 KiB
         let expected: BTreeSet<String> = (0..1500).map(|i| format!("entry-{i:05}-{}", "x".repeat(60))).collect();
-        for n in &expected { std::fs::write(srv.host(format!("big/{n}")), b"").unwrap(); }
-        std::fs::create_dir(srv.host("big/sub")).unwrap();
+        for n in &expected { srv.host_write(format!("big/{n}"), b"").await; }
+        srv.host_mkdir_p("big/sub").await;
 
         let dir = fs.open_dir("/big").await.unwrap();
         let mut seen = BTreeSet::new();
@@ -77,7 +76,7 @@ async fn dir_listing_cursor() {
                 assert_ne!(e.name, "..");
                 let want = if e.name == "sub" { FileType::Dir } else { FileType::File };
                 assert_eq!(e.file_type, want);
-                assert_eq!(e.ino, std::fs::symlink_metadata(srv.host(format!("big/{}", e.name))).unwrap().ino());
+                assert_eq!(e.ino, srv.host_meta(format!("big/{}", e.name)).await.ino);
                 assert!(e.metadata.is_none());
                 assert!(seen.insert(e.name));
             }
@@ -116,36 +115,36 @@ async fn dir_listing_cursor() {
 async fn dir_at_operations() {
     for_each_server!(srv => {
         let fs = srv.client().await;
-        std::fs::create_dir_all(srv.host("a")).unwrap();
-        std::fs::create_dir_all(srv.host("b")).unwrap();
+        srv.host_mkdir_p("a").await;
+        srv.host_mkdir_p("b").await;
         let a = fs.open_dir("/a").await.unwrap();
         let b = fs.open_dir("b").await.unwrap();
 
         let f = a.open_at("file", OpenOptions::new().write(true).create(true).mode(0o640)).await.unwrap();
         f.write_at(0, b"at-data").await.unwrap();
         drop(f);
-        assert_eq!(std::fs::read(srv.host("a/file")).unwrap(), b"at-data");
-        assert_eq!(std::fs::metadata(srv.host("a/file")).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(srv.host_read("a/file").await, b"at-data");
+        assert_eq!(srv.host_meta("a/file").await.mode & 0o777, 0o640);
         let f = a.open_at("file", OpenOptions::new().read(true)).await.unwrap();
         assert_eq!(&f.read_at(3, 100).await.unwrap()[..], b"data");
         assert_eq!(a.open_at("file", OpenOptions::new().write(true).create_new(true)).await.unwrap_err(), Error::AlreadyExists);
         let t = a.open_at("file", OpenOptions::new().write(true).truncate(true)).await.unwrap();
         drop(t);
-        assert_eq!(std::fs::metadata(srv.host("a/file")).unwrap().len(), 0);
+        assert_eq!(srv.host_meta("a/file").await.size, 0);
 
         let m = a.create_dir_at("sub", 0o700).await.unwrap();
         assert!(m.is_dir());
-        assert_eq!(std::fs::metadata(srv.host("a/sub")).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(srv.host_meta("a/sub").await.mode & 0o777, 0o700);
         let sub = a.open_dir_at("sub").await.unwrap();
         sub.create_dir_at("deeper", 0o755).await.unwrap();
-        assert!(srv.host("a/sub/deeper").is_dir());
+        assert!(srv.host_is_dir("a/sub/deeper").await);
         assert_eq!(a.open_dir_at("file").await.unwrap_err(), Error::NotADirectory);
 
         let m = a.metadata_at("file").await.unwrap();
-        assert_eq!(m.ino, std::fs::metadata(srv.host("a/file")).unwrap().ino());
+        assert_eq!(m.ino, srv.host_meta("a/file").await.ino);
         let m = a.set_attr_at("file", SetAttrs { size: Some(3), mode: Some(0o600), ..SetAttrs::default() }).await.unwrap();
         assert_eq!((m.size, m.permissions()), (3, 0o600));
-        assert_eq!(std::fs::metadata(srv.host("a/file")).unwrap().len(), 3);
+        assert_eq!(srv.host_meta("a/file").await.size, 3);
 
         let m = a.symlink_at("lnk", b"file\xff").await.unwrap();
         assert!(m.is_symlink());
@@ -155,16 +154,16 @@ async fn dir_at_operations() {
 
         let m = b.link_at(&a, "file", "hard").await.unwrap();
         assert_eq!(m.nlink, 2);
-        assert_eq!(std::fs::metadata(srv.host("b/hard")).unwrap().ino(), std::fs::metadata(srv.host("a/file")).unwrap().ino());
+        assert_eq!(srv.host_meta("b/hard").await.ino, srv.host_meta("a/file").await.ino);
 
         let m = a.mknod_at("fifo", NodeKind::Fifo, 0o600).await.unwrap();
         assert_eq!(m.file_type, FileType::Fifo);
 
         a.rename_at("file", &b, "moved").await.unwrap();
-        assert!(!srv.host("a/file").exists());
-        assert!(srv.host("b/moved").exists());
+        assert!(!srv.host_exists("a/file").await);
+        assert!(srv.host_exists("b/moved").await);
         b.rename_at("moved", &b, "moved2").await.unwrap();
-        assert!(srv.host("b/moved2").exists());
+        assert!(srv.host_exists("b/moved2").await);
 
         a.remove_file_at("fifo").await.unwrap();
         a.remove_file_at("lnk").await.unwrap();
@@ -172,7 +171,7 @@ async fn dir_at_operations() {
         assert_eq!(a.remove_dir_at("sub").await.unwrap_err(), Error::DirectoryNotEmpty);
         sub.remove_dir_at("deeper").await.unwrap();
         a.remove_dir_at("sub").await.unwrap();
-        assert_eq!(std::fs::read_dir(srv.host("a")).unwrap().count(), 0);
+        assert_eq!(srv.host_list("a").await.len(), 0);
         assert!(matches!(a.metadata_at("x/y").await.unwrap_err(), Error::InvalidArgument(_)));
         assert!(matches!(a.metadata_at("..").await.unwrap_err(), Error::InvalidArgument(_)));
     });
@@ -188,7 +187,7 @@ async fn file_cursor_tokio_io() {
         let mut c = f.cursor();
         c.write_all(b"hello ").await.unwrap();
         c.write_all(b"cursor").await.unwrap();
-        assert_eq!(std::fs::read(srv.host("cur")).unwrap(), b"hello cursor");
+        assert_eq!(srv.host_read("cur").await, b"hello cursor");
         c.seek(std::io::SeekFrom::Start(6)).await.unwrap();
         let mut s = String::new();
         c.read_to_string(&mut s).await.unwrap();
@@ -198,7 +197,7 @@ async fn file_cursor_tokio_io() {
         let mut src: &[u8] = &vec![9u8; 500_000];
         c.seek(std::io::SeekFrom::Start(0)).await.unwrap();
         tokio::io::copy(&mut src, &mut c).await.unwrap();
-        assert_eq!(std::fs::read(srv.host("cur")).unwrap(), vec![9u8; 500_000]);
+        assert_eq!(srv.host_read("cur").await, vec![9u8; 500_000]);
     });
 }
 
@@ -208,7 +207,7 @@ async fn dir_entries_stream() {
     use futures_util::TryStreamExt;
     for_each_server!(srv => {
         let fs = srv.client().await;
-        for i in 0..300 { std::fs::write(srv.host(format!("s{i}")), b"").unwrap(); }
+        for i in 0..300 { srv.host_write(format!("s{i}"), b"").await; }
         let dir = fs.open_dir("/").await.unwrap();
         let names: BTreeSet<String> = dir.entries().map_ok(|e| e.name).try_collect().await.unwrap();
         assert_eq!(names, (0..300).map(|i| format!("s{i}")).collect());

@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
 use ninefold_client::proto::{l, Message};
@@ -47,9 +46,9 @@ async fn message_level_calls() {
         let attr = s.getattr(&f, GetattrMask::BASIC).await.unwrap();
         assert!(attr.valid.contains(GetattrMask::SIZE));
         assert_eq!(attr.attr.size, 9);
-        assert_eq!(attr.attr.qid.path, std::fs::metadata(srv.host("d/f")).unwrap().ino());
+        assert_eq!(attr.attr.qid.path, srv.host_meta("d/f").await.ino);
         s.setattr(&f, l::SetAttr { valid: ninefold_client::proto::SetattrMask::SIZE, size: 3, ..Default::default() }).await.unwrap();
-        assert_eq!(std::fs::read(srv.host("d/f")).unwrap(), b"raw");
+        assert_eq!(srv.host_read("d/f").await, b"raw");
         s.clunk(f).await.unwrap();
 
         // lopen + readdir
@@ -68,26 +67,26 @@ async fn message_level_calls() {
         assert_eq!(&s.readlink(&sl).await.unwrap()[..], b"f");
         let (f, _) = s.walk(&d, &["f"]).await.unwrap();
         s.link(&d, &f, "hl").await.unwrap();
-        assert_eq!(std::fs::metadata(srv.host("d/hl")).unwrap().nlink(), 2);
+        assert_eq!(srv.host_meta("d/hl").await.nlink, 2);
         s.mknod(&d, "p", ninefold_client::proto::S_IFIFO | 0o600, 0, 0, 0).await.unwrap();
-        assert!(srv.host("d/p").exists());
+        assert!(srv.host_exists("d/p").await);
         let st = s.statfs(&root).await.unwrap();
         assert!(st.bsize > 0);
 
         // rename (Trename; diod has no Trenameat), unlinkat/remove
         s.rename(&f, &root, "moved").await.unwrap();
-        assert!(srv.host("moved").exists());
+        assert!(srv.host_exists("moved").await);
         match s.renameat(&d, "hl", &root, "hl2").await {
-            Ok(()) => assert!(srv.host("hl2").exists()),
+            Ok(()) => assert!(srv.host_exists("hl2").await),
             Err(e) => assert_eq!(e, Error::Io(ninefold_client::Errno::EOPNOTSUPP)),
         }
         match s.unlinkat(&d, "p", UnlinkatFlags::empty()).await {
-            Ok(()) => assert!(!srv.host("d/p").exists()),
+            Ok(()) => assert!(!srv.host_exists("d/p").await),
             Err(e) => assert_eq!(e, Error::Io(ninefold_client::Errno::EOPNOTSUPP)),
         }
         let (p, _) = s.walk(&root, &["moved"]).await.unwrap();
         s.remove(p).await.unwrap();
-        assert!(!srv.host("moved").exists());
+        assert!(!srv.host_exists("moved").await);
         drop((f, sl));
 
         // raw call
@@ -113,7 +112,7 @@ async fn message_level_calls() {
 async fn many_concurrent_requests_share_one_connection() {
     for_each_server!(srv => {
         let (s, root) = session(srv).await;
-        std::fs::write(srv.host("f"), vec![7u8; 4096]).unwrap();
+        srv.host_write("f", vec![7u8; 4096]).await;
         let (f, _) = s.walk(&root, &["f"]).await.unwrap();
         s.lopen(&f, OpenFlags::RDONLY).await.unwrap();
         let f = std::sync::Arc::new(f);

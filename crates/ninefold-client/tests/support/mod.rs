@@ -1,8 +1,19 @@
-//! Test support: the server under test is a parameter. Today: diod (started
-//! per test on a free port, killed on drop). Ninefold's own server joins
-//! [`ServerKind`] once it exists.
+//! Test support: the server under test is a parameter ([`ServerKind`]):
+//! diod (started per test on a free port, killed on drop), and Ninefold's
+//! own server exporting memfs or a passthrough temp directory (in process,
+//! on a runtime of its own, on a free loopback port).
+//!
+//! Tests set up and check state "on the host" through [`TestServer`]'s
+//! `host_*` methods, which never go through the client under test: for
+//! diod and passthrough they are `std::fs` calls on the export directory;
+//! for memfs they call the filesystem's `Node` methods directly.
+//!
+//! `NINEFOLD_CLIENT_SERVERS=diod,memfs,passthrough` (any subset) chooses
+//! the servers; the default is all three.
 
 #![allow(dead_code, unreachable_pub)]
+
+pub mod host;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -10,45 +21,101 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ninefold_client::{Client, ConnectOptions};
+use ninefold_fs::memfs::MemFs;
+use ninefold_fs::passthrough::Passthrough;
+use ninefold_server::{Attacher, Exports, Server};
+
+#[allow(unused_imports)]
+pub use host::HostMeta;
 
 /// Where the diod launcher lives.
 const DIOD_SERVE: &str = "/work/shared/tools/diod/serve.sh";
+
+/// The aname our server exports memfs under (any other aname: ENOENT).
+pub const MEMFS_ANAME: &str = "/memfs";
 
 /// Servers the suite runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServerKind {
     /// diod 1.0.24 (Debian), the reference C 9P2000.L server.
     Diod,
+    /// `ninefold_server::Server` over `ninefold_fs::memfs`.
+    Memfs,
+    /// `ninefold_server::Server` over `ninefold_fs::passthrough` on a temp dir.
+    Passthrough,
 }
 
-/// Every server kind available on this machine.
+impl ServerKind {
+    /// The name used in `NINEFOLD_CLIENT_SERVERS` and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerKind::Diod => "diod",
+            ServerKind::Memfs => "memfs",
+            ServerKind::Passthrough => "passthrough",
+        }
+    }
+
+    /// Whether this is Ninefold's own server.
+    pub fn is_ninefold(self) -> bool {
+        self != ServerKind::Diod
+    }
+}
+
+/// Every server kind to run (all, or those named in
+/// `NINEFOLD_CLIENT_SERVERS`).
 pub fn server_kinds() -> Vec<ServerKind> {
-    vec![ServerKind::Diod]
+    let all = [ServerKind::Diod, ServerKind::Memfs, ServerKind::Passthrough];
+    match std::env::var("NINEFOLD_CLIENT_SERVERS") {
+        Ok(list) if !list.trim().is_empty() => {
+            all.into_iter().filter(|k| list.split(',').any(|n| n.trim() == k.name())).collect()
+        }
+        _ => all.to_vec(),
+    }
 }
 
-/// A running server with an export directory on the host disk.
+/// Where the exported tree lives, for the `host_*` methods.
+pub(crate) enum Backing {
+    /// A directory on the host disk (diod, passthrough).
+    Disk { export: tempfile::TempDir, real: PathBuf },
+    /// An in-memory tree.
+    Mem(MemFs),
+}
+
+/// A running server with an export the test can inspect.
 pub struct TestServer {
     pub kind: ServerKind,
     pub target: String,
     pub aname: String,
-    export: tempfile::TempDir,
-    export_real: PathBuf,
+    pub(crate) backing: Backing,
     child: Option<Child>,
+    served: Option<Served>,
 }
 
 impl TestServer {
     /// Starts `kind`, or `None` (after a loud message) when it cannot run here.
     pub fn start(kind: ServerKind) -> Option<TestServer> {
+        eprintln!("----- server: {} -----", kind.name());
         match kind {
             ServerKind::Diod => start_diod(),
+            ServerKind::Memfs => Some(start_memfs()),
+            ServerKind::Passthrough => Some(start_passthrough()),
         }
     }
 
-    /// The host path of `rel` inside the export.
+    /// The host path of `rel` inside the export (disk-backed kinds only).
     pub fn host(&self, rel: impl AsRef<Path>) -> PathBuf {
-        let rel = rel.as_ref();
-        let rel = rel.strip_prefix("/").unwrap_or(rel);
-        self.export_real.join(rel)
+        match &self.backing {
+            Backing::Disk { real, .. } => {
+                let rel = rel.as_ref();
+                real.join(rel.strip_prefix("/").unwrap_or(rel))
+            }
+            Backing::Mem(_) => panic!("{:?} has no host directory", self.kind),
+        }
+    }
+
+    /// Whether the export is a host directory.
+    pub fn on_disk(&self) -> bool {
+        matches!(self.backing, Backing::Disk { .. })
     }
 
     /// Default connect options for this server.
@@ -85,7 +152,10 @@ impl Drop for TestServer {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
-        let _ = std::fs::remove_file(self.export_real.with_extension("diod.log"));
+        self.served = None;
+        if let Backing::Disk { real, .. } = &self.backing {
+            let _ = std::fs::remove_file(real.with_extension("diod.log"));
+        }
     }
 }
 
@@ -94,13 +164,85 @@ fn free_port() -> u16 {
     l.local_addr().expect("addr").port()
 }
 
+fn export_dir() -> (tempfile::TempDir, PathBuf) {
+    let export = tempfile::Builder::new().prefix("nf-client-").tempdir().expect("tempdir");
+    let real = std::fs::canonicalize(export.path()).expect("realpath");
+    (export, real)
+}
+
+/// Ninefold's server on a loopback port, on a runtime of its own (so it
+/// never competes with, or dies with, the test's runtime). Stopped on drop.
+pub struct Served {
+    pub target: String,
+    pub server: Server,
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            // Allowed inside the test's own runtime, unlike a plain drop.
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Serves `attacher` on a free loopback port.
+pub fn serve_in_process(attacher: impl Attacher) -> Served {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("nf-test-server")
+        .enable_all()
+        .build()
+        .expect("server runtime");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    let server = Server::builder(attacher).build().expect("server config");
+    let s = server.clone();
+    rt.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+        if let Err(e) = s.serve_tcp(listener).await {
+            eprintln!("test server stopped: {e}");
+        }
+    });
+    Served { target: format!("tcp://127.0.0.1:{port}"), server, rt: Some(rt) }
+}
+
+fn start_memfs() -> TestServer {
+    let fs = MemFs::new();
+    let exports = Exports::new().export(MEMFS_ANAME, fs.root());
+    let served = serve_in_process(exports);
+    TestServer {
+        kind: ServerKind::Memfs,
+        target: served.target.clone(),
+        aname: MEMFS_ANAME.to_string(),
+        backing: Backing::Mem(fs),
+        child: None,
+        served: Some(served),
+    }
+}
+
+fn start_passthrough() -> TestServer {
+    let (export, real) = export_dir();
+    let pt = Passthrough::new(&real).expect("passthrough export");
+    let served = serve_in_process(pt.attacher());
+    TestServer {
+        kind: ServerKind::Passthrough,
+        target: served.target.clone(),
+        aname: real.to_string_lossy().into_owned(),
+        backing: Backing::Disk { export, real },
+        child: None,
+        served: Some(served),
+    }
+}
+
 fn start_diod() -> Option<TestServer> {
     if !Path::new(DIOD_SERVE).exists() {
         eprintln!("\n!!!!! SKIPPING: {DIOD_SERVE} missing; diod tests did not run !!!!!\n");
         return None;
     }
-    let mut export = tempfile::Builder::new().prefix("nf-client-").tempdir().expect("tempdir");
-    let export_real = std::fs::canonicalize(export.path()).expect("realpath");
+    let (mut export, export_real) = export_dir();
     for _attempt in 0..3 {
         let port = free_port();
         let log = std::fs::File::create(export_real.with_extension("diod.log")).expect("log");
@@ -109,6 +251,8 @@ fn start_diod() -> Option<TestServer> {
             .arg(&export_real)
             .arg(port.to_string())
             .arg("900")
+            // diod dumps core on some errors; not into the crate directory
+            .current_dir(std::env::temp_dir())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
@@ -118,9 +262,9 @@ fn start_diod() -> Option<TestServer> {
             kind: ServerKind::Diod,
             target: format!("tcp://127.0.0.1:{port}"),
             aname: export_real.to_string_lossy().into_owned(),
-            export,
-            export_real: export_real.clone(),
+            backing: Backing::Disk { export, real: export_real.clone() },
             child: Some(child),
+            served: None,
         };
         // apt-get install on first use can take a while.
         let deadline = Instant::now() + Duration::from_secs(240);
@@ -144,8 +288,13 @@ fn start_diod() -> Option<TestServer> {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        export = std::mem::replace(&mut server.export, tempfile::tempdir().expect("tempdir"));
         server.child = None;
+        let Backing::Disk { export: e, .. } =
+            std::mem::replace(&mut server.backing, Backing::Mem(MemFs::new()))
+        else {
+            unreachable!()
+        };
+        export = e;
     }
     panic!("diod failed to start three times");
 }
