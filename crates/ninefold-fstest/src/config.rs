@@ -30,12 +30,15 @@ bitflags::bitflags! {
         const PERMISSIONS = 1 << 8;
         /// The server may chown to any id and create device nodes (root).
         const PRIVILEGED = 1 << 9;
+        /// Holes in sparse files take no space (`blocks` stays small); a
+        /// filesystem storing files densely (e.g. an in-memory one) lacks it.
+        const SPARSE = 1 << 10;
     }
 }
 
 impl Caps {
     /// Name of each capability as used on the command line.
-    pub const NAMES: [(&'static str, Caps); 10] = [
+    pub const NAMES: [(&'static str, Caps); 11] = [
         ("xattr", Caps::XATTR),
         ("locks", Caps::LOCKS),
         ("mknod", Caps::MKNOD),
@@ -46,6 +49,7 @@ impl Caps {
         ("flush_slow", Caps::FLUSH_SLOW),
         ("permissions", Caps::PERMISSIONS),
         ("privileged", Caps::PRIVILEGED),
+        ("sparse", Caps::SPARSE),
     ];
 
     /// Parses a comma-separated list of capability names (`"xattr,locks"`).

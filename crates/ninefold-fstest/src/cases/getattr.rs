@@ -17,7 +17,7 @@ cases! {
     "getattr/zero_mask", L, Caps::empty(), "mask 0 still gives Rgetattr" => zero_mask;
     "getattr/qid_matches_walk", L, Caps::empty(), "Rgetattr qid equals the walk qid" => qid_matches_walk;
     "getattr/size_follows_writes", L, Caps::empty(), "size tracks writes and truncation" => size_follows_writes;
-    "getattr/blocks_sparse", L, Caps::empty(), "a sparse 8 MiB file with 3 bytes written reports blocks well under size/512" => blocks_sparse;
+    "getattr/blocks_sparse", L, Caps::SPARSE, "a sparse 8 MiB file with 3 bytes written reports blocks well under size/512" => blocks_sparse;
     "getattr/blksize_sane", L, Caps::empty(), "blksize is a non-zero power of two" => blksize_sane;
     "getattr/mtime_advances", L, Caps::empty(), "a write moves mtime and ctime forward" => mtime_advances;
     "getattr/open_fid", L, Caps::empty(), "Tgetattr works on an open fid and an unopened one alike" => open_fid;

@@ -1,0 +1,157 @@
+//! The conformance suite against Ninefold's own server, in process:
+//! `ninefold_server::Server` over `tokio::io::duplex` pipes, serving a
+//! memfs tree and a passthrough export of a temporary directory.
+//!
+//! Every case must pass or be skipped for a declared missing capability,
+//! except the cases named in the known-failures lists below: each is a
+//! server or filesystem bug written up in `/work/notes/server-findings.md`
+//! (and `docs/CONFORMANCE.md`), with a one-line reason. A listed case that
+//! starts passing fails the test too, so the lists shrink as bugs are
+//! fixed and never hide a fixed bug.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ninefold_fs::memfs::MemFs;
+use ninefold_fs::passthrough::Passthrough;
+use ninefold_fs::synthetic::Wrapped;
+use ninefold_fstest::{run, Caps, Config, FnTarget, Outcome, Report, SlowFile, Stream};
+use ninefold_server::{Attacher, Node, Server};
+
+/// Cases failing against memfs because of a server or memfs bug:
+/// `(case, reason)`.
+const MEMFS_KNOWN: &[(&str, &str)] = &[
+    ("attach/unknown_aname", "server: an `Arc<dyn Node>` attacher serves every aname, unknown ones too"),
+    ("open/lcreate_exists", "memfs: Tlcreate without O_EXCL on an existing name gives EEXIST instead of opening it"),
+    ("mknod/dir_type", "server: handle/mknod.rs answers EINVAL for S_IFDIR before the fs sees it (mknod(2): EPERM)"),
+    ("xattr/unknown_namespace", "memfs: names outside user./trusted./security./system. are stored, not EOPNOTSUPP"),
+    ("lock/released_on_disconnect", "server: disconnect releases fids with lock owner fid=NOFID, so memfs keeps the lock"),
+];
+
+/// Cases failing against passthrough because of a server or passthrough
+/// bug: `(case, reason)`.
+const PASSTHROUGH_KNOWN: &[(&str, &str)] = &[
+    ("open/lcreate_exists", "passthrough: Tlcreate always adds O_EXCL, so an existing name gives EEXIST instead of opening it"),
+    ("mknod/dir_type", "server: handle/mknod.rs answers EINVAL for S_IFDIR before the fs sees it (mknod(2): EPERM)"),
+];
+
+/// How long the slow file's reads take (the suite asks for about a second).
+const SLOW_DELAY: Duration = Duration::from_secs(1);
+
+/// A memfs tree holding the slow file `slow` (reads wait [`SLOW_DELAY`]
+/// or until flushed); the cases add everything else in scratch dirs.
+fn slow_tree() -> MemFs {
+    MemFs::builder()
+        .node_with("slow", |qids| {
+            Arc::new(Wrapped::slow_file(qids, vec![b's'; 4096], SLOW_DELAY)) as Arc<dyn Node>
+        })
+        .build()
+        .unwrap()
+}
+
+/// Runs the whole suite against `attacher` served in process.
+async fn run_suite(name: &str, attacher: impl Attacher, cfg: &Config) -> Report {
+    let server = Server::builder(attacher).build().unwrap();
+    let target = FnTarget::new(move || {
+        let server = server.clone();
+        async move {
+            let (client, server_half) = tokio::io::duplex(1 << 20);
+            tokio::spawn(async move {
+                // A connection ending with a protocol error is what some
+                // malformed cases provoke; the suite judges the reply.
+                let _ = server.serve_connection(server_half).await;
+            });
+            Ok(Box::new(client) as Box<dyn Stream>)
+        }
+    })
+    .named(name);
+    run(&target, cfg).await
+}
+
+/// Prints the report and checks it against the known-failures list.
+fn verdict(report: &Report, known: &[(&str, &str)]) {
+    println!("{}", report.to_text());
+    let mut problems = Vec::new();
+    for c in &report.cases {
+        let listed = known.iter().find(|(n, _)| *n == c.name);
+        match (&c.outcome, listed) {
+            (Outcome::Fail(m), None) => problems.push(format!("  {}: {m}", c.name)),
+            (Outcome::Pass, Some((_, why))) => problems.push(format!(
+                "  {}: passes now, remove it from the known failures ({why})",
+                c.name
+            )),
+            (Outcome::Skip(m), Some(_)) => {
+                problems.push(format!("  {}: listed as a known failure but skipped: {m}", c.name))
+            }
+            _ => {}
+        }
+        if let Some(e) = &c.cleanup_error {
+            problems.push(format!("  {}: cleanup failed: {e}", c.name));
+        }
+    }
+    for (n, _) in known {
+        if !report.cases.iter().any(|c| c.name == *n) {
+            problems.push(format!("  {n}: listed as a known failure but no such case ran"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{}:\n{}\n{}",
+        report.target,
+        problems.join("\n"),
+        report.summary()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memfs() {
+    let t0 = Instant::now();
+    let fs = slow_tree();
+    // memfs has xattrs, byte-range locks, mknod, symlinks, hard links,
+    // permission checks from the attached uid, chown/devices for root; the
+    // server speaks .L, .u and 9P2000. It stores files densely (a hole
+    // takes memory), so it honestly lacks SPARSE.
+    let cfg = Config {
+        caps: Caps::all() - Caps::SPARSE,
+        slow: Some(SlowFile { aname: None, path: "slow".into() }),
+        ..Config::default()
+    };
+    let report = run_suite("ninefold-server + memfs", fs.root(), &cfg).await;
+    println!("memfs: {} in {:?}", report.summary(), t0.elapsed());
+    verdict(&report, MEMFS_KNOWN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passthrough() {
+    let t0 = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let export = Passthrough::new(dir.path()).unwrap();
+    // The slow file lives in a second export (a memfs holding only it):
+    // a host directory has no slow file, and flush is the server's job.
+    let slow = slow_tree();
+    let exports = export.exports().export("slow", slow.root());
+    let mut caps = Caps::all();
+    // Passthrough checks permissions with the server's own credentials
+    // (see its module docs), so the attached uid's permissions are not
+    // enforced: permission cases would test the host, not the export.
+    caps.remove(Caps::PERMISSIONS);
+    // Creating device nodes and chown to any id need the server to be root.
+    if !is_root() {
+        caps.remove(Caps::PRIVILEGED);
+    }
+    let cfg = Config {
+        caps,
+        slow: Some(SlowFile { aname: Some("slow".into()), path: "slow".into() }),
+        ..Config::default()
+    };
+    let report = run_suite("ninefold-server + passthrough", exports, &cfg).await;
+    println!("passthrough: {} in {:?}", report.summary(), t0.elapsed());
+    verdict(&report, PASSTHROUGH_KNOWN);
+}
+
+/// Whether this process runs as root (owner of a file it just created).
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let f = tempfile::NamedTempFile::new().unwrap();
+    f.as_file().metadata().unwrap().uid() == 0
+}
