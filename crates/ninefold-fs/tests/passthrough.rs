@@ -133,7 +133,9 @@ async fn open_refusals() {
 #[tokio::test]
 async fn create_is_exclusive_exact_mode_and_owned_by_the_client() {
     let fx = Fixture::new();
-    let root = fx.root();
+    // Without per-request credentials, a root server gives new objects
+    // the ids as sent (see `credentials_*` for the switching path).
+    let root = fx.builder().credentials(false).build().unwrap().root();
     let created = root.create(&req_as(1234), b"new", OpenFlags::RDWR, 0o640, 99).await.unwrap();
     let meta = std::fs::metadata(fx.path("new")).unwrap();
     assert_eq!(meta.mode() & 0o7777, 0o640);
@@ -176,7 +178,7 @@ async fn create_is_exclusive_exact_mode_and_owned_by_the_client() {
 #[tokio::test]
 async fn mkdir_symlink_mknod() {
     let fx = Fixture::new();
-    let root = fx.root();
+    let root = fx.builder().credentials(false).build().unwrap().root();
     let d = root.mkdir(&req_as(7), b"d", S_IFDIR | 0o2750, 8).await.unwrap();
     assert!(d.qid().is_dir());
     let meta = std::fs::metadata(fx.path("d")).unwrap();
@@ -786,7 +788,7 @@ fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64, u32, i64)> {
 async fn uid_gid_mapping() {
     let fx = Fixture::new();
     let map = IdMap::map([(1000, 2000), (0, 0)], [(100, 300), (0, 0)]);
-    let root = fx.builder().id_map(map).build().unwrap().root();
+    let root = fx.builder().id_map(map).credentials(false).build().unwrap().root();
     let c = root.create(&req_as(1000), b"mine", OpenFlags::RDWR, 0o600, 100).await.unwrap();
     let meta = std::fs::metadata(fx.path("mine")).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (2000, 300), "created with mapped ownership");
@@ -808,12 +810,18 @@ async fn uid_gid_mapping() {
     assert_eq!(std::fs::metadata(fx.path("foreign")).unwrap().uid(), 2000);
 
     // Squash: everything a client creates belongs to one host user.
-    let squash = fx.builder().id_map(IdMap::Squash { uid: 77, gid: 88 }).build().unwrap().root();
+    let squash = fx
+        .builder()
+        .id_map(IdMap::Squash { uid: 77, gid: 88 })
+        .credentials(false)
+        .build()
+        .unwrap()
+        .root();
     squash.mkdir(&req_as(1000), b"sq", 0o755, 100).await.unwrap();
     let meta = std::fs::metadata(fx.path("sq")).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (77, 88));
     // Identity: the client's ids as sent.
-    let ident = fx.root();
+    let ident = fx.builder().credentials(false).build().unwrap().root();
     ident.symlink(&req_as(31), b"sym", b"x", 32).await.unwrap();
     let meta = std::fs::symlink_metadata(fx.path("sym")).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (31, 32));

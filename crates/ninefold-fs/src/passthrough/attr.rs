@@ -8,7 +8,7 @@ use ninefold_proto::{Errno, GetattrMask, SetattrMask};
 use ninefold_server::{Result, StatFs};
 use rustix::fs::{AtFlags, Gid, Mode, OFlags, Statx, StatxFlags, Timespec, Timestamps, Uid};
 
-use super::node::{blocking, errno, fd_name, Kind, PassthroughNode, Shared};
+use super::node::{blocking_as, errno, fd_name, Kind, PassthroughNode, Shared};
 
 /// `statx` of the object `fd` names (an `O_PATH` descriptor works; a
 /// symlink is not followed). Blocking.
@@ -84,10 +84,14 @@ fn changes(valid: SetattrMask) -> bool {
 }
 
 impl PassthroughNode {
-    pub(crate) async fn getattr_impl(&self, _mask: GetattrMask) -> Result<Attr> {
+    pub(crate) async fn getattr_impl(
+        &self,
+        req: &ninefold_server::Request,
+        _mask: GetattrMask,
+    ) -> Result<Attr> {
         let fs = self.fs.clone();
         let fd = self.fd.clone();
-        blocking(move || attr_of(&fs, fd.as_fd()).map_err(errno)).await
+        blocking_as(&self.fs, req, move || attr_of(&fs, fd.as_fd()).map_err(errno)).await
     }
 
     /// Applies a Tsetattr. `open` is the descriptor of the fid's open
@@ -95,7 +99,7 @@ impl PassthroughNode {
     /// `ftruncate` does).
     pub(crate) async fn setattr_impl(
         &self,
-        _req: &ninefold_server::Request,
+        req: &ninefold_server::Request,
         attr: &SetAttr,
         open: Option<Arc<OwnedFd>>,
     ) -> Result<()> {
@@ -124,7 +128,7 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let fd = self.fd.clone();
         let kind = self.kind;
-        blocking(move || {
+        blocking_as(&self.fs, req, move || {
             // chown first: it clears set-id bits a chmod may set.
             if uid.is_some() || gid.is_some() {
                 rustix::fs::chownat(
@@ -157,9 +161,9 @@ impl PassthroughNode {
         .await
     }
 
-    pub(crate) async fn statfs_impl(&self) -> Result<StatFs> {
+    pub(crate) async fn statfs_impl(&self, req: &ninefold_server::Request) -> Result<StatFs> {
         let fd = self.fd.clone();
-        blocking(move || {
+        blocking_as(&self.fs, req, move || {
             let st = rustix::fs::fstatfs(fd.as_fd()).map_err(errno)?;
             // statvfs carries the filesystem id as one number.
             let fsid = rustix::fs::fstatvfs(fd.as_fd()).map_err(errno)?.f_fsid;

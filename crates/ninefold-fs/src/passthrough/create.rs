@@ -1,18 +1,21 @@
 //! Tlcreate, Tmkdir, Tsymlink, Tmknod and Tlink: `*at` calls relative to
 //! the parent's descriptor with a single checked name; new objects get
-//! the requesting client's (mapped) ownership.
+//! the requesting client's (mapped) ownership: the host gives it when
+//! the request runs as the user (see [`creds`](super::creds)), the
+//! server when it runs as root.
 
 use std::ffi::OsStr;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
 use ninefold_proto::{Errno, OpenFlags, S_IFMT};
 use ninefold_server::{Created, Node, Opened, Request, Result};
 use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Uid};
 
+use super::creds::Who;
 use super::flags;
 use super::handle::PassthroughHandle;
-use super::node::{blocking, errno, fd_name, Kind, PassthroughNode, Shared};
+use super::node::{blocking_as, errno, fd_name, Kind, PassthroughNode, Shared};
 use super::walk::{check_name, open_child};
 
 /// Who a new object belongs to (host ids), or `None` to leave what the
@@ -21,11 +24,42 @@ use super::walk::{check_name, open_child};
 struct Owner {
     uid: Option<Uid>,
     gid: Option<Gid>,
+    /// The request runs as the user: the host already made it the
+    /// owner; the group is changed only if it differs and the user may
+    /// give it (EPERM leaves the host's choice).
+    as_user: bool,
 }
 
 impl Owner {
-    fn is_some(self) -> bool {
-        self.uid.is_some() || self.gid.is_some()
+    /// Gives `fd`'s new object its owner. Blocking, with the request's
+    /// credentials.
+    fn apply(self, fd: BorrowedFd<'_>) -> Result<()> {
+        let flags = AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW;
+        if !self.as_user {
+            if self.uid.is_some() || self.gid.is_some() {
+                rustix::fs::chownat(fd, "", self.uid, self.gid, flags).map_err(errno)?;
+            }
+            return Ok(());
+        }
+        let Some(gid) = self.gid else {
+            return Ok(());
+        };
+        let st = super::attr::stat(fd).map_err(errno)?;
+        if st.stx_gid == gid.as_raw() {
+            return Ok(());
+        }
+        match rustix::fs::chownat(fd, "", None, Some(gid), flags) {
+            Ok(()) => Ok(()),
+            Err(rustix::io::Errno::PERM) => {
+                tracing::debug!(
+                    gid = gid.as_raw(),
+                    kept = st.stx_gid,
+                    "passthrough: user may not give its new object the group it asked for"
+                );
+                Ok(())
+            }
+            Err(e) => Err(errno(e)),
+        }
     }
 }
 
@@ -33,16 +67,24 @@ impl PassthroughNode {
     /// The ownership a client's new object gets: its uid and the gid it
     /// sent, mapped to the host. Only a root server can give it.
     fn owner(&self, req: &Request, gid: u32) -> Owner {
-        if !self.fs.as_root {
-            return Owner { uid: None, gid: None };
-        }
         let ids = &self.fs.opts.id_map;
+        if self.fs.who(req) != Who::Server {
+            let gid = (gid != u32::MAX).then(|| Gid::from_raw(ids.gid_to_host(gid)));
+            return Owner { uid: None, gid, as_user: true };
+        }
+        if !self.fs.as_root {
+            return Owner { uid: None, gid: None, as_user: false };
+        }
         let uid = match ids {
             super::IdMap::Squash { uid, .. } => Some(*uid),
             _ => req.uid().map(|u| ids.uid_to_host(u)),
         };
         let gid = (gid != u32::MAX).then(|| ids.gid_to_host(gid));
-        Owner { uid: uid.map(Uid::from_raw_unchecked), gid: gid.map(Gid::from_raw_unchecked) }
+        Owner {
+            uid: uid.map(Uid::from_raw_unchecked),
+            gid: gid.map(Gid::from_raw_unchecked),
+            as_user: false,
+        }
     }
 
     /// The common checks of every creation: a name, a directory, a
@@ -73,15 +115,18 @@ impl PassthroughNode {
         let perm = mode & 0o7777;
         let fs = self.fs.clone();
         let parent = self.fd.clone();
-        blocking(move || {
+        blocking_as(&self.fs, req, move || {
             let file = rustix::fs::openat(parent.as_fd(), &name, host, Mode::from_raw_mode(perm))
                 .map_err(errno)?;
             let finish = || -> Result<Created> {
-                if owner.is_some() {
-                    rustix::fs::fchown(&file, owner.uid, owner.gid).map_err(errno)?;
-                }
+                owner.apply(file.as_fd())?;
                 // The server's umask must not narrow what the client asked.
-                rustix::fs::fchmod(&file, Mode::from_raw_mode(perm)).map_err(errno)?;
+                // (Only when it did: a user's chmod may drop set-id bits
+                // the host kept.)
+                let st = super::attr::stat(file.as_fd()).map_err(errno)?;
+                if u32::from(st.stx_mode) & 0o7777 != perm {
+                    rustix::fs::fchmod(&file, Mode::from_raw_mode(perm)).map_err(errno)?;
+                }
                 let path = fs.reopen(&file, OFlags::PATH).map_err(errno)?;
                 let node: Arc<dyn Node> =
                     Arc::new(PassthroughNode::from_fd(&fs, path).map_err(errno)?);
@@ -120,7 +165,7 @@ impl PassthroughNode {
         let perm = mode & 0o7777;
         let fs = self.fs.clone();
         let parent = self.fd.clone();
-        blocking(move || {
+        blocking_as(&self.fs, req, move || {
             rustix::fs::mkdirat(parent.as_fd(), &name, Mode::from_raw_mode(perm)).map_err(errno)?;
             finish_new(&fs, &parent, &name, Kind::Dir, owner, Some(perm))
         })
@@ -147,7 +192,7 @@ impl PassthroughNode {
         let owner = self.owner(req, gid);
         let fs = self.fs.clone();
         let parent = self.fd.clone();
-        blocking(move || {
+        blocking_as(&self.fs, req, move || {
             rustix::fs::symlinkat(&target, parent.as_fd(), &name).map_err(errno)?;
             finish_new(&fs, &parent, &name, Kind::Symlink, owner, None)
         })
@@ -182,7 +227,7 @@ impl PassthroughNode {
         let owner = self.owner(req, gid);
         let fs = self.fs.clone();
         let parent = self.fd.clone();
-        blocking(move || {
+        blocking_as(&self.fs, req, move || {
             rustix::fs::mknodat(parent.as_fd(), &name, ty, Mode::from_raw_mode(perm), dev)
                 .map_err(errno)?;
             finish_new(&fs, &parent, &name, kind, owner, Some(perm))
@@ -190,7 +235,12 @@ impl PassthroughNode {
         .await
     }
 
-    pub(crate) async fn link_impl(&self, target: &Arc<dyn Node>, name: &[u8]) -> Result<()> {
+    pub(crate) async fn link_impl(
+        &self,
+        req: &Request,
+        target: &Arc<dyn Node>,
+        name: &[u8],
+    ) -> Result<()> {
         // Only an object of this very export can be linked in: anything
         // else (another filesystem, another export) is EXDEV.
         let target = target.downcast_ref::<PassthroughNode>().ok_or(Errno::EXDEV)?;
@@ -204,7 +254,7 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let parent = self.fd.clone();
         let source = target.fd.clone();
-        blocking(move || {
+        blocking_as(&self.fs, req, move || {
             match rustix::fs::linkat(source.as_fd(), "", parent.as_fd(), &name, AtFlags::EMPTY_PATH)
             {
                 Ok(()) => Ok(()),
@@ -243,18 +293,17 @@ fn finish_new(
             // Replaced between creation and open: touch nothing.
             return Err(Errno::EAGAIN);
         }
-        if owner.is_some() {
-            rustix::fs::chownat(
-                node.fd.as_fd(),
-                "",
-                owner.uid,
-                owner.gid,
-                AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW,
-            )
-            .map_err(errno)?;
-        }
-        if let Some(perm) = perm {
-            super::attr::chmod(fs, &node.fd, kind, perm)?;
+        owner.apply(node.fd.as_fd())?;
+        if let Some(mut perm) = perm {
+            let st = super::attr::stat(node.fd.as_fd()).map_err(errno)?;
+            if kind == Kind::Dir {
+                // A directory made in a setgid directory inherits the bit
+                // (the client's mkdir mode never carries it).
+                perm |= u32::from(st.stx_mode) & 0o2000;
+            }
+            if u32::from(st.stx_mode) & 0o7777 != perm {
+                super::attr::chmod(fs, &node.fd, kind, perm)?;
+            }
         }
         Ok(Arc::new(node) as Arc<dyn Node>)
     })();

@@ -12,7 +12,7 @@ use ninefold_server::{DirSink, Handle, LockInfo, LockRequest, Node, Opened, Requ
 use rustix::fs::OFlags;
 
 use super::flags;
-use super::node::{blocking, errno, Kind, PassthroughNode, Shared};
+use super::node::{blocking_as, errno, Kind, PassthroughNode, Shared};
 
 /// The state of one open fid: a host descriptor reopened from the node's
 /// `O_PATH` descriptor, so it is also the owner of OFD locks.
@@ -52,7 +52,7 @@ pub(crate) fn check_openable(fs: &Shared, kind: Kind) -> Result<()> {
 }
 
 impl PassthroughNode {
-    pub(crate) async fn open_impl(&self, flags: OpenFlags) -> Result<Opened> {
+    pub(crate) async fn open_impl(&self, req: &Request, flags: OpenFlags) -> Result<Opened> {
         check_openable(&self.fs, self.kind)?;
         if flags::writes(flags) {
             self.writable()?;
@@ -71,7 +71,7 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let fd = self.fd.clone();
         let kind = self.kind;
-        let handle = blocking(move || {
+        let handle = blocking_as(&self.fs, req, move || {
             let file = fs.reopen(&fd, host).map_err(errno)?;
             Ok(PassthroughHandle::new(fs, file, kind, flags))
         })
@@ -79,13 +79,13 @@ impl PassthroughNode {
         Ok(Opened::with_handle(handle))
     }
 
-    pub(crate) async fn fsync_impl(&self, datasync: bool) -> Result<()> {
+    pub(crate) async fn fsync_impl(&self, req: &Request, datasync: bool) -> Result<()> {
         if !matches!(self.kind, Kind::File | Kind::Dir) {
             return Ok(());
         }
         let fs = self.fs.clone();
         let fd = self.fd.clone();
-        blocking(move || {
+        blocking_as(&self.fs, req, move || {
             let file = fs.reopen(&fd, OFlags::RDONLY | OFlags::NONBLOCK).map_err(errno)?;
             sync(&file, datasync)
         })
@@ -130,7 +130,7 @@ fn ours(node: &dyn Node) -> Result<&PassthroughNode> {
 impl Handle for PassthroughHandle {
     async fn read(
         &self,
-        _req: &Request,
+        req: &Request,
         _node: &dyn Node,
         offset: u64,
         count: u32,
@@ -145,7 +145,7 @@ impl Handle for PassthroughHandle {
             return Err(Errno::EINVAL);
         }
         let fd = self.fd.clone();
-        blocking(move || {
+        blocking_as(&self.fs, req, move || {
             let mut buf = Vec::with_capacity(count as usize);
             if count > 0 {
                 rustix::io::pread(fd.as_fd(), rustix::buffer::spare_capacity(&mut buf), offset)
@@ -158,7 +158,7 @@ impl Handle for PassthroughHandle {
 
     async fn write(
         &self,
-        _req: &Request,
+        req: &Request,
         _node: &dyn Node,
         offset: u64,
         data: Bytes,
@@ -169,8 +169,9 @@ impl Handle for PassthroughHandle {
         if i64::try_from(offset).is_err() {
             return Err(Errno::EINVAL);
         }
+        // As the user: a write by a non-owner clears set-id bits.
         let fd = self.fd.clone();
-        blocking(move || {
+        blocking_as(&self.fs, req, move || {
             let n = rustix::io::pwrite(fd.as_fd(), &data, offset).map_err(errno)?;
             u32::try_from(n).map_err(|_| Errno::EIO)
         })
@@ -193,9 +194,9 @@ impl Handle for PassthroughHandle {
         node.setattr_impl(req, attr, open).await
     }
 
-    async fn fsync(&self, _req: &Request, _node: &dyn Node, datasync: bool) -> Result<()> {
+    async fn fsync(&self, req: &Request, _node: &dyn Node, datasync: bool) -> Result<()> {
         let fd = self.fd.clone();
-        blocking(move || sync(&fd, datasync)).await
+        blocking_as(&self.fs, req, move || sync(&fd, datasync)).await
     }
 
     async fn lock(

@@ -52,12 +52,41 @@
 //!
 //! # Identity
 //!
-//! The server trusts the uid a client asserts. Objects a client creates
-//! are given its (mapped) uid and the gid it sends, when the server runs
-//! as root; getattr reports host owners mapped back through the
-//! [`IdMap`]. Permission checks are the host's, made with the server's
-//! own credentials: run a multi-user export read-only or with
-//! [`IdMap::Squash`] if that matters.
+//! The server trusts the uid a client asserts (Tattach `n_uname`, carried
+//! by every fid); getattr reports host owners mapped back through the
+//! [`IdMap`].
+//!
+//! When the server runs as root (see
+//! [`PassthroughBuilder::credentials`]), every host system call of a
+//! request runs with the requesting user's credentials, as diod does: on
+//! the blocking thread serving the request, fsuid = the mapped uid,
+//! fsgid = its primary gid, and its supplementary groups, both from the
+//! host user database (`getpwuid_r`, `getgrouplist`; cached per uid for
+//! a minute, at most 1024 users). A uid the host does not know gets gid
+//! 65534 (nogroup) and no supplementary group. [`IdMap::Squash`] runs
+//! every request as its uid and gid, with no supplementary group. uid 0
+//! and attaches without a numeric uid run as the server (root). The host
+//! kernel then makes every permission check (EACCES, EPERM, sticky
+//! directories, set-id bit clearing) for that user. The server's ids are
+//! restored before the thread serves anything else, even when the call
+//! fails or panics.
+//!
+//! Objects a user creates belong to its fsuid and, by the host's rules,
+//! to its fsgid or the setgid parent's group. When the gid the client
+//! sends (Linux: the caller's fsgid, or the setgid parent's group)
+//! differs, the group is changed to it if the user may (it is a member);
+//! otherwise the host's choice stays. Requests running as root give new
+//! objects the client's (mapped) uid and the gid it sends.
+//!
+//! Capabilities outside the filesystem set stay with a root server
+//! whatever the fsuid: `trusted.*` extended attributes (CAP_SYS_ADMIN)
+//! are therefore refused to users by the server itself, as the host
+//! would refuse them (ENODATA to read, EPERM to change, hidden from
+//! lists).
+//!
+//! A server not running as root cannot switch: its own credentials make
+//! every check, and new objects keep its ownership. Run such a
+//! multi-user export read-only or with [`IdMap::Squash`] if that matters.
 //!
 //! # Runtime
 //!
@@ -67,6 +96,7 @@
 mod attach;
 mod attr;
 mod create;
+mod creds;
 mod flags;
 mod handle;
 mod idmap;
@@ -115,6 +145,10 @@ pub enum PassthroughError {
     /// The id map is not usable (for example, a client id mapped twice).
     #[error("invalid id map: {0}")]
     IdMap(String),
+    /// Per-request credential switching was asked for but is not
+    /// possible (the server does not run as root).
+    #[error("credential switching: {0}")]
+    Credentials(String),
 }
 
 /// An exported host directory: its root node and how to attach to it.

@@ -16,6 +16,7 @@ use ninefold_server::{
 };
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
+use super::creds::{Credentials, Who};
 use super::options::Options;
 use super::qidmap::QidMap;
 use super::PassthroughError;
@@ -43,6 +44,8 @@ pub(crate) struct Shared {
     /// Whether the server runs as root (and so can give created objects
     /// the client's ownership).
     pub(crate) as_root: bool,
+    /// Per-request credential switching.
+    pub(crate) creds: Credentials,
 }
 
 impl Shared {
@@ -99,6 +102,13 @@ impl Shared {
         let qids = QidMap::new(root_dev);
         let root_ident = (root_dev, root_stat.stx_ino);
         let as_root = rustix::process::geteuid().is_root();
+        if opts.credentials == Some(true) && !as_root {
+            return Err(PassthroughError::Credentials(
+                "switching credentials per request needs a server running as root".into(),
+            ));
+        }
+        let creds = Credentials::new(opts.credentials.unwrap_or(as_root))
+            .map_err(|e| PassthroughError::Credentials(e.to_string()))?;
         Ok((
             Shared {
                 root_path: path,
@@ -110,6 +120,7 @@ impl Shared {
                 qids,
                 root_ident,
                 as_root,
+                creds,
             },
             root_fd,
         ))
@@ -196,6 +207,31 @@ where
     }
 }
 
+/// Runs `f` on the blocking pool with `req`'s credentials (see
+/// [`creds`](super::creds)): the server's own, or the requesting user's
+/// when switching is on, restored before the thread serves anything
+/// else.
+pub(crate) async fn blocking_as<T, F>(fs: &Arc<Shared>, req: &Request, f: F) -> Result<T>
+where
+    F: FnOnce() -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let who = fs.who(req);
+    let fs = fs.clone();
+    blocking(move || {
+        let _guard = fs.creds.enter(who)?;
+        f()
+    })
+    .await
+}
+
+impl Shared {
+    /// Whom `req`'s system calls run as.
+    pub(crate) fn who(&self, req: &Request) -> Who {
+        self.creds.who(&self.opts.id_map, req)
+    }
+}
+
 /// The file type of a node, fixed for the life of its descriptor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -272,20 +308,20 @@ impl Node for PassthroughNode {
         self.qid
     }
 
-    async fn getattr(&self, _req: &Request, mask: GetattrMask) -> Result<Attr> {
-        self.getattr_impl(mask).await
+    async fn getattr(&self, req: &Request, mask: GetattrMask) -> Result<Attr> {
+        self.getattr_impl(req, mask).await
     }
 
     async fn setattr(&self, req: &Request, attr: &SetAttr) -> Result<()> {
         self.setattr_impl(req, attr, None).await
     }
 
-    async fn lookup(&self, _req: &Request, name: &[u8]) -> Result<Arc<dyn Node>> {
-        self.lookup_impl(name).await
+    async fn lookup(&self, req: &Request, name: &[u8]) -> Result<Arc<dyn Node>> {
+        self.lookup_impl(req, name).await
     }
 
-    async fn open(&self, _req: &Request, flags: OpenFlags) -> Result<Opened> {
-        self.open_impl(flags).await
+    async fn open(&self, req: &Request, flags: OpenFlags) -> Result<Opened> {
+        self.open_impl(req, flags).await
     }
 
     async fn read(&self, _req: &Request, _offset: u64, _count: u32) -> Result<Bytes> {
@@ -344,34 +380,34 @@ impl Node for PassthroughNode {
         self.mknod_impl(req, name, mode, major, minor, gid).await
     }
 
-    async fn link(&self, _req: &Request, target: &Arc<dyn Node>, name: &[u8]) -> Result<()> {
-        self.link_impl(target, name).await
+    async fn link(&self, req: &Request, target: &Arc<dyn Node>, name: &[u8]) -> Result<()> {
+        self.link_impl(req, target, name).await
     }
 
-    async fn readlink(&self, _req: &Request) -> Result<Bytes> {
-        self.readlink_impl().await
+    async fn readlink(&self, req: &Request) -> Result<Bytes> {
+        self.readlink_impl(req).await
     }
 
-    async fn unlink(&self, _req: &Request, name: &[u8], flags: UnlinkatFlags) -> Result<()> {
-        self.unlink_impl(name, flags).await
+    async fn unlink(&self, req: &Request, name: &[u8], flags: UnlinkatFlags) -> Result<()> {
+        self.unlink_impl(req, name, flags).await
     }
 
     async fn rename(
         &self,
-        _req: &Request,
+        req: &Request,
         name: &[u8],
         new_dir: &Arc<dyn Node>,
         new_name: &[u8],
     ) -> Result<()> {
-        self.rename_impl(name, new_dir, new_name).await
+        self.rename_impl(req, name, new_dir, new_name).await
     }
 
-    async fn statfs(&self, _req: &Request) -> Result<StatFs> {
-        self.statfs_impl().await
+    async fn statfs(&self, req: &Request) -> Result<StatFs> {
+        self.statfs_impl(req).await
     }
 
-    async fn fsync(&self, _req: &Request, datasync: bool) -> Result<()> {
-        self.fsync_impl(datasync).await
+    async fn fsync(&self, req: &Request, datasync: bool) -> Result<()> {
+        self.fsync_impl(req, datasync).await
     }
 
     async fn lock(&self, _req: &Request, _lock: &LockRequest) -> Result<LockStatus> {
@@ -383,25 +419,25 @@ impl Node for PassthroughNode {
         Err(Errno::EBADF)
     }
 
-    async fn xattr_get(&self, _req: &Request, name: &[u8]) -> Result<Bytes> {
-        self.xattr_get_impl(name).await
+    async fn xattr_get(&self, req: &Request, name: &[u8]) -> Result<Bytes> {
+        self.xattr_get_impl(req, name).await
     }
 
-    async fn xattr_list(&self, _req: &Request) -> Result<Vec<Bytes>> {
-        self.xattr_list_impl().await
+    async fn xattr_list(&self, req: &Request) -> Result<Vec<Bytes>> {
+        self.xattr_list_impl(req).await
     }
 
     async fn xattr_set(
         &self,
-        _req: &Request,
+        req: &Request,
         name: &[u8],
         value: Bytes,
         flags: XattrFlags,
     ) -> Result<()> {
-        self.xattr_set_impl(name, value, flags).await
+        self.xattr_set_impl(req, name, value, flags).await
     }
 
-    async fn xattr_remove(&self, _req: &Request, name: &[u8]) -> Result<()> {
-        self.xattr_remove_impl(name).await
+    async fn xattr_remove(&self, req: &Request, name: &[u8]) -> Result<()> {
+        self.xattr_remove_impl(req, name).await
     }
 }

@@ -21,6 +21,7 @@ pub(crate) struct Options {
     pub(crate) lock_wait: Duration,
     pub(crate) openat2: Option<bool>,
     pub(crate) raise_nofile: bool,
+    pub(crate) credentials: Option<bool>,
 }
 
 impl Default for Options {
@@ -34,6 +35,7 @@ impl Default for Options {
             lock_wait: Duration::from_secs(1),
             openat2: None,
             raise_nofile: true,
+            credentials: None,
         }
     }
 }
@@ -128,6 +130,18 @@ impl PassthroughBuilder {
     #[must_use]
     pub fn raise_nofile(mut self, on: bool) -> PassthroughBuilder {
         self.opts.raise_nofile = on;
+        self
+    }
+
+    /// Whether each request's host system calls run with the requesting
+    /// user's credentials (fsuid, fsgid, supplementary groups), so the
+    /// host checks its permissions. Default: on when the server runs as
+    /// root, off otherwise. `true` without root makes
+    /// [`build`](Self::build) fail; `false` makes every check with the
+    /// server's own credentials.
+    #[must_use]
+    pub fn credentials(mut self, on: bool) -> PassthroughBuilder {
+        self.opts.credentials = Some(on);
         self
     }
 

@@ -4,14 +4,19 @@ use std::os::fd::AsFd;
 use std::sync::Arc;
 
 use ninefold_proto::{Errno, UnlinkatFlags};
-use ninefold_server::{Node, Result};
+use ninefold_server::{Node, Request, Result};
 use rustix::fs::AtFlags;
 
-use super::node::{blocking, errno, PassthroughNode};
+use super::node::{blocking_as, errno, PassthroughNode};
 use super::walk::check_name;
 
 impl PassthroughNode {
-    pub(crate) async fn unlink_impl(&self, name: &[u8], flags: UnlinkatFlags) -> Result<()> {
+    pub(crate) async fn unlink_impl(
+        &self,
+        req: &Request,
+        name: &[u8],
+        flags: UnlinkatFlags,
+    ) -> Result<()> {
         let name = check_name(name)?.to_owned();
         self.dir()?;
         self.writable()?;
@@ -21,11 +26,15 @@ impl PassthroughNode {
             AtFlags::empty()
         };
         let parent = self.fd.clone();
-        blocking(move || rustix::fs::unlinkat(parent.as_fd(), &name, at).map_err(errno)).await
+        blocking_as(&self.fs, req, move || {
+            rustix::fs::unlinkat(parent.as_fd(), &name, at).map_err(errno)
+        })
+        .await
     }
 
     pub(crate) async fn rename_impl(
         &self,
+        req: &Request,
         name: &[u8],
         new_dir: &Arc<dyn Node>,
         new_name: &[u8],
@@ -41,7 +50,7 @@ impl PassthroughNode {
         self.writable()?;
         let from = self.fd.clone();
         let to = new_dir.fd.clone();
-        blocking(move || {
+        blocking_as(&self.fs, req, move || {
             rustix::fs::renameat(from.as_fd(), &name, to.as_fd(), &new_name).map_err(errno)
         })
         .await

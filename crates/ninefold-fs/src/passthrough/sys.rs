@@ -1,6 +1,8 @@
 //! The raw system calls rustix has no safe wrapper for: open file
-//! description (OFD) byte-range locks. The only module of the crate
-//! allowed `unsafe`; every block says why it is sound.
+//! description (OFD) byte-range locks, the per-thread filesystem ids
+//! (`setfsuid`/`setfsgid`) and the host user database (`getpwuid_r`,
+//! `getgrouplist`). The only module of the crate allowed `unsafe`; every
+//! block says why it is sound.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -94,5 +96,88 @@ pub(crate) fn ofd_getlk(
         Some(LockKind::Unlock) => Ok(None),
         Some(kind) => Ok(Some(Conflict { kind, start: fl.l_start, len: fl.l_len, pid: fl.l_pid })),
         None => Err(io::Error::from_raw_os_error(libc::EIO)),
+    }
+}
+
+/// `setfsuid(2)` as the raw system call: changes the filesystem uid of
+/// the calling **thread** only. The call reports no error; success is
+/// checked by reading the id back (`setfsuid(-1)` fails and returns the
+/// current value).
+pub(crate) fn set_fsuid(uid: u32) -> io::Result<()> {
+    // SAFETY: setfsuid takes one integer argument and touches no memory
+    // of ours; an id it refuses leaves the credentials unchanged.
+    unsafe { libc::syscall(libc::SYS_setfsuid, libc::c_long::from(uid)) };
+    // SAFETY: as above; -1 is never a valid id, so this only reads.
+    let now = unsafe { libc::syscall(libc::SYS_setfsuid, -1 as libc::c_long) };
+    if now as u32 == uid {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(libc::EPERM))
+    }
+}
+
+/// `setfsgid(2)` for the calling thread, checked like [`set_fsuid`].
+pub(crate) fn set_fsgid(gid: u32) -> io::Result<()> {
+    // SAFETY: one integer argument, no memory; a refused id changes
+    // nothing.
+    unsafe { libc::syscall(libc::SYS_setfsgid, libc::c_long::from(gid)) };
+    // SAFETY: as above; -1 only reads the current value.
+    let now = unsafe { libc::syscall(libc::SYS_setfsgid, -1 as libc::c_long) };
+    if now as u32 == gid {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(libc::EPERM))
+    }
+}
+
+/// A host user's primary gid and every group it belongs to (primary
+/// included), from the host user database; `None` when the uid has no
+/// entry. Blocking (NSS may ask the network).
+pub(crate) fn user_groups(uid: u32) -> io::Result<Option<(u32, Vec<u32>)>> {
+    let mut buf = vec![0u8; 1024];
+    // SAFETY: `passwd` is a plain C struct; all-zero is a valid value
+    // and getpwuid_r fills it.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    loop {
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: every pointer is valid for the call: `pwd` and `found`
+        // are exclusive locals, `buf` is a live buffer of the length we
+        // pass. The strings `pwd` points to live in `buf`, which is not
+        // touched again until we are done reading them below.
+        let rc = unsafe {
+            libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut found)
+        };
+        if rc == libc::ERANGE && buf.len() < (1 << 20) {
+            let len = buf.len() * 2;
+            buf.resize(len, 0);
+            continue;
+        }
+        if rc != 0 {
+            return Err(io::Error::from_raw_os_error(rc));
+        }
+        if found.is_null() {
+            return Ok(None);
+        }
+        break;
+    }
+    let gid = pwd.pw_gid;
+    let mut groups: Vec<libc::gid_t> = vec![0; 64];
+    loop {
+        let mut n = libc::c_int::try_from(groups.len()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: `pwd.pw_name` points to a NUL-terminated name inside
+        // `buf`, alive and unchanged since getpwuid_r; `groups` is a live
+        // buffer of at least `n` entries and `n` an exclusive local.
+        let rc = unsafe { libc::getgrouplist(pwd.pw_name, gid, groups.as_mut_ptr(), &mut n) };
+        let n = usize::try_from(n).unwrap_or(0);
+        if rc >= 0 {
+            groups.truncate(n.min(groups.len()));
+            return Ok(Some((gid, groups)));
+        }
+        // -1: too small; `n` is the size needed.
+        if groups.len() >= 65536 {
+            return Err(io::Error::from_raw_os_error(libc::ERANGE));
+        }
+        let len = n.max(groups.len() * 2).min(65536);
+        groups.resize(len, 0);
     }
 }

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use ninefold_proto::Errno;
-use ninefold_server::{Node, Result};
+use ninefold_server::{Node, Request, Result};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
-use super::node::{blocking, errno, Kind, PassthroughNode, Shared};
+use super::node::{blocking_as, errno, Kind, PassthroughNode, Shared};
 
 /// How often a lookup is retried when `openat2` reports a racing rename.
 const OPENAT2_RETRIES: usize = 32;
@@ -70,12 +70,12 @@ impl PassthroughNode {
         }
     }
 
-    pub(crate) async fn lookup_impl(&self, name: &[u8]) -> Result<Arc<dyn Node>> {
+    pub(crate) async fn lookup_impl(&self, req: &Request, name: &[u8]) -> Result<Arc<dyn Node>> {
         let name = check_name(name)?.to_owned();
         self.dir()?;
         let fs = self.fs.clone();
         let parent = self.fd.clone();
-        blocking(move || {
+        blocking_as(&self.fs, req, move || {
             let fd = open_child(&fs, parent.as_fd(), &name).map_err(errno)?;
             let node = PassthroughNode::from_fd(&fs, fd).map_err(errno)?;
             Ok(Arc::new(node) as Arc<dyn Node>)
@@ -83,12 +83,12 @@ impl PassthroughNode {
         .await
     }
 
-    pub(crate) async fn readlink_impl(&self) -> Result<Bytes> {
+    pub(crate) async fn readlink_impl(&self, req: &Request) -> Result<Bytes> {
         if self.kind != Kind::Symlink {
             return Err(Errno::EINVAL);
         }
         let fd = self.fd.clone();
-        blocking(move || {
+        blocking_as(&self.fs, req, move || {
             // An empty path reads the link the O_PATH descriptor names.
             let target = rustix::fs::readlinkat(fd.as_fd(), "", Vec::new()).map_err(errno)?;
             Ok(Bytes::from(target.into_bytes()))
