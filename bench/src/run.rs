@@ -44,8 +44,10 @@ pub struct RunConfig {
 /// the run early but still returns the rows done so far (with
 /// [`Report::error`] set) after cleaning up.
 pub async fn run(cfg: &RunConfig) -> Result<Report, BenchError> {
-    if cfg.conns == 0 || cfg.depth == 0 {
-        return Err(BenchError::Usage("--conns and --depth must be at least 1".into()));
+    if cfg.conns == 0 || cfg.depth == 0 || cfg.depth > 4096 {
+        return Err(BenchError::Usage(
+            "--conns must be at least 1 and --depth within 1..=4096".into(),
+        ));
     }
     let cap = ninefold_proto::sizes::client_io_size(0, cfg.msize);
     let biggest = cfg.rows.iter().map(|r| r.io_size(cfg.msize)).max().unwrap_or(0);
@@ -132,6 +134,8 @@ async fn run_row(
         Bytes::new()
     };
     let phase = Arc::new(Phase::new());
+    // If this future is dropped (Ctrl-C), the spawned loads still stop.
+    let _stop = StopOnDrop(Arc::clone(&phase));
     let mut tasks = Vec::with_capacity(sessions.len());
     for (i, s) in sessions.into_iter().enumerate() {
         let plan = Plan {
@@ -184,4 +188,13 @@ async fn run_row(
         error_kinds: total.errors.clone(),
     };
     Ok((back, result))
+}
+
+/// Sets [`Phase::STOP`] when dropped.
+struct StopOnDrop(Arc<Phase>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.set(Phase::STOP);
+    }
 }
