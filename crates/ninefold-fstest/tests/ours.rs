@@ -20,19 +20,12 @@ use ninefold_server::{Attacher, Node, Server};
 
 /// Cases failing against memfs because of a server or memfs bug:
 /// `(case, reason)`.
-const MEMFS_KNOWN: &[(&str, &str)] = &[
-    ("attach/unknown_aname", "server: an `Arc<dyn Node>` attacher serves every aname, unknown ones too"),
-    ("open/lcreate_exists", "memfs: Tlcreate without O_EXCL on an existing name gives EEXIST instead of opening it"),
-    ("mknod/dir_type", "server: handle/mknod.rs answers EINVAL for S_IFDIR before the fs sees it (mknod(2): EPERM)"),
-    ("xattr/unknown_namespace", "memfs: names outside user./trusted./security./system. are stored, not EOPNOTSUPP"),
-    ("lock/released_on_disconnect", "server: disconnect releases fids with lock owner fid=NOFID, so memfs keeps the lock"),
-];
+const MEMFS_KNOWN: &[(&str, &str)] = &[];
 
 /// Cases failing against passthrough because of a server or passthrough
 /// bug: `(case, reason)`.
 const PASSTHROUGH_KNOWN: &[(&str, &str)] = &[
     ("open/lcreate_exists", "passthrough: Tlcreate always adds O_EXCL, so an existing name gives EEXIST instead of opening it"),
-    ("mknod/dir_type", "server: handle/mknod.rs answers EINVAL for S_IFDIR before the fs sees it (mknod(2): EPERM)"),
 ];
 
 /// How long the slow file's reads take (the suite asks for about a second).

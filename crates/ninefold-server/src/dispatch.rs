@@ -202,8 +202,9 @@ impl Ctx {
         if let Some(old) = old {
             if old.is_open() || !matches!(*old.mode(), FidMode::Walked) {
                 let conn = self.conn.clone();
+                let num = r.fid;
                 tokio::spawn(async move {
-                    let _ = handle::clunk::release(&conn, &old, None).await;
+                    let _ = handle::clunk::release(&conn, &old, num, None).await;
                 });
             }
         }

@@ -35,6 +35,11 @@ impl MemNode {
         if name.len() > self.shared.limits.max_xattr_name {
             return Err(Errno::ERANGE);
         }
+        // Linux knows these namespaces and nothing else.
+        const NAMESPACES: [&[u8]; 4] = [b"user.", b"trusted.", b"security.", b"system."];
+        if !NAMESPACES.iter().any(|ns| name.starts_with(ns) && name.len() > ns.len()) {
+            return Err(Errno::EOPNOTSUPP);
+        }
         Ok(())
     }
 

@@ -169,10 +169,10 @@ where
 }
 
 /// Releases fids after a reset (Tversion, disconnect).
-async fn release_all(conn: &Arc<Conn>, fids: Vec<Arc<Fid>>) {
+async fn release_all(conn: &Arc<Conn>, fids: Vec<(u32, Arc<Fid>)>) {
     let n = fids.len();
-    for fid in fids {
-        let _ = handle::clunk::release(conn, &fid, None).await;
+    for (num, fid) in fids {
+        let _ = handle::clunk::release(conn, &fid, num, None).await;
     }
     conn.fid_removed(n);
 }

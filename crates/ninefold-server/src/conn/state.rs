@@ -196,11 +196,11 @@ impl ConnState {
     }
 
     /// Unbinds every fid (Tversion, disconnect).
-    pub(crate) fn take_all_fids(&mut self) -> Vec<Arc<Fid>> {
+    pub(crate) fn take_all_fids(&mut self) -> Vec<(u32, Arc<Fid>)> {
         self.fids
             .drain()
-            .filter_map(|(_, slot)| match slot {
-                Slot::Bound(f) => Some(f),
+            .filter_map(|(n, slot)| match slot {
+                Slot::Bound(f) => Some((n, f)),
                 Slot::Reserved => None,
             })
             .collect()

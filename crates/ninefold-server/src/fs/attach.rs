@@ -12,9 +12,9 @@ use super::{Node, Request, Result};
 /// Chooses the root node for a Tattach. [`Request::aname`] and
 /// [`Request::identity`] say what was asked and by whom.
 ///
-/// Implemented by `Arc<dyn Node>` (one tree for every aname) and
-/// [`Exports`] (a tree per aname). Implement it to authorise users or
-/// build trees on demand.
+/// Implemented by `Arc<dyn Node>` (one tree, attached with the empty
+/// aname or `/`) and [`Exports`] (a tree per aname). Implement it to
+/// authorise users or build trees on demand.
 #[async_trait]
 pub trait Attacher: Send + Sync + 'static {
     /// The root for this attach, or an errno (ENOENT for an unknown
@@ -22,10 +22,16 @@ pub trait Attacher: Send + Sync + 'static {
     async fn attach(&self, req: &Request) -> Result<Arc<dyn Node>>;
 }
 
+/// A single tree answers the aname the Linux client sends by default
+/// (empty) and `/`; any other aname is unknown (ENOENT), so a mistyped
+/// `aname=` fails the mount instead of silently serving something else.
 #[async_trait]
 impl Attacher for Arc<dyn Node> {
-    async fn attach(&self, _req: &Request) -> Result<Arc<dyn Node>> {
-        Ok(self.clone())
+    async fn attach(&self, req: &Request) -> Result<Arc<dyn Node>> {
+        match req.aname() {
+            b"" | b"/" => Ok(self.clone()),
+            _ => Err(Errno::ENOENT),
+        }
     }
 }
 

@@ -164,8 +164,9 @@ pub trait Node: Any + Send + Sync + std::fmt::Debug {
     /// Creates and opens the regular file `name` in this directory
     /// (Tlcreate; Tcreate in 9P2000/.u). `mode` carries permission bits
     /// (already umasked by the client), `gid` the group to assign.
-    /// Return EEXIST when the name exists (the client sends EXCL only as
-    /// a hint: creation is always exclusive on the wire).
+    /// When the name exists: EEXIST if `flags` has EXCL, otherwise open
+    /// the existing file as open(2) with O_CREAT does (another client may
+    /// have created it after the caller's lookup).
     async fn create(
         &self,
         req: &Request,

@@ -18,6 +18,7 @@ use crate::fs::Request;
 pub(crate) async fn release(
     conn: &Arc<Conn>,
     fid: &Arc<Fid>,
+    num: u32,
     req: Option<&Request>,
 ) -> Result<(), Errno> {
     let _exclusive = fid.busy.clone().write_owned().await;
@@ -28,7 +29,8 @@ pub(crate) async fn release(
             conn: conn.facts(),
             identity: fid.identity.clone(),
             aname: fid.aname.clone(),
-            fid: ninefold_proto::NOFID,
+            // The fid's own number: lock ownership is (connection, fid).
+            fid: num,
             tag: ninefold_proto::NOTAG,
             cancel: Default::default(),
         },
@@ -71,7 +73,7 @@ pub(crate) async fn release(
 pub(crate) async fn tclunk(ctx: &Ctx) -> Reply {
     let fid = ctx.fid()?;
     ctx.release_guards();
-    release(&ctx.conn, fid, Some(&ctx.req)).await?;
+    release(&ctx.conn, fid, ctx.req.fid(), Some(&ctx.req)).await?;
     Ok(base::Rclunk.into())
 }
 
@@ -94,7 +96,7 @@ pub(crate) async fn tremove(ctx: &Ctx) -> Reply {
         }
     };
     drop(exclusive);
-    let released = release(&ctx.conn, fid, Some(&ctx.req)).await;
+    let released = release(&ctx.conn, fid, ctx.req.fid(), Some(&ctx.req)).await;
     removed?;
     released?;
     Ok(base::Rremove.into())

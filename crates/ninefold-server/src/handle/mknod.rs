@@ -1,6 +1,6 @@
 //! Tmknod.
 
-use ninefold_proto::{l, Errno, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK};
+use ninefold_proto::{l, Errno, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK};
 
 use super::{dir_node, Reply};
 use crate::dispatch::{checked_name, Ctx};
@@ -8,10 +8,14 @@ use crate::dispatch::{checked_name, Ctx};
 pub(crate) async fn tmknod(ctx: &Ctx, m: &l::Tmknod) -> Reply {
     let dir = dir_node(ctx.fid()?)?;
     let name = checked_name(&m.name)?;
-    match m.mode & S_IFMT {
-        S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK | S_IFREG => {}
+    // As mknod(2): type 0 is a regular file, directories are made with
+    // mkdir (EPERM), anything else is EINVAL.
+    let mode = match m.mode & S_IFMT {
+        0 => m.mode | S_IFREG,
+        S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK | S_IFREG => m.mode,
+        S_IFDIR => return Err(Errno::EPERM),
         _ => return Err(Errno::EINVAL),
-    }
-    let node = dir.mknod(&ctx.req, name, m.mode, m.major, m.minor, m.gid).await?;
+    };
+    let node = dir.mknod(&ctx.req, name, mode, m.major, m.minor, m.gid).await?;
     Ok(l::Rmknod { qid: node.qid() }.into())
 }
