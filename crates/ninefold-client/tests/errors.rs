@@ -63,13 +63,7 @@ async fn server_errors_map_one_to_one() {
             assert_eq!(e.errno(), Errno::ENXIO);
         }
 
-        // as an unprivileged user: EACCES and EPERM (passthrough acts with
-        // the server's own credentials, as documented: no refusals there)
-        if srv.kind == ServerKind::Passthrough {
-            let nobody = srv.client_with(srv.options().uid(65534).gid(65534).uname("nobody")).await.unwrap();
-            assert_eq!(&nobody.read("/secret").await.unwrap()[..], b"x");
-            continue;
-        }
+        // as an unprivileged user: EACCES and EPERM
         let nobody = srv.client_with(srv.options().uid(65534).gid(65534).uname("nobody")).await.unwrap();
         let e = nobody.read("/secret").await.unwrap_err();
         assert_eq!((e.clone(), e.errno()), (Error::PermissionDenied, Errno::EACCES));

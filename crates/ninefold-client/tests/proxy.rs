@@ -26,7 +26,7 @@ async fn client_through_proxy_to_backend() {
         let proxy = serve_in_process(root);
         let fs = ninefold_client::Client::connect_with(
             &proxy.target,
-            ConnectOptions::new().aname("anything").msize(128 * 1024).uid(0).gid(0).uname("root"),
+            ConnectOptions::new().aname("").msize(128 * 1024).uid(0).gid(0).uname("root"),
         )
         .await
         .unwrap();
