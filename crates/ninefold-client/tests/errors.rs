@@ -52,16 +52,9 @@ async fn server_errors_map_one_to_one() {
 
         // any other errno is kept verbatim: opening a socket node is ENXIO
         fs.mknod("/sock", NodeKind::Socket, 0o666).await.unwrap();
-        let opened = fs.open("/sock", OpenOptions::new().read(true)).await;
-        if srv.kind == ServerKind::Memfs {
-            // /work/notes/server-findings.md: memfs opens socket nodes
-            // (open(2) answers ENXIO); remove this branch once fixed.
-            assert!(opened.is_ok(), "memfs now refuses: update the finding");
-        } else {
-            let e = opened.unwrap_err();
-            assert_eq!(e, Error::Io(Errno::ENXIO));
-            assert_eq!(e.errno(), Errno::ENXIO);
-        }
+        let e = fs.open("/sock", OpenOptions::new().read(true)).await.unwrap_err();
+        assert_eq!(e, Error::Io(Errno::ENXIO));
+        assert_eq!(e.errno(), Errno::ENXIO);
 
         // as an unprivileged user: EACCES and EPERM
         let nobody = srv.client_with(srv.options().uid(65534).gid(65534).uname("nobody")).await.unwrap();

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use ninefold_proto::l::{Attr, SetAttr};
 use ninefold_proto::{
     Errno, GetattrMask, LockStatus, OpenFlags, Qid, QidType, UnlinkatFlags, XattrFlags, S_IFDIR,
-    S_IFLNK, S_IFMT, S_IFREG,
+    S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
 };
 use ninefold_server::{
     Created, DirSink, Handle, LockInfo, LockRequest, Node, Opened, Request, Result, StatFs,
@@ -166,6 +166,8 @@ impl MemNode {
         match st.meta.mode & S_IFMT {
             S_IFLNK => return Err(Errno::ELOOP),
             S_IFDIR if access.can_write() => return Err(Errno::EISDIR),
+            // As open(2) on a socket inode.
+            S_IFSOCK => return Err(Errno::ENXIO),
             _ => {}
         }
         perm::check(enforce, &st.meta, req, want)?;
