@@ -104,7 +104,10 @@ if ! gcc -static -O2 -Wall -o "$probe" "$PROBE_SRC" 2> "$work/nf-probe.log"; the
     probe=""
 fi
 
+t_probe=$(dur "$t" "$(ts)")
+
 # --- build ninefold --------------------------------------------------------------
+t=$(ts)
 if [ "$server" = ninefold ]; then
     if [ -z "$bin" ]; then
         say "cargo build --release -p ninefold-cli"
@@ -270,7 +273,7 @@ for f in $fss; do
 done
 
 say "summary"
-echo "setup ${t_setup}s, probe+build ${t_build}s, total $(dur "$T0" "$(ts)")s"
+echo "setup ${t_setup}s, nf-probe ${t_probe}s, cargo build ${t_build}s, total $(dur "$T0" "$(ts)")s"
 for r in "${results[@]}"; do echo "$r"; done
 for f in $fss; do
     [ -s "$work/$f.fails" ] && { echo "$f failures:"; cat "$work/$f.fails"; }
