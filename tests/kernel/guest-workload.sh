@@ -189,6 +189,44 @@ if command -v nf-probe >/dev/null 2>&1; then
   t fcntl_rdlck_shared     c_fc_rdrd
   t fcntl_rdlck_blocks_wr  c_fc_rdwr
   wait $hp
+
+  # Locks between two connections: a second mount of the same server is a
+  # second 9P connection (another superblock, so another inode), so the
+  # kernel cannot settle these conflicts locally; the server must answer
+  # Tlock with BLOCKED and Tgetlock with the other owner's lock.
+  # locktimeout=1: a blocked F_SETLKW re-polls the server every second.
+  set -- $(grep " $MNT 9p " /proc/mounts)
+  M2=/tmp/m2; mkdir -p $M2
+  if [ -n "$4" ] && mount -t 9p -o "$4,locktimeout=1" "$1" $M2 2>/tmp/m2.err; then
+    X=$W/xlock; X2=$M2/$W/xlock; : > $X
+    rm -f /tmp/rdy; nf-probe fcntl $X wr nb 0 100 3000 /tmp/rdy >/dev/null & hp=$!
+    c_x_holder()   { waitfor /tmp/rdy; }
+    c_x_overlap()  { nf-probe fcntl $X2 wr nb 50 10 0 >/dev/null; [ $? = 11 ]; }
+    c_x_rd()       { nf-probe fcntl $X2 rd nb 0 1 0 >/dev/null; [ $? = 11 ]; }
+    c_x_disjoint() { nf-probe fcntl $X2 wr nb 200 100 0 >/dev/null; }
+    c_x_getlk()    { nf-probe getlk $X2 wr 0 0 | grep -q '^locked type=wr start=0 len=100 '; }
+    c_x_getlk_no() { [ "$(nf-probe getlk $X2 wr 100 50)" = unlocked ]; }
+    c_x_wait()     { o=$(nf-probe fcntl $X2 wr wait 0 100 0) && w=${o#*waited_ms=} && [ "$w" -ge 300 ]; }
+    t xconn_fcntl_holder        c_x_holder
+    t xconn_fcntl_overlap_eagain c_x_overlap
+    t xconn_fcntl_rd_vs_wr_eagain c_x_rd
+    t xconn_fcntl_disjoint_ok   c_x_disjoint
+    t xconn_getlk_reports_other c_x_getlk
+    t xconn_getlk_free_range    c_x_getlk_no
+    t xconn_setlkw_polls_until_free c_x_wait
+    wait $hp
+    c_x_free()     { nf-probe fcntl $X2 wr nb 0 0 0 >/dev/null; }
+    t xconn_fcntl_free_after_close c_x_free
+    rm -f /tmp/rdy; nf-probe flock $X ex nb 2000 /tmp/rdy >/dev/null & hp=$!
+    c_x_flock()    { waitfor /tmp/rdy && { nf-probe flock $X2 ex nb 0 >/dev/null; [ $? = 11 ]; }; }
+    t xconn_flock_ex_eagain     c_x_flock
+    wait $hp
+    c_x_flock_free() { nf-probe flock $X2 ex nb 0 >/dev/null; }
+    t xconn_flock_free_after_close c_x_flock_free
+    umount $M2 || echo "umount $M2 failed"
+  else
+    s xconn_locks "second mount failed: $(cat /tmp/m2.err)"
+  fi
 else
   s flock "no nf-probe in guest"; s fcntl "no nf-probe in guest"
 fi
