@@ -21,7 +21,7 @@
 #   FSX_SEEDS (default "1 2 3"), FSX_N (3000), FSX_MMAP_SEEDS ("1 2"),
 #   FSX_MMAP_N (3000), TAR_FILES (3000), CONC_WRITERS (4),
 #   NINEFOLD_QEMU9P, NINEFOLD_DIOD, NINEFOLD_FSTESTS (harness locations),
-#   TIMEOUT (per guest, default 600 s), MSIZE, MEM, KERNEL_SUITE, CACHE
+#   TIMEOUT (per guest, default 900 s), MSIZE, MEM, KERNEL_SUITE, CACHE
 #   (passed to run-guest.sh), CARGO_TARGET_DIR (release build location).
 # Exit status: 0 when every selected suite passed, 1 otherwise, 2 on usage
 # or setup errors.
@@ -157,7 +157,7 @@ run_guest() {
     local name=$1 script=$2 opts=$3 attempt
     for attempt in 1 2 3; do
         set +e
-        LOG="$work/$name.serial.log" TIMEOUT=${TIMEOUT:-600} \
+        LOG="$work/$name.serial.log" TIMEOUT=${TIMEOUT:-900} \
             GUEST_BINS="${guest_bins:-}" GUEST_FILES="${guest_files:-}" \
             bash "$QEMU9P/run-guest.sh" "$port" "$script" "$opts" > "$work/$name.guest.out" 2>&1
         guest_rc=$?

@@ -13,10 +13,11 @@ c_create() {
   while [ $i -lt $NFILES ]; do
     content $i > $L/d/f$i || return 1; i=$((i+1)); done
 }
+# one cat of all files against the expected concatenation (two forks, not 600)
 c_readback() {
-  i=0; while [ $i -lt $NFILES ]; do
-    [ "$(cat $L/d/f$i)" = "$(content $i)" ] || { echo "    f$i differs"; return 1; }
-    i=$((i+1)); done
+  i=0; : > /tmp/want; args=""
+  while [ $i -lt $NFILES ]; do content $i >> /tmp/want; args="$args $L/d/f$i"; i=$((i+1)); done
+  cat $args > /tmp/got && cmp /tmp/want /tmp/got
 }
 c_ls() { [ "$(ls $L/d | wc -l)" = $NFILES ]; }
 c_big() {
@@ -49,5 +50,5 @@ check ls_after_changes c_ls_after
 check truncate c_trunc
 # the random data's digest, for the host
 echo "$(md5 /tmp/big)  big.bin" > $L/expect.big
-rm -f /tmp/big /tmp/big.md5
+rm -f /tmp/big /tmp/big.md5 /tmp/want /tmp/got
 suite_end
