@@ -34,7 +34,7 @@ WORKLOAD=$repo/tests/kernel/guest-workload.sh
 PROBE_SRC=$repo/tests/kernel/nf-probe.c
 
 fs=""; server=ninefold; server_cmd=""; mount_opts=""; bin=""; keep=0; debug=0
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --fs) fs=${2:?}; shift 2 ;;
@@ -69,10 +69,13 @@ T0=$(ts)
 work=$(mktemp -d /tmp/ninefold-kernel.XXXXXX)
 chmod 755 "$work"   # diod attaches as "nobody" and must traverse it
 server_pid=""
+server_killed=0
 stop_server() {
+    server_killed=0
     if [ -n "$server_pid" ]; then
         kill -TERM -- "-$server_pid" 2>/dev/null || kill -TERM "$server_pid" 2>/dev/null || true
         for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$server_pid" 2>/dev/null; then server_killed=1; fi
         kill -KILL -- "-$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
         server_pid=""
@@ -258,6 +261,12 @@ for f in $fss; do
             status=FAIL; detail="${detail:+$detail; }server exited during the run"
         fi
         stop_server
+        [ "$server_killed" = 0 ] || detail="${detail:+$detail; }server needed SIGKILL after 5 s of SIGTERM"
+        nwarn=$(grep -c -E '(WARN|ERROR)' "$work/$f.server.log" || true)
+        if [ "$nwarn" -gt 0 ]; then
+            detail="${detail:+$detail; }$nwarn WARN/ERROR lines in the server log"
+            grep -E '(WARN|ERROR)' "$work/$f.server.log" | head -5 | sed 's/^/    server: /'
+        fi
         if [ "$f" = passthrough ] && [ "$guest_rc" != 90 ]; then
             echo "--- host-side checks of $dir"
             if verify_kept "$dir"; then hostres="ok"; else

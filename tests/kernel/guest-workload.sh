@@ -258,7 +258,8 @@ want=$(md5sum < /tmp/big.src | cut -d' ' -f1)
 echo "@@T dd50_urandom_to_tmp+md5 $(el $s0)"
 t dd50_write      dd if=/tmp/big.src of=$K/big.bin bs=1M conv=fsync 2>/dev/null
 t dd50_size       [ "$(stat -c %s $K/big.bin)" = 52428800 ]
-sync; echo 3 > /proc/sys/vm/drop_caches
+c_drop()     { sync && echo 3 > /proc/sys/vm/drop_caches; }
+t sync_drop_caches c_drop
 c_dd_read()  { got=$(dd if=$K/big.bin bs=1M 2>/dev/null | md5sum | cut -d' ' -f1) && [ "$got" = "$want" ]; }
 t dd50_read_md5   c_dd_read
 echo "$want" > $K/big.md5
@@ -269,7 +270,10 @@ c_dd_patch() { printf PATCHED | dd of=$K/big.bin bs=1 seek=1000000 conv=notrunc 
                  && [ "$(stat -c %s $K/big.bin)" = 52428800 ]; }
 t dd50_read_middle   c_dd_mid
 t dd50_patch_notrunc c_dd_patch
-md5sum < $K/big.bin | cut -d' ' -f1 > $K/big-patched.md5
+# (dd bs=1M: md5sum's own 4 KiB reads would be one round trip each with cache=none)
+c_dd_reread(){ dd if=$K/big.bin bs=1M 2>/dev/null | md5sum | cut -d' ' -f1 > $K/big-patched.md5 && [ -s $K/big-patched.md5 ] \
+                 && [ "$(cat $K/big-patched.md5)" != "$want" ]; }
+t dd50_reread_patched c_dd_reread
 rm -f /tmp/big.src
 
 # --- mkdir -p deep trees / rm -rf ---------------------------------------------------------------------
