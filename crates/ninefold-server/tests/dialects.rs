@@ -35,6 +35,13 @@ async fn session(dialect: Dialect) {
     assert_eq!(st.stat.name, "hello");
     assert_eq!(st.stat.length, 11);
     assert!(!st.stat.mode.contains(DirMode::DIR));
+    if dialect == Dialect::U {
+        // The Linux .u client reads the link count from here.
+        assert_eq!(st.stat.extension, "HARDLINKCOUNT 1");
+        assert_eq!(st.stat.n_uid, 0);
+    } else {
+        assert!(st.stat.extension.is_empty());
+    }
     // Topen + Tread + Twrite.
     let r = c.rpc(base::Topen { fid: 1, mode: OpenMode::RDWR }).await;
     assert!(matches!(r, Message::Ropen(_)), "{r:?}");

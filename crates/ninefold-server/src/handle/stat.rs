@@ -54,7 +54,9 @@ pub(crate) async fn stat_of(req: &Request, node: &dyn Node, name: &[u8]) -> Resu
                 let (major, minor) = split_dev(attr.rdev);
                 format!("{kind} {major} {minor}").into()
             }
-            _ => P9String::new(),
+            // Where the Linux .u client reads the link count of other
+            // files (as QEMU's server sends it).
+            _ => format!("HARDLINKCOUNT {}", attr.nlink).into(),
         }
     };
     let is_dir = attr.mode & S_IFMT == S_IFDIR;
