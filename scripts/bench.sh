@@ -53,7 +53,7 @@ bench=$target_dir/release/ninefold-bench
 ours_bin=$target_dir/release/ninefold
 default_cmd="$ours_bin serve --memory --listen tcp://127.0.0.1:{port}"
 server_cmd=${NINEFOLD_SERVER_CMD:-$default_cmd}
-diod_serve=${DIOD_SERVE:-/work/shared/tools/diod/serve.sh}
+diod_serve=${DIOD_SERVE:-$(bash "$root/scripts/shared-tools.sh" diod/serve.sh)}
 
 scratch=$(mktemp -d /tmp/ninefold-bench.XXXXXX)
 [ -n "$out" ] || out=$scratch/results

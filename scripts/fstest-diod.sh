@@ -18,7 +18,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PORT=${PORT:-5671}
 OUT=${OUT:-/tmp/fstest-diod}
-SERVE=${SERVE:-/work/shared/tools/diod/serve.sh}
+SERVE=${SERVE:-$(bash "$ROOT/scripts/shared-tools.sh" diod/serve.sh)}
 CRASHERS=(msize/read_huge_count malformed/rmessage_from_client)
 mkdir -p "$OUT"
 

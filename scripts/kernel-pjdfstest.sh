@@ -16,8 +16,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-QEMU9P=${NINEFOLD_QEMU9P:-$repo/../shared/tools/qemu9p}
-[ -f "$QEMU9P/run-guest.sh" ] || QEMU9P=/work/shared/tools/qemu9p
+QEMU9P=${NINEFOLD_QEMU9P:-$(bash "$repo/scripts/shared-tools.sh" qemu9p)}
 KNOWN="utimensat::subsecond link::link_count_max"
 
 bin=""; mount_opts=""

@@ -28,8 +28,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-QEMU9P=${NINEFOLD_QEMU9P:-/work/shared/tools/qemu9p}
-DIOD=${NINEFOLD_DIOD:-/work/shared/tools/diod/serve.sh}
+QEMU9P=${NINEFOLD_QEMU9P:-$(bash "$repo/scripts/shared-tools.sh" qemu9p)}
+DIOD=${NINEFOLD_DIOD:-$(bash "$repo/scripts/shared-tools.sh" diod/serve.sh)}
 WORKLOAD=$repo/tests/kernel/guest-workload.sh
 PROBE_SRC=$repo/tests/kernel/nf-probe.c
 

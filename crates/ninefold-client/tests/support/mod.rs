@@ -28,8 +28,18 @@ use ninefold_server::{Attacher, Exports, Server};
 #[allow(unused_imports)]
 pub use host::HostMeta;
 
-/// Where the diod launcher lives.
-const DIOD_SERVE: &str = "/work/shared/tools/diod/serve.sh";
+/// Where the diod launcher lives: `$NINEFOLD_DIOD`, else the workplace's
+/// shared tools beside the checkout, else their usual absolute path.
+fn diod_serve() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("NINEFOLD_DIOD") {
+        return p.into();
+    }
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/diod/serve.sh");
+    if beside.exists() {
+        return beside;
+    }
+    "/work/shared/tools/diod/serve.sh".into()
+}
 
 /// The aname our server exports memfs under (any other aname: ENOENT).
 pub const MEMFS_ANAME: &str = "/memfs";
@@ -238,8 +248,9 @@ fn start_passthrough() -> TestServer {
 }
 
 fn start_diod() -> Option<TestServer> {
-    if !Path::new(DIOD_SERVE).exists() {
-        eprintln!("\n!!!!! SKIPPING: {DIOD_SERVE} missing; diod tests did not run !!!!!\n");
+    let serve = diod_serve();
+    if !serve.exists() {
+        eprintln!("\n!!!!! SKIPPING: {} missing; diod tests did not run !!!!!\n", serve.display());
         return None;
     }
     let (mut export, export_real) = export_dir();
@@ -247,7 +258,7 @@ fn start_diod() -> Option<TestServer> {
         let port = free_port();
         let log = std::fs::File::create(export_real.with_extension("diod.log")).expect("log");
         let child = Command::new("bash")
-            .arg(DIOD_SERVE)
+            .arg(&serve)
             .arg(&export_real)
             .arg(port.to_string())
             .arg("900")
