@@ -4,7 +4,6 @@
 mod support;
 
 use ninefold_client::{Client, ConnectOptions, Errno, Error, NodeKind, OpenOptions, Session};
-use support::ServerKind;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
