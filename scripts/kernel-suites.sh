@@ -36,7 +36,7 @@ SUITES_DIR=$repo/tests/kernel/suites
 ALL_SUITES="fsx fsx-mmap tar concurrent loose"
 
 suites=$ALL_SUITES; server=ninefold; bin=""; keep=0; debug=0
-usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --suites) suites=${2:?}; suites=${suites//,/ }; shift 2 ;;
