@@ -24,9 +24,7 @@ const MEMFS_KNOWN: &[(&str, &str)] = &[];
 
 /// Cases failing against passthrough because of a server or passthrough
 /// bug: `(case, reason)`.
-const PASSTHROUGH_KNOWN: &[(&str, &str)] = &[
-    ("open/lcreate_exists", "passthrough: Tlcreate always adds O_EXCL, so an existing name gives EEXIST instead of opening it"),
-];
+const PASSTHROUGH_KNOWN: &[(&str, &str)] = &[];
 
 /// How long the slow file's reads take (the suite asks for about a second).
 const SLOW_DELAY: Duration = Duration::from_secs(1);
@@ -124,12 +122,12 @@ async fn passthrough() {
     let slow = slow_tree();
     let exports = export.exports().export("slow", slow.root());
     let mut caps = Caps::all();
-    // Passthrough checks permissions with the server's own credentials
-    // (see its module docs), so the attached uid's permissions are not
-    // enforced: permission cases would test the host, not the export.
-    caps.remove(Caps::PERMISSIONS);
-    // Creating device nodes and chown to any id need the server to be root.
+    // Running as root, passthrough switches to the attached user's
+    // credentials for every host call, so permissions are enforced by the
+    // host kernel; unprivileged, it cannot, and neither can it create
+    // device nodes or chown to any id.
     if !is_root() {
+        caps.remove(Caps::PERMISSIONS);
         caps.remove(Caps::PRIVILEGED);
     }
     let cfg = Config {
