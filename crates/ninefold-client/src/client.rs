@@ -3,8 +3,10 @@
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
+
+use tokio::sync::{oneshot, watch};
 
 use bytes::{Bytes, BytesMut};
 use ninefold_proto::{Errno, GetattrMask, OpenFlags, P9String, UnlinkatFlags, S_IFDIR};
@@ -14,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::file::File;
 use crate::options::{ConnectOptions, NodeKind, OpenOptions, SetAttrs, SetTime};
 use crate::path::{self, Resolved};
+use crate::reconnect::{self, Conn};
 use crate::session::{Fid, Session};
 use crate::target::Target;
 use crate::types::{Capabilities, Metadata, StatFs};
@@ -48,16 +51,47 @@ pub struct Client {
 }
 
 pub(crate) struct ClientInner {
-    pub(crate) session: Session,
-    pub(crate) root: Arc<Fid>,
+    conn: RwLock<Arc<Conn>>,
+    /// The current generation, for callers waiting on a reconnect.
+    gen_tx: watch::Sender<u64>,
     pub(crate) opts: ConnectOptions,
     pub(crate) closed: AtomicBool,
+    /// Whether a supervisor reconnects this client.
+    reconnects: bool,
+    /// Dropped with the client: stops the supervisor.
+    _shutdown: Option<oneshot::Sender<()>>,
+    /// Alive while the supervisor task runs.
+    task_token: Weak<()>,
+}
+
+impl ClientInner {
+    /// The current connection.
+    pub(crate) fn conn_now(&self) -> Arc<Conn> {
+        match self.conn.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Installs a new connection under the next generation; returns it.
+    pub(crate) fn publish(&self, session: Session, root: Fid) -> u64 {
+        let mut guard = match self.conn.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let gen = guard.gen + 1;
+        *guard = Arc::new(Conn { session, root: Arc::new(root), gen });
+        drop(guard);
+        self.gen_tx.send_replace(gen);
+        gen
+    }
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("session", &self.inner.session)
+            .field("session", &self.inner.conn_now().session)
+            .field("generation", &self.generation())
             .field("aname", &self.inner.opts.aname)
             .field("closed", &self.inner.closed.load(Ordering::Relaxed))
             .finish()
@@ -75,16 +109,18 @@ impl Client {
 
     /// Connects with explicit identity and tuning: dial, Tversion and
     /// Tattach, all bounded by `connect_timeout_ms`.
+    ///
+    /// The client then reconnects forever: when the connection drops, a
+    /// background task dials again with exponential backoff (50 ms doubling
+    /// to 5 s), redoes Tversion + Tattach with these options and replays
+    /// state (open handles re-walk their path and reopen on next use).
+    /// While the server is unreachable, calls block rather than fail; a
+    /// call in flight at the drop is sent again, so a non-idempotent one
+    /// (create, rename, unlink) can apply twice. The task ends when the
+    /// client and every handle made from it are dropped.
     pub async fn connect_with(target: &str, opts: ConnectOptions) -> Result<Client> {
         let target = Target::parse(target)?;
-        let fut = async {
-            let session = target.connect_session(opts.msize, opts.max_in_flight).await?;
-            let (root, _qid) = session
-                .attach(opts.uname.as_bytes(), opts.aname.as_bytes(), opts.uid)
-                .await
-                .map_err(|e| Error::ConnectFailed(format!("attach to {:?}: {e}", opts.aname)))?;
-            Ok::<_, Error>((session, root))
-        };
+        let fut = reconnect::connect_once(&target, &opts);
         let (session, root) = match opts.connect_timeout_ms {
             Some(ms) => {
                 tokio::time::timeout(Duration::from_millis(ms), fut).await.map_err(|_| {
@@ -93,35 +129,81 @@ impl Client {
             }
             None => fut.await?,
         };
-        Ok(Client::from_parts(session, root, opts))
+        let (tx, rx) = oneshot::channel();
+        let token = Arc::new(());
+        let client = Client::build(session, root, opts.clone(), Some(tx), Arc::downgrade(&token));
+        let weak = Arc::downgrade(&client.inner);
+        tokio::spawn(reconnect::supervise(weak, target, opts, rx, token));
+        Ok(client)
     }
 
     /// A client over an existing session and attached root fid (for
-    /// sessions over custom transports).
+    /// sessions over custom transports). Such a client does not reconnect:
+    /// once the session dies, calls fail with a protocol error.
     pub fn from_parts(session: Session, root: Fid, opts: ConnectOptions) -> Client {
+        Client::build(session, root, opts, None, Weak::new())
+    }
+
+    fn build(
+        session: Session,
+        root: Fid,
+        opts: ConnectOptions,
+        shutdown: Option<oneshot::Sender<()>>,
+        task_token: Weak<()>,
+    ) -> Client {
         Client {
             inner: Arc::new(ClientInner {
-                session,
-                root: Arc::new(root),
+                conn: RwLock::new(Arc::new(Conn { session, root: Arc::new(root), gen: 0 })),
+                gen_tx: watch::Sender::new(0),
                 opts,
                 closed: AtomicBool::new(false),
+                reconnects: shutdown.is_some(),
+                _shutdown: shutdown,
+                task_token,
             }),
         }
     }
 
-    /// The low-level session, for raw 9P calls.
-    pub fn session(&self) -> &Session {
-        &self.inner.session
+    /// The current low-level session, for raw 9P calls (a new one after
+    /// each reconnect).
+    pub fn session(&self) -> Session {
+        self.inner.conn_now().session.clone()
     }
 
-    /// The attach root fid.
-    pub fn root_fid(&self) -> &Fid {
-        &self.inner.root
+    /// The current attach root fid (a new one after each reconnect).
+    pub fn root_fid(&self) -> Arc<Fid> {
+        self.inner.conn_now().root.clone()
     }
 
-    /// Negotiated session properties.
+    /// How many times this client has reconnected (0 on the first
+    /// connection).
+    pub fn generation(&self) -> u64 {
+        *self.inner.gen_tx.borrow()
+    }
+
+    /// A token that lives exactly as long as the reconnect task: once the
+    /// client and its handles are dropped, `upgrade()` returns `None`
+    /// (always `None` for [`from_parts`](Client::from_parts) clients).
+    pub fn reconnect_task(&self) -> Weak<()> {
+        self.inner.task_token.clone()
+    }
+
+    /// Whether a supervisor reconnects this client.
+    pub(crate) fn reconnects(&self) -> bool {
+        self.inner.reconnects
+    }
+
+    /// Waits until the generation is above `gen`.
+    pub(crate) async fn wait_generation_after(&self, gen: u64) -> Result<()> {
+        let mut rx = self.inner.gen_tx.subscribe();
+        rx.wait_for(|g| *g > gen).await.map_err(|_| Error::disconnected())?;
+        Ok(())
+    }
+
+    /// Negotiated properties of the current connection: a live snapshot
+    /// that can change across reconnects.
     pub fn capabilities(&self) -> Capabilities {
-        let s = &self.inner.session;
+        let s = self.session();
         Capabilities {
             extensions_v1: false,
             extensions_v2: false,
@@ -140,11 +222,31 @@ impl Client {
         Ok(())
     }
 
-    pub(crate) fn live(&self) -> Result<&Session> {
+    /// The current connection, or `Closed`.
+    pub(crate) fn conn(&self) -> Result<Arc<Conn>> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        Ok(&self.inner.session)
+        Ok(self.inner.conn_now())
+    }
+
+    /// The session `fid` belongs to (every call naming it goes there), or
+    /// `Closed`.
+    pub(crate) fn on(&self, fid: &Fid) -> Result<Session> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        Ok(fid.session())
+    }
+
+    /// The session both fids belong to; a lost-connection error when a
+    /// reconnect fell between their walks (the caller starts over).
+    pub(crate) fn on_both(&self, a: &Fid, b: &Fid) -> Result<Session> {
+        let s = self.on(a)?;
+        if !s.owns(b) {
+            return Err(Error::disconnected());
+        }
+        Ok(s)
     }
 
     pub(crate) fn gid(&self) -> u32 {
@@ -154,27 +256,34 @@ impl Client {
     /// Resolves `path` (intermediate symlinks followed; the last one too
     /// when `follow`).
     pub(crate) async fn resolve(&self, path: &Path, follow: bool) -> Result<Resolved> {
-        let s = self.live()?;
+        let c = self.conn()?;
         let names = path::components(path)?;
-        path::resolve(s, &self.inner.root, names, follow).await
+        path::resolve(&c.session, &c.root, names, follow).await
     }
 
     /// The parent directory's fid and the final name.
     pub(crate) async fn parent(&self, path: &Path) -> Result<(Fid, P9String)> {
-        let s = self.live()?;
+        let (fid, name, _) = self.parent_full(path).await?;
+        Ok((fid, name))
+    }
+
+    /// The parent directory's fid, the final name and the parent's
+    /// canonical path.
+    pub(crate) async fn parent_full(&self, path: &Path) -> Result<(Fid, P9String, Vec<P9String>)> {
+        let c = self.conn()?;
         let (parent, name) = path::split_last(path)?;
-        let r = path::resolve(s, &self.inner.root, parent, true).await?;
-        Ok((r.fid, name))
+        let r = path::resolve(&c.session, &c.root, parent, true).await?;
+        Ok((r.fid, name, r.names))
     }
 
     pub(crate) async fn getattr(&self, fid: &Fid) -> Result<Metadata> {
-        let r = self.live()?.getattr(fid, GetattrMask::BASIC).await?;
+        let r = self.on(fid)?.getattr(fid, GetattrMask::BASIC).await?;
         Ok(Metadata::from_attr(&r.attr))
     }
 
     /// Metadata of `name` in `dir` (not following a symlink).
     pub(crate) async fn getattr_at(&self, dir: &Fid, name: &[u8]) -> Result<Metadata> {
-        let (fid, _) = self.live()?.walk(dir, &[name]).await?;
+        let (fid, _) = self.on(dir)?.walk(dir, &[name]).await?;
         self.getattr(&fid).await
     }
 
@@ -190,7 +299,7 @@ impl Client {
         }
         // The file may have grown: read on until a short read.
         let mut more = BytesMut::new();
-        let chunk = self.inner.session.max_read_chunk() as usize;
+        let chunk = self.capabilities().max_read_chunk as usize;
         loop {
             let off = size + more.len() as u64;
             let b = f.read_at(off, chunk).await?;
@@ -239,39 +348,54 @@ impl Client {
 
     /// Metadata, not following a final symlink.
     pub async fn stat(&self, path: impl AsRef<Path>) -> Result<Metadata> {
-        let r = self.resolve(path.as_ref(), false).await?;
-        self.getattr(&r.fid).await
+        let path = path.as_ref();
+        retry!(self, async {
+            let r = self.resolve(path, false).await?;
+            self.getattr(&r.fid).await
+        })
     }
 
     /// Metadata, following symlinks (at most 40 hops).
     pub async fn metadata(&self, path: impl AsRef<Path>) -> Result<Metadata> {
-        let r = self.resolve(path.as_ref(), true).await?;
-        self.getattr(&r.fid).await
+        let path = path.as_ref();
+        retry!(self, async {
+            let r = self.resolve(path, true).await?;
+            self.getattr(&r.fid).await
+        })
     }
 
     /// The path with every symlink resolved, from the attach root.
     pub async fn canonicalize(&self, path: impl AsRef<Path>) -> Result<Bytes> {
-        let r = self.resolve(path.as_ref(), true).await?;
-        Ok(path::join(&r.names))
+        let path = path.as_ref();
+        retry!(self, async {
+            let r = self.resolve(path, true).await?;
+            Ok(path::join(&r.names))
+        })
     }
 
     /// Whether anything exists at `path` (a final symlink is not followed).
     pub async fn exists(&self, path: impl AsRef<Path>) -> Result<bool> {
-        match self.resolve(path.as_ref(), false).await {
-            Ok(_) => Ok(true),
-            Err(Error::NotFound) | Err(Error::NotADirectory) => Ok(false),
-            Err(e) => Err(e),
-        }
+        let path = path.as_ref();
+        retry!(self, async {
+            match self.resolve(path, false).await {
+                Ok(_) => Ok(true),
+                Err(Error::NotFound) | Err(Error::NotADirectory) => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
     }
 
     /// Applies `attrs` (a final symlink is not followed) and returns the
     /// new metadata.
     pub async fn set_attr(&self, path: impl AsRef<Path>, attrs: SetAttrs) -> Result<Metadata> {
-        let r = self.resolve(path.as_ref(), false).await?;
-        if !attrs.is_empty() {
-            self.live()?.setattr(&r.fid, attrs.to_wire()?).await?;
-        }
-        self.getattr(&r.fid).await
+        let path = path.as_ref();
+        retry!(self, async {
+            let r = self.resolve(path, false).await?;
+            if !attrs.is_empty() {
+                self.on(&r.fid)?.setattr(&r.fid, attrs.to_wire()?).await?;
+            }
+            self.getattr(&r.fid).await
+        })
     }
 
     /// Sets the permission bits.
@@ -306,7 +430,10 @@ impl Client {
 
     /// Filesystem usage and limits.
     pub async fn statfs(&self) -> Result<StatFs> {
-        Ok(self.live()?.statfs(&self.inner.root).await?.into())
+        retry!(self, async {
+            let c = self.conn()?;
+            Ok(c.session.statfs(&c.root).await?.into())
+        })
     }
 
     /// Flushes to durable storage. Plain 9P2000.L has no filesystem-wide
@@ -314,19 +441,25 @@ impl Client {
     /// then sync that directory; durable file data needs
     /// [`File::sync_all`]).
     pub async fn sync(&self) -> Result<()> {
-        let s = self.live()?;
-        let (fid, _) = s.walk::<&[u8]>(&self.inner.root, &[]).await?;
-        s.lopen(&fid, OpenFlags::RDONLY | OpenFlags::DIRECTORY).await?;
-        s.fsync(&fid, false).await
+        retry!(self, async {
+            let c = self.conn()?;
+            let s = &c.session;
+            let (fid, _) = s.walk::<&[u8]>(&c.root, &[]).await?;
+            s.lopen(&fid, OpenFlags::RDONLY | OpenFlags::DIRECTORY).await?;
+            s.fsync(&fid, false).await
+        })
     }
 
     // ---- namespace ----
 
     /// Creates a directory (the parent must exist).
     pub async fn create_dir(&self, path: impl AsRef<Path>, mode: u32) -> Result<Metadata> {
-        let (dir, name) = self.parent(path.as_ref()).await?;
-        self.live()?.mkdir(&dir, &name, S_IFDIR | (mode & 0o7777), self.gid()).await?;
-        self.getattr_at(&dir, &name).await
+        let path = path.as_ref();
+        retry!(self, async {
+            let (dir, name) = self.parent(path).await?;
+            self.on(&dir)?.mkdir(&dir, &name, S_IFDIR | (mode & 0o7777), self.gid()).await?;
+            self.getattr_at(&dir, &name).await
+        })
     }
 
     /// Creates a directory and any missing ancestors. Succeeds when the
@@ -350,31 +483,43 @@ impl Client {
 
     /// Removes a file, symlink or device node.
     pub async fn remove_file(&self, path: impl AsRef<Path>) -> Result<()> {
-        let (dir, name) = self.parent(path.as_ref()).await?;
-        self.unlink_in(&dir, &name, UnlinkatFlags::empty()).await
+        let path = path.as_ref();
+        retry!(self, async {
+            let (dir, name) = self.parent(path).await?;
+            self.unlink_in(&dir, &name, UnlinkatFlags::empty()).await
+        })
     }
 
     /// Removes an empty directory.
     pub async fn remove_dir(&self, path: impl AsRef<Path>) -> Result<()> {
-        let (dir, name) = self.parent(path.as_ref()).await?;
-        self.unlink_in(&dir, &name, UnlinkatFlags::REMOVEDIR).await
+        let path = path.as_ref();
+        retry!(self, async {
+            let (dir, name) = self.parent(path).await?;
+            self.unlink_in(&dir, &name, UnlinkatFlags::REMOVEDIR).await
+        })
     }
 
     /// Removes a directory and everything under it (not atomic). Refuses
     /// the attach root.
     pub async fn remove_dir_all(&self, path: impl AsRef<Path>) -> Result<()> {
-        let (parent, name) = self.parent(path.as_ref()).await?;
-        let dir = self.open_dir_fid(&parent, &name).await?;
-        dir.remove_contents().await?;
-        drop(dir);
-        self.unlink_in(&parent, &name, UnlinkatFlags::REMOVEDIR).await
+        let path = path.as_ref();
+        retry!(self, async {
+            let (parent, name, pnames) = self.parent_full(path).await?;
+            let dir = self.open_dir_fid(&parent, &name, &pnames).await?;
+            dir.remove_contents().await?;
+            drop(dir);
+            self.unlink_in(&parent, &name, UnlinkatFlags::REMOVEDIR).await
+        })
     }
 
     /// Renames atomically, replacing an existing target.
     pub async fn rename(&self, from: impl AsRef<Path>, to: impl AsRef<Path>) -> Result<()> {
-        let (odir, oname) = self.parent(from.as_ref()).await?;
-        let (ndir, nname) = self.parent(to.as_ref()).await?;
-        self.rename_in(&odir, &oname, &ndir, &nname).await
+        let (from, to) = (from.as_ref(), to.as_ref());
+        retry!(self, async {
+            let (odir, oname) = self.parent(from).await?;
+            let (ndir, nname) = self.parent(to).await?;
+            self.rename_in(&odir, &oname, &ndir, &nname).await
+        })
     }
 
     /// A new name `link` for the inode at `original`.
@@ -383,10 +528,13 @@ impl Client {
         original: impl AsRef<Path>,
         link: impl AsRef<Path>,
     ) -> Result<Metadata> {
-        let target = self.resolve(original.as_ref(), false).await?;
-        let (dir, name) = self.parent(link.as_ref()).await?;
-        self.live()?.link(&dir, &target.fid, &name).await?;
-        self.getattr(&target.fid).await
+        let (original, link) = (original.as_ref(), link.as_ref());
+        retry!(self, async {
+            let target = self.resolve(original, false).await?;
+            let (dir, name) = self.parent(link).await?;
+            self.on_both(&dir, &target.fid)?.link(&dir, &target.fid, &name).await?;
+            self.getattr(&target.fid).await
+        })
     }
 
     /// A symlink at `link_path` whose target is stored verbatim.
@@ -395,16 +543,22 @@ impl Client {
         target: impl AsRef<Path>,
         link_path: impl AsRef<Path>,
     ) -> Result<Metadata> {
-        let (dir, name) = self.parent(link_path.as_ref()).await?;
+        let link_path = link_path.as_ref();
         let tgt = path::path_bytes(target.as_ref());
-        self.live()?.symlink(&dir, &name, &tgt, self.gid()).await?;
-        self.getattr_at(&dir, &name).await
+        retry!(self, async {
+            let (dir, name) = self.parent(link_path).await?;
+            self.on(&dir)?.symlink(&dir, &name, &tgt, self.gid()).await?;
+            self.getattr_at(&dir, &name).await
+        })
     }
 
     /// The raw target of a symlink.
     pub async fn read_link(&self, path: impl AsRef<Path>) -> Result<Bytes> {
-        let r = self.resolve(path.as_ref(), false).await?;
-        self.live()?.readlink(&r.fid).await
+        let path = path.as_ref();
+        retry!(self, async {
+            let r = self.resolve(path, false).await?;
+            self.on(&r.fid)?.readlink(&r.fid).await
+        })
     }
 
     /// Creates a FIFO, socket or device node.
@@ -414,10 +568,14 @@ impl Client {
         kind: NodeKind,
         mode: u32,
     ) -> Result<Metadata> {
-        let (dir, name) = self.parent(path.as_ref()).await?;
+        let path = path.as_ref();
         let (ty, major, minor) = kind.wire();
-        self.live()?.mknod(&dir, &name, ty | (mode & 0o7777), major, minor, self.gid()).await?;
-        self.getattr_at(&dir, &name).await
+        retry!(self, async {
+            let (dir, name) = self.parent(path).await?;
+            let s = self.on(&dir)?;
+            s.mknod(&dir, &name, ty | (mode & 0o7777), major, minor, self.gid()).await?;
+            self.getattr_at(&dir, &name).await
+        })
     }
 
     // ---- handles ----
@@ -437,45 +595,57 @@ impl Client {
 
     /// A directory handle: listing cursor plus `*_at` operations.
     pub async fn open_dir(&self, path: impl AsRef<Path>) -> Result<Dir> {
-        let r = self.resolve(path.as_ref(), true).await?;
-        if let Some(q) = r.qid {
-            if !q.is_dir() {
-                return Err(Error::NotADirectory);
+        let path = path.as_ref();
+        retry!(self, async {
+            let r = self.resolve(path, true).await?;
+            if let Some(q) = r.qid {
+                if !q.is_dir() {
+                    return Err(Error::NotADirectory);
+                }
             }
-        }
-        Ok(Dir::new(self.clone(), r.fid))
+            Ok(Dir::new(self.clone(), r.fid, r.names))
+        })
     }
 
-    pub(crate) async fn open_dir_fid(&self, parent: &Fid, name: &[u8]) -> Result<Dir> {
-        let (fid, qids) = self.live()?.walk(parent, &[name]).await?;
+    /// Walks to child directory `name` of `parent` (whose canonical path
+    /// is `parent_names`).
+    pub(crate) async fn open_dir_fid(
+        &self,
+        parent: &Fid,
+        name: &[u8],
+        parent_names: &[P9String],
+    ) -> Result<Dir> {
+        let (fid, qids) = self.on(parent)?.walk(parent, &[name]).await?;
         if !qids.last().is_some_and(|q| q.is_dir()) {
             return Err(Error::NotADirectory);
         }
-        Ok(Dir::new(self.clone(), fid))
+        Ok(Dir::new(self.clone(), fid, child_path(parent_names, name)))
     }
 
     /// Opens a file for positioned I/O.
     pub async fn open(&self, path: impl AsRef<Path>, opts: OpenOptions) -> Result<File> {
         let path = path.as_ref();
         let flags = access_flags(&opts)?;
-        if opts.create_new {
-            let (dir, name) = self.parent(path).await?;
-            return self.create_in(&dir, &name, flags, &opts, true).await;
-        }
-        for _ in 0..CREATE_RETRIES {
-            match self.resolve(path, true).await {
-                Ok(r) => return self.open_fid(r.fid, r.qid, flags, &opts).await,
-                Err(Error::NotFound) if opts.create => {
-                    let (dir, name) = self.parent(path).await?;
-                    match self.create_in(&dir, &name, flags, &opts, false).await {
-                        Err(Error::AlreadyExists) => continue,
-                        other => return other,
-                    }
-                }
-                Err(e) => return Err(e),
+        retry!(self, async {
+            if opts.create_new {
+                let (dir, name, dnames) = self.parent_full(path).await?;
+                return self.create_in(&dir, &name, &dnames, flags, &opts, true).await;
             }
-        }
-        Err(Error::Io(ninefold_proto::Errno::EAGAIN))
+            for _ in 0..CREATE_RETRIES {
+                match self.resolve(path, true).await {
+                    Ok(r) => return self.open_fid(r.fid, r.qid, r.names, flags, &opts).await,
+                    Err(Error::NotFound) if opts.create => {
+                        let (dir, name, dnames) = self.parent_full(path).await?;
+                        match self.create_in(&dir, &name, &dnames, flags, &opts, false).await {
+                            Err(Error::AlreadyExists) => continue,
+                            other => return other,
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(Error::Io(ninefold_proto::Errno::EAGAIN))
+        })
     }
 
     /// Read-write, create, truncate, mode 0o644.
@@ -491,7 +661,7 @@ impl Client {
         name: &[u8],
         flags: UnlinkatFlags,
     ) -> Result<()> {
-        let s = self.live()?;
+        let s = self.on(dir)?;
         match s.unlinkat(dir, name, flags).await {
             Err(Error::Io(e)) if e == Errno::EOPNOTSUPP || e == Errno::ENOSYS => {
                 let (fid, qids) = s.walk(dir, &[name]).await?;
@@ -517,7 +687,7 @@ impl Client {
         ndir: &Fid,
         nname: &[u8],
     ) -> Result<()> {
-        let s = self.live()?;
+        let s = self.on_both(odir, ndir)?;
         match s.renameat(odir, oname, ndir, nname).await {
             Err(Error::Io(e)) if e == Errno::EOPNOTSUPP || e == Errno::ENOSYS => {
                 path::check_name(nname)?;
@@ -528,15 +698,16 @@ impl Client {
         }
     }
 
-    /// Opens an already-walked fid.
+    /// Opens an already-walked fid (whose canonical path is `names`).
     pub(crate) async fn open_fid(
         &self,
         fid: Fid,
         qid: Option<ninefold_proto::Qid>,
+        names: Vec<P9String>,
         flags: OpenFlags,
         opts: &OpenOptions,
     ) -> Result<File> {
-        let s = self.live()?;
+        let s = self.on(&fid)?;
         let is_dir = qid.is_none_or(|q| q.is_dir());
         if is_dir && opts.write {
             return Err(Error::IsADirectory);
@@ -546,19 +717,21 @@ impl Client {
             let attr = SetAttrs { size: Some(0), ..SetAttrs::default() }.to_wire()?;
             s.setattr(&fid, attr).await?;
         }
-        Ok(File::new(self.clone(), fid, iounit, flags))
+        Ok(File::new(self.clone(), fid, iounit, flags, names))
     }
 
-    /// Tlcreate of `name` in `dir` (exclusive when `excl`).
+    /// Tlcreate of `name` in `dir` (exclusive when `excl`); `dir_names` is
+    /// the directory's canonical path.
     pub(crate) async fn create_in(
         &self,
         dir: &Fid,
         name: &[u8],
+        dir_names: &[P9String],
         flags: OpenFlags,
         opts: &OpenOptions,
         excl: bool,
     ) -> Result<File> {
-        let s = self.live()?;
+        let s = self.on(dir)?;
         path::check_name(name)?;
         let (fid, _) = s.walk::<&[u8]>(dir, &[]).await?;
         let mut f = flags | OpenFlags::CREATE;
@@ -566,8 +739,15 @@ impl Client {
             f |= OpenFlags::EXCL;
         }
         let (_qid, iounit) = s.lcreate(&fid, name, f, opts.mode & 0o7777, self.gid()).await?;
-        Ok(File::new(self.clone(), fid, iounit, f))
+        Ok(File::new(self.clone(), fid, iounit, f, child_path(dir_names, name)))
     }
+}
+
+/// `dir` + `name`, a canonical path.
+pub(crate) fn child_path(dir: &[P9String], name: &[u8]) -> Vec<P9String> {
+    let mut v = dir.to_vec();
+    v.push(name.to_vec().into());
+    v
 }
 
 /// The Tlopen access mode for `opts`.

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use ninefold_proto::{OpenFlags, UnlinkatFlags, S_IFDIR};
+use ninefold_proto::{OpenFlags, P9String, UnlinkatFlags, S_IFDIR};
 
-use crate::client::{access_flags, Client};
+use crate::client::{access_flags, child_path, Client};
 use crate::error::{Error, Result};
 use crate::file::File;
 use crate::options::{NodeKind, OpenOptions, SetAttrs};
@@ -21,6 +21,10 @@ use crate::types::{DirEntry, FileType, Metadata};
 /// An open directory: a pull-based listing cursor plus `*_at` operations
 /// on its children. Child names are bytes: feed
 /// [`DirEntry::name_bytes`] back verbatim.
+///
+/// Like [`File`], a directory handle survives reconnects: it walks its
+/// canonical path again on first use after one (and reopens its listing,
+/// keeping the server's directory offset).
 #[derive(Clone)]
 pub struct Dir {
     inner: Arc<DirInner>,
@@ -32,6 +36,10 @@ struct DirInner {
     fid: Mutex<Option<Arc<Fid>>>,
     closed: AtomicBool,
     cursor: tokio::sync::Mutex<Cursor>,
+    /// The canonical path from the attach root.
+    path: Vec<P9String>,
+    /// Serialises re-walks after a reconnect.
+    rewalk: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -51,15 +59,47 @@ impl fmt::Debug for Dir {
 }
 
 impl Dir {
-    pub(crate) fn new(client: Client, fid: Fid) -> Dir {
+    pub(crate) fn new(client: Client, fid: Fid, path: Vec<P9String>) -> Dir {
         Dir {
             inner: Arc::new(DirInner {
                 client,
                 fid: Mutex::new(Some(Arc::new(fid))),
                 closed: AtomicBool::new(false),
                 cursor: tokio::sync::Mutex::new(Cursor::default()),
+                path,
+                rewalk: tokio::sync::Mutex::new(()),
             }),
         }
+    }
+
+    /// The directory's fid on a live connection: after a reconnect, the
+    /// path is walked again from the new root.
+    async fn live_fid(&self) -> Result<Arc<Fid>> {
+        let fid = self.fid()?;
+        if !fid.session().is_dead() {
+            return Ok(fid);
+        }
+        let _one = self.inner.rewalk.lock().await;
+        let fid = self.fid()?;
+        if !fid.session().is_dead() {
+            return Ok(fid);
+        }
+        let conn = self.client().inner.conn_now();
+        if conn.session.is_dead() {
+            return Err(Error::disconnected());
+        }
+        let r =
+            crate::path::resolve(&conn.session, &conn.root, self.inner.path.clone(), false).await?;
+        if r.qid.is_some_and(|q| !q.is_dir()) {
+            return Err(Error::NotADirectory);
+        }
+        let new = Arc::new(r.fid);
+        let mut slot = self.inner.fid.lock().map_err(|_| Error::protocol("fid slot poisoned"))?;
+        if slot.is_none() || self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        *slot = Some(new.clone());
+        Ok(new)
     }
 
     /// The directory's (unopened) fid, or `Closed`.
@@ -78,9 +118,16 @@ impl Dir {
     /// empty result means the end. `None` returns one server batch;
     /// `Some(n)` at most `n` entries.
     pub async fn next_batch(&self, max: Option<usize>) -> Result<Vec<DirEntry>> {
-        let fid = self.fid()?;
-        let s = self.client().live()?;
+        retry!(self.client(), self.next_batch_once(max))
+    }
+
+    async fn next_batch_once(&self, max: Option<usize>) -> Result<Vec<DirEntry>> {
+        let fid = self.live_fid().await?;
+        let s = self.client().on(&fid)?;
         let mut cur = self.inner.cursor.lock().await;
+        if cur.listing.as_ref().is_some_and(|l| !s.owns(l)) {
+            cur.listing = None;
+        }
         while cur.buffered.is_empty() && !cur.eof {
             if cur.listing.is_none() {
                 let (lfid, _) = s.walk::<&[u8]>(&fid, &[]).await?;
@@ -121,17 +168,21 @@ impl Dir {
 
     /// Metadata of the directory itself.
     pub async fn metadata(&self) -> Result<Metadata> {
-        let fid = self.fid()?;
-        self.client().getattr(&fid).await
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            self.client().getattr(&fid).await
+        })
     }
 
     /// Changes the directory itself; returns its new metadata.
     pub async fn set_attr(&self, attrs: SetAttrs) -> Result<Metadata> {
-        let fid = self.fid()?;
-        if !attrs.is_empty() {
-            self.client().live()?.setattr(&fid, attrs.to_wire()?).await?;
-        }
-        self.client().getattr(&fid).await
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            if !attrs.is_empty() {
+                self.client().on(&fid)?.setattr(&fid, attrs.to_wire()?).await?;
+            }
+            self.client().getattr(&fid).await
+        })
     }
 
     /// openat(2): opens child `name` (a symlink is not followed: opening
@@ -139,64 +190,74 @@ impl Dir {
     pub async fn open_at(&self, name: impl AsRef<[u8]>, opts: OpenOptions) -> Result<File> {
         let name = name.as_ref();
         check_name(name)?;
-        let fid = self.fid()?;
-        let flags = access_flags(&opts)?;
-        let c = self.client();
-        if opts.create_new {
-            return c.create_in(&fid, name, flags, &opts, true).await;
-        }
-        match c.live()?.walk(&fid, &[name]).await {
-            Ok((child, qids)) => {
-                let qid = qids.last().copied();
-                if qid.is_some_and(|q| q.is_symlink()) {
-                    return Err(Error::TooManySymlinks);
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            let flags = access_flags(&opts)?;
+            let c = self.client();
+            if opts.create_new {
+                return c.create_in(&fid, name, &self.inner.path, flags, &opts, true).await;
+            }
+            match c.on(&fid)?.walk(&fid, &[name]).await {
+                Ok((child, qids)) => {
+                    let qid = qids.last().copied();
+                    if qid.is_some_and(|q| q.is_symlink()) {
+                        return Err(Error::TooManySymlinks);
+                    }
+                    c.open_fid(child, qid, child_path(&self.inner.path, name), flags, &opts).await
                 }
-                c.open_fid(child, qid, flags, &opts).await
+                Err(Error::NotFound) if opts.create => {
+                    c.create_in(&fid, name, &self.inner.path, flags, &opts, false).await
+                }
+                Err(e) => Err(e),
             }
-            Err(Error::NotFound) if opts.create => {
-                c.create_in(&fid, name, flags, &opts, false).await
-            }
-            Err(e) => Err(e),
-        }
+        })
     }
 
     /// Descends into child directory `name`.
     pub async fn open_dir_at(&self, name: impl AsRef<[u8]>) -> Result<Dir> {
         let name = name.as_ref();
         check_name(name)?;
-        let fid = self.fid()?;
-        self.client().open_dir_fid(&fid, name).await
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            self.client().open_dir_fid(&fid, name, &self.inner.path).await
+        })
     }
 
     /// fstatat(2): metadata of child `name`, never following a symlink.
     pub async fn metadata_at(&self, name: impl AsRef<[u8]>) -> Result<Metadata> {
         let name = name.as_ref();
         check_name(name)?;
-        let fid = self.fid()?;
-        self.client().getattr_at(&fid, name).await
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            self.client().getattr_at(&fid, name).await
+        })
     }
 
     /// Changes child `name` without opening it; returns its new metadata.
     pub async fn set_attr_at(&self, name: impl AsRef<[u8]>, attrs: SetAttrs) -> Result<Metadata> {
         let name = name.as_ref();
         check_name(name)?;
-        let fid = self.fid()?;
-        let c = self.client();
-        let (child, _) = c.live()?.walk(&fid, &[name]).await?;
-        if !attrs.is_empty() {
-            c.live()?.setattr(&child, attrs.to_wire()?).await?;
-        }
-        c.getattr(&child).await
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            let c = self.client();
+            let (child, _) = c.on(&fid)?.walk(&fid, &[name]).await?;
+            if !attrs.is_empty() {
+                c.on(&child)?.setattr(&child, attrs.to_wire()?).await?;
+            }
+            c.getattr(&child).await
+        })
     }
 
     /// mkdirat(2).
     pub async fn create_dir_at(&self, name: impl AsRef<[u8]>, mode: u32) -> Result<Metadata> {
         let name = name.as_ref();
         check_name(name)?;
-        let fid = self.fid()?;
-        let c = self.client();
-        c.live()?.mkdir(&fid, name, S_IFDIR | (mode & 0o7777), c.gid()).await?;
-        c.getattr_at(&fid, name).await
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            let c = self.client();
+            c.on(&fid)?.mkdir(&fid, name, S_IFDIR | (mode & 0o7777), c.gid()).await?;
+            c.getattr_at(&fid, name).await
+        })
     }
 
     /// symlinkat(2): `target` is stored verbatim.
@@ -207,10 +268,12 @@ impl Dir {
     ) -> Result<Metadata> {
         let name = name.as_ref();
         check_name(name)?;
-        let fid = self.fid()?;
-        let c = self.client();
-        c.live()?.symlink(&fid, name, target.as_ref(), c.gid()).await?;
-        c.getattr_at(&fid, name).await
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            let c = self.client();
+            c.on(&fid)?.symlink(&fid, name, target.as_ref(), c.gid()).await?;
+            c.getattr_at(&fid, name).await
+        })
     }
 
     /// linkat(2): `new_name` here for `original_name` in `original_dir`.
@@ -223,12 +286,14 @@ impl Dir {
         let (oname, nname) = (original_name.as_ref(), new_name.as_ref());
         check_name(oname)?;
         check_name(nname)?;
-        let fid = self.fid()?;
-        let ofid = original_dir.fid()?;
-        let c = self.client();
-        let (target, _) = c.live()?.walk(&ofid, &[oname]).await?;
-        c.live()?.link(&fid, &target, nname).await?;
-        c.getattr(&target).await
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            let ofid = original_dir.live_fid().await?;
+            let c = self.client();
+            let (target, _) = c.on(&ofid)?.walk(&ofid, &[oname]).await?;
+            c.on_both(&fid, &target)?.link(&fid, &target, nname).await?;
+            c.getattr(&target).await
+        })
     }
 
     /// mknodat(2).
@@ -240,27 +305,33 @@ impl Dir {
     ) -> Result<Metadata> {
         let name = name.as_ref();
         check_name(name)?;
-        let fid = self.fid()?;
-        let c = self.client();
-        let (ty, major, minor) = kind.wire();
-        c.live()?.mknod(&fid, name, ty | (mode & 0o7777), major, minor, c.gid()).await?;
-        c.getattr_at(&fid, name).await
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            let c = self.client();
+            let (ty, major, minor) = kind.wire();
+            c.on(&fid)?.mknod(&fid, name, ty | (mode & 0o7777), major, minor, c.gid()).await?;
+            c.getattr_at(&fid, name).await
+        })
     }
 
     /// unlinkat(2).
     pub async fn remove_file_at(&self, name: impl AsRef<[u8]>) -> Result<()> {
         let name = name.as_ref();
         check_name(name)?;
-        let fid = self.fid()?;
-        self.client().unlink_in(&fid, name, UnlinkatFlags::empty()).await
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            self.client().unlink_in(&fid, name, UnlinkatFlags::empty()).await
+        })
     }
 
     /// unlinkat(2) with AT_REMOVEDIR.
     pub async fn remove_dir_at(&self, name: impl AsRef<[u8]>) -> Result<()> {
         let name = name.as_ref();
         check_name(name)?;
-        let fid = self.fid()?;
-        self.client().unlink_in(&fid, name, UnlinkatFlags::REMOVEDIR).await
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            self.client().unlink_in(&fid, name, UnlinkatFlags::REMOVEDIR).await
+        })
     }
 
     /// renameat(2): `new_dir` may be this directory.
@@ -273,19 +344,23 @@ impl Dir {
         let (o, n) = (old_name.as_ref(), new_name.as_ref());
         check_name(o)?;
         check_name(n)?;
-        let fid = self.fid()?;
-        let nfid = new_dir.fid()?;
-        self.client().rename_in(&fid, o, &nfid, n).await
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            let nfid = new_dir.live_fid().await?;
+            self.client().rename_in(&fid, o, &nfid, n).await
+        })
     }
 
     /// readlinkat(2): the raw target of child symlink `name`.
     pub async fn read_link_at(&self, name: impl AsRef<[u8]>) -> Result<Bytes> {
         let name = name.as_ref();
         check_name(name)?;
-        let fid = self.fid()?;
-        let c = self.client();
-        let (child, _) = c.live()?.walk(&fid, &[name]).await?;
-        c.live()?.readlink(&child).await
+        retry!(self.client(), async {
+            let fid = self.live_fid().await?;
+            let c = self.client();
+            let (child, _) = c.on(&fid)?.walk(&fid, &[name]).await?;
+            c.on(&child)?.readlink(&child).await
+        })
     }
 
     /// Marks the handle closed and releases its fids once in-flight calls

@@ -85,6 +85,9 @@ pub enum Error {
     Protocol(String),
 }
 
+/// The message of the lost-connection protocol error.
+const DISCONNECTED: &str = "9P connection lost";
+
 impl Error {
     /// The variant for a server (or host) errno: the 1:1 mapping.
     pub fn from_errno(errno: Errno) -> Error {
@@ -135,7 +138,13 @@ impl Error {
 
     /// The connection is gone.
     pub(crate) fn disconnected() -> Error {
-        Error::Protocol("9P connection lost".into())
+        Error::Protocol(DISCONNECTED.into())
+    }
+
+    /// Whether this is the lost-connection [`Protocol`](Error::Protocol)
+    /// error (a call on a dead connection, or on a fid of one).
+    pub fn is_disconnected(&self) -> bool {
+        matches!(self, Error::Protocol(m) if m == DISCONNECTED)
     }
 
     /// [`NotFound`](Error::NotFound).

@@ -1,12 +1,12 @@
 //! [`File`]: an open file with positioned, pipelined I/O.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
-use ninefold_proto::OpenFlags;
+use ninefold_proto::{OpenFlags, P9String};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -22,6 +22,12 @@ pub const PIPELINE_DEPTH: usize = 8;
 ///
 /// Large reads and writes are cut into chunks of the negotiated size and
 /// pipelined, [`PIPELINE_DEPTH`] chunks in flight.
+///
+/// A file survives reconnects of a [`Client::connect`](crate::Client::connect)
+/// client: it keeps its canonical path and open flags, and on first use
+/// after a reconnect walks the path again from the new root and reopens
+/// (without CREATE, EXCL or TRUNC). If the path no longer exists then, the
+/// call fails with [`Error::NotFound`].
 #[derive(Clone)]
 pub struct File {
     inner: Arc<FileInner>,
@@ -31,29 +37,75 @@ struct FileInner {
     client: Client,
     fid: Mutex<Option<Arc<Fid>>>,
     closed: AtomicBool,
-    iounit: u32,
+    iounit: AtomicU32,
     /// The Tlopen/Tlcreate flags, kept to reopen the fid after a reconnect.
     flags: OpenFlags,
+    /// The canonical path from the attach root, to walk again after a
+    /// reconnect.
+    path: Vec<P9String>,
+    /// Serialises reopens after a reconnect.
+    reopen: tokio::sync::Mutex<()>,
 }
 
 impl fmt::Debug for File {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let fid = self.inner.fid.lock().ok().and_then(|g| g.as_ref().map(|f| f.num()));
-        f.debug_struct("File").field("fid", &fid).field("iounit", &self.inner.iounit).finish()
+        f.debug_struct("File")
+            .field("fid", &fid)
+            .field("iounit", &self.inner.iounit.load(Ordering::Relaxed))
+            .finish()
     }
 }
 
 impl File {
-    pub(crate) fn new(client: Client, fid: Fid, iounit: u32, flags: OpenFlags) -> File {
+    pub(crate) fn new(
+        client: Client,
+        fid: Fid,
+        iounit: u32,
+        flags: OpenFlags,
+        path: Vec<P9String>,
+    ) -> File {
         File {
             inner: Arc::new(FileInner {
                 client,
                 fid: Mutex::new(Some(Arc::new(fid))),
                 closed: AtomicBool::new(false),
-                iounit,
+                iounit: AtomicU32::new(iounit),
                 flags: flags - OpenFlags::CREATE - OpenFlags::EXCL - OpenFlags::TRUNC,
+                path,
+                reopen: tokio::sync::Mutex::new(()),
             }),
         }
+    }
+
+    /// The open fid on a live connection: after a reconnect, the path is
+    /// walked again from the new root and reopened with the saved flags.
+    async fn live_fid(&self) -> Result<Arc<Fid>> {
+        let fid = self.fid()?;
+        if !fid.session().is_dead() {
+            return Ok(fid);
+        }
+        let _one = self.inner.reopen.lock().await;
+        let fid = self.fid()?;
+        if !fid.session().is_dead() {
+            return Ok(fid);
+        }
+        let conn = self.inner.client.inner.conn_now();
+        if conn.session.is_dead() {
+            return Err(Error::disconnected());
+        }
+        let r =
+            crate::path::resolve(&conn.session, &conn.root, self.inner.path.clone(), false).await?;
+        let (_qid, iounit) = conn.session.lopen(&r.fid, self.inner.flags).await?;
+        let new = Arc::new(r.fid);
+        let mut slot = self.inner.fid.lock().map_err(|_| Error::protocol("fid slot poisoned"))?;
+        if slot.is_none() || self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        *slot = Some(new.clone());
+        self.inner.iounit.store(iounit, Ordering::Relaxed);
+        tracing::debug!(fid = new.num(), "file reopened after reconnect");
+        Ok(new)
     }
 
     /// The open fid (kept alive while the returned `Arc` is held), or
@@ -71,17 +123,17 @@ impl File {
         self.inner.flags
     }
 
-    fn read_chunk(&self) -> usize {
-        let s = &self.inner.client.inner.session;
+    fn read_chunk(&self, s: &crate::Session) -> usize {
         let max = s.max_read_chunk();
-        let n = if self.inner.iounit > 0 { self.inner.iounit.min(max) } else { max };
+        let iounit = self.inner.iounit.load(Ordering::Relaxed);
+        let n = if iounit > 0 { iounit.min(max) } else { max };
         n.max(1) as usize
     }
 
-    fn write_chunk(&self) -> usize {
-        let s = &self.inner.client.inner.session;
+    fn write_chunk(&self, s: &crate::Session) -> usize {
         let max = s.max_write_chunk();
-        let n = if self.inner.iounit > 0 { self.inner.iounit.min(max) } else { max };
+        let iounit = self.inner.iounit.load(Ordering::Relaxed);
+        let n = if iounit > 0 { iounit.min(max) } else { max };
         n.max(1) as usize
     }
 
@@ -92,9 +144,13 @@ impl File {
     /// end of file (a proxy with a smaller msize, a synthetic file): only
     /// an empty Rread is taken as the end, and the rest is asked for again.
     pub async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
-        let fid = self.fid()?;
-        let s = &self.inner.client.inner.session;
-        let chunk = self.read_chunk();
+        retry!(&self.inner.client, self.read_at_once(offset, len))
+    }
+
+    async fn read_at_once(&self, offset: u64, len: usize) -> Result<Bytes> {
+        let fid = self.live_fid().await?;
+        let s = &fid.session();
+        let chunk = self.read_chunk(s);
         if len <= chunk {
             let first = s.read(&fid, offset, len as u32).await?;
             if first.is_empty() || first.len() == len {
@@ -148,9 +204,13 @@ impl File {
     /// Writes all of `data` at `offset` without copying it: each chunk is a
     /// slice sent as its own segment of a vectored write.
     pub async fn write_at_bytes(&self, offset: u64, data: Bytes) -> Result<()> {
-        let fid = self.fid()?;
-        let s = &self.inner.client.inner.session;
-        let chunk = self.write_chunk();
+        retry!(&self.inner.client, self.write_at_once(offset, data.clone()))
+    }
+
+    async fn write_at_once(&self, offset: u64, data: Bytes) -> Result<()> {
+        let fid = self.live_fid().await?;
+        let s = &fid.session();
+        let chunk = self.write_chunk(s);
         let fid_ref = &fid;
         let pieces = (0..data.len().div_ceil(chunk)).map(|i| {
             let start = i * chunk;
@@ -177,8 +237,10 @@ impl File {
 
     /// fstat of this handle.
     pub async fn metadata(&self) -> Result<Metadata> {
-        let fid = self.fid()?;
-        self.inner.client.getattr(&fid).await
+        retry!(&self.inner.client, async {
+            let fid = self.live_fid().await?;
+            self.inner.client.getattr(&fid).await
+        })
     }
 
     /// Truncates or extends to `size`.
@@ -188,23 +250,29 @@ impl File {
 
     /// Metadata changes through the handle; returns the new metadata.
     pub async fn set_attr(&self, attrs: SetAttrs) -> Result<Metadata> {
-        let fid = self.fid()?;
-        if !attrs.is_empty() {
-            self.inner.client.live()?.setattr(&fid, attrs.to_wire()?).await?;
-        }
-        self.inner.client.getattr(&fid).await
+        retry!(&self.inner.client, async {
+            let fid = self.live_fid().await?;
+            if !attrs.is_empty() {
+                self.inner.client.on(&fid)?.setattr(&fid, attrs.to_wire()?).await?;
+            }
+            self.inner.client.getattr(&fid).await
+        })
     }
 
     /// Data and metadata to durable storage (Tfsync).
     pub async fn sync_all(&self) -> Result<()> {
-        let fid = self.fid()?;
-        self.inner.client.live()?.fsync(&fid, false).await
+        retry!(&self.inner.client, async {
+            let fid = self.live_fid().await?;
+            self.inner.client.on(&fid)?.fsync(&fid, false).await
+        })
     }
 
     /// Data to durable storage (Tfsync with datasync).
     pub async fn sync_data(&self) -> Result<()> {
-        let fid = self.fid()?;
-        self.inner.client.live()?.fsync(&fid, true).await
+        retry!(&self.inner.client, async {
+            let fid = self.live_fid().await?;
+            self.inner.client.on(&fid)?.fsync(&fid, true).await
+        })
     }
 
     /// Marks the handle (and its clones) closed and releases its fid once

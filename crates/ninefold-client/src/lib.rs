@@ -56,6 +56,25 @@
 //!   and Twrite payloads go out as their own segment of a vectored write.
 //!   Read replies are handed back as [`Bytes`] slices of the received
 //!   frame.
+//! - **Connection loss.** A [`Client`] made by [`Client::connect`] or
+//!   [`Client::connect_with`] reconnects forever: a background task dials
+//!   again with exponential backoff ([`BACKOFF_MIN`] doubling to
+//!   [`BACKOFF_MAX`]), redoes Tversion + Tattach with the original
+//!   [`ConnectOptions`] and bumps [`Client::generation`]. While the server
+//!   is unreachable, calls block rather than fail (bound them with
+//!   `tokio::time::timeout`). A call in flight when the connection drops
+//!   is sent again from the start, so a non-idempotent one (create,
+//!   rename, unlink) can apply twice. Open [`File`] and [`Dir`] handles
+//!   keep their canonical path (and a file its open flags, less CREATE,
+//!   EXCL and TRUNC) and on first use after a reconnect walk it again
+//!   from the new root and reopen; a path that no longer exists then
+//!   gives [`Error::NotFound`]. [`Capabilities`] is a snapshot of the
+//!   current connection and can change across reconnects. The task ends
+//!   when the client and every handle made from it are dropped. A raw
+//!   [`Session`] is one connection and never reconnects (nor does a
+//!   client built with [`Client::from_parts`]): once it dies, its calls
+//!   fail with a [`Protocol`](Error::Protocol) error
+//!   ([`Error::is_disconnected`]).
 //!
 //! # Design
 //!
@@ -78,10 +97,16 @@
 //!
 //! Extension points: the dialect is chosen after Tversion (only 9P2000.L
 //! today; the ZeroFS `.Z` fast paths can be enabled by asking for
-//! `9P2000.L.Z` first and reporting it in [`Capabilities`]). For
-//! reconnect-and-replay, every [`File`] keeps its open flags
-//! ([`File::open_flags`]) and every handle owns its fid through one
-//! [`Fid`], so a supervisor can re-walk and reopen them on a new session.
+//! `9P2000.L.Z` first and reporting it in [`Capabilities`]).
+//!
+//! Reconnect (`reconnect.rs`): the client holds its current connection
+//! (session, root fid, generation) behind a lock; a supervisor task waits
+//! for [`Session::closed`], reconnects and publishes the next generation.
+//! Every public call runs in a retry loop: on a lost-connection error it
+//! waits for a newer generation and starts over. Calls naming a fid go to
+//! the session that fid belongs to ([`Fid::session`]), never to a newer
+//! one where its number could mean something else; a handle whose fid is
+//! on a dead session re-walks and reopens before its call.
 //!
 //! # Features
 //!
@@ -94,6 +119,8 @@
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[macro_use]
+mod reconnect;
 mod client;
 mod dir;
 mod error;
@@ -124,6 +151,7 @@ pub use ninefold_proto as proto;
 pub use ninefold_proto::{Errno, GetattrMask, OpenFlags, Qid, UnlinkatFlags};
 pub use options::{ConnectOptions, NodeKind, OpenOptions, SetAttrs, SetTime, Timestamp};
 pub use path::{MAX_NAME_LEN, MAX_SYMLINK_HOPS};
+pub use reconnect::{BACKOFF_MAX, BACKOFF_MIN};
 pub use session::{Fid, Session, SessionStats, DEFAULT_MAX_IN_FLIGHT};
 pub use target::{Target, DEFAULT_PORT};
 pub use types::{Capabilities, DirEntry, FileType, Metadata, StatFs};

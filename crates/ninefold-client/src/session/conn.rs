@@ -211,6 +211,7 @@ impl Shared {
             tags.dead = true;
             tags.drain()
         };
+        self.dead_tx.send_replace(true);
         for slot in slots {
             match slot {
                 Slot::Waiting { tx, .. } => {

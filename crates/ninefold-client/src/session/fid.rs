@@ -87,6 +87,17 @@ impl Fid {
         self.bound
     }
 
+    /// The connection this fid belongs to.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// The session (connection) this fid belongs to: the one every call
+    /// naming it must go to.
+    pub fn session(&self) -> crate::Session {
+        crate::Session { shared: self.shared.clone() }
+    }
+
     pub(crate) fn set_bound(&mut self, bound: bool) {
         self.bound = bound;
     }

@@ -55,6 +55,8 @@ pub(crate) struct Shared {
     neg: Negotiated,
     flushes_sent: AtomicU64,
     reader: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Becomes `true` when the connection dies (see [`Session::closed`]).
+    dead_tx: tokio::sync::watch::Sender<bool>,
 }
 
 impl fmt::Debug for Shared {
@@ -169,6 +171,7 @@ impl Session {
             neg,
             flushes_sent: AtomicU64::new(0),
             reader: Mutex::new(None),
+            dead_tx: tokio::sync::watch::Sender::new(false),
         });
         let weak = Arc::downgrade(&shared);
         tokio::spawn(conn::writer(out_rx, w, weak.clone()));
@@ -215,6 +218,25 @@ impl Session {
             flushes_sent: self.shared.flushes_sent.load(Ordering::Relaxed),
             dead,
         }
+    }
+
+    /// Whether the connection is gone (every later call fails).
+    pub fn is_dead(&self) -> bool {
+        self.shared.tags.lock().map(|t| t.dead).unwrap_or(true)
+    }
+
+    /// Resolves once the connection is gone (at once if it already is).
+    ///
+    /// A `Session` is one connection and never reconnects; the path-level
+    /// [`Client`](crate::Client) watches this to reconnect and replay.
+    pub async fn closed(&self) {
+        let mut rx = self.shared.dead_tx.subscribe();
+        let _ = rx.wait_for(|dead| *dead).await;
+    }
+
+    /// Whether `fid` belongs to this connection.
+    pub fn owns(&self, fid: &Fid) -> bool {
+        Arc::ptr_eq(&self.shared, fid.shared())
     }
 
     /// Allocates an unbound fid (for messages that bind one, via

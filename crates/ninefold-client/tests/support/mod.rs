@@ -199,13 +199,34 @@ impl Drop for Served {
 
 /// Serves `attacher` on a free loopback port.
 pub fn serve_in_process(attacher: impl Attacher) -> Served {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    serve_listener(attacher, listener)
+}
+
+/// Serves `attacher` on loopback port `port` (to restart a server where a
+/// client expects it). Retries the bind briefly.
+pub fn serve_on_port(attacher: impl Attacher, port: u16) -> Served {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let listener = loop {
+        match TcpListener::bind(("127.0.0.1", port)) {
+            Ok(l) => break l,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("rebind {port}: {e}; retrying");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("rebind {port}: {e}"),
+        }
+    };
+    serve_listener(attacher, listener)
+}
+
+fn serve_listener(attacher: impl Attacher, listener: TcpListener) -> Served {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("nf-test-server")
         .enable_all()
         .build()
         .expect("server runtime");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let port = listener.local_addr().expect("addr").port();
     let server = Server::builder(attacher).build().expect("server config");

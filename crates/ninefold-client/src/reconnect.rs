@@ -1,0 +1,121 @@
+//! Reconnect-and-replay for the path-level [`Client`](crate::Client).
+//!
+//! A [`Session`] is one connection and never reconnects. The client keeps
+//! the current one in a [`Conn`] (session, attached root, generation) and
+//! runs a supervisor task that waits for the connection to die, then dials
+//! again forever with exponential backoff ([`BACKOFF_MIN`] doubling to
+//! [`BACKOFF_MAX`]), redoes Tversion + Tattach with the original options
+//! and publishes the new connection under the next generation.
+//!
+//! Every public call runs inside [`retry!`]: a call that fails because the
+//! connection is gone waits for the next generation and starts over, so
+//! while the server is unreachable calls block rather than fail, and an
+//! operation in flight at the drop is sent again (a non-idempotent one can
+//! apply twice). Handles keep their canonical path and open flags and
+//! re-walk and reopen lazily on their first use after a reconnect.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::client::ClientInner;
+use crate::error::{Error, Result};
+use crate::options::ConnectOptions;
+use crate::session::{Fid, Session};
+use crate::target::Target;
+
+/// First delay between reconnect attempts.
+pub const BACKOFF_MIN: Duration = Duration::from_millis(50);
+/// Longest delay between reconnect attempts.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// Bound on one reconnect attempt when `connect_timeout_ms` is unset.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One connection of a client: the session, its attached root, and the
+/// generation (0 for the first connection, +1 per reconnect).
+#[derive(Debug)]
+pub(crate) struct Conn {
+    pub(crate) session: Session,
+    pub(crate) root: Arc<Fid>,
+    pub(crate) gen: u64,
+}
+
+/// Runs `$body` (an `async` block) until it succeeds or fails for a reason
+/// other than a lost connection; after a lost connection it waits for the
+/// client's next generation first. Clients without a reconnect supervisor
+/// return the error as is.
+macro_rules! retry {
+    ($client:expr, $body:expr) => {{
+        let client: &$crate::client::Client = $client;
+        loop {
+            let gen = client.generation();
+            let res: $crate::error::Result<_> = $body.await;
+            match res {
+                Err(e) if e.is_disconnected() && client.reconnects() => {
+                    client.wait_generation_after(gen).await?
+                }
+                r => break r,
+            }
+        }
+    }};
+}
+
+/// Dials, negotiates and attaches once.
+pub(crate) async fn connect_once(target: &Target, opts: &ConnectOptions) -> Result<(Session, Fid)> {
+    let session = target.connect_session(opts.msize, opts.max_in_flight).await?;
+    let (root, _qid) = session
+        .attach(opts.uname.as_bytes(), opts.aname.as_bytes(), opts.uid)
+        .await
+        .map_err(|e| Error::ConnectFailed(format!("attach to {:?}: {e}", opts.aname)))?;
+    Ok((session, root))
+}
+
+/// The supervisor: waits for the connection to die, reconnects with
+/// backoff, publishes. Ends when `shutdown` fires or its sender (held by the
+/// client) is dropped. `_token` lives exactly as long as the task.
+pub(crate) async fn supervise(
+    client: Weak<ClientInner>,
+    target: Target,
+    opts: ConnectOptions,
+    mut shutdown: oneshot::Receiver<()>,
+    _token: Arc<()>,
+) {
+    loop {
+        let Some(session) = client.upgrade().map(|c| c.conn_now().session.clone()) else {
+            return;
+        };
+        tokio::select! {
+            _ = &mut shutdown => return,
+            () = session.closed() => {}
+        }
+        drop(session);
+        let mut delay = BACKOFF_MIN;
+        let mut attempts = 0u64;
+        loop {
+            attempts += 1;
+            let limit = opts.connect_timeout_ms.map_or(ATTEMPT_TIMEOUT, Duration::from_millis);
+            let attempt = tokio::time::timeout(limit, connect_once(&target, &opts));
+            let res = tokio::select! {
+                _ = &mut shutdown => return,
+                r = attempt => r.unwrap_or_else(|_| Err(Error::ConnectFailed("timed out".into()))),
+            };
+            match res {
+                Ok((session, root)) => {
+                    let Some(c) = client.upgrade() else { return };
+                    let gen = c.publish(session, root);
+                    tracing::info!(%target, gen, attempts, "9P connection re-established");
+                    break;
+                }
+                Err(e) => {
+                    tracing::debug!(%target, attempts, error = %e, "reconnect failed; retrying")
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                () = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(BACKOFF_MAX);
+        }
+    }
+}
