@@ -155,6 +155,26 @@ async fn create_mkdir_readdir_rename_unlink() {
     // The fid is now the open new file.
     let r = c.rpc(base::Twrite { fid: 1, offset: 0, data: Bytes::from_static(b"data") }).await;
     assert!(matches!(r, Message::Rwrite(_)), "{r:?}");
+    // An existing name: EEXIST with EXCL, opened without it (open(2) with
+    // O_CREAT), the fid becoming that file.
+    c.walk(0, 5, &[]).await;
+    let excl = OpenFlags::RDWR | OpenFlags::CREATE | OpenFlags::EXCL;
+    let r =
+        c.rpc(l::Tlcreate { fid: 5, name: "hello".into(), flags: excl, mode: 0o644, gid: 0 }).await;
+    assert_eq!(errno(&r), Errno::EEXIST);
+    let r = c
+        .rpc(l::Tlcreate {
+            fid: 5,
+            name: "hello".into(),
+            flags: OpenFlags::RDWR,
+            mode: 0o644,
+            gid: 0,
+        })
+        .await;
+    assert!(matches!(r, Message::Rlcreate(_)), "{r:?}");
+    let r = c.rpc(base::Tread { fid: 5, offset: 0, count: 5 }).await;
+    let Message::Rread(d) = r else { panic!("{r:?}") };
+    assert_eq!(&d.data[..], b"hello");
     let r = c.rpc(l::Tmkdir { dfid: 0, name: "d".into(), mode: 0o755, gid: 0 }).await;
     assert!(matches!(r, Message::Rmkdir(_)), "{r:?}");
     let r = c

@@ -257,24 +257,9 @@ impl Node for MemNode {
         mode: u32,
         gid: u32,
     ) -> Result<Created> {
-        match self.dir_create(req, name, mode, gid) {
-            Ok(node) => {
-                let opened = Opened::with_handle(FileHandle::new(flags));
-                Ok(Created { node, opened })
-            }
-            // Without EXCL an existing name is opened, as open(2) with
-            // O_CREAT does (another client may have created it since the
-            // caller's lookup).
-            Err(e) if e == Errno::EEXIST && !flags.contains(OpenFlags::EXCL) => {
-                let node = self.lookup(req, name).await?;
-                if node.qid().is_dir() {
-                    return Err(Errno::EISDIR);
-                }
-                let opened = node.open(req, flags - (OpenFlags::CREATE | OpenFlags::EXCL)).await?;
-                Ok(Created { node, opened })
-            }
-            Err(e) => Err(e),
-        }
+        let node = self.dir_create(req, name, mode, gid)?;
+        let opened = Opened::with_handle(FileHandle::new(flags));
+        Ok(Created { node, opened })
     }
 
     async fn mkdir(

@@ -345,20 +345,7 @@ impl Node for PassthroughNode {
         mode: u32,
         gid: u32,
     ) -> Result<Created> {
-        match self.create_impl(req, name, flags, mode, gid).await {
-            // Without EXCL an existing name is opened, as open(2) with
-            // O_CREAT does (through the same lookup and open as Tlopen,
-            // so it never follows a symlink).
-            Err(e) if e == Errno::EEXIST && !flags.contains(OpenFlags::EXCL) => {
-                let node = self.lookup(req, name).await?;
-                if node.qid().is_dir() {
-                    return Err(Errno::EISDIR);
-                }
-                let opened = node.open(req, flags - (OpenFlags::CREATE | OpenFlags::EXCL)).await?;
-                Ok(Created { node, opened })
-            }
-            r => r,
-        }
+        self.create_impl(req, name, flags, mode, gid).await
     }
 
     async fn mkdir(

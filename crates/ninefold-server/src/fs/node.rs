@@ -164,9 +164,10 @@ pub trait Node: Any + Send + Sync + std::fmt::Debug {
     /// Creates and opens the regular file `name` in this directory
     /// (Tlcreate; Tcreate in 9P2000/.u). `mode` carries permission bits
     /// (already umasked by the client), `gid` the group to assign.
-    /// When the name exists: EEXIST if `flags` has EXCL, otherwise open
-    /// the existing file as open(2) with O_CREAT does (another client may
-    /// have created it after the caller's lookup).
+    /// Return EEXIST when the name exists: the server then opens the
+    /// existing file through [`lookup`](Node::lookup) and
+    /// [`open`](Node::open) unless the client asked for EXCL, as open(2)
+    /// with O_CREAT does.
     async fn create(
         &self,
         req: &Request,

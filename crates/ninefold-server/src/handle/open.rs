@@ -7,7 +7,7 @@ use ninefold_proto::{base, l, AccessMode, Errno, OpenFlags, OpenMode};
 use super::{dir_node, iounit, Reply};
 use crate::dispatch::{checked_name, Ctx};
 use crate::fid::{Fid, FidMode, Location, OpenState};
-use crate::fs::{Node, Opened};
+use crate::fs::{Created, Node, Opened};
 
 /// Opens `fid`'s node with `flags` and records the open state.
 pub(crate) async fn open_fid(
@@ -66,7 +66,21 @@ pub(crate) async fn tlcreate(ctx: &Ctx, m: &l::Tlcreate) -> Reply {
     }
     let dir = dir_node(fid)?;
     let name = checked_name(&m.name)?;
-    let created = dir.create(&ctx.req, name, m.flags, m.mode, m.gid).await?;
+    let created = match dir.create(&ctx.req, name, m.flags, m.mode, m.gid).await {
+        // Without EXCL an existing name is opened, as open(2) with O_CREAT
+        // does (another client may have created it after the caller's
+        // lookup): the same lookup and open as Twalk + Tlopen.
+        Err(e) if e == Errno::EEXIST && !m.flags.contains(OpenFlags::EXCL) => {
+            let node = dir.lookup(&ctx.req, name).await?;
+            if node.qid().is_dir() {
+                return Err(Errno::EISDIR);
+            }
+            let opened =
+                node.open(&ctx.req, m.flags - (OpenFlags::CREATE | OpenFlags::EXCL)).await?;
+            Created { node, opened }
+        }
+        r => r?,
+    };
     let qid = created.node.qid();
     let unit = iounit(created.opened.iounit, ctx.req.msize());
     // The directory fid becomes the new, open file.
