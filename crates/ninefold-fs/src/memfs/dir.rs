@@ -299,20 +299,9 @@ impl MemNode {
         if t.is_dir() {
             return Err(Errno::EPERM);
         }
-        self.check_name(name)?;
-        let mut st = self.write_state();
-        let State { meta, body } = &mut *st;
-        let Body::Dir(dir) = body else {
-            return Err(Errno::ENOTDIR);
-        };
-        perm::check(self.shared.permissions, meta, req, perm::W | perm::X)?;
-        if dir.removed {
-            return Err(Errno::ENOENT);
-        }
-        if dir.get(name).is_some() {
-            return Err(Errno::EEXIST);
-        }
-        let ty = {
+        // The same checks and insertion as a new entry; the "new" node is
+        // the target with one more link.
+        self.add_new(req, name, |_| {
             let mut ts = t.write_state();
             if ts.meta.nlink == 0 {
                 return Err(Errno::ENOENT);
@@ -322,10 +311,9 @@ impl MemNode {
             }
             ts.meta.nlink += 1;
             ts.meta.touch_changed();
-            DirentType::from_mode(ts.meta.mode)
-        };
-        dir.insert(name, target.clone(), ty);
-        meta.touch_modified();
+            drop(ts);
+            t.me.upgrade().ok_or(Errno::ENOENT)
+        })?;
         Ok(())
     }
 
