@@ -53,23 +53,12 @@ for s in $suites; do
 done
 case "$server" in ninefold|diod) ;; *) echo "--server must be ninefold or diod" >&2; exit 2 ;; esac
 
-ts() { date +%s.%N; }
-dur() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-say() { printf '\n== %s\n' "$*"; }
+# shellcheck source=lib/kernel-host.sh
+. "$repo/scripts/lib/kernel-host.sh"
 T0=$(ts)
 
 work=$(mktemp -d /tmp/ninefold-suites.XXXXXX)
 chmod 755 "$work"   # diod attaches as "nobody" and must traverse it
-server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill -TERM -- "-$server_pid" 2>/dev/null || kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL -- "-$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
@@ -114,60 +103,14 @@ fi
 t_build=$(dur "$t" "$(ts)")
 
 # --- server and guest -----------------------------------------------------------------
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-    local p
-    for _ in $(seq 50); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-        port_busy "$p" || { echo "$p"; return 0; }
-    done
-    return 1
-}
-# start_server DIR LOG: sets server_pid and port; 0 when listening
-start_server() {
-    local dir=$1 log=$2 cmd attempt
-    for attempt in 1 2 3; do
-        port=$(free_port) || return 1
-        if [ "$server" = ninefold ]; then
-            cmd=("$bin" serve "$dir" --listen "tcp://127.0.0.1:$port")
-        else
-            cmd=(bash "$DIOD" "$dir" "$port" 86400)
-        fi
-        echo "server: ${cmd[*]}" > "$log"
-        if [ "$debug" = 1 ]; then
-            RUST_LOG=${RUST_LOG:-debug} setsid "${cmd[@]}" >> "$log" 2>&1 < /dev/null &
-        else
-            setsid "${cmd[@]}" >> "$log" 2>&1 < /dev/null &
-        fi
-        server_pid=$!
-        for _ in $(seq 300); do
-            port_busy "$port" && return 0
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        echo "server did not come up on port $port (attempt $attempt):" >&2
-        tail -5 "$log" >&2
-        stop_server
-    done
-    return 1
-}
-# run_guest NAME SCRIPT OPTS: boots the guest; retries one that never booted
-# (TCG on a loaded host occasionally panics in early timer setup). Sets guest_rc.
-run_guest() {
-    local name=$1 script=$2 opts=$3 attempt
-    for attempt in 1 2 3; do
-        set +e
-        LOG="$work/$name.serial.log" TIMEOUT=${TIMEOUT:-900} \
-            GUEST_BINS="${guest_bins:-}" GUEST_FILES="${guest_files:-}" \
-            bash "$QEMU9P/run-guest.sh" "$port" "$script" "$opts" > "$work/$name.guest.out" 2>&1
-        guest_rc=$?
-        set -e
-        if [ "$guest_rc" = 91 ] && ! grep -q '@@BOOTED' "$work/$name.serial.log"; then
-            echo "guest did not boot (attempt $attempt)" >&2
-            continue
-        fi
-        return 0
-    done
+# The server for the current export $dir (start_server calls it with the port).
+server_cmd_for() {
+    local p=$1
+    if [ "$server" = ninefold ]; then
+        cmd=("$bin" serve "$dir" --listen "tcp://127.0.0.1:$p")
+    else
+        cmd=(bash "$DIOD" "$dir" "$p" 86400)
+    fi
 }
 
 # --- host-side checks ----------------------------------------------------------------------
@@ -266,7 +209,8 @@ for s in $suites; do
     E=$(mktemp -d "$work/export-$s.XXXXXX"); E=$(realpath "$E"); chmod 755 "$E"
     [ "$server" = diod ] && opts="aname=$E${opts:+,$opts}"
     status=PASS; detail=""; guest_rc=-; line=""; hostres=-; t_guest=?
-    if ! start_server "$E" "$work/$s.server.log"; then
+    dir=$E
+    if ! start_server "$work/$s.server.log"; then
         status=FAIL; detail="server did not start"
     else
         echo "listening on 127.0.0.1:$port (pid $server_pid); mount opts: ${opts:-(defaults, cache=none)}"

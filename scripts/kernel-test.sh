@@ -61,26 +61,12 @@ case "$fs" in
     *) echo "--fs must be passthrough, memory or both" >&2; exit 2 ;;
 esac
 
-ts() { date +%s.%N; }
-dur() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-say() { printf '\n== %s\n' "$*"; }
+# shellcheck source=lib/kernel-host.sh
+. "$repo/scripts/lib/kernel-host.sh"
 T0=$(ts)
 
 work=$(mktemp -d /tmp/ninefold-kernel.XXXXXX)
 chmod 755 "$work"   # diod attaches as "nobody" and must traverse it
-server_pid=""
-server_killed=0
-stop_server() {
-    server_killed=0
-    if [ -n "$server_pid" ]; then
-        kill -TERM -- "-$server_pid" 2>/dev/null || kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        if kill -0 "$server_pid" 2>/dev/null; then server_killed=1; fi
-        kill -KILL -- "-$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
 cleanup() { stop_server; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -122,66 +108,19 @@ fi
 t_build=$(dur "$t" "$(ts)")
 
 # --- helpers ------------------------------------------------------------------------
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-    local p
-    for _ in $(seq 50); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-        port_busy "$p" || { echo "$p"; return 0; }
-    done
-    return 1
-}
-# start_server FS DIR LOG: sets server_pid and port; 0 when listening
-start_server() {
-    local fsname=$1 dir=$2 log=$3 cmd attempt
-    for attempt in 1 2 3; do
-        port=$(free_port) || return 1
-        if [ "$server" = ninefold ]; then
-            if [ "$fsname" = memory ]; then
-                cmd=("$bin" serve --memory --listen "tcp://127.0.0.1:$port")
-            else
-                cmd=("$bin" serve "$dir" --listen "tcp://127.0.0.1:$port")
-            fi
+# The server for one filesystem (start_server calls it with the port).
+server_cmd_for() {
+    local p=$1
+    if [ "$server" = ninefold ]; then
+        if [ "$fsname" = memory ]; then
+            cmd=("$bin" serve --memory --listen "tcp://127.0.0.1:$p")
         else
-            local c=${server_cmd//\{dir\}/$dir}; c=${c//\{port\}/$port}
-            cmd=(bash -c "exec $c")
+            cmd=("$bin" serve "$dir" --listen "tcp://127.0.0.1:$p")
         fi
-        echo "server: ${cmd[*]}" > "$log"
-        if [ "$debug" = 1 ]; then
-            RUST_LOG=${RUST_LOG:-debug} setsid "${cmd[@]}" >> "$log" 2>&1 < /dev/null &
-        else
-            setsid "${cmd[@]}" >> "$log" 2>&1 < /dev/null &
-        fi
-        server_pid=$!
-        for _ in $(seq 300); do
-            port_busy "$port" && return 0
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        echo "server did not come up on port $port (attempt $attempt):" >&2
-        tail -5 "$log" >&2
-        stop_server
-    done
-    return 1
-}
-
-# run_guest FS: boots the guest (retries a guest that never booted: TCG on a
-# loaded host occasionally panics in early timer setup). Sets guest_rc.
-run_guest() {
-    local fsname=$1 opts=$2 attempt
-    for attempt in 1 2 3; do
-        set +e
-        LOG="$work/$fsname.serial.log" TIMEOUT=${TIMEOUT:-900} GUEST_BINS="$probe" \
-            bash "$QEMU9P/run-guest.sh" "$port" "$WORKLOAD" "$opts" \
-            > "$work/$fsname.guest.out" 2>&1
-        guest_rc=$?
-        set -e
-        if [ "$guest_rc" = 91 ] && ! grep -q '@@BOOTED' "$work/$fsname.serial.log"; then
-            echo "guest did not boot (attempt $attempt): $(grep -m1 -i 'panic' "$work/$fsname.serial.log" || echo 'no marker')" >&2
-            continue
-        fi
-        return 0
-    done
+    else
+        local c=${server_cmd//\{dir\}/$dir}; c=${c//\{port\}/$p}
+        cmd=(bash -c "exec $c")
+    fi
 }
 
 # --- host-side verification of what the guest left in kept/ ---------------------
@@ -240,12 +179,13 @@ for f in $fss; do
     dir=$(realpath "$dir"); chmod 755 "$dir"
     opts=${mount_opts//\{dir\}/$dir}
     status=PASS; detail=""; guest_rc=-; hostres=-; summary=""; t_guest=""
-    if ! start_server "$f" "$dir" "$work/$f.server.log"; then
+    fsname=$f
+    if ! start_server "$work/$f.server.log"; then
         status=FAIL; detail="server did not start"
     else
         echo "listening on 127.0.0.1:$port (pid $server_pid); guest mount opts: ${opts:-(defaults)}"
         tg=$(ts)
-        run_guest "$f" "$opts"
+        guest_bins=$probe run_guest "$f" "$WORKLOAD" "$opts"
         t_guest=$(dur "$tg" "$(ts)")
         grep -E '^(OK|FAIL|SKIP|@@T|@@SUMMARY|@@MOUNT|@@CMDS|== )' "$work/$f.guest.out" || true
         summary=$(sed -n 's/.*@@SUMMARY \(.*\)/\1/p' "$work/$f.guest.out" | tail -1)
