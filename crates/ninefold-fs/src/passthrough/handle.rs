@@ -11,6 +11,7 @@ use ninefold_proto::{Errno, LockStatus, OpenFlags};
 use ninefold_server::{DirSink, Handle, LockInfo, LockRequest, Node, Opened, Request, Result};
 use rustix::fs::OFlags;
 
+use super::fifo::{self, Pipe};
 use super::flags;
 use super::node::{blocking_as, errno, Kind, PassthroughNode, Shared};
 
@@ -25,6 +26,8 @@ pub struct PassthroughHandle {
     writable: bool,
     /// Serialises seek + getdents on a directory descriptor.
     pub(crate) cursor: Arc<Mutex<()>>,
+    /// A FIFO's reactor registration: its reads and writes wait there.
+    pipe: Option<Pipe>,
 }
 
 impl PassthroughHandle {
@@ -67,6 +70,12 @@ impl PassthroughNode {
         };
         if self.kind == Kind::Dir {
             host |= OFlags::DIRECTORY;
+        }
+        if self.kind == Kind::Fifo {
+            let file = fifo::open(self, req, host).await?;
+            let mut handle = PassthroughHandle::new(self.fs.clone(), file, self.kind, flags);
+            handle.pipe = Some(Pipe::new(handle.fd.clone())?);
+            return Ok(Opened::with_handle(handle));
         }
         let fs = self.fs.clone();
         let fd = self.fd.clone();
@@ -116,6 +125,7 @@ impl PassthroughHandle {
             readable: access.can_read(),
             writable: access.can_write(),
             cursor: Arc::new(Mutex::new(())),
+            pipe: None,
         }
     }
 }
@@ -141,6 +151,9 @@ impl Handle for PassthroughHandle {
         if self.kind == Kind::Dir {
             return Err(Errno::EISDIR);
         }
+        if let Some(pipe) = &self.pipe {
+            return pipe.read(count).await;
+        }
         if i64::try_from(offset).is_err() {
             return Err(Errno::EINVAL);
         }
@@ -165,6 +178,9 @@ impl Handle for PassthroughHandle {
     ) -> Result<u32> {
         if !self.writable {
             return Err(Errno::EBADF);
+        }
+        if let Some(pipe) = &self.pipe {
+            return pipe.write(&data).await;
         }
         if i64::try_from(offset).is_err() {
             return Err(Errno::EINVAL);

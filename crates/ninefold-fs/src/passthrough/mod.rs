@@ -91,12 +91,16 @@
 //! # Runtime
 //!
 //! Every blocking system call runs on `tokio::task::spawn_blocking`: the
-//! methods must be called inside a Tokio runtime.
+//! methods must be called inside a Tokio runtime. FIFOs are the
+//! exception: they are opened non-blocking and waited on through the
+//! runtime's reactor (which must have I/O enabled), so a pipe with no
+//! peer never holds a thread and a flush or disconnect ends the wait.
 
 mod attach;
 mod attr;
 mod create;
 mod creds;
+mod fifo;
 mod flags;
 mod handle;
 mod idmap;

@@ -181,3 +181,23 @@ pub(crate) fn user_groups(uid: u32) -> io::Result<Option<(u32, Vec<u32>)>> {
         groups.resize(len, 0);
     }
 }
+
+/// A descriptor shared by a handle and its reactor registration.
+#[derive(Debug)]
+pub(crate) struct SharedFd(pub(crate) std::sync::Arc<std::os::fd::OwnedFd>);
+
+impl AsRawFd for SharedFd {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+/// Registers `fd` with the current runtime's reactor, for readiness
+/// waits on a non-blocking descriptor (a FIFO). Must be called inside a
+/// Tokio runtime with I/O enabled.
+pub(crate) fn register(fd: SharedFd) -> io::Result<tokio::io::unix::AsyncFd<SharedFd>> {
+    // SAFETY: the registration owns an `Arc` of the `OwnedFd`, so the
+    // descriptor stays open for as long as the `AsyncFd` lives, and an
+    // `OwnedFd` never changes the number it returns from `as_raw_fd`.
+    unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(io::Error::from)
+}
