@@ -33,12 +33,15 @@ bitflags::bitflags! {
         /// Holes in sparse files take no space (`blocks` stays small); a
         /// filesystem storing files densely (e.g. an in-memory one) lacks it.
         const SPARSE = 1 << 10;
+        /// FIFOs are real pipes: opening one waits for (or finds) the
+        /// other end and reads wait for data (a passthrough export).
+        const FIFO_IO = 1 << 11;
     }
 }
 
 impl Caps {
     /// Name of each capability as used on the command line.
-    pub const NAMES: [(&'static str, Caps); 11] = [
+    pub const NAMES: [(&'static str, Caps); 12] = [
         ("xattr", Caps::XATTR),
         ("locks", Caps::LOCKS),
         ("mknod", Caps::MKNOD),
@@ -50,6 +53,7 @@ impl Caps {
         ("permissions", Caps::PERMISSIONS),
         ("privileged", Caps::PRIVILEGED),
         ("sparse", Caps::SPARSE),
+        ("fifo_io", Caps::FIFO_IO),
     ];
 
     /// Parses a comma-separated list of capability names (`"xattr,locks"`).

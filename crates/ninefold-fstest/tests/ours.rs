@@ -101,9 +101,10 @@ async fn memfs() {
     // memfs has xattrs, byte-range locks, mknod, symlinks, hard links,
     // permission checks from the attached uid, chown/devices for root; the
     // server speaks .L, .u and 9P2000. It stores files densely (a hole
-    // takes memory), so it honestly lacks SPARSE.
+    // takes memory), so it honestly lacks SPARSE; its FIFOs are nodes
+    // without pipe I/O, so it lacks FIFO_IO.
     let cfg = Config {
-        caps: Caps::all() - Caps::SPARSE,
+        caps: Caps::all() - Caps::SPARSE - Caps::FIFO_IO,
         slow: Some(SlowFile { aname: None, path: "slow".into() }),
         ..Config::default()
     };

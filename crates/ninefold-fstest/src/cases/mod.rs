@@ -4,6 +4,7 @@
 
 pub(crate) mod attach;
 pub(crate) mod clunk;
+pub(crate) mod fifo;
 pub(crate) mod flush;
 pub(crate) mod getattr;
 pub(crate) mod legacy;
@@ -51,6 +52,7 @@ pub(crate) fn all() -> Vec<Case> {
     v.extend(xattr::cases());
     v.extend(lock::cases());
     v.extend(flush::cases());
+    v.extend(fifo::cases());
     v.extend(statfs::cases());
     v.extend(malformed::cases());
     v.extend(legacy::cases());
