@@ -60,7 +60,8 @@ struct Cursor {
 /// Cookies are opaque (hash-ordered on ext4), so only repetition can be
 /// checked. Each listing step maps the cookie asked for to the next one, so
 /// a loop is a cycle in that sequence; Brent's algorithm finds it in
-/// constant memory within about twice the cycle's length of steps.
+/// constant memory, within at most about four times (lead-in + cycle
+/// length) steps.
 #[derive(Debug, Clone, Copy)]
 struct CookieWatch {
     /// The cookie compared against (Brent's "tortoise").
@@ -415,5 +416,50 @@ impl Dir {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CookieWatch;
+
+    /// Feeds the cookie sequence `next(cookie)` from 0; the step at which
+    /// the watch objects, if it does within `limit` steps.
+    fn caught(next: impl Fn(u64) -> u64, limit: usize) -> Option<usize> {
+        let mut w = CookieWatch::default();
+        let mut cookie = 0;
+        for step in 0..limit {
+            let n = next(cookie);
+            if w.step(cookie, n).is_err() {
+                return Some(step);
+            }
+            cookie = n;
+        }
+        None
+    }
+
+    #[test]
+    fn advancing_cookies_pass() {
+        assert_eq!(caught(|c| c + 1, 100_000), None);
+        // hash-ordered, not monotonic, never repeating
+        assert_eq!(caught(|c| c.wrapping_mul(6364136223846793005).wrapping_add(1), 100_000), None);
+    }
+
+    #[test]
+    fn a_cookie_that_stays_is_caught_at_once() {
+        assert_eq!(caught(|c| c, 10), Some(0));
+        assert_eq!(caught(|c| if c < 5 { c + 1 } else { c }, 100), Some(5));
+    }
+
+    #[test]
+    fn cycles_of_any_length_are_caught_within_a_few_laps() {
+        for lead in [0u64, 1, 7, 100] {
+            for len in [2u64, 3, 5, 64, 1000] {
+                // lead-in of `lead` cookies, then a cycle of `len`
+                let next = |c: u64| if c + 1 < lead + len { c + 1 } else { lead };
+                let at = caught(next, 100_000).expect("a cycle is caught");
+                assert!(at as u64 <= 4 * (lead + len) + 2, "lead {lead} len {len}: step {at}");
+            }
+        }
     }
 }

@@ -34,9 +34,13 @@
 //! traces).
 //!
 //! Where a public call is several ops (`Client::write` = open + write,
-//! `create_dir_all` = one mkdir per prefix, `remove_dir_all` = a listing
-//! and removals), each op is retried on its own; the composition lives in
-//! the public method and is documented there.
+//! `append`, `create_dir_all` = one mkdir per prefix, `remove_dir_all` =
+//! a listing and removals, `read_dir` = open + batches), each op is
+//! retried on its own; the composition lives in the public method and is
+//! documented there. `Client::open` with `create` runs [`Open`] in rounds:
+//! a create that loses the race against another creator ends its round
+//! ([`Opened::Raced`]) and the next round is a new operation (with `.Z`, a
+//! new op id, as the dialect requires).
 
 mod dir;
 mod file;
