@@ -1,7 +1,7 @@
 //! The client does not trust the server blindly: replies that break the
-//! protocol's promises (a read longer than asked, a directory cookie that
-//! never advances or comes back) end in a clear `Protocol` error, never in
-//! a hang or in bytes nobody asked for. The server is a scripted fake
+//! protocol's promises (a read longer than asked, a write count above what
+//! was sent, a directory cookie that never advances or comes back) end in
+//! a clear `Protocol` error, never in a hang or in bytes nobody asked for. The server is a scripted fake
 //! (`support/fake.rs`) whose every reply the test controls.
 
 mod support;
@@ -59,6 +59,14 @@ async fn a_read_reply_longer_than_asked_is_a_protocol_error() {
     // one chunk, and a pipelined multi-chunk read
     assert_protocol("read_at", tokio::time::timeout(GUARD, file.read_at(0, 3)).await);
     assert_protocol("read_at big", tokio::time::timeout(GUARD, file.read_at(0, 100_000)).await);
+}
+
+#[tokio::test]
+async fn a_write_count_above_what_was_sent_is_a_protocol_error() {
+    let fake = FakeServer::start(Script::WriteTooLong).await;
+    let fs = client(&fake).await;
+    let file = fs.open("/f", ninefold_client::OpenOptions::new().write(true)).await.unwrap();
+    assert_protocol("write_at", tokio::time::timeout(GUARD, file.write_at(0, b"abc")).await);
 }
 
 #[tokio::test]

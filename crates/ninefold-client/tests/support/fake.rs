@@ -30,6 +30,8 @@ pub enum Script {
     /// Rread carries up to 16 bytes more than the Tread asked for (at
     /// least 13 more when the count is the largest the msize allows).
     ReadTooLong,
+    /// Rwrite reports 100 bytes more than the Twrite carried.
+    WriteTooLong,
     /// Tgetattr of `f` reports a size of [`HUGE`]; reads serve [`CONTENT`].
     HugeSize,
     /// Treaddir at any cookie answers one entry `f` whose cookie is the
@@ -173,6 +175,13 @@ fn answer(msg: Message, script: Script, fids: &mut HashMap<u32, u64>, msize: &mu
                 data = vec![b'x'; (r.count as usize + 16).min(fits)];
             }
             base::Rread { data: Bytes::from(data) }.into()
+        }
+        Message::Twrite(w) => {
+            if fids.get(&w.fid) != Some(&FILE) {
+                return err(Errno::EBADF);
+            }
+            let extra = if script == Script::WriteTooLong { 100 } else { 0 };
+            base::Rwrite { count: w.data.len() as u32 + extra }.into()
         }
         Message::Treaddir(r) => {
             if fids.get(&r.fid) != Some(&ROOT) {
