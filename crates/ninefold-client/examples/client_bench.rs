@@ -7,9 +7,10 @@
 //!     [--diod tcp://127.0.0.1:PORT --diod-aname /export/dir]
 //! ```
 //!
-//! Without `--diod`, diod is started with `/work/shared/tools/diod/serve.sh`
-//! on a temporary directory and a free port (and skipped if the script is
-//! missing). diod caps msize at 64 KiB, so the default msize is 64 KiB for
+//! Without `--diod`, diod (Debian package `diod`) is started on a
+//! temporary directory and a free loopback port by the same launcher the
+//! tests use (`tests/support/diod.rs`); without diod installed the run
+//! fails, unless `NINEFOLD_SKIP_DIOD=1` asks for the Ninefold column only. diod caps msize at 64 KiB, so the default msize is 64 KiB for
 //! both servers; `--msize` asks for more (our server grants up to 1 MiB).
 //!
 //! Rows: `read` and `write` of a whole file (MiB/s), `metadata` (stat
@@ -17,9 +18,10 @@
 //! directory of N entries (listings/s and entries/s). The ratio column is
 //! ninefold / diod (> 1: ours is faster).
 
+#[path = "../tests/support/diod.rs"]
+mod diod;
+
 use std::net::TcpListener as StdListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -150,44 +152,17 @@ async fn measure(name: &str, target: &str, aname: &str, a: &Args) -> anyhow::Res
     Ok(figures)
 }
 
-/// diod started by this program; killed on drop.
-struct Diod {
-    child: Child,
+/// diod started by this program, with its export; stopped on drop.
+struct OwnDiod {
+    diod: diod::Diod,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Diod {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_diod() -> anyhow::Result<Option<(Diod, String, String)>> {
-    let script = PathBuf::from("/work/shared/tools/diod/serve.sh");
-    if !script.exists() {
-        return Ok(None);
-    }
+fn start_diod() -> anyhow::Result<Option<OwnDiod>> {
+    let Some(bin) = diod::require() else { return Ok(None) };
     let dir = tempfile::Builder::new().prefix("nf-client-bench-").tempdir()?;
-    let real = std::fs::canonicalize(dir.path())?;
-    let port = StdListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let child = Command::new("bash")
-        .arg(&script)
-        .arg(&real)
-        .arg(port.to_string())
-        .arg("1800")
-        .current_dir(std::env::temp_dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let deadline = Instant::now() + Duration::from_secs(240);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        anyhow::ensure!(Instant::now() < deadline, "diod did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let target = format!("tcp://127.0.0.1:{port}");
-    Ok(Some((Diod { child, _dir: dir }, target, real.to_string_lossy().into_owned())))
+    let diod = diod::Diod::start(&bin, dir.path()).map_err(anyhow::Error::msg)?;
+    Ok(Some(OwnDiod { diod, _dir: dir }))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -208,9 +183,10 @@ fn main() -> anyhow::Result<()> {
     let mut diod_guard = None;
     let diod = match a.diod.clone() {
         Some(d) => Some(d),
-        None => start_diod()?.map(|(g, t, an)| {
+        None => start_diod()?.map(|g| {
+            let d = (g.diod.target.clone(), g.diod.aname.clone());
             diod_guard = Some(g);
-            (t, an)
+            d
         }),
     };
 

@@ -8,14 +8,15 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, watch};
 
-use bytes::{Bytes, BytesMut};
-use ninefold_proto::{Errno, GetattrMask, OpenFlags, P9String, UnlinkatFlags, S_IFDIR};
+use bytes::Bytes;
+use ninefold_proto::{Errno, UnlinkatFlags};
 
 use crate::dir::Dir;
 use crate::error::{Error, Result};
 use crate::file::File;
+use crate::op;
 use crate::options::{ConnectOptions, NodeKind, OpenOptions, SetAttrs, SetTime};
-use crate::path::{self, Resolved};
+use crate::path;
 use crate::reconnect::{self, Conn};
 use crate::session::{Fid, Session};
 use crate::target::Target;
@@ -230,91 +231,13 @@ impl Client {
         Ok(self.inner.conn_now())
     }
 
-    /// The session `fid` belongs to (every call naming it goes there), or
-    /// `Closed`.
-    pub(crate) fn on(&self, fid: &Fid) -> Result<Session> {
-        if self.inner.closed.load(Ordering::Acquire) {
-            return Err(Error::Closed);
-        }
-        Ok(fid.session())
-    }
-
-    /// The session both fids belong to; a lost-connection error when a
-    /// reconnect fell between their walks (the caller starts over).
-    pub(crate) fn on_both(&self, a: &Fid, b: &Fid) -> Result<Session> {
-        let s = self.on(a)?;
-        if !s.owns(b) {
-            return Err(Error::disconnected());
-        }
-        Ok(s)
-    }
-
-    pub(crate) fn gid(&self) -> u32 {
-        self.inner.opts.gid
-    }
-
-    /// Resolves `path` (intermediate symlinks followed; the last one too
-    /// when `follow`).
-    pub(crate) async fn resolve(&self, path: &Path, follow: bool) -> Result<Resolved> {
-        let c = self.conn()?;
-        let names = path::components(path)?;
-        path::resolve(&c.session, &c.root, names, follow).await
-    }
-
-    /// The parent directory's fid and the final name.
-    pub(crate) async fn parent(&self, path: &Path) -> Result<(Fid, P9String)> {
-        let (fid, name, _) = self.parent_full(path).await?;
-        Ok((fid, name))
-    }
-
-    /// The parent directory's fid, the final name and the parent's
-    /// canonical path.
-    pub(crate) async fn parent_full(&self, path: &Path) -> Result<(Fid, P9String, Vec<P9String>)> {
-        let c = self.conn()?;
-        let (parent, name) = path::split_last(path)?;
-        let r = path::resolve(&c.session, &c.root, parent, true).await?;
-        Ok((r.fid, name, r.names))
-    }
-
-    pub(crate) async fn getattr(&self, fid: &Fid) -> Result<Metadata> {
-        let r = self.on(fid)?.getattr(fid, GetattrMask::BASIC).await?;
-        Ok(Metadata::from_attr(&r.attr))
-    }
-
-    /// Metadata of `name` in `dir` (not following a symlink).
-    pub(crate) async fn getattr_at(&self, dir: &Fid, name: &[u8]) -> Result<Metadata> {
-        let (fid, _) = self.on(dir)?.walk(dir, &[name]).await?;
-        self.getattr(&fid).await
-    }
-
     // ---- whole-file I/O ----
 
-    /// Reads the whole file.
+    /// Reads the whole file. The size the server reports decides only how
+    /// much is asked for: buffers grow by what actually arrives, and the
+    /// file is read on past that size until an empty read.
     pub async fn read(&self, path: impl AsRef<Path>) -> Result<Bytes> {
-        let f = self.open(path, OpenOptions::new().read(true)).await?;
-        let size = f.metadata().await?.size;
-        let first = f.read_at(0, size.min(usize::MAX as u64) as usize).await?;
-        if (first.len() as u64) < size {
-            return Ok(first);
-        }
-        // The file may have grown: read on until a short read.
-        let mut more = BytesMut::new();
-        let chunk = self.capabilities().max_read_chunk as usize;
-        loop {
-            let off = size + more.len() as u64;
-            let b = f.read_at(off, chunk).await?;
-            if b.is_empty() {
-                break;
-            }
-            more.extend_from_slice(&b);
-        }
-        if more.is_empty() {
-            return Ok(first);
-        }
-        let mut all = BytesMut::with_capacity(first.len() + more.len());
-        all.extend_from_slice(&first);
-        all.extend_from_slice(&more);
-        Ok(all.freeze())
+        self.run(op::ReadWhole { path: path.as_ref() }).await
     }
 
     /// Up to `len` bytes at `offset`; a short result is end of file.
@@ -324,11 +247,11 @@ impl Client {
         offset: u64,
         len: usize,
     ) -> Result<Bytes> {
-        let f = self.open(path, OpenOptions::new().read(true)).await?;
-        f.read_at(offset, len).await
+        self.run(op::ReadRange { path: path.as_ref(), offset, len }).await
     }
 
-    /// Creates or truncates the file, then writes all of `data`.
+    /// Creates or truncates the file, then writes all of `data` (two
+    /// operations: the open and the write, each retried on its own).
     pub async fn write(&self, path: impl AsRef<Path>, data: impl AsRef<[u8]>) -> Result<()> {
         let opts = OpenOptions::new().write(true).create(true).truncate(true);
         let f = self.open(path, opts).await?;
@@ -337,6 +260,8 @@ impl Client {
 
     /// Appends `data` at the end of the file (created if missing) and
     /// returns the offset it landed at. Not atomic against other writers.
+    /// Three operations (open, metadata, write at that size), so a write
+    /// re-sent after a reconnect lands at the same offset.
     pub async fn append(&self, path: impl AsRef<Path>, data: impl AsRef<[u8]>) -> Result<u64> {
         let f = self.open(path, OpenOptions::new().write(true).create(true)).await?;
         let at = f.metadata().await?.size;
@@ -348,54 +273,28 @@ impl Client {
 
     /// Metadata, not following a final symlink.
     pub async fn stat(&self, path: impl AsRef<Path>) -> Result<Metadata> {
-        let path = path.as_ref();
-        retry!(self, async {
-            let r = self.resolve(path, false).await?;
-            self.getattr(&r.fid).await
-        })
+        self.run(op::Stat { path: path.as_ref(), follow: false }).await
     }
 
     /// Metadata, following symlinks (at most 40 hops).
     pub async fn metadata(&self, path: impl AsRef<Path>) -> Result<Metadata> {
-        let path = path.as_ref();
-        retry!(self, async {
-            let r = self.resolve(path, true).await?;
-            self.getattr(&r.fid).await
-        })
+        self.run(op::Stat { path: path.as_ref(), follow: true }).await
     }
 
     /// The path with every symlink resolved, from the attach root.
     pub async fn canonicalize(&self, path: impl AsRef<Path>) -> Result<Bytes> {
-        let path = path.as_ref();
-        retry!(self, async {
-            let r = self.resolve(path, true).await?;
-            Ok(path::join(&r.names))
-        })
+        self.run(op::Canonicalize { path: path.as_ref() }).await
     }
 
     /// Whether anything exists at `path` (a final symlink is not followed).
     pub async fn exists(&self, path: impl AsRef<Path>) -> Result<bool> {
-        let path = path.as_ref();
-        retry!(self, async {
-            match self.resolve(path, false).await {
-                Ok(_) => Ok(true),
-                Err(Error::NotFound) | Err(Error::NotADirectory) => Ok(false),
-                Err(e) => Err(e),
-            }
-        })
+        self.run(op::Exists { path: path.as_ref() }).await
     }
 
     /// Applies `attrs` (a final symlink is not followed) and returns the
     /// new metadata.
     pub async fn set_attr(&self, path: impl AsRef<Path>, attrs: SetAttrs) -> Result<Metadata> {
-        let path = path.as_ref();
-        retry!(self, async {
-            let r = self.resolve(path, false).await?;
-            if !attrs.is_empty() {
-                self.on(&r.fid)?.setattr(&r.fid, attrs.to_wire()?).await?;
-            }
-            self.getattr(&r.fid).await
-        })
+        self.run(op::SetAttr { path: path.as_ref(), attrs }).await
     }
 
     /// Sets the permission bits.
@@ -430,10 +329,7 @@ impl Client {
 
     /// Filesystem usage and limits.
     pub async fn statfs(&self) -> Result<StatFs> {
-        retry!(self, async {
-            let c = self.conn()?;
-            Ok(c.session.statfs(&c.root).await?.into())
-        })
+        self.run(op::Statfs).await
     }
 
     /// Flushes to durable storage. Plain 9P2000.L has no filesystem-wide
@@ -441,29 +337,20 @@ impl Client {
     /// then sync that directory; durable file data needs
     /// [`File::sync_all`]).
     pub async fn sync(&self) -> Result<()> {
-        retry!(self, async {
-            let c = self.conn()?;
-            let s = &c.session;
-            let (fid, _) = s.walk::<&[u8]>(&c.root, &[]).await?;
-            s.lopen(&fid, OpenFlags::RDONLY | OpenFlags::DIRECTORY).await?;
-            s.fsync(&fid, false).await
-        })
+        self.run(op::SyncRoot).await
     }
 
     // ---- namespace ----
 
     /// Creates a directory (the parent must exist).
     pub async fn create_dir(&self, path: impl AsRef<Path>, mode: u32) -> Result<Metadata> {
-        let path = path.as_ref();
-        retry!(self, async {
-            let (dir, name) = self.parent(path).await?;
-            self.on(&dir)?.mkdir(&dir, &name, S_IFDIR | (mode & 0o7777), self.gid()).await?;
-            self.getattr_at(&dir, &name).await
-        })
+        self.run(op::Mkdir { path: path.as_ref(), mode }).await
     }
 
     /// Creates a directory and any missing ancestors. Succeeds when the
-    /// path already is a directory (or a symlink to one).
+    /// path already is a directory (or a symlink to one). One
+    /// [`create_dir`](Client::create_dir) per prefix, then a
+    /// [`metadata`](Client::metadata).
     pub async fn create_dir_all(&self, path: impl AsRef<Path>, mode: u32) -> Result<()> {
         let names = path::components(path.as_ref())?;
         for i in 1..=names.len() {
@@ -483,43 +370,29 @@ impl Client {
 
     /// Removes a file, symlink or device node.
     pub async fn remove_file(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        retry!(self, async {
-            let (dir, name) = self.parent(path).await?;
-            self.unlink_in(&dir, &name, UnlinkatFlags::empty()).await
-        })
+        self.run(op::Unlink { path: path.as_ref(), flags: UnlinkatFlags::empty() }).await
     }
 
     /// Removes an empty directory.
     pub async fn remove_dir(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        retry!(self, async {
-            let (dir, name) = self.parent(path).await?;
-            self.unlink_in(&dir, &name, UnlinkatFlags::REMOVEDIR).await
-        })
+        self.run(op::Unlink { path: path.as_ref(), flags: UnlinkatFlags::REMOVEDIR }).await
     }
 
     /// Removes a directory and everything under it (not atomic). Refuses
-    /// the attach root.
+    /// the attach root. A composition: the directory is opened (its final
+    /// component not followed), emptied depth first with [`Dir`]
+    /// operations, then removed.
     pub async fn remove_dir_all(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        retry!(self, async {
-            let (parent, name, pnames) = self.parent_full(path).await?;
-            let dir = self.open_dir_fid(&parent, &name, &pnames).await?;
-            dir.remove_contents().await?;
-            drop(dir);
-            self.unlink_in(&parent, &name, UnlinkatFlags::REMOVEDIR).await
-        })
+        let dir = self.run(op::OpenChildDir { path }).await?;
+        dir.remove_contents().await?;
+        drop(dir);
+        self.remove_dir(path).await
     }
 
     /// Renames atomically, replacing an existing target.
     pub async fn rename(&self, from: impl AsRef<Path>, to: impl AsRef<Path>) -> Result<()> {
-        let (from, to) = (from.as_ref(), to.as_ref());
-        retry!(self, async {
-            let (odir, oname) = self.parent(from).await?;
-            let (ndir, nname) = self.parent(to).await?;
-            self.rename_in(&odir, &oname, &ndir, &nname).await
-        })
+        self.run(op::Rename { from: from.as_ref(), to: to.as_ref() }).await
     }
 
     /// A new name `link` for the inode at `original`.
@@ -528,13 +401,7 @@ impl Client {
         original: impl AsRef<Path>,
         link: impl AsRef<Path>,
     ) -> Result<Metadata> {
-        let (original, link) = (original.as_ref(), link.as_ref());
-        retry!(self, async {
-            let target = self.resolve(original, false).await?;
-            let (dir, name) = self.parent(link).await?;
-            self.on_both(&dir, &target.fid)?.link(&dir, &target.fid, &name).await?;
-            self.getattr(&target.fid).await
-        })
+        self.run(op::HardLink { original: original.as_ref(), link: link.as_ref() }).await
     }
 
     /// A symlink at `link_path` whose target is stored verbatim.
@@ -543,22 +410,13 @@ impl Client {
         target: impl AsRef<Path>,
         link_path: impl AsRef<Path>,
     ) -> Result<Metadata> {
-        let link_path = link_path.as_ref();
-        let tgt = path::path_bytes(target.as_ref());
-        retry!(self, async {
-            let (dir, name) = self.parent(link_path).await?;
-            self.on(&dir)?.symlink(&dir, &name, &tgt, self.gid()).await?;
-            self.getattr_at(&dir, &name).await
-        })
+        let target = path::path_bytes(target.as_ref());
+        self.run(op::Symlink { target: &target, link_path: link_path.as_ref() }).await
     }
 
     /// The raw target of a symlink.
     pub async fn read_link(&self, path: impl AsRef<Path>) -> Result<Bytes> {
-        let path = path.as_ref();
-        retry!(self, async {
-            let r = self.resolve(path, false).await?;
-            self.on(&r.fid)?.readlink(&r.fid).await
-        })
+        self.run(op::ReadLink { path: path.as_ref() }).await
     }
 
     /// Creates a FIFO, socket or device node.
@@ -568,19 +426,14 @@ impl Client {
         kind: NodeKind,
         mode: u32,
     ) -> Result<Metadata> {
-        let path = path.as_ref();
-        let (ty, major, minor) = kind.wire();
-        retry!(self, async {
-            let (dir, name) = self.parent(path).await?;
-            let s = self.on(&dir)?;
-            s.mknod(&dir, &name, ty | (mode & 0o7777), major, minor, self.gid()).await?;
-            self.getattr_at(&dir, &name).await
-        })
+        self.run(op::Mknod { path: path.as_ref(), kind, mode }).await
     }
 
     // ---- handles ----
 
-    /// The whole directory (without `.` and `..`).
+    /// The whole directory (without `.` and `..`): an
+    /// [`open_dir`](Client::open_dir), then [`Dir::next_batch`] until the
+    /// end.
     pub async fn read_dir(&self, path: impl AsRef<Path>) -> Result<Vec<crate::DirEntry>> {
         let dir = self.open_dir(path).await?;
         let mut all = Vec::new();
@@ -595,168 +448,29 @@ impl Client {
 
     /// A directory handle: listing cursor plus `*_at` operations.
     pub async fn open_dir(&self, path: impl AsRef<Path>) -> Result<Dir> {
-        let path = path.as_ref();
-        retry!(self, async {
-            let r = self.resolve(path, true).await?;
-            if let Some(q) = r.qid {
-                if !q.is_dir() {
-                    return Err(Error::NotADirectory);
-                }
-            }
-            Ok(Dir::new(self.clone(), r.fid, r.names))
-        })
-    }
-
-    /// Walks to child directory `name` of `parent` (whose canonical path
-    /// is `parent_names`).
-    pub(crate) async fn open_dir_fid(
-        &self,
-        parent: &Fid,
-        name: &[u8],
-        parent_names: &[P9String],
-    ) -> Result<Dir> {
-        let (fid, qids) = self.on(parent)?.walk(parent, &[name]).await?;
-        if !qids.last().is_some_and(|q| q.is_dir()) {
-            return Err(Error::NotADirectory);
-        }
-        Ok(Dir::new(self.clone(), fid, child_path(parent_names, name)))
+        self.run(op::OpenDir { path: path.as_ref() }).await
     }
 
     /// Opens a file for positioned I/O.
+    ///
+    /// With `create` (not `create_new`), a file that appears between the
+    /// walk and the create (another creator won) is opened in a new round;
+    /// each round is its own operation, and after 4 lost races the call
+    /// fails with EAGAIN.
     pub async fn open(&self, path: impl AsRef<Path>, opts: OpenOptions) -> Result<File> {
         let path = path.as_ref();
-        let flags = access_flags(&opts)?;
-        retry!(self, async {
-            if opts.create_new {
-                let (dir, name, dnames) = self.parent_full(path).await?;
-                return self.create_in(&dir, &name, &dnames, flags, &opts, true).await;
+        for _ in 0..CREATE_RETRIES {
+            match self.run(op::Open { path, opts: &opts }).await? {
+                op::Opened::File(f) => return Ok(f),
+                op::Opened::Raced => continue,
             }
-            for _ in 0..CREATE_RETRIES {
-                match self.resolve(path, true).await {
-                    Ok(r) => return self.open_fid(r.fid, r.qid, r.names, flags, &opts).await,
-                    Err(Error::NotFound) if opts.create => {
-                        let (dir, name, dnames) = self.parent_full(path).await?;
-                        match self.create_in(&dir, &name, &dnames, flags, &opts, false).await {
-                            Err(Error::AlreadyExists) => continue,
-                            other => return other,
-                        }
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            Err(Error::Io(ninefold_proto::Errno::EAGAIN))
-        })
+        }
+        Err(Error::Io(Errno::EAGAIN))
     }
 
     /// Read-write, create, truncate, mode 0o644.
     pub async fn create(&self, path: impl AsRef<Path>) -> Result<File> {
         self.open(path, OpenOptions::new().read(true).write(true).create(true).truncate(true)).await
-    }
-
-    /// Tunlinkat, falling back to Twalk + Tremove on servers that answer
-    /// EOPNOTSUPP (as the Linux client does).
-    pub(crate) async fn unlink_in(
-        &self,
-        dir: &Fid,
-        name: &[u8],
-        flags: UnlinkatFlags,
-    ) -> Result<()> {
-        let s = self.on(dir)?;
-        match s.unlinkat(dir, name, flags).await {
-            Err(Error::Io(e)) if e == Errno::EOPNOTSUPP || e == Errno::ENOSYS => {
-                let (fid, qids) = s.walk(dir, &[name]).await?;
-                let is_dir = qids.last().is_some_and(|q| q.is_dir());
-                if flags.contains(UnlinkatFlags::REMOVEDIR) && !is_dir {
-                    return Err(Error::NotADirectory);
-                }
-                if !flags.contains(UnlinkatFlags::REMOVEDIR) && is_dir {
-                    return Err(Error::IsADirectory);
-                }
-                s.remove(fid).await
-            }
-            other => other,
-        }
-    }
-
-    /// Trenameat, falling back to Twalk + Trename on servers that answer
-    /// EOPNOTSUPP (as the Linux client does).
-    pub(crate) async fn rename_in(
-        &self,
-        odir: &Fid,
-        oname: &[u8],
-        ndir: &Fid,
-        nname: &[u8],
-    ) -> Result<()> {
-        let s = self.on_both(odir, ndir)?;
-        match s.renameat(odir, oname, ndir, nname).await {
-            Err(Error::Io(e)) if e == Errno::EOPNOTSUPP || e == Errno::ENOSYS => {
-                path::check_name(nname)?;
-                let (fid, _) = s.walk(odir, &[oname]).await?;
-                s.rename(&fid, ndir, nname).await
-            }
-            other => other,
-        }
-    }
-
-    /// Opens an already-walked fid (whose canonical path is `names`).
-    pub(crate) async fn open_fid(
-        &self,
-        fid: Fid,
-        qid: Option<ninefold_proto::Qid>,
-        names: Vec<P9String>,
-        flags: OpenFlags,
-        opts: &OpenOptions,
-    ) -> Result<File> {
-        let s = self.on(&fid)?;
-        let is_dir = qid.is_none_or(|q| q.is_dir());
-        if is_dir && opts.write {
-            return Err(Error::IsADirectory);
-        }
-        let (_qid, iounit) = s.lopen(&fid, flags).await?;
-        if opts.truncate && opts.write {
-            let attr = SetAttrs { size: Some(0), ..SetAttrs::default() }.to_wire()?;
-            s.setattr(&fid, attr).await?;
-        }
-        Ok(File::new(self.clone(), fid, iounit, flags, names))
-    }
-
-    /// Tlcreate of `name` in `dir` (exclusive when `excl`); `dir_names` is
-    /// the directory's canonical path.
-    pub(crate) async fn create_in(
-        &self,
-        dir: &Fid,
-        name: &[u8],
-        dir_names: &[P9String],
-        flags: OpenFlags,
-        opts: &OpenOptions,
-        excl: bool,
-    ) -> Result<File> {
-        let s = self.on(dir)?;
-        path::check_name(name)?;
-        let (fid, _) = s.walk::<&[u8]>(dir, &[]).await?;
-        let mut f = flags | OpenFlags::CREATE;
-        if excl {
-            f |= OpenFlags::EXCL;
-        }
-        let (_qid, iounit) = s.lcreate(&fid, name, f, opts.mode & 0o7777, self.gid()).await?;
-        Ok(File::new(self.clone(), fid, iounit, f, child_path(dir_names, name)))
-    }
-}
-
-/// `dir` + `name`, a canonical path.
-pub(crate) fn child_path(dir: &[P9String], name: &[u8]) -> Vec<P9String> {
-    let mut v = dir.to_vec();
-    v.push(name.to_vec().into());
-    v
-}
-
-/// The Tlopen access mode for `opts`.
-pub(crate) fn access_flags(opts: &OpenOptions) -> Result<OpenFlags> {
-    match (opts.read, opts.write) {
-        (true, true) => Ok(OpenFlags::RDWR),
-        (false, true) => Ok(OpenFlags::WRONLY),
-        (true, false) => Ok(OpenFlags::RDONLY),
-        (false, false) => Err(Error::invalid("open needs read or write access")),
     }
 }
 

@@ -8,14 +8,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use ninefold_proto::{OpenFlags, P9String, UnlinkatFlags, S_IFDIR};
+use ninefold_proto::{OpenFlags, P9String, UnlinkatFlags};
 
-use crate::client::{access_flags, child_path, Client};
+use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::file::File;
+use crate::op;
 use crate::options::{NodeKind, OpenOptions, SetAttrs};
 use crate::path::check_name;
-use crate::session::Fid;
+use crate::session::{Fid, Session};
 use crate::types::{DirEntry, FileType, Metadata};
 
 /// An open directory: a pull-based listing cursor plus `*_at` operations
@@ -49,6 +50,58 @@ struct Cursor {
     offset: u64,
     buffered: VecDeque<DirEntry>,
     eof: bool,
+    /// Watches the cookies the server hands out for a loop.
+    cookies: CookieWatch,
+}
+
+/// Catches a server whose readdir cookies never lead to the end: one that
+/// does not advance, or that comes back to a cookie already asked for.
+///
+/// Cookies are opaque (hash-ordered on ext4), so only repetition can be
+/// checked. Each listing step maps the cookie asked for to the next one, so
+/// a loop is a cycle in that sequence; Brent's algorithm finds it in
+/// constant memory, within at most about four times (lead-in + cycle
+/// length) steps.
+#[derive(Debug, Clone, Copy)]
+struct CookieWatch {
+    /// The cookie compared against (Brent's "tortoise").
+    mark: u64,
+    /// Steps since `mark` was set, and the step count at which it moves.
+    steps: u64,
+    power: u64,
+}
+
+impl Default for CookieWatch {
+    fn default() -> CookieWatch {
+        CookieWatch::from(0)
+    }
+}
+
+impl CookieWatch {
+    /// A watch for a listing that starts at cookie `start`.
+    fn from(start: u64) -> CookieWatch {
+        CookieWatch { mark: start, steps: 0, power: 1 }
+    }
+
+    /// The server answered a Treaddir at `asked` with entries ending at
+    /// cookie `next`.
+    fn step(&mut self, asked: u64, next: u64) -> Result<()> {
+        if next == asked {
+            return Err(Error::protocol(format!("readdir cookie {next} did not advance")));
+        }
+        if next == self.mark {
+            return Err(Error::protocol(format!(
+                "readdir cookie {next} came back: the listing would never end"
+            )));
+        }
+        self.steps += 1;
+        if self.steps == self.power {
+            self.mark = next;
+            self.power = self.power.saturating_mul(2);
+            self.steps = 0;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Debug for Dir {
@@ -73,8 +126,9 @@ impl Dir {
     }
 
     /// The directory's fid on a live connection: after a reconnect, the
-    /// path is walked again from the new root.
-    async fn live_fid(&self) -> Result<Arc<Fid>> {
+    /// path is walked again from the new root (the runner calls this
+    /// before each attempt of a directory operation).
+    pub(crate) async fn live_fid(&self) -> Result<Arc<Fid>> {
         let fid = self.fid()?;
         if !fid.session().is_dead() {
             return Ok(fid);
@@ -114,23 +168,39 @@ impl Dir {
         &self.inner.client
     }
 
+    /// The canonical path from the attach root.
+    pub(crate) fn path(&self) -> &[P9String] {
+        &self.inner.path
+    }
+
     /// The next entries in directory order, `.` and `..` excluded; an
     /// empty result means the end. `None` returns one server batch;
     /// `Some(n)` at most `n` entries.
+    ///
+    /// A server whose cookies do not advance, or come back to one already
+    /// asked for, would make the listing endless: that is a
+    /// [`Protocol`](Error::Protocol) error.
     pub async fn next_batch(&self, max: Option<usize>) -> Result<Vec<DirEntry>> {
-        retry!(self.client(), self.next_batch_once(max))
+        self.client().run(op::NextBatch { dir: self, max }).await
     }
 
-    async fn next_batch_once(&self, max: Option<usize>) -> Result<Vec<DirEntry>> {
-        let fid = self.live_fid().await?;
-        let s = self.client().on(&fid)?;
+    /// The listing step of [`next_batch`](Dir::next_batch) on `s`, where
+    /// `fid` is this directory's restored fid: (re)opens the listing fid
+    /// when needed and reads server batches until one has entries to
+    /// return.
+    pub(crate) async fn list(
+        &self,
+        s: &Session,
+        fid: &Fid,
+        max: Option<usize>,
+    ) -> Result<Vec<DirEntry>> {
         let mut cur = self.inner.cursor.lock().await;
         if cur.listing.as_ref().is_some_and(|l| !s.owns(l)) {
             cur.listing = None;
         }
         while cur.buffered.is_empty() && !cur.eof {
             if cur.listing.is_none() {
-                let (lfid, _) = s.walk::<&[u8]>(&fid, &[]).await?;
+                let (lfid, _) = s.walk::<&[u8]>(fid, &[]).await?;
                 s.lopen(&lfid, OpenFlags::RDONLY | OpenFlags::DIRECTORY).await?;
                 cur.listing = Some(lfid);
             }
@@ -149,6 +219,8 @@ impl Dir {
                     entries.push_back(DirEntry::from_dirent(&d));
                 }
             }
+            let asked = cur.offset;
+            cur.cookies.step(asked, last)?;
             cur.offset = last;
             cur.buffered = entries;
         }
@@ -163,26 +235,18 @@ impl Dir {
         cur.offset = 0;
         cur.buffered.clear();
         cur.eof = false;
+        cur.cookies = CookieWatch::default();
         Ok(())
     }
 
     /// Metadata of the directory itself.
     pub async fn metadata(&self) -> Result<Metadata> {
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            self.client().getattr(&fid).await
-        })
+        self.client().run(op::DirStat { dir: self }).await
     }
 
     /// Changes the directory itself; returns its new metadata.
     pub async fn set_attr(&self, attrs: SetAttrs) -> Result<Metadata> {
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            if !attrs.is_empty() {
-                self.client().on(&fid)?.setattr(&fid, attrs.to_wire()?).await?;
-            }
-            self.client().getattr(&fid).await
-        })
+        self.client().run(op::DirSetAttr { dir: self, attrs }).await
     }
 
     /// openat(2): opens child `name` (a symlink is not followed: opening
@@ -190,74 +254,35 @@ impl Dir {
     pub async fn open_at(&self, name: impl AsRef<[u8]>, opts: OpenOptions) -> Result<File> {
         let name = name.as_ref();
         check_name(name)?;
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            let flags = access_flags(&opts)?;
-            let c = self.client();
-            if opts.create_new {
-                return c.create_in(&fid, name, &self.inner.path, flags, &opts, true).await;
-            }
-            match c.on(&fid)?.walk(&fid, &[name]).await {
-                Ok((child, qids)) => {
-                    let qid = qids.last().copied();
-                    if qid.is_some_and(|q| q.is_symlink()) {
-                        return Err(Error::TooManySymlinks);
-                    }
-                    c.open_fid(child, qid, child_path(&self.inner.path, name), flags, &opts).await
-                }
-                Err(Error::NotFound) if opts.create => {
-                    c.create_in(&fid, name, &self.inner.path, flags, &opts, false).await
-                }
-                Err(e) => Err(e),
-            }
-        })
+        self.client().run(op::OpenAt { dir: self, name, opts: &opts }).await
     }
 
     /// Descends into child directory `name`.
     pub async fn open_dir_at(&self, name: impl AsRef<[u8]>) -> Result<Dir> {
         let name = name.as_ref();
         check_name(name)?;
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            self.client().open_dir_fid(&fid, name, &self.inner.path).await
-        })
+        self.client().run(op::OpenDirAt { dir: self, name }).await
     }
 
     /// fstatat(2): metadata of child `name`, never following a symlink.
     pub async fn metadata_at(&self, name: impl AsRef<[u8]>) -> Result<Metadata> {
         let name = name.as_ref();
         check_name(name)?;
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            self.client().getattr_at(&fid, name).await
-        })
+        self.client().run(op::StatAt { dir: self, name }).await
     }
 
     /// Changes child `name` without opening it; returns its new metadata.
     pub async fn set_attr_at(&self, name: impl AsRef<[u8]>, attrs: SetAttrs) -> Result<Metadata> {
         let name = name.as_ref();
         check_name(name)?;
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            let c = self.client();
-            let (child, _) = c.on(&fid)?.walk(&fid, &[name]).await?;
-            if !attrs.is_empty() {
-                c.on(&child)?.setattr(&child, attrs.to_wire()?).await?;
-            }
-            c.getattr(&child).await
-        })
+        self.client().run(op::SetAttrAt { dir: self, name, attrs }).await
     }
 
     /// mkdirat(2).
     pub async fn create_dir_at(&self, name: impl AsRef<[u8]>, mode: u32) -> Result<Metadata> {
         let name = name.as_ref();
         check_name(name)?;
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            let c = self.client();
-            c.on(&fid)?.mkdir(&fid, name, S_IFDIR | (mode & 0o7777), c.gid()).await?;
-            c.getattr_at(&fid, name).await
-        })
+        self.client().run(op::MkdirAt { dir: self, name, mode }).await
     }
 
     /// symlinkat(2): `target` is stored verbatim.
@@ -268,12 +293,7 @@ impl Dir {
     ) -> Result<Metadata> {
         let name = name.as_ref();
         check_name(name)?;
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            let c = self.client();
-            c.on(&fid)?.symlink(&fid, name, target.as_ref(), c.gid()).await?;
-            c.getattr_at(&fid, name).await
-        })
+        self.client().run(op::SymlinkAt { dir: self, name, target: target.as_ref() }).await
     }
 
     /// linkat(2): `new_name` here for `original_name` in `original_dir`.
@@ -283,17 +303,10 @@ impl Dir {
         original_name: impl AsRef<[u8]>,
         new_name: impl AsRef<[u8]>,
     ) -> Result<Metadata> {
-        let (oname, nname) = (original_name.as_ref(), new_name.as_ref());
-        check_name(oname)?;
-        check_name(nname)?;
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            let ofid = original_dir.live_fid().await?;
-            let c = self.client();
-            let (target, _) = c.on(&ofid)?.walk(&ofid, &[oname]).await?;
-            c.on_both(&fid, &target)?.link(&fid, &target, nname).await?;
-            c.getattr(&target).await
-        })
+        let (original_name, new_name) = (original_name.as_ref(), new_name.as_ref());
+        check_name(original_name)?;
+        check_name(new_name)?;
+        self.client().run(op::LinkAt { dir: self, original_dir, original_name, new_name }).await
     }
 
     /// mknodat(2).
@@ -305,33 +318,21 @@ impl Dir {
     ) -> Result<Metadata> {
         let name = name.as_ref();
         check_name(name)?;
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            let c = self.client();
-            let (ty, major, minor) = kind.wire();
-            c.on(&fid)?.mknod(&fid, name, ty | (mode & 0o7777), major, minor, c.gid()).await?;
-            c.getattr_at(&fid, name).await
-        })
+        self.client().run(op::MknodAt { dir: self, name, kind, mode }).await
     }
 
     /// unlinkat(2).
     pub async fn remove_file_at(&self, name: impl AsRef<[u8]>) -> Result<()> {
         let name = name.as_ref();
         check_name(name)?;
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            self.client().unlink_in(&fid, name, UnlinkatFlags::empty()).await
-        })
+        self.client().run(op::UnlinkAt { dir: self, name, flags: UnlinkatFlags::empty() }).await
     }
 
     /// unlinkat(2) with AT_REMOVEDIR.
     pub async fn remove_dir_at(&self, name: impl AsRef<[u8]>) -> Result<()> {
         let name = name.as_ref();
         check_name(name)?;
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            self.client().unlink_in(&fid, name, UnlinkatFlags::REMOVEDIR).await
-        })
+        self.client().run(op::UnlinkAt { dir: self, name, flags: UnlinkatFlags::REMOVEDIR }).await
     }
 
     /// renameat(2): `new_dir` may be this directory.
@@ -341,26 +342,17 @@ impl Dir {
         new_dir: &Dir,
         new_name: impl AsRef<[u8]>,
     ) -> Result<()> {
-        let (o, n) = (old_name.as_ref(), new_name.as_ref());
-        check_name(o)?;
-        check_name(n)?;
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            let nfid = new_dir.live_fid().await?;
-            self.client().rename_in(&fid, o, &nfid, n).await
-        })
+        let (old_name, new_name) = (old_name.as_ref(), new_name.as_ref());
+        check_name(old_name)?;
+        check_name(new_name)?;
+        self.client().run(op::RenameAt { dir: self, old_name, new_dir, new_name }).await
     }
 
     /// readlinkat(2): the raw target of child symlink `name`.
     pub async fn read_link_at(&self, name: impl AsRef<[u8]>) -> Result<Bytes> {
         let name = name.as_ref();
         check_name(name)?;
-        retry!(self.client(), async {
-            let fid = self.live_fid().await?;
-            let c = self.client();
-            let (child, _) = c.on(&fid)?.walk(&fid, &[name]).await?;
-            c.on(&child)?.readlink(&child).await
-        })
+        self.client().run(op::ReadLinkAt { dir: self, name }).await
     }
 
     /// Marks the handle closed and releases its fids once in-flight calls
@@ -424,5 +416,50 @@ impl Dir {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CookieWatch;
+
+    /// Feeds the cookie sequence `next(cookie)` from 0; the step at which
+    /// the watch objects, if it does within `limit` steps.
+    fn caught(next: impl Fn(u64) -> u64, limit: usize) -> Option<usize> {
+        let mut w = CookieWatch::default();
+        let mut cookie = 0;
+        for step in 0..limit {
+            let n = next(cookie);
+            if w.step(cookie, n).is_err() {
+                return Some(step);
+            }
+            cookie = n;
+        }
+        None
+    }
+
+    #[test]
+    fn advancing_cookies_pass() {
+        assert_eq!(caught(|c| c + 1, 100_000), None);
+        // hash-ordered, not monotonic, never repeating
+        assert_eq!(caught(|c| c.wrapping_mul(6364136223846793005).wrapping_add(1), 100_000), None);
+    }
+
+    #[test]
+    fn a_cookie_that_stays_is_caught_at_once() {
+        assert_eq!(caught(|c| c, 10), Some(0));
+        assert_eq!(caught(|c| if c < 5 { c + 1 } else { c }, 100), Some(5));
+    }
+
+    #[test]
+    fn cycles_of_any_length_are_caught_within_a_few_laps() {
+        for lead in [0u64, 1, 7, 100] {
+            for len in [2u64, 3, 5, 64, 1000] {
+                // lead-in of `lead` cookies, then a cycle of `len`
+                let next = |c: u64| if c + 1 < lead + len { c + 1 } else { lead };
+                let at = caught(next, 100_000).expect("a cycle is caught");
+                assert!(at as u64 <= 4 * (lead + len) + 2, "lead {lead} len {len}: step {at}");
+            }
+        }
     }
 }

@@ -4,12 +4,12 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bytes::{Bytes, BytesMut};
-use futures_util::stream::{self, StreamExt, TryStreamExt};
+use bytes::Bytes;
 use ninefold_proto::{OpenFlags, P9String};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::op;
 use crate::options::SetAttrs;
 use crate::session::Fid;
 use crate::types::Metadata;
@@ -79,8 +79,9 @@ impl File {
     }
 
     /// The open fid on a live connection: after a reconnect, the path is
-    /// walked again from the new root and reopened with the saved flags.
-    async fn live_fid(&self) -> Result<Arc<Fid>> {
+    /// walked again from the new root and reopened with the saved flags
+    /// (the runner calls this before each attempt of a file operation).
+    pub(crate) async fn live_fid(&self) -> Result<Arc<Fid>> {
         let fid = self.fid()?;
         if !fid.session().is_dead() {
             return Ok(fid);
@@ -123,18 +124,9 @@ impl File {
         self.inner.flags
     }
 
-    fn read_chunk(&self, s: &crate::Session) -> usize {
-        let max = s.max_read_chunk();
-        let iounit = self.inner.iounit.load(Ordering::Relaxed);
-        let n = if iounit > 0 { iounit.min(max) } else { max };
-        n.max(1) as usize
-    }
-
-    fn write_chunk(&self, s: &crate::Session) -> usize {
-        let max = s.max_write_chunk();
-        let iounit = self.inner.iounit.load(Ordering::Relaxed);
-        let n = if iounit > 0 { iounit.min(max) } else { max };
-        n.max(1) as usize
+    /// The negotiated I/O unit (0: none, use the session's chunk size).
+    pub(crate) fn iounit(&self) -> u32 {
+        self.inner.iounit.load(Ordering::Relaxed)
     }
 
     /// Up to `len` bytes at `offset`; a short result is end of file. A read
@@ -144,54 +136,7 @@ impl File {
     /// end of file (a proxy with a smaller msize, a synthetic file): only
     /// an empty Rread is taken as the end, and the rest is asked for again.
     pub async fn read_at(&self, offset: u64, len: usize) -> Result<Bytes> {
-        retry!(&self.inner.client, self.read_at_once(offset, len))
-    }
-
-    async fn read_at_once(&self, offset: u64, len: usize) -> Result<Bytes> {
-        let fid = self.live_fid().await?;
-        let s = &fid.session();
-        let chunk = self.read_chunk(s);
-        if len <= chunk {
-            let first = s.read(&fid, offset, len as u32).await?;
-            if first.is_empty() || first.len() == len {
-                return Ok(first);
-            }
-            let mut out = BytesMut::from(&first[..]);
-            read_rest(s, &fid, offset, len, &mut out).await?;
-            return Ok(out.freeze());
-        }
-        let count = len.div_ceil(chunk);
-        let reqs = (0..count).map(|i| {
-            let off = offset + (i * chunk) as u64;
-            let n = chunk.min(len - i * chunk);
-            (off, n)
-        });
-        let fid_ref = &fid;
-        let mut parts = stream::iter(reqs)
-            .map(
-                |(off, n)| async move { s.read(fid_ref, off, n as u32).await.map(|b| (b, n, off)) },
-            )
-            .buffered(PIPELINE_DEPTH);
-        let mut out = BytesMut::with_capacity(len.min(64 << 20));
-        while let Some(part) = parts.next().await {
-            let (b, asked, off) = part?;
-            if b.len() == asked {
-                out.extend_from_slice(&b);
-                continue;
-            }
-            if b.is_empty() {
-                break;
-            }
-            // Short but not empty: read the rest of this chunk before
-            // deciding where the file ends.
-            let mut piece = BytesMut::from(&b[..]);
-            let complete = read_rest(s, &fid, off, asked, &mut piece).await?;
-            out.extend_from_slice(&piece);
-            if !complete {
-                break;
-            }
-        }
-        Ok(out.freeze())
+        self.inner.client.run(op::ReadAt { file: self, offset, len }).await
     }
 
     /// Writes all of `data` at `offset` (chunked and pipelined). Copies
@@ -204,43 +149,12 @@ impl File {
     /// Writes all of `data` at `offset` without copying it: each chunk is a
     /// slice sent as its own segment of a vectored write.
     pub async fn write_at_bytes(&self, offset: u64, data: Bytes) -> Result<()> {
-        retry!(&self.inner.client, self.write_at_once(offset, data.clone()))
-    }
-
-    async fn write_at_once(&self, offset: u64, data: Bytes) -> Result<()> {
-        let fid = self.live_fid().await?;
-        let s = &fid.session();
-        let chunk = self.write_chunk(s);
-        let fid_ref = &fid;
-        let pieces = (0..data.len().div_ceil(chunk)).map(|i| {
-            let start = i * chunk;
-            let end = (start + chunk).min(data.len());
-            (offset + start as u64, data.slice(start..end))
-        });
-        stream::iter(pieces)
-            .map(|(off, mut piece)| async move {
-                let mut off = off;
-                while !piece.is_empty() {
-                    let n = s.write(fid_ref, off, piece.clone()).await? as usize;
-                    if n == 0 || n > piece.len() {
-                        return Err(Error::Io(ninefold_proto::Errno::EIO));
-                    }
-                    piece = piece.slice(n..);
-                    off += n as u64;
-                }
-                Ok(())
-            })
-            .buffer_unordered(PIPELINE_DEPTH)
-            .try_collect::<()>()
-            .await
+        self.inner.client.run(op::WriteAt { file: self, offset, data }).await
     }
 
     /// fstat of this handle.
     pub async fn metadata(&self) -> Result<Metadata> {
-        retry!(&self.inner.client, async {
-            let fid = self.live_fid().await?;
-            self.inner.client.getattr(&fid).await
-        })
+        self.inner.client.run(op::FileStat { file: self }).await
     }
 
     /// Truncates or extends to `size`.
@@ -250,29 +164,17 @@ impl File {
 
     /// Metadata changes through the handle; returns the new metadata.
     pub async fn set_attr(&self, attrs: SetAttrs) -> Result<Metadata> {
-        retry!(&self.inner.client, async {
-            let fid = self.live_fid().await?;
-            if !attrs.is_empty() {
-                self.inner.client.on(&fid)?.setattr(&fid, attrs.to_wire()?).await?;
-            }
-            self.inner.client.getattr(&fid).await
-        })
+        self.inner.client.run(op::FileSetAttr { file: self, attrs }).await
     }
 
     /// Data and metadata to durable storage (Tfsync).
     pub async fn sync_all(&self) -> Result<()> {
-        retry!(&self.inner.client, async {
-            let fid = self.live_fid().await?;
-            self.inner.client.on(&fid)?.fsync(&fid, false).await
-        })
+        self.inner.client.run(op::Fsync { file: self, datasync: false }).await
     }
 
     /// Data to durable storage (Tfsync with datasync).
     pub async fn sync_data(&self) -> Result<()> {
-        retry!(&self.inner.client, async {
-            let fid = self.live_fid().await?;
-            self.inner.client.on(&fid)?.fsync(&fid, true).await
-        })
+        self.inner.client.run(op::Fsync { file: self, datasync: true }).await
     }
 
     /// Marks the handle (and its clones) closed and releases its fid once
@@ -290,24 +192,4 @@ impl File {
     pub fn cursor(&self) -> crate::io::FileCursor {
         crate::io::FileCursor::new(self.clone())
     }
-}
-
-/// Completes a short read: `out` holds the bytes read so far from
-/// `offset`; reads on until it holds `want` bytes (`true`) or the server
-/// answers an empty Rread, the end of file (`false`).
-async fn read_rest(
-    s: &crate::Session,
-    fid: &crate::Fid,
-    offset: u64,
-    want: usize,
-    out: &mut BytesMut,
-) -> Result<bool> {
-    while out.len() < want {
-        let b = s.read(fid, offset + out.len() as u64, (want - out.len()) as u32).await?;
-        if b.is_empty() {
-            return Ok(false);
-        }
-        out.extend_from_slice(&b[..b.len().min(want - out.len())]);
-    }
-    Ok(true)
 }

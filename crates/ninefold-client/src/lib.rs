@@ -86,6 +86,8 @@
 //! | tag table | `session/tags.rs` | `tag → Waiting / Abandoned / Settled / Flush`; a short `std` mutex, never held across an await |
 //! | fid pool | `session/fid.rs` | numbers from 1, LIFO reuse; [`Fid`] is the owning handle |
 //! | in-flight bound | `session/mod.rs` | a semaphore permit per request, held until its tag is free |
+//! | message calls | `session/msg/` | one method per wire message, one file per proto stem |
+//! | operations | `op/` | one struct per public call: what it names, whether it mutates, its plan; `Client::run` runs and retries them |
 //!
 //! A tag's life: reserved with a permit → frame queued → reply routed to
 //! the waiter and the tag freed. If the waiter is dropped first, the slot
@@ -99,14 +101,26 @@
 //! today; the ZeroFS `.Z` fast paths can be enabled by asking for
 //! `9P2000.L.Z` first and reporting it in [`Capabilities`]).
 //!
+//! Logical operations (`op/`): every public call of [`Client`], [`File`]
+//! and [`Dir`] that talks to the server is one operation, a struct with
+//! its facts (what it names, whether it mutates) and its plan (the
+//! message-level calls that do the work). One runner runs them all: it
+//! restores the handles an operation names on the live connection, runs
+//! the plan, and on a lost-connection error waits for a newer generation
+//! and runs it again. A new operation is one struct and one plan.
+//!
 //! Reconnect (`reconnect.rs`): the client holds its current connection
 //! (session, root fid, generation) behind a lock; a supervisor task waits
 //! for [`Session::closed`], reconnects and publishes the next generation.
-//! Every public call runs in a retry loop: on a lost-connection error it
-//! waits for a newer generation and starts over. Calls naming a fid go to
-//! the session that fid belongs to ([`Fid::session`]), never to a newer
-//! one where its number could mean something else; a handle whose fid is
-//! on a dead session re-walks and reopens before its call.
+//! Calls naming a fid go to the session that fid belongs to
+//! ([`Fid::session`]), never to a newer one where its number could mean
+//! something else; a handle whose fid is on a dead session re-walks and
+//! reopens before its call.
+//!
+//! Trust: replies that break the protocol's promises (a read longer than
+//! asked, readdir cookies that never lead to the end) are
+//! [`Protocol`](Error::Protocol) errors, and sizes the server reports do
+//! not size allocations.
 //!
 //! # Features
 //!
@@ -119,17 +133,16 @@
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[macro_use]
-mod reconnect;
 mod client;
 mod dir;
 mod error;
 mod file;
 #[cfg(feature = "tokio-io")]
 mod io;
-mod ops;
+mod op;
 mod options;
 mod path;
+mod reconnect;
 mod session;
 mod target;
 mod types;

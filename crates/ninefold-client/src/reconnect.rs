@@ -7,12 +7,13 @@
 //! [`BACKOFF_MAX`]), redoes Tversion + Tattach with the original options
 //! and publishes the new connection under the next generation.
 //!
-//! Every public call runs inside [`retry!`]: a call that fails because the
-//! connection is gone waits for the next generation and starts over, so
-//! while the server is unreachable calls block rather than fail, and an
-//! operation in flight at the drop is sent again (a non-idempotent one can
-//! apply twice). Handles keep their canonical path and open flags and
-//! re-walk and reopen lazily on their first use after a reconnect.
+//! Every public call is a logical operation run by `Client::run` (see
+//! `crate::op`): one that fails because the connection is gone waits for
+//! the next generation and starts over, so while the server is unreachable
+//! calls block rather than fail, and an operation in flight at the drop is
+//! sent again (a non-idempotent one can apply twice). Handles keep their
+//! canonical path and open flags and re-walk and reopen lazily on their
+//! first use after a reconnect.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -39,26 +40,6 @@ pub(crate) struct Conn {
     pub(crate) session: Session,
     pub(crate) root: Arc<Fid>,
     pub(crate) gen: u64,
-}
-
-/// Runs `$body` (an `async` block) until it succeeds or fails for a reason
-/// other than a lost connection; after a lost connection it waits for the
-/// client's next generation first. Clients without a reconnect supervisor
-/// return the error as is.
-macro_rules! retry {
-    ($client:expr, $body:expr) => {{
-        let client: &$crate::client::Client = $client;
-        loop {
-            let gen = client.generation();
-            let res: $crate::error::Result<_> = $body.await;
-            match res {
-                Err(e) if e.is_disconnected() && client.reconnects() => {
-                    client.wait_generation_after(gen).await?
-                }
-                r => break r,
-            }
-        }
-    }};
 }
 
 /// Dials, negotiates and attaches once.

@@ -13,6 +13,7 @@
 
 mod conn;
 mod fid;
+mod msg;
 mod tags;
 
 use std::fmt;

@@ -9,15 +9,21 @@
 //! for memfs they call the filesystem's `Node` methods directly.
 //!
 //! `NINEFOLD_CLIENT_SERVERS=diod,memfs,passthrough` (any subset) chooses
-//! the servers; the default is all three.
+//! the servers; the default is all three. diod is required: without it
+//! the tests fail, unless `NINEFOLD_SKIP_DIOD=1` opts out (see
+//! [`diod::require`]). Either way of leaving a server out is announced on
+//! the terminal, never silently.
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod diod;
+pub mod fake;
 pub mod host;
 
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use ninefold_client::{Client, ConnectOptions};
@@ -27,19 +33,6 @@ use ninefold_server::{Attacher, Exports, Server};
 
 #[allow(unused_imports)]
 pub use host::HostMeta;
-
-/// Where the diod launcher lives: `$NINEFOLD_DIOD`, else the workplace's
-/// shared tools beside the checkout, else their usual absolute path.
-fn diod_serve() -> std::path::PathBuf {
-    if let Some(p) = std::env::var_os("NINEFOLD_DIOD") {
-        return p.into();
-    }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tools/diod/serve.sh");
-    if beside.exists() {
-        return beside;
-    }
-    "/work/shared/tools/diod/serve.sh".into()
-}
 
 /// The aname our server exports memfs under (any other aname: ENOENT).
 pub const MEMFS_ANAME: &str = "/memfs";
@@ -77,7 +70,22 @@ pub fn server_kinds() -> Vec<ServerKind> {
     let all = [ServerKind::Diod, ServerKind::Memfs, ServerKind::Passthrough];
     match std::env::var("NINEFOLD_CLIENT_SERVERS") {
         Ok(list) if !list.trim().is_empty() => {
-            all.into_iter().filter(|k| list.split(',').any(|n| n.trim() == k.name())).collect()
+            let chosen: Vec<ServerKind> =
+                all.into_iter().filter(|k| list.split(',').any(|n| n.trim() == k.name())).collect();
+            static NOTICE: Once = Once::new();
+            let left: Vec<&str> =
+                all.iter().filter(|k| !chosen.contains(k)).map(|k| k.name()).collect();
+            if !left.is_empty() {
+                NOTICE.call_once(|| {
+                    // To the terminal directly: libtest captures eprintln!.
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "\n!!!!! NINEFOLD_CLIENT_SERVERS={list}: runs against {} SKIPPED !!!!!\n",
+                        left.join(", ")
+                    );
+                });
+            }
+            chosen
         }
         _ => all.to_vec(),
     }
@@ -97,12 +105,13 @@ pub struct TestServer {
     pub target: String,
     pub aname: String,
     pub(crate) backing: Backing,
-    child: Option<Child>,
+    diod: Option<diod::Diod>,
     served: Option<Served>,
 }
 
 impl TestServer {
-    /// Starts `kind`, or `None` (after a loud message) when it cannot run here.
+    /// Starts `kind`; `None` only for diod under `NINEFOLD_SKIP_DIOD=1`
+    /// (announced loudly). A server that cannot start fails the test.
     pub fn start(kind: ServerKind) -> Option<TestServer> {
         eprintln!("----- server: {} -----", kind.name());
         match kind {
@@ -146,32 +155,10 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            // `timeout` forwards SIGTERM to diod.
-            let _ = Command::new("kill").arg(child.id().to_string()).status();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            loop {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
+        // Servers first, then the export directory they serve.
+        self.diod = None;
         self.served = None;
-        if let Backing::Disk { real, .. } = &self.backing {
-            let _ = std::fs::remove_file(real.with_extension("diod.log"));
-        }
     }
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
 }
 
 fn export_dir() -> (tempfile::TempDir, PathBuf) {
@@ -249,7 +236,7 @@ fn start_memfs() -> TestServer {
         target: served.target.clone(),
         aname: MEMFS_ANAME.to_string(),
         backing: Backing::Mem(fs),
-        child: None,
+        diod: None,
         served: Some(served),
     }
 }
@@ -263,72 +250,23 @@ fn start_passthrough() -> TestServer {
         target: served.target.clone(),
         aname: real.to_string_lossy().into_owned(),
         backing: Backing::Disk { export, real },
-        child: None,
+        diod: None,
         served: Some(served),
     }
 }
 
 fn start_diod() -> Option<TestServer> {
-    let serve = diod_serve();
-    if !serve.exists() {
-        eprintln!("\n!!!!! SKIPPING: {} missing; diod tests did not run !!!!!\n", serve.display());
-        return None;
-    }
-    let (mut export, export_real) = export_dir();
-    for _attempt in 0..3 {
-        let port = free_port();
-        let log = std::fs::File::create(export_real.with_extension("diod.log")).expect("log");
-        let child = Command::new("bash")
-            .arg(&serve)
-            .arg(&export_real)
-            .arg(port.to_string())
-            .arg("900")
-            // diod dumps core on some errors; not into the crate directory
-            .current_dir(std::env::temp_dir())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn diod");
-        let mut server = TestServer {
-            kind: ServerKind::Diod,
-            target: format!("tcp://127.0.0.1:{port}"),
-            aname: export_real.to_string_lossy().into_owned(),
-            backing: Backing::Disk { export, real: export_real.clone() },
-            child: Some(child),
-            served: None,
-        };
-        // apt-get install on first use can take a while.
-        let deadline = Instant::now() + Duration::from_secs(240);
-        loop {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(server);
-            }
-            if let Some(child) = server.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    let log = std::fs::read_to_string(export_real.with_extension("diod.log"))
-                        .unwrap_or_default();
-                    if log.contains("Unable to locate package") || log.contains("E: ") {
-                        eprintln!("\n!!!!! SKIPPING: diod cannot be installed ({status}):\n{log}\n!!!!!\n");
-                        return None;
-                    }
-                    break; // port race: try another
-                }
-            }
-            if Instant::now() > deadline {
-                panic!("diod did not start listening on {port}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server.child = None;
-        let Backing::Disk { export: e, .. } =
-            std::mem::replace(&mut server.backing, Backing::Mem(MemFs::new()))
-        else {
-            unreachable!()
-        };
-        export = e;
-    }
-    panic!("diod failed to start three times");
+    let bin = diod::require()?;
+    let (export, real) = export_dir();
+    let d = diod::Diod::start(&bin, &real).unwrap_or_else(|e| panic!("diod did not start: {e}"));
+    Some(TestServer {
+        kind: ServerKind::Diod,
+        target: d.target.clone(),
+        aname: d.aname.clone(),
+        backing: Backing::Disk { export, real },
+        diod: Some(d),
+        served: None,
+    })
 }
 
 /// Runs `body` once per available server kind.

@@ -1,6 +1,7 @@
-//! Message-level calls on [`Session`](crate::Session), one file per
-//! operation with the same stems as `ninefold-proto` (`open.rs` holds
-//! Tlopen and Tlcreate, `readdir.rs` Treaddir ...).
+//! Message-level calls on [`Session`](crate::Session): one wire message
+//! each, one file per message with the same stems as `ninefold-proto`
+//! (`open.rs` holds Tlopen and Tlcreate, `readdir.rs` Treaddir ...).
+//! Logical operations, which compose these, live in `crate::op`.
 
 /// Sends `$msg` and unwraps the reply variant `$variant` (an Rlerror
 /// becomes `Err`).
