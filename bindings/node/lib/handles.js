@@ -4,7 +4,7 @@
 
 const native = require('./native');
 const { invoke } = require('./call');
-const { invalid } = require('./errors');
+const { convert, invalid } = require('./errors');
 const R = require('./records');
 const streams = require('./streams');
 
@@ -40,7 +40,11 @@ class Client {
 
   /** Negotiated session properties (synchronous). */
   capabilities() {
-    return new R.Capabilities(this.#n.capabilities());
+    try {
+      return new R.Capabilities(this.#n.capabilities());
+    } catch (e) {
+      throw convert(e, 'capabilities');
+    }
   }
   /** Whether close() was called. */
   get closed() {

@@ -451,3 +451,24 @@ impl AsRef<[u8]> for Payload {
         &self.0
     }
 }
+
+/// A handle that a `close()` empties, so that the Rust value is dropped at
+/// once rather than when the JavaScript object is collected.
+#[derive(Debug)]
+pub(crate) struct Slot<T>(std::sync::Mutex<Option<T>>);
+
+impl<T: Clone> Slot<T> {
+    pub(crate) fn new(v: T) -> Slot<T> {
+        Slot(std::sync::Mutex::new(Some(v)))
+    }
+
+    /// The value, or the `Closed` error.
+    pub(crate) fn get(&self) -> napi::Result<T> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or_else(|| to_js(Error::Closed))
+    }
+
+    /// Empties the slot.
+    pub(crate) fn take(&self) -> Option<T> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}

@@ -7,7 +7,7 @@ use ninefold_client::{Dir, SetAttrs};
 
 use crate::cancel::run;
 use crate::convert::{
-    buffer, len_of, JsDirEntry, JsMetadata, JsNodeKind, JsOpenOptions, JsSetAttrs,
+    buffer, len_of, JsDirEntry, JsMetadata, JsNodeKind, JsOpenOptions, JsSetAttrs, Slot,
 };
 use crate::file::NativeFile;
 
@@ -15,12 +15,20 @@ use crate::file::NativeFile;
 #[derive(Debug)]
 #[napi]
 pub struct NativeDir {
-    inner: Dir,
+    /// `None` once closed: dropping the last clone lets the connection
+    /// (or the handle's fid) go without waiting for the garbage collector.
+    slot: Slot<Dir>,
 }
 
 impl NativeDir {
     pub(crate) fn new(inner: Dir) -> NativeDir {
-        NativeDir { inner }
+        NativeDir { slot: Slot::new(inner) }
+    }
+}
+
+impl NativeDir {
+    fn get(&self) -> napi::Result<Dir> {
+        self.slot.get()
     }
 }
 
@@ -28,29 +36,37 @@ impl NativeDir {
 impl NativeDir {
     /// The next entries in directory order; empty at the end.
     #[napi]
-    pub async fn next_batch(&self, max: Option<f64>, cancel: Option<u32>) -> napi::Result<Vec<JsDirEntry>> {
+    pub async fn next_batch(
+        &self,
+        max: Option<f64>,
+        cancel: Option<u32>,
+    ) -> napi::Result<Vec<JsDirEntry>> {
         let max = max.map(len_of).transpose()?;
-        let v = run(cancel, self.inner.next_batch(max)).await?;
+        let v = run(cancel, self.get()?.next_batch(max)).await?;
         Ok(v.into_iter().map(Into::into).collect())
     }
 
     /// Restart the listing.
     #[napi]
     pub async fn rewind(&self, cancel: Option<u32>) -> napi::Result<()> {
-        run(cancel, self.inner.rewind()).await
+        run(cancel, self.get()?.rewind()).await
     }
 
     /// Of the directory itself.
     #[napi]
     pub async fn metadata(&self, cancel: Option<u32>) -> napi::Result<JsMetadata> {
-        run(cancel, self.inner.metadata()).await.map(Into::into)
+        run(cancel, self.get()?.metadata()).await.map(Into::into)
     }
 
     /// Of the directory itself.
     #[napi]
-    pub async fn set_attr(&self, attrs: JsSetAttrs, cancel: Option<u32>) -> napi::Result<JsMetadata> {
+    pub async fn set_attr(
+        &self,
+        attrs: JsSetAttrs,
+        cancel: Option<u32>,
+    ) -> napi::Result<JsMetadata> {
         let attrs = SetAttrs::try_from(attrs)?;
-        run(cancel, self.inner.set_attr(attrs)).await.map(Into::into)
+        run(cancel, self.get()?.set_attr(attrs)).await.map(Into::into)
     }
 
     /// openat(2).
@@ -61,19 +77,27 @@ impl NativeDir {
         opts: JsOpenOptions,
         cancel: Option<u32>,
     ) -> napi::Result<NativeFile> {
-        run(cancel, self.inner.open_at(&*name, opts.into())).await.map(NativeFile::new)
+        run(cancel, self.get()?.open_at(&*name, opts.into())).await.map(NativeFile::new)
     }
 
     /// Descend into a child directory.
     #[napi]
-    pub async fn open_dir_at(&self, name: Uint8Array, cancel: Option<u32>) -> napi::Result<NativeDir> {
-        run(cancel, self.inner.open_dir_at(&*name)).await.map(NativeDir::new)
+    pub async fn open_dir_at(
+        &self,
+        name: Uint8Array,
+        cancel: Option<u32>,
+    ) -> napi::Result<NativeDir> {
+        run(cancel, self.get()?.open_dir_at(&*name)).await.map(NativeDir::new)
     }
 
     /// fstatat(2), never following symlinks.
     #[napi]
-    pub async fn metadata_at(&self, name: Uint8Array, cancel: Option<u32>) -> napi::Result<JsMetadata> {
-        run(cancel, self.inner.metadata_at(&*name)).await.map(Into::into)
+    pub async fn metadata_at(
+        &self,
+        name: Uint8Array,
+        cancel: Option<u32>,
+    ) -> napi::Result<JsMetadata> {
+        run(cancel, self.get()?.metadata_at(&*name)).await.map(Into::into)
     }
 
     /// Change a child without opening it.
@@ -85,7 +109,7 @@ impl NativeDir {
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
         let attrs = SetAttrs::try_from(attrs)?;
-        run(cancel, self.inner.set_attr_at(&*name, attrs)).await.map(Into::into)
+        run(cancel, self.get()?.set_attr_at(&*name, attrs)).await.map(Into::into)
     }
 
     /// mkdirat(2).
@@ -96,7 +120,7 @@ impl NativeDir {
         mode: u32,
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
-        run(cancel, self.inner.create_dir_at(&*name, mode)).await.map(Into::into)
+        run(cancel, self.get()?.create_dir_at(&*name, mode)).await.map(Into::into)
     }
 
     /// symlinkat(2); `target` verbatim.
@@ -107,7 +131,7 @@ impl NativeDir {
         target: Uint8Array,
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
-        run(cancel, self.inner.symlink_at(&*name, &*target)).await.map(Into::into)
+        run(cancel, self.get()?.symlink_at(&*name, &*target)).await.map(Into::into)
     }
 
     /// linkat(2): `new_name` here for `original_name` in `original_dir`.
@@ -120,7 +144,7 @@ impl NativeDir {
         new_name: Uint8Array,
         cancel: Option<u32>,
     ) -> napi::Result<PromiseRaw<'env, JsMetadata>> {
-        let (this, other) = (self.inner.clone(), original_dir.inner.clone());
+        let (this, other) = (self.get()?, original_dir.get()?);
         env.spawn_future(async move {
             let r = run(cancel, this.link_at(&other, &*original_name, &*new_name)).await;
             r.map(JsMetadata::from)
@@ -137,19 +161,19 @@ impl NativeDir {
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
         let kind = kind.try_into()?;
-        run(cancel, self.inner.mknod_at(&*name, kind, mode)).await.map(Into::into)
+        run(cancel, self.get()?.mknod_at(&*name, kind, mode)).await.map(Into::into)
     }
 
     /// unlinkat(2).
     #[napi]
     pub async fn remove_file_at(&self, name: Uint8Array, cancel: Option<u32>) -> napi::Result<()> {
-        run(cancel, self.inner.remove_file_at(&*name)).await
+        run(cancel, self.get()?.remove_file_at(&*name)).await
     }
 
     /// unlinkat(2) with AT_REMOVEDIR.
     #[napi]
     pub async fn remove_dir_at(&self, name: Uint8Array, cancel: Option<u32>) -> napi::Result<()> {
-        run(cancel, self.inner.remove_dir_at(&*name)).await
+        run(cancel, self.get()?.remove_dir_at(&*name)).await
     }
 
     /// renameat(2).
@@ -162,7 +186,7 @@ impl NativeDir {
         new_name: Uint8Array,
         cancel: Option<u32>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let (this, other) = (self.inner.clone(), new_dir.inner.clone());
+        let (this, other) = (self.get()?, new_dir.get()?);
         env.spawn_future(async move {
             run(cancel, this.rename_at(&*old_name, &other, &*new_name)).await
         })
@@ -170,13 +194,20 @@ impl NativeDir {
 
     /// readlinkat(2).
     #[napi]
-    pub async fn read_link_at(&self, name: Uint8Array, cancel: Option<u32>) -> napi::Result<Buffer> {
-        run(cancel, self.inner.read_link_at(&*name)).await.map(buffer)
+    pub async fn read_link_at(
+        &self,
+        name: Uint8Array,
+        cancel: Option<u32>,
+    ) -> napi::Result<Buffer> {
+        run(cancel, self.get()?.read_link_at(&*name)).await.map(buffer)
     }
 
     /// Closes the handle (idempotent, never waits).
     #[napi]
     pub async fn close(&self) -> napi::Result<()> {
-        run(None, self.inner.close()).await
+        match self.slot.take() {
+            Some(h) => run(None, h.close()).await,
+            None => Ok(()),
+        }
     }
 }

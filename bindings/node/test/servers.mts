@@ -28,6 +28,8 @@ export interface Server {
   /** Prometheus metrics (ninefold serve only). */
   metricsUrl?: string;
   name: string;
+  /** Everything the server printed so far. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -52,6 +54,15 @@ function waitLine(child: ChildProcess, re: RegExp, ms: number): Promise<RegExpMa
   });
 }
 
+function collect(child: ChildProcess): () => string {
+  const chunks: string[] = [];
+  // eslint-disable-next-line no-control-regex
+  const strip = (d: Buffer) => chunks.push(d.toString().replace(/\x1b\[[0-9;]*m/g, ""));
+  child.stdout?.on("data", strip);
+  child.stderr?.on("data", strip);
+  return () => chunks.join("");
+}
+
 function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> {
   return () =>
     new Promise((res) => {
@@ -70,10 +81,10 @@ function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> 
 }
 
 /** `ninefold serve` over a fresh unix socket, memory or passthrough, with metrics. */
-export async function startNinefold(kind: "memory" | "passthrough"): Promise<Server> {
+export async function startNinefold(kind: "memory" | "passthrough", log = "warn"): Promise<Server> {
   const tmp = mkdtempSync(join(tmpdir(), "ninefold-node-"));
   const sock = join(tmp, "9p.sock");
-  const args = ["serve", "-l", `unix:${sock}`, "--metrics", "127.0.0.1:0", "--log", "warn"];
+  const args = ["serve", "-l", `unix:${sock}`, "--metrics", "127.0.0.1:0", "--log", log];
   let dir: string | undefined;
   if (kind === "memory") args.push("--memory");
   else {
@@ -82,6 +93,7 @@ export async function startNinefold(kind: "memory" | "passthrough"): Promise<Ser
     args.push(dir);
   }
   const child = spawn(ninefoldBin(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  const out = collect(child);
   const m = await waitLine(child, /metrics on (http:\/\/\S+\/metrics)/, 15000);
   for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
   return {
@@ -89,6 +101,7 @@ export async function startNinefold(kind: "memory" | "passthrough"): Promise<Ser
     target: `unix:${sock}`,
     dir,
     metricsUrl: m[1],
+    log: out,
     stop: stopper(child, () => rmSync(tmp, { recursive: true, force: true })),
   };
 }
@@ -139,6 +152,7 @@ export async function startDiod(): Promise<Server> {
     target: `tcp://127.0.0.1:${port}`,
     aname: tmp,
     dir: tmp,
+    log: collect(child),
     stop: stopper(child, () => rmSync(tmp, { recursive: true, force: true })),
   };
 }
