@@ -9,6 +9,16 @@ function abortError(signal) {
   return new AbortError(undefined, signal.reason !== undefined ? { cause: signal.reason } : undefined);
 }
 
+/** The addon threw while converting an argument: an InvalidArgument. */
+function badArgument(e, syscall, path) {
+  const coded = convert(e, syscall, path);
+  if (coded !== e) return coded;
+  const msg = e && typeof e.message === 'string' ? e.message : String(e);
+  const err = invalid(syscall, msg, path);
+  err.cause = e;
+  return err;
+}
+
 function signalOf(opts, syscall) {
   if (opts === undefined || opts === null) return undefined;
   if (typeof opts !== 'object') throw invalid(syscall, 'call options must be an object like { signal }');
@@ -29,7 +39,13 @@ function signalOf(opts, syscall) {
 function invoke(opts, syscall, path, dest, fn) {
   const signal = signalOf(opts, syscall);
   if (signal === undefined) {
-    return fn(undefined).catch((e) => {
+    let p;
+    try {
+      p = fn(undefined);
+    } catch (e) {
+      throw badArgument(e, syscall, path);
+    }
+    return p.catch((e) => {
       throw convert(e, syscall, path, dest);
     });
   }
@@ -46,7 +62,7 @@ function invoke(opts, syscall, path, dest, fn) {
     p = fn(id);
   } catch (e) {
     done();
-    throw e;
+    throw badArgument(e, syscall, path);
   }
   return p.then(
     (v) => {

@@ -102,11 +102,14 @@ class Client {
   }
   async chmod(path, mode, opts) {
     const p = R.pathArg(path, 'chmod');
-    return meta(await invoke(opts, 'chmod', path, undefined, (c) => this.#n.chmod(p, mode, c)));
+    const m = R.u32(mode, 'mode', 'chmod', path);
+    return meta(await invoke(opts, 'chmod', path, undefined, (c) => this.#n.chmod(p, m, c)));
   }
   async chown(path, uid, gid, opts) {
     const p = R.pathArg(path, 'chown');
-    return meta(await invoke(opts, 'chown', path, undefined, (c) => this.#n.chown(p, uid ?? undefined, gid ?? undefined, c)));
+    const u = R.optU32(uid, 'uid', 'chown', path);
+    const g = R.optU32(gid, 'gid', 'chown', path);
+    return meta(await invoke(opts, 'chown', path, undefined, (c) => this.#n.chown(p, u, g, c)));
   }
   async truncate(path, size, opts) {
     const p = R.pathArg(path, 'truncate');
@@ -128,10 +131,12 @@ class Client {
   }
   async create_dir(path, mode = 0o755, opts) {
     const p = R.pathArg(path, 'create_dir');
+    R.u32(mode, 'mode', 'create_dir', path);
     return meta(await invoke(opts, 'create_dir', path, undefined, (c) => this.#n.createDir(p, mode, c)));
   }
   async create_dir_all(path, mode = 0o755, opts) {
     const p = R.pathArg(path, 'create_dir_all');
+    R.u32(mode, 'mode', 'create_dir_all', path);
     return invoke(opts, 'create_dir_all', path, undefined, (c) => this.#n.createDirAll(p, mode, c));
   }
   async remove_file(path, opts) {
@@ -168,6 +173,7 @@ class Client {
   async mknod(path, kind, mode = 0o644, opts) {
     const p = R.pathArg(path, 'mknod');
     const k = R.nativeNodeKind(kind, 'mknod', path);
+    R.u32(mode, 'mode', 'mknod', path);
     return meta(await invoke(opts, 'mknod', path, undefined, (c) => this.#n.mknod(p, k, mode, c)));
   }
   async read_dir(path, opts) {
@@ -304,6 +310,7 @@ class Dir {
   }
   async create_dir_at(name, mode = 0o755, opts) {
     const n = R.name(name, 'create_dir_at');
+    R.u32(mode, 'mode', 'create_dir_at', name);
     return meta(await invoke(opts, 'create_dir_at', name, undefined, (c) => this.#n.createDirAt(n, mode, c)));
   }
   async symlink_at(name, target, opts) {
@@ -321,6 +328,7 @@ class Dir {
   async mknod_at(name, kind, mode = 0o644, opts) {
     const n = R.name(name, 'mknod_at');
     const k = R.nativeNodeKind(kind, 'mknod_at', name);
+    R.u32(mode, 'mode', 'mknod_at', name);
     return meta(await invoke(opts, 'mknod_at', name, undefined, (c) => this.#n.mknodAt(n, k, mode, c)));
   }
   async remove_file_at(name, opts) {

@@ -160,6 +160,7 @@ function nativeOpenOptions(o, syscall, path) {
   if (o === undefined) return { read: true };
   if (o === null || typeof o !== 'object') throw invalid(syscall, 'options must be an OpenOptions object', path);
   const f = openOptions(o);
+  u32(f.mode, 'mode', syscall, path);
   return { read: f.read, write: f.write, create: f.create, createNew: f.create_new, truncate: f.truncate, mode: f.mode };
 }
 
@@ -218,7 +219,11 @@ function nativeTime(out, prefix, t, syscall) {
 
 function nativeSetAttrs(a, syscall, path) {
   if (a == null || typeof a !== 'object') throw invalid(syscall, 'attrs must be a SetAttrs object', path);
-  const out = { mode: a.mode ?? undefined, uid: a.uid ?? undefined, gid: a.gid ?? undefined };
+  const out = {
+    mode: optU32(a.mode, 'mode', syscall, path),
+    uid: optU32(a.uid, 'uid', syscall, path),
+    gid: optU32(a.gid, 'gid', syscall, path),
+  };
   if (a.size !== undefined && a.size !== null) out.size = big(a.size, 'size', syscall, path);
   nativeTime(out, 'atime', a.atime, syscall);
   nativeTime(out, 'mtime', a.mtime, syscall);
@@ -240,7 +245,9 @@ function devArgs(kind, major, minor) {
 
 function nativeNodeKind(k, syscall, path) {
   if (typeof k === 'string') return { kind: k };
-  if (k && typeof k === 'object' && typeof k.kind === 'string') return { kind: k.kind, major: k.major, minor: k.minor };
+  if (k && typeof k === 'object' && typeof k.kind === 'string') {
+    return { kind: k.kind, major: optU32(k.major, 'major', syscall, path), minor: optU32(k.minor, 'minor', syscall, path) };
+  }
   throw invalid(syscall, 'kind must be a NodeKind', path);
 }
 
@@ -253,6 +260,15 @@ function big(v, what, syscall, path) {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
   throw invalid(syscall, `${what} must be a non-negative integer (bigint or number)`, path);
 }
+
+/** A 32-bit unsigned integer (mode, uid, gid, major, minor). */
+function u32(v, what, syscall, path) {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return v;
+  throw invalid(syscall, `${what} must be an integer from 0 to 2^32-1`, path);
+}
+
+/** An optional u32 (undefined and null mean unset). */
+const optU32 = (v, what, syscall, path) => (v === undefined || v === null ? undefined : u32(v, what, syscall, path));
 
 /** A length (number, or bigint that fits). */
 function len(v, syscall) {
@@ -309,6 +325,8 @@ module.exports = {
   NodeKind,
   nativeNodeKind,
   big,
+  u32,
+  optU32,
   len,
   bytes,
   name,

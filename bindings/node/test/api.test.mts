@@ -299,6 +299,8 @@ for (const backend of backends) {
       await rejects(fs.read_range(`${d}/file`, 0.5, 1), NinefoldErrorInvalidArgument, "EINVAL");
       await rejects(fs.write(`${d}/file`, 42 as unknown as Uint8Array), NinefoldErrorInvalidArgument, "EINVAL");
       await rejects(fs.mknod(`${d}/dev`, { kind: "Bogus" } as unknown as NodeKind), NinefoldErrorInvalidArgument, "EINVAL");
+      await rejects(fs.chmod(`${d}/file`, "rw" as unknown as number), NinefoldErrorInvalidArgument, "EINVAL", "chmod");
+      await rejects(fs.chmod(`${d}/file`, -1), NinefoldErrorInvalidArgument, "EINVAL", "chmod");
       // Existing err.code handling works.
       try {
         await fs.read(`${d}/missing`);
