@@ -63,9 +63,7 @@ fn main() -> anyhow::Result<()> {
         let meta1 = metadata(&fs, 1, secs).await?;
         let meta32 = metadata(&fs, 32, secs).await?;
         fs.remove_file("/bench.bin").await?;
-        println!(
-            "{{\"write\":{write},\"read\":{read},\"meta1\":{meta1},\"meta32\":{meta32}}}"
-        );
+        println!("{{\"write\":{write},\"read\":{read},\"meta1\":{meta1},\"meta32\":{meta32}}}");
         anyhow::Ok(())
     })
 }
