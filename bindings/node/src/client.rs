@@ -2,7 +2,7 @@
 
 use napi::bindgen_prelude::{Buffer, Uint8Array};
 use napi_derive::napi;
-use ninefold_client::{Client, SetAttrs};
+use ninefold_client::{Client, OpenOptions, SetAttrs};
 
 use crate::cancel::run;
 use crate::convert::{
@@ -86,7 +86,9 @@ impl NativeClient {
         run(cancel, self.get()?.read_range(path(&p), offset, len)).await.map(buffer)
     }
 
-    /// Creates or truncates, then writes all of `data`.
+    /// Creates or truncates, then writes all of `data`. The same calls as
+    /// `Client::write`, but through `write_at_bytes`, so the JavaScript
+    /// buffer is sent without being copied first.
     #[napi]
     pub async fn write(
         &self,
@@ -94,7 +96,14 @@ impl NativeClient {
         data: Uint8Array,
         cancel: Option<u32>,
     ) -> napi::Result<()> {
-        run(cancel, self.get()?.write(path(&p), bytes_of(data))).await
+        let client = self.get()?;
+        let data = bytes_of(data);
+        let opts = OpenOptions::new().write(true).create(true).truncate(true);
+        run(cancel, async move {
+            let f = client.open(path(&p), opts).await?;
+            f.write_at_bytes(0, data).await
+        })
+        .await
     }
 
     /// Appends; returns the offset the data landed at.
