@@ -80,4 +80,7 @@ if [ "${NINEFOLD_SKIP_KERNEL:-0}" != 1 ]; then
     scripts/kernel-pjdfstest.sh --bin "$bin"
 fi
 
+step "Node/TypeScript package: tsc --strict, node --test against ninefold serve and diod, examples, npm pack"
+scripts/test-node.sh
+
 step "all tests passed"
