@@ -21,6 +21,8 @@ pub(crate) enum Command {
     /// With no DIR, serves a small writable in-memory tree. Listens on
     /// tcp://127.0.0.1:5564 unless told otherwise.
     Serve(ServeArgs),
+    /// Mount a 9P2000.L export on a local directory (FUSE).
+    Mount(crate::mount::MountArgs),
 }
 
 /// Options of `ninefold serve`; each has a key of the same name in the
