@@ -53,6 +53,8 @@ pub(crate) struct Core {
     pub(crate) locks: Mutex<HashMap<(u64, u64), Arc<Fid>>>,
     /// This host's name (the Tlock client id).
     pub(crate) client_id: String,
+    /// Kernel cache invalidation (set once the session exists).
+    pub(crate) notifier: std::sync::OnceLock<fuser::Notifier>,
 }
 
 impl Core {
@@ -66,6 +68,7 @@ impl Core {
             next_fh: AtomicU64::new(1),
             locks: Mutex::new(HashMap::new()),
             client_id,
+            notifier: std::sync::OnceLock::new(),
         }
     }
 

@@ -74,7 +74,12 @@ fn background(opts: &MountOptions) -> Result<(), MountError> {
         ),
         None => Stdio::null(),
     };
-    let mut child = Command::new(exe)
+    let mut cmd = Command::new(exe);
+    // Keep argv[0]: `mount.ninefold` (a symlink) must stay the helper.
+    if let Some(arg0) = std::env::args_os().next() {
+        std::os::unix::process::CommandExt::arg0(&mut cmd, arg0);
+    }
+    let mut child = cmd
         .args(std::env::args_os().skip(1))
         .env(CHILD_ENV, "1")
         .stdin(Stdio::null())
@@ -149,6 +154,10 @@ fn foreground(
     config.mount_options.push(if opts.read_only { MountOption::RO } else { MountOption::RW });
     if opts.allow_other {
         config.acl = SessionACL::All;
+    } else if opts.auto_unmount {
+        // fuser's auto_unmount needs the kernel's allow_other; requests of
+        // users other than the owner and root are still refused here.
+        config.acl = SessionACL::RootAndOwner;
     }
     config.n_threads = Some(opts.threads);
     config.clone_fd = opts.threads > 1;
@@ -156,6 +165,7 @@ fn foreground(
     let mp = mountpoint.display().to_string();
     let mut session = fuser::Session::new(fs, mountpoint, &config)
         .map_err(|source| MountError::Mount { mountpoint: mp.clone(), source })?;
+    let _ = core.notifier.set(session.notifier());
     let mut unmounter = session.unmount_callable();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let runner = std::thread::Builder::new()

@@ -35,11 +35,17 @@ impl Core {
                 let Some(node) = g.nodes.get_mut(&id) else { return FopenFlags::empty() };
                 let same = node.stamp == Some(now);
                 node.stamp = Some(now);
+                drop(g);
                 if same {
-                    FopenFlags::FOPEN_KEEP_CACHE
-                } else {
-                    FopenFlags::empty()
+                    return FopenFlags::FOPEN_KEEP_CACHE;
                 }
+                // Changed elsewhere: the kernel's attributes (its idea of
+                // the size) may be stale too. Not keeping the cache drops
+                // the pages; this drops the attributes, before the reply.
+                if let Some(n) = self.notifier.get() {
+                    let _ = n.inval_inode(fuser::INodeNo(id), -1, 0);
+                }
+                FopenFlags::empty()
             }
         }
     }
