@@ -145,15 +145,50 @@ impl Table {
         }
     }
 
-    /// A rename moved `(parent, name)` to `(newparent, newname)`.
+    /// A rename moved `(parent, name)` to `(newparent, newname)`. The
+    /// cached fids of what moved, and of everything under it, are dropped:
+    /// servers that keep a path per fid (diod) leave them pointing at the
+    /// old name, so they are walked again by the new path when next used.
     pub(crate) fn renamed(&self, parent: u64, name: &[u8], newparent: u64, newname: &[u8]) {
         let mut g = self.lock();
-        for node in g.nodes.values_mut() {
-            if node.parent == parent && node.name == name {
-                node.parent = newparent;
-                node.name = newname.to_vec();
+        let moved: Vec<u64> = g
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.parent == parent && n.name == name)
+            .map(|(id, _)| *id)
+            .collect();
+        if moved.is_empty() {
+            return;
+        }
+        for id in &moved {
+            if let Some(n) = g.nodes.get_mut(id) {
+                n.parent = newparent;
+                n.name = newname.to_vec();
             }
         }
+        // Every node whose parent chain reaches a moved one.
+        let mut stale: Vec<u64> = moved.clone();
+        let ids: Vec<u64> = g.nodes.keys().copied().collect();
+        for id in ids {
+            let mut cur = id;
+            for _ in 0..4096 {
+                if moved.contains(&cur) {
+                    stale.push(id);
+                    break;
+                }
+                match g.nodes.get(&cur) {
+                    Some(n) if n.parent != 0 => cur = n.parent,
+                    _ => break,
+                }
+            }
+        }
+        let mut dropped = 0;
+        for id in stale {
+            if let Some(n) = g.nodes.get_mut(&id) {
+                dropped += std::mem::take(&mut n.fids).len();
+            }
+        }
+        g.cached = g.cached.saturating_sub(dropped);
     }
 
     /// A fid of `id` for `uid` that `owns` accepts (the current session),
