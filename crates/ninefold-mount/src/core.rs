@@ -198,11 +198,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The page-cache stamp of a server attribute record.
 pub(crate) fn stamp_of(a: &Attr) -> Stamp {
-    Stamp {
-        mtime: (a.mtime_sec, a.mtime_nsec),
-        ctime: (a.ctime_sec, a.ctime_nsec),
-        size: a.size,
-    }
+    Stamp { mtime: (a.mtime_sec, a.mtime_nsec), ctime: (a.ctime_sec, a.ctime_nsec), size: a.size }
 }
 
 /// The FUSE errno for a client error.
@@ -259,10 +255,7 @@ pub(crate) fn to_file_attr(a: &Attr, id: u64) -> FileAttr {
 pub(crate) fn open_flags(flags: i32) -> OpenFlags {
     let acc = (flags & 0o3) as u32;
     let mut f = OpenFlags::from_bits_truncate(acc);
-    let pass = [
-        (0o4010000, OpenFlags::SYNC),
-        (0o10000, OpenFlags::DSYNC),
-    ];
+    let pass = [(0o4010000, OpenFlags::SYNC), (0o10000, OpenFlags::DSYNC)];
     for (host, wire) in pass {
         if flags & host == host {
             f |= wire;

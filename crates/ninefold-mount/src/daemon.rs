@@ -57,7 +57,8 @@ fn init_logging(opts: &MountOptions) {
     let filter = opts.log.clone().unwrap_or_else(|| "warn".into());
     let filter = tracing_subscriber::EnvFilter::try_new(&filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 /// Starts the daemon and waits for its verdict.
@@ -125,8 +126,7 @@ fn foreground(
             let c = remote.conn();
             let root = remote.root(&c, opts.uid).await?;
             let attr = c.session.getattr(&root, GetattrMask::BASIC).await?.attr;
-            if !attr.qid.is_dir() && attr.mode & ninefold_proto::S_IFMT != ninefold_proto::S_IFDIR
-            {
+            if !attr.qid.is_dir() && attr.mode & ninefold_proto::S_IFMT != ninefold_proto::S_IFDIR {
                 return Err(ninefold_client::Error::NotADirectory);
             }
             Ok((remote, attr.qid.path))
@@ -144,7 +144,8 @@ fn foreground(
 
     let mut config = Config::default();
     let fsname = opts.fsname.clone().unwrap_or_else(|| target.to_owned());
-    config.mount_options = vec![MountOption::FSName(fsname), MountOption::Subtype("ninefold".into())];
+    config.mount_options =
+        vec![MountOption::FSName(fsname), MountOption::Subtype("ninefold".into())];
     if opts.default_permissions {
         config.mount_options.push(MountOption::DefaultPermissions);
     }
@@ -262,7 +263,10 @@ fn parse_helper(args: &[String]) -> Result<HelperArgs, MountError> {
         }
     }
     if pos.len() != 2 {
-        return Err(MountError::Option(format!("expected TARGET and DIR, got {} arguments", pos.len())));
+        return Err(MountError::Option(format!(
+            "expected TARGET and DIR, got {} arguments",
+            pos.len()
+        )));
     }
     if fake {
         return Ok(None);

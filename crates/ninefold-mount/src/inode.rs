@@ -212,7 +212,11 @@ impl Table {
                         return Ok(Plan::Have(f.clone()));
                     }
                     names.reverse();
-                    return Ok(Plan::Walk { from: Some(f.clone()), names, qpath: qpath_of(&g, id) });
+                    return Ok(Plan::Walk {
+                        from: Some(f.clone()),
+                        names,
+                        qpath: qpath_of(&g, id),
+                    });
                 }
             }
             if cur == ROOT {

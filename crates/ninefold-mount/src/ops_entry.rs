@@ -78,7 +78,12 @@ impl Changes {
 }
 
 impl Core {
-    pub(crate) async fn lookup(&self, who: Who, parent: u64, name: &[u8]) -> Result<(u64, FileAttr)> {
+    pub(crate) async fn lookup(
+        &self,
+        who: Who,
+        parent: u64,
+        name: &[u8],
+    ) -> Result<(u64, FileAttr)> {
         retry!(self.remote, |c| self.lookup_in(&c, parent, name, who.uid))
     }
 

@@ -216,5 +216,4 @@ impl Core {
             c.session.statfs(&root).await
         })
     }
-
 }

@@ -160,11 +160,18 @@ impl Core {
 
     /// Reads an xattr (empty `name`: the list) through a Txattrwalk fid.
     /// `size` 0 asks for the length only.
-    pub(crate) async fn getxattr(&self, who: Who, id: u64, name: &[u8], size: u32) -> Result<XattrReply> {
+    pub(crate) async fn getxattr(
+        &self,
+        who: Who,
+        id: u64,
+        name: &[u8],
+        size: u32,
+    ) -> Result<XattrReply> {
         retry!(self.remote, |c| async {
             let fid = self.fid_of(&c, id, who.uid).await?;
             let newfid = c.session.alloc_fid()?;
-            let msg = l::Txattrwalk { fid: fid.num(), newfid: newfid.num(), name: name.to_vec().into() };
+            let msg =
+                l::Txattrwalk { fid: fid.num(), newfid: newfid.num(), name: name.to_vec().into() };
             let len = match c.session.call(msg).await? {
                 Message::Rxattrwalk(r) => r.size,
                 other => {
@@ -176,7 +183,8 @@ impl Core {
             };
             // `call` does not mark the fid bound: clunk it ourselves.
             let result = self.read_xattr(&c, &newfid, len, size).await;
-            let _ = c.session.call(ninefold_client::proto::base::Tclunk { fid: newfid.num() }).await;
+            let _ =
+                c.session.call(ninefold_client::proto::base::Tclunk { fid: newfid.num() }).await;
             drop(newfid);
             result
         })

@@ -106,9 +106,32 @@ impl Default for MountOptions {
 /// Generic mount(8) options that mean nothing to a FUSE daemon (or are
 /// handled by mount(8) itself) and are accepted silently.
 const IGNORED: &[&str] = &[
-    "rw", "defaults", "auto", "noauto", "user", "nouser", "users", "owner", "group", "_netdev",
-    "nofail", "suid", "nosuid", "dev", "nodev", "exec", "noexec", "atime", "noatime",
-    "relatime", "norelatime", "strictatime", "diratime", "nodiratime", "async", "loop",
+    "rw",
+    "defaults",
+    "auto",
+    "noauto",
+    "user",
+    "nouser",
+    "users",
+    "owner",
+    "group",
+    "_netdev",
+    "nofail",
+    "suid",
+    "nosuid",
+    "dev",
+    "nodev",
+    "exec",
+    "noexec",
+    "atime",
+    "noatime",
+    "relatime",
+    "norelatime",
+    "strictatime",
+    "diratime",
+    "nodiratime",
+    "async",
+    "loop",
 ];
 
 impl MountOptions {
@@ -207,8 +230,7 @@ mod tests {
     #[test]
     fn parses_a_list() {
         let mut o = MountOptions::default();
-        o.apply("aname=/srv,cache=loose,allow_other,msize=65560,rw,noauto,x-systemd.foo")
-            .unwrap();
+        o.apply("aname=/srv,cache=loose,allow_other,msize=65560,rw,noauto,x-systemd.foo").unwrap();
         assert_eq!(o.aname, "/srv");
         assert_eq!(o.cache, CacheMode::Loose);
         assert!(o.allow_other && o.per_user);

@@ -106,7 +106,10 @@ impl Remote {
             Ok(n) => n,
             Err(p) => p.into_inner(),
         };
-        names.entry(uid).or_insert_with(|| passwd_name(uid).unwrap_or_else(|| uid.to_string())).clone()
+        names
+            .entry(uid)
+            .or_insert_with(|| passwd_name(uid).unwrap_or_else(|| uid.to_string()))
+            .clone()
     }
 
     /// The attach root of `uid` on `c`, attaching on first use.
