@@ -344,7 +344,7 @@ fsx_run() {
     [ $soak = 1 ] && ops=100000
     do_mount "$target" "$m" "cache=default" || { ko "fsx mount"; return; }
     for seed in 1 2 3; do
-        check "fsx seed $seed ($ops ops)" fsx -N "$ops" -S "$seed" "$m/fsx.$seed"
+        check "fsx seed $seed ($ops ops)" fsx -N "$ops" -S "$seed" -P "$work" "$m/fsx.$seed"
     done
     unmount "$m" || true
 }

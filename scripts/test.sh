@@ -80,4 +80,7 @@ if [ "${NINEFOLD_SKIP_KERNEL:-0}" != 1 ]; then
     scripts/kernel-pjdfstest.sh --bin "$bin"
 fi
 
+step "FUSE mount (ninefold mount) against ninefold serve and diod: tools, locks, restart, pjdfstest, fsx"
+NINEFOLD_BIN=${CARGO_TARGET_DIR:-target}/release/ninefold scripts/test-mount.sh
+
 step "all tests passed"
