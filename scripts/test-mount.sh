@@ -124,7 +124,7 @@ rnd = random.Random(seed)
 a = os.open(mnt, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
 b = os.open(ref, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
 size = 0
-for i in range(3000):
+for i in range(1500):
     op = rnd.random()
     off = rnd.randrange(0, 4 << 20)
     n = rnd.randrange(1, 256 << 10)
@@ -191,7 +191,7 @@ PY
 # run_suite KIND TARGET EXPORT_DIR OPTS
 run_suite() {
     local kind=$1 target=$2 exp=$3 opts=$4
-    local m=$work/$kind-mnt m2=$work/$kind-mnt2
+    local m=$work/$kind-mnt m2=$work/$kind-mnt2 t0=$(date +%s)
     echo "== $kind: mount $target ($opts)"
     if ! do_mount "$target" "$m" "$opts"; then ko "$kind mount" "see $work/mount.log"; return; fi
     ok "$kind mount"
@@ -251,7 +251,7 @@ sys.exit(0 if r == -1 and ctypes.get_errno() == 17 else 'RENAME_NOREPLACE replac
         if [ $kind = ninefold ]; then ! setpriv --reuid=65534 --regid=65534 --clear-groups touch '$m/priv/n' 2>/dev/null; fi"
     # A server restart in the middle of a copy: the copy completes and is
     # intact; a file open across the restart keeps working.
-    head -c 60000000 /dev/urandom > "$work/mid"
+    head -c 30000000 /dev/urandom > "$work/mid"
     (exec 7>"$m/held"; echo before >&7; sleep 4; echo after >&7) &
     local holder=$!
     ( dd if="$work/mid" of="$m/mid" bs=64k status=none ) &
@@ -266,6 +266,7 @@ sys.exit(0 if r == -1 and ctypes.get_errno() == 17 else 'RENAME_NOREPLACE replac
     check "$kind server restart mid-copy" bash -c "[ $rc = 0 ] && cmp '$work/mid' '$m/mid' && [ \"\$(cat '$m/held')\" = \"\$(printf 'before\nafter')\" ]"
     rm -f "$work/mid"
     check "$kind unmount" unmount "$m"
+    echo "  ($kind suite: $(( $(date +%s) - t0 ))s)"
 }
 
 # ---- mount plumbing: helper, signals, auto_unmount (against ours) ----
@@ -340,13 +341,14 @@ fsx_run() {
     echo "== fsx through the mount"
     if [ "${NINEFOLD_MOUNT_SKIP_FSX:-0}" = 1 ]; then skipped="$skipped fsx"; return; fi
     need_crate fsx fsx || { ko "fsx installed"; return; }
-    local m=$work/fsx-mnt ops=5000
+    local m=$work/fsx-mnt ops=5000 t0=$(date +%s)
     [ $soak = 1 ] && ops=100000
     do_mount "$target" "$m" "cache=default" || { ko "fsx mount"; return; }
     for seed in 1 2 3; do
         check "fsx seed $seed ($ops ops)" fsx -N "$ops" -S "$seed" -P "$work" "$m/fsx.$seed"
     done
     unmount "$m" || true
+    echo "  (fsx: $(( $(date +%s) - t0 ))s)"
 }
 
 # ---- benchmark ----
