@@ -133,6 +133,11 @@ impl Core {
         lock(&self.handles).get(&fh).cloned().ok_or(Error::Io(Errno::EBADF))
     }
 
+    /// Some open handle of node `id`, if any.
+    pub(crate) fn any_handle_of(&self, id: u64) -> Option<Arc<Handle>> {
+        lock(&self.handles).values().find(|h| h.ino == id).cloned()
+    }
+
     pub(crate) fn take_handle(&self, fh: u64) -> Option<Arc<Handle>> {
         lock(&self.handles).remove(&fh)
     }

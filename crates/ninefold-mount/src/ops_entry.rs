@@ -90,7 +90,9 @@ impl Core {
     pub(crate) async fn getattr(&self, who: Who, id: u64, fh: Option<u64>) -> Result<FileAttr> {
         let h = match fh {
             Some(fh) => self.handle(fh).ok(),
-            None => None,
+            // An open handle of the node also works when its path is gone
+            // (unlinked while open) and its walked fid was not kept.
+            None => self.any_handle_of(id),
         };
         retry!(self.remote, |c| async {
             let fid = match &h {

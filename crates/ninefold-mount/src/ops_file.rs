@@ -2,6 +2,7 @@
 //! release, fsync, lseek, readdir, statfs.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use bytes::BytesMut;
 use fuser::{FileAttr, FopenFlags};
@@ -82,8 +83,9 @@ impl Core {
             let fid = self.clone_fid(&c, parent, who.uid).await?;
             c.session.lcreate(&fid, name, oflags, mode & 0o7777, who.gid).await?;
             let a = c.session.getattr(&fid, ninefold_client::GetattrMask::BASIC).await?.attr;
-            // The node's own (unopened) fid is walked lazily, when needed.
-            let id = self.table.remember(parent, name, a.qid.path, who.uid, None);
+            let dir = self.fid_of(&c, parent, who.uid).await?;
+            let walked = c.session.walk(&dir, &[name]).await.ok().map(|(f, _)| Arc::new(f));
+            let id = self.table.remember(parent, name, a.qid.path, who.uid, walked);
             Ok((fid, id, a))
         })?;
         let reopen = oflags - OpenFlags::CREATE - OpenFlags::EXCL;
