@@ -83,4 +83,7 @@ fi
 step "Node/TypeScript package: tsc --strict, node --test against ninefold serve and diod, examples, npm pack"
 scripts/test-node.sh
 
+step "FUSE mount (ninefold mount) against ninefold serve and diod: tools, locks, restart, pjdfstest, fsx"
+NINEFOLD_BIN=${CARGO_TARGET_DIR:-target}/release/ninefold scripts/test-mount.sh
+
 step "all tests passed"

@@ -15,12 +15,15 @@ pub(crate) struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub(crate) enum Command {
     /// Serve a directory (or an in-memory tree) over 9P.
     ///
     /// With no DIR, serves a small writable in-memory tree. Listens on
     /// tcp://127.0.0.1:5564 unless told otherwise.
     Serve(ServeArgs),
+    /// Mount a 9P2000.L export on a local directory (FUSE).
+    Mount(crate::mount::MountArgs),
 }
 
 /// Options of `ninefold serve`; each has a key of the same name in the

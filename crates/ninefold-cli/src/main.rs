@@ -7,6 +7,7 @@
 #![warn(clippy::unwrap_used)]
 
 mod cli;
+mod mount;
 mod serve;
 
 use std::process::ExitCode;
@@ -14,9 +15,13 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    if mount::invoked_as_helper() {
+        return ninefold_mount::helper_main();
+    }
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Serve(args) => serve::run(args),
+        cli::Command::Mount(args) => mount::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
