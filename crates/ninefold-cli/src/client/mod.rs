@@ -55,14 +55,15 @@ pub(crate) fn run(cmd: ClientCommand) -> ExitCode {
     let timeout = ctx.timeout;
     let outcome = runtime.block_on(async {
         let fut = dispatch(&mut ctx, cmd);
-        match timeout {
+        let r = match timeout {
             Some(t) => tokio::time::timeout(t, fut).await.unwrap_or_else(|_| {
                 Err(Failure::msg(format!("timed out after {}", conn::show_duration(t))))
             }),
             None => fut.await,
-        }
+        };
+        ctx.close().await;
+        r
     });
-    // Do not wait for background clunks of a failed or finished command.
     runtime.shutdown_timeout(Duration::from_millis(100));
     match outcome {
         Ok(()) if !ctx.failed => ExitCode::SUCCESS,
@@ -117,6 +118,24 @@ impl Ctx {
             timeout,
             failed: false,
         })
+    }
+
+    /// Lets every connection finish its background clunks (bounded), so
+    /// that no request is cut off or flushed at exit: some servers (diod)
+    /// do not survive a connection closed under a flushed clunk.
+    async fn close(&mut self) {
+        let sessions: Vec<_> =
+            self.clients.drain().filter_map(|(_, c)| c.ok()).map(|c| c.session()).collect();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        for s in sessions {
+            while !s.is_dead() && tokio::time::Instant::now() < deadline {
+                let st = s.stats();
+                if st.fids_live == 0 && st.tags_in_use == 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
     }
 
     /// Parses an operand as a location (a usage error when it is not one).
