@@ -249,8 +249,10 @@ impl Ep {
     }
 }
 
-/// Starts a task streaming the file at `src` in chunks.
-fn spawn_reader(src: &Ep) -> mpsc::Receiver<Result<Bytes, Failure>> {
+/// Starts a task streaming the file at `src` in chunks. Unless
+/// `known_file` (the caller has seen its metadata), a directory is refused
+/// (Tlopen of a directory for reading succeeds on 9P).
+fn spawn_reader(src: &Ep, known_file: bool) -> mpsc::Receiver<Result<Bytes, Failure>> {
     let (tx, rx) = mpsc::channel(CHANNEL_DEPTH);
     let src = src.clone();
     match src.side.clone() {
@@ -261,7 +263,7 @@ fn spawn_reader(src: &Ep) -> mpsc::Receiver<Result<Bytes, Failure>> {
                         .open(&src.path, OpenOptions::new().read(true))
                         .await
                         .map_err(|e| src.err(&e))?;
-                    if f.metadata().await.map_err(|e| src.err(&e))?.is_dir() {
+                    if !known_file && f.metadata().await.map_err(|e| src.err(&e))?.is_dir() {
                         return Err(src.err(&Error::IsADirectory));
                     }
                     let chunk = client.capabilities().max_read_chunk.max(4096) as usize
@@ -274,7 +276,8 @@ fn spawn_reader(src: &Ep) -> mpsc::Receiver<Result<Bytes, Failure>> {
                             return Ok(());
                         }
                         off += n as u64;
-                        if tx.send(Ok(b)).await.is_err() {
+                        if tx.send(Ok(b)).await.is_err() || n < chunk {
+                            // A short read is the end of the file.
                             return Ok(());
                         }
                     }
@@ -329,12 +332,8 @@ async fn copy_file(
     preserve: bool,
     bar: &ProgressBar,
 ) -> Result<(), Failure> {
-    if let Ok(Some(d)) = dst.stat(true).await {
-        if d.ty == FileType::Dir {
-            return Err(Failure::errno(dst.show(), Errno::EISDIR));
-        }
-    }
-    let mut rx = spawn_reader(src);
+    // Opening a directory for writing fails with EISDIR on both sides.
+    let mut rx = spawn_reader(src, true);
     match &dst.side {
         Side::Remote(client) => {
             let opts = OpenOptions::new().write(true).create(true).truncate(true).mode(m.perm);
@@ -710,7 +709,7 @@ pub(crate) async fn cat(ctx: &mut Ctx, a: CatArgs) -> Result<(), Failure> {
                 continue;
             }
         };
-        let mut rx = spawn_reader(&ep);
+        let mut rx = spawn_reader(&ep, false);
         while let Some(item) = rx.recv().await {
             match item {
                 Ok(b) => out.bytes(&b)?,
