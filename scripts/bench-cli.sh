@@ -78,11 +78,14 @@ for i in range(n):
 EOF
 
 now() { date +%s.%N; }
-# best_of CMD...: the shortest wall time of $runs runs, in seconds.
+# best_of PREPARE CMD...: the shortest wall time of $runs runs of CMD, in
+# seconds; PREPARE (untimed) runs before each.
 best_of() {
+    local prepare=$1; shift
     local best=""
     for _ in $(seq "$runs"); do
         local t0 t1
+        $prepare
         t0=$(now)
         "$@" >/dev/null
         t1=$(now)
@@ -95,15 +98,15 @@ declare -A result
 measure() { # name target extra-args...
     local name=$1 target=$2; shift 2
     local opts=("$@")
-    rm -rf "${scratch:?}/dst"/* 
-    result[$name,put_big]=$(best_of "$bin" put --no-progress "${opts[@]}" "$scratch/src/big" "$target/big")
-    result[$name,get_big]=$(best_of "$bin" get --no-progress "${opts[@]}" "$target/big" "$scratch/dst/big")
+    rm -rf "${scratch:?}/dst"/*
+    result[$name,put_big]=$(best_of true "$bin" put --no-progress "${opts[@]}" "$scratch/src/big" "$target/big")
+    result[$name,get_big]=$(best_of true "$bin" get --no-progress "${opts[@]}" "$target/big" "$scratch/dst/big")
     cmp -s "$scratch/src/big" "$scratch/dst/big" || { echo "$name: get returned different bytes" >&2; exit 1; }
     "$bin" rm -f "${opts[@]}" "$target/big"
-    put_small() { "$bin" rm -rf "${opts[@]}" "$target/small" && "$bin" put -r --no-progress "${opts[@]}" "$scratch/src/small" "$target/"; }
-    result[$name,put_small]=$(best_of put_small)
-    get_small() { rm -rf "$scratch/dst/small" && "$bin" get -r --no-progress "${opts[@]}" "$target/small" "$scratch/dst/"; }
-    result[$name,get_small]=$(best_of get_small)
+    rm_remote() { "$bin" rm -rf "${opts[@]}" "$target/small"; }
+    result[$name,put_small]=$(best_of rm_remote "$bin" put -r --no-progress "${opts[@]}" "$scratch/src/small" "$target/")
+    rm_local() { rm -rf "$scratch/dst/small"; }
+    result[$name,get_small]=$(best_of rm_local "$bin" get -r --no-progress "${opts[@]}" "$target/small" "$scratch/dst/")
     diff -r "$scratch/src/small" "$scratch/dst/small" >/dev/null || { echo "$name: get -r differs" >&2; exit 1; }
     "$bin" rm -r "${opts[@]}" "$target/small"
 }

@@ -336,8 +336,18 @@ async fn copy_file(
     let mut rx = spawn_reader(src, true);
     match &dst.side {
         Side::Remote(client) => {
-            let opts = OpenOptions::new().write(true).create(true).truncate(true).mode(m.perm);
-            let f = client.open(&dst.path, opts).await.map_err(|e| dst.err(&e))?;
+            // Most targets are new: an exclusive create costs one round trip
+            // less than looking the name up first.
+            let new = OpenOptions::new().write(true).create_new(true).mode(m.perm);
+            let f = match client.open(&dst.path, new).await {
+                Err(Error::AlreadyExists) => {
+                    let opts =
+                        OpenOptions::new().write(true).create(true).truncate(true).mode(m.perm);
+                    client.open(&dst.path, opts).await
+                }
+                r => r,
+            }
+            .map_err(|e| dst.err(&e))?;
             let chunks = stream::unfold((&mut rx, 0u64), |(rx, off)| async move {
                 let item = rx.recv().await?;
                 Some(match item {
