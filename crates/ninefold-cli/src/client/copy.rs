@@ -34,7 +34,7 @@ use super::{Ctx, Failure};
 const LOCAL_CHUNK: usize = 4 << 20;
 
 /// Chunks buffered between a reader and a writer.
-const CHANNEL_DEPTH: usize = 4;
+const CHANNEL_DEPTH: usize = 16;
 
 /// Which side a path is on.
 #[derive(Clone, Debug)]
@@ -266,21 +266,25 @@ fn spawn_reader(src: &Ep, known_file: bool) -> mpsc::Receiver<Result<Bytes, Fail
                     if !known_file && f.metadata().await.map_err(|e| src.err(&e))?.is_dir() {
                         return Err(src.err(&Error::IsADirectory));
                     }
-                    let chunk = client.capabilities().max_read_chunk.max(4096) as usize
-                        * ninefold_client::PIPELINE_DEPTH;
-                    let mut off = 0u64;
-                    loop {
-                        let b = f.read_at(off, chunk).await.map_err(|e| src.err(&e))?;
+                    // One request per read (its reply is handed over
+                    // uncopied), PIPELINE_DEPTH of them in flight.
+                    let chunk = client.capabilities().max_read_chunk.max(4096) as usize;
+                    let f = &f;
+                    let mut reads = stream::iter((0u64..).map(|i| i * chunk as u64))
+                        .map(|off| async move { f.read_at(off, chunk).await })
+                        .buffered(ninefold_client::PIPELINE_DEPTH);
+                    while let Some(r) = reads.next().await {
+                        let b = r.map_err(|e| src.err(&e))?;
                         let n = b.len();
                         if n == 0 {
                             return Ok(());
                         }
-                        off += n as u64;
                         if tx.send(Ok(b)).await.is_err() || n < chunk {
                             // A short read is the end of the file.
                             return Ok(());
                         }
                     }
+                    Ok(())
                 }
                 .await;
                 if let Err(f) = r {
