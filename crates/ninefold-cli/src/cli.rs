@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 /// Ninefold: a 9P2000 / 9P2000.u / 9P2000.L server and toolkit.
+///
+/// Client commands take locations: tcp://HOST:PORT/PATH, HOST[:PORT]/PATH,
+/// unix:SOCKET:PATH (docs/CLI.md).
 #[derive(Debug, Parser)]
 #[command(name = "ninefold", version, about, propagate_version = true)]
 pub(crate) struct Cli {
@@ -24,6 +27,10 @@ pub(crate) enum Command {
     Serve(ServeArgs),
     /// Mount a 9P2000.L export on a local directory (FUSE).
     Mount(crate::mount::MountArgs),
+
+    /// The client commands (`ls`, `cat`, `get`, `put`, `cp`, ...).
+    #[command(flatten)]
+    Client(crate::client::args::ClientCommand),
 }
 
 /// Options of `ninefold serve`; each has a key of the same name in the

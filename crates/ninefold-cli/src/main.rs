@@ -1,13 +1,15 @@
 //! `ninefold`: the command-line face of the Ninefold 9P stack.
 //!
-//! Today it has one command, `ninefold serve`, which exports a host
-//! directory or an in-memory tree over 9P (see docs/SERVE.md).
+//! `ninefold serve` exports a host directory or an in-memory tree over 9P
+//! (docs/SERVE.md); the client commands (`ls`, `cat`, `get`, `put`, `cp`,
+//! ...) work on any 9P2000.L server (docs/CLI.md).
 
 #![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used)]
 
 mod cli;
 mod mount;
+mod client;
 mod serve;
 
 use std::process::ExitCode;
@@ -22,6 +24,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Serve(args) => serve::run(args),
         cli::Command::Mount(args) => mount::run(args),
+        // Client commands print their own coreutils-style messages.
+        cli::Command::Client(cmd) => return client::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

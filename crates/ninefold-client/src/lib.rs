@@ -139,6 +139,7 @@ mod error;
 mod file;
 #[cfg(feature = "tokio-io")]
 mod io;
+mod location;
 mod op;
 mod options;
 mod path;
@@ -160,6 +161,7 @@ pub use file::{File, PIPELINE_DEPTH};
 #[cfg(feature = "tokio-io")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio-io")))]
 pub use io::FileCursor;
+pub use location::Location;
 pub use ninefold_proto as proto;
 pub use ninefold_proto::{Errno, GetattrMask, OpenFlags, Qid, UnlinkatFlags};
 pub use options::{ConnectOptions, NodeKind, OpenOptions, SetAttrs, SetTime, Timestamp};
