@@ -66,22 +66,24 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod config;
-mod conn;
-mod dispatch;
+mod core;
 mod error;
 mod fid;
 mod fs;
-mod handle;
+mod ledger;
 mod metrics;
 mod middleware;
+mod ops;
+mod reply;
 mod server;
+mod shell;
 
 pub use config::ServerConfig;
-pub use dispatch::error_reply;
 pub use error::{ConfigError, ServeError};
 pub use fs::*;
 pub use middleware::{Middleware, Next};
 pub use ninefold_proto::Errno;
+pub use reply::error_reply;
 pub use server::{Server, ServerBuilder};
 /// The cancellation token a [`Request`] carries (re-exported so that tests
 /// of a filesystem can flush a request without depending on tokio-util).

@@ -3,15 +3,15 @@
 
 use ninefold_proto::{l, Errno, LockType, P9String};
 
-use super::Reply;
-use crate::dispatch::Ctx;
+use super::Ctx;
+use super::OpResult;
 use crate::fs::LockRequest;
 
 fn valid_type(ty: LockType) -> bool {
     matches!(ty, LockType::RDLCK | LockType::WRLCK | LockType::UNLCK)
 }
 
-pub(crate) async fn tlock(ctx: &Ctx, m: &l::Tlock) -> Reply {
+pub(crate) async fn tlock(ctx: &Ctx, m: &l::Tlock) -> OpResult {
     let fid = ctx.fid()?;
     if !valid_type(m.ty) {
         return Err(Errno::EINVAL);
@@ -33,7 +33,7 @@ pub(crate) async fn tlock(ctx: &Ctx, m: &l::Tlock) -> Reply {
     Ok(l::Rlock { status }.into())
 }
 
-pub(crate) async fn tgetlock(ctx: &Ctx, m: &l::Tgetlock) -> Reply {
+pub(crate) async fn tgetlock(ctx: &Ctx, m: &l::Tgetlock) -> OpResult {
     let fid = ctx.fid()?;
     if !valid_type(m.ty) {
         return Err(Errno::EINVAL);

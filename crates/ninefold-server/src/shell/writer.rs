@@ -9,8 +9,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tracing::{error, trace};
 
-use super::state::Reply;
-use crate::dispatch::error_reply;
+use crate::reply::{error_reply, Reply};
 
 /// A reply and the connection parameters to encode it with.
 #[derive(Debug)]

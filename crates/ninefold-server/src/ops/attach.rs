@@ -4,15 +4,18 @@ use std::sync::Arc;
 
 use ninefold_proto::{base, Errno, NOFID};
 
-use super::Reply;
-use crate::dispatch::Ctx;
+use super::Ctx;
+use super::OpResult;
 use crate::fid::{Fid, Location};
 use crate::fs::Identity;
 
-/// Tauth: no authentication is required, and none is offered.
-pub(crate) async fn tauth(ctx: &Ctx) -> Reply {
+/// Tauth: no authentication is required, and none is offered. In
+/// 9P2000.L the answer is ENOENT, the errno diod's libnpclient (`diodls`,
+/// `diodcat`) reads as "authentication not required"; it refuses a server
+/// that answers anything else.
+pub(crate) async fn tauth(ctx: &Ctx) -> OpResult {
     if ctx.dialect().is_dotl() {
-        Err(Errno::EOPNOTSUPP)
+        Err(Errno::ENOENT)
     } else {
         Ok(base::Rerror { ename: "no authentication required".into(), errno: Errno::EOPNOTSUPP }
             .into())
@@ -21,7 +24,7 @@ pub(crate) async fn tauth(ctx: &Ctx) -> Reply {
 
 /// Tattach: the attacher picks the root for the aname; the new fid
 /// carries the attaching identity.
-pub(crate) async fn tattach(ctx: &Ctx, m: &base::Tattach) -> Reply {
+pub(crate) async fn tattach(ctx: &Ctx, m: &base::Tattach) -> OpResult {
     if m.afid != NOFID {
         // No auth fid can exist: Tauth always fails.
         return Err(Errno::EBADF);

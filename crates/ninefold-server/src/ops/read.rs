@@ -5,11 +5,11 @@ use bytes::Bytes;
 use ninefold_proto::{base, AccessMode, Errno};
 
 use super::stat::dir_stats;
-use super::Reply;
-use crate::dispatch::Ctx;
+use super::Ctx;
+use super::OpResult;
 use crate::fid::FidMode;
 
-pub(crate) async fn tread(ctx: &Ctx, m: &base::Tread) -> Reply {
+pub(crate) async fn tread(ctx: &Ctx, m: &base::Tread) -> OpResult {
     let fid = ctx.fid()?;
     let count = m.count.min(ctx.max_payload());
     let (handle, flags) = match &*fid.mode() {

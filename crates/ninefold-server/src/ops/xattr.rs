@@ -5,8 +5,8 @@
 use bytes::{BufMut, BytesMut};
 use ninefold_proto::{l, Errno};
 
-use super::Reply;
-use crate::dispatch::Ctx;
+use super::Ctx;
+use super::OpResult;
 use crate::fid::{FidMode, XattrWrite};
 
 /// Largest xattr value accepted (Linux's `XATTR_SIZE_MAX`).
@@ -14,7 +14,7 @@ pub(crate) const XATTR_SIZE_MAX: u64 = 64 * 1024;
 /// Longest xattr name (Linux's `XATTR_NAME_MAX`).
 const XATTR_NAME_MAX: usize = 255;
 
-pub(crate) async fn txattrwalk(ctx: &Ctx, m: &l::Txattrwalk) -> Reply {
+pub(crate) async fn txattrwalk(ctx: &Ctx, m: &l::Txattrwalk) -> OpResult {
     let fid = ctx.fid()?;
     if m.name.len() > XATTR_NAME_MAX {
         return Err(Errno::ERANGE);
@@ -38,7 +38,7 @@ pub(crate) async fn txattrwalk(ctx: &Ctx, m: &l::Txattrwalk) -> Reply {
     Ok(l::Rxattrwalk { size }.into())
 }
 
-pub(crate) async fn txattrcreate(ctx: &Ctx, m: &l::Txattrcreate) -> Reply {
+pub(crate) async fn txattrcreate(ctx: &Ctx, m: &l::Txattrcreate) -> OpResult {
     let fid = ctx.fid()?;
     if m.name.is_empty() || m.name.len() > XATTR_NAME_MAX {
         return Err(Errno::EINVAL);

@@ -3,11 +3,11 @@
 
 use ninefold_proto::{base, Errno};
 
-use super::Reply;
-use crate::dispatch::{checked_name, Ctx};
+use super::OpResult;
+use super::{checked_name, Ctx};
 use crate::fid::{FidMode, Location};
 
-pub(crate) async fn twalk(ctx: &Ctx, m: &base::Twalk) -> Reply {
+pub(crate) async fn twalk(ctx: &Ctx, m: &base::Twalk) -> OpResult {
     let fid = ctx.fid()?;
     if matches!(*fid.mode(), FidMode::XattrRead(_) | FidMode::XattrWrite(_)) {
         return Err(Errno::EINVAL);

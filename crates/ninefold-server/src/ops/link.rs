@@ -2,10 +2,9 @@
 
 use ninefold_proto::{l, Errno};
 
-use super::{dir_node, Reply};
-use crate::dispatch::{checked_name, Ctx};
+use super::{checked_name, dir_node, Ctx, OpResult};
 
-pub(crate) async fn tlink(ctx: &Ctx, m: &l::Tlink) -> Reply {
+pub(crate) async fn tlink(ctx: &Ctx, m: &l::Tlink) -> OpResult {
     let dir = dir_node(ctx.fid()?)?;
     let target = ctx.fid2()?.node();
     if target.qid().is_dir() {

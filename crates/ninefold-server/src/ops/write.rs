@@ -2,11 +2,11 @@
 
 use ninefold_proto::{base, AccessMode, Errno};
 
-use super::Reply;
-use crate::dispatch::Ctx;
+use super::Ctx;
+use super::OpResult;
 use crate::fid::FidMode;
 
-pub(crate) async fn twrite(ctx: &Ctx, m: &base::Twrite) -> Reply {
+pub(crate) async fn twrite(ctx: &Ctx, m: &base::Twrite) -> OpResult {
     let fid = ctx.fid()?;
     let handle = {
         let mut mode = fid.mode();

@@ -2,11 +2,11 @@
 
 use ninefold_proto::{l, Errno};
 
-use super::Reply;
-use crate::dispatch::Ctx;
+use super::Ctx;
+use super::OpResult;
 use crate::fs::DirSink;
 
-pub(crate) async fn treaddir(ctx: &Ctx, m: &l::Treaddir) -> Reply {
+pub(crate) async fn treaddir(ctx: &Ctx, m: &l::Treaddir) -> OpResult {
     let fid = ctx.fid()?;
     let handle = fid.open_handle().map_err(|()| Errno::EBADF)?;
     let node = fid.node();

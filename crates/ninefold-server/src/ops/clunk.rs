@@ -1,15 +1,14 @@
-//! Tclunk and Tremove, and the release of a fid's state (also used by
+//! Tclunk, and the release of a fid's state (also used by Tremove,
 //! Tversion and disconnects).
 
 use std::sync::Arc;
 
 use ninefold_proto::{base, Errno, UnlinkatFlags};
 
-use super::Reply;
-use crate::conn::Conn;
-use crate::dispatch::Ctx;
+use super::{Ctx, OpResult};
 use crate::fid::{Fid, FidMode};
 use crate::fs::Request;
+use crate::shell::Conn;
 
 /// Waits until every earlier request on `fid` has finished, then releases
 /// what it holds: the open handle (its locks), a pending xattr value
@@ -33,6 +32,7 @@ pub(crate) async fn release(
             fid: num,
             tag: ninefold_proto::NOTAG,
             cancel: Default::default(),
+            envelope: None,
         },
     };
     let mode = std::mem::take(&mut *fid.mode());
@@ -70,34 +70,9 @@ pub(crate) async fn release(
     }
 }
 
-pub(crate) async fn tclunk(ctx: &Ctx) -> Reply {
+pub(crate) async fn tclunk(ctx: &Ctx) -> OpResult {
     let fid = ctx.fid()?;
-    ctx.release_guards();
+    ctx.release_marks();
     release(&ctx.conn, fid, ctx.req.fid(), Some(&ctx.req)).await?;
     Ok(base::Rclunk.into())
-}
-
-/// Tremove: unlink the fid's object from its parent, and clunk the fid
-/// whatever happens.
-pub(crate) async fn tremove(ctx: &Ctx) -> Reply {
-    let fid = ctx.fid()?;
-    ctx.release_guards();
-    let loc = fid.location();
-    let exclusive = fid.busy.clone().write_owned().await;
-    let removed = match &loc.parent {
-        None => Err(Errno::EBUSY),
-        Some(parent) => {
-            let flags = if loc.node.qid().is_dir() {
-                UnlinkatFlags::REMOVEDIR
-            } else {
-                UnlinkatFlags::empty()
-            };
-            parent.node.unlink(&ctx.req, &loc.name, flags).await
-        }
-    };
-    drop(exclusive);
-    let released = release(&ctx.conn, fid, ctx.req.fid(), Some(&ctx.req)).await;
-    removed?;
-    released?;
-    Ok(base::Rremove.into())
 }

@@ -2,10 +2,9 @@
 
 use ninefold_proto::{l, Errno, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK};
 
-use super::{dir_node, Reply};
-use crate::dispatch::{checked_name, Ctx};
+use super::{checked_name, dir_node, Ctx, OpResult};
 
-pub(crate) async fn tmknod(ctx: &Ctx, m: &l::Tmknod) -> Reply {
+pub(crate) async fn tmknod(ctx: &Ctx, m: &l::Tmknod) -> OpResult {
     let dir = dir_node(ctx.fid()?)?;
     let name = checked_name(&m.name)?;
     // As mknod(2): type 0 is a regular file, directories are made with

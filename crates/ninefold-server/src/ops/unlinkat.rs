@@ -2,10 +2,9 @@
 
 use ninefold_proto::{l, Errno, UnlinkatFlags};
 
-use super::{dir_node, Reply};
-use crate::dispatch::{checked_name, Ctx};
+use super::{checked_name, dir_node, Ctx, OpResult};
 
-pub(crate) async fn tunlinkat(ctx: &Ctx, m: &l::Tunlinkat) -> Reply {
+pub(crate) async fn tunlinkat(ctx: &Ctx, m: &l::Tunlinkat) -> OpResult {
     let dir = dir_node(ctx.fid()?)?;
     if m.name.as_bytes() == b"." {
         return Err(Errno::EINVAL);

@@ -1,9 +1,9 @@
 //! Tstatfs.
 
-use super::Reply;
-use crate::dispatch::Ctx;
+use super::Ctx;
+use super::OpResult;
 
-pub(crate) async fn tstatfs(ctx: &Ctx) -> Reply {
+pub(crate) async fn tstatfs(ctx: &Ctx) -> OpResult {
     let node = ctx.fid()?.node();
     Ok(node.statfs(&ctx.req).await?.into())
 }

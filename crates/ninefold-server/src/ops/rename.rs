@@ -3,11 +3,10 @@
 use bytes::Bytes;
 use ninefold_proto::{l, Errno};
 
-use super::{dir_node, Reply};
-use crate::dispatch::{checked_name, Ctx};
+use super::{checked_name, dir_node, Ctx, OpResult};
 use crate::fid::Location;
 
-pub(crate) async fn trename(ctx: &Ctx, m: &l::Trename) -> Reply {
+pub(crate) async fn trename(ctx: &Ctx, m: &l::Trename) -> OpResult {
     let fid = ctx.fid()?;
     let dfid = ctx.fid2()?;
     let new_dir = dir_node(dfid)?;
@@ -23,7 +22,7 @@ pub(crate) async fn trename(ctx: &Ctx, m: &l::Trename) -> Reply {
     Ok(l::Rrename.into())
 }
 
-pub(crate) async fn trenameat(ctx: &Ctx, m: &l::Trenameat) -> Reply {
+pub(crate) async fn trenameat(ctx: &Ctx, m: &l::Trenameat) -> OpResult {
     let old_dir = dir_node(ctx.fid()?)?;
     let new_dir = dir_node(ctx.fid2()?)?;
     let old = checked_name(&m.oldname)?;

@@ -2,10 +2,10 @@
 
 use ninefold_proto::l;
 
-use super::Reply;
-use crate::dispatch::Ctx;
+use super::Ctx;
+use super::OpResult;
 
-pub(crate) async fn tsetattr(ctx: &Ctx, m: &l::Tsetattr) -> Reply {
+pub(crate) async fn tsetattr(ctx: &Ctx, m: &l::Tsetattr) -> OpResult {
     let fid = ctx.fid()?;
     m.attr.check(ctx.dialect())?;
     let node = fid.node();

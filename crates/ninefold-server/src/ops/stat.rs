@@ -9,9 +9,9 @@ use ninefold_proto::l::{Attr, SetAttr};
 use ninefold_proto::{base, DirMode, Errno, GetattrMask, P9String, SetattrMask, NONUNAME};
 use ninefold_proto::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
 
-use super::create::unix_perm;
-use super::Reply;
-use crate::dispatch::Ctx;
+use super::open::unix_perm;
+use super::Ctx;
+use super::OpResult;
 use crate::fid::{Fid, FidMode};
 use crate::fs::{DirSink, Node, Request};
 
@@ -86,14 +86,14 @@ fn split_dev(rdev: u64) -> (u64, u64) {
     (major, minor)
 }
 
-pub(crate) async fn tstat(ctx: &Ctx) -> Reply {
+pub(crate) async fn tstat(ctx: &Ctx) -> OpResult {
     let fid = ctx.fid()?;
     let loc = fid.location();
     let stat = stat_of(&ctx.req, &*loc.node, &loc.name).await?;
     Ok(base::Rstat { stat }.into())
 }
 
-pub(crate) async fn twstat(ctx: &Ctx, m: &base::Twstat) -> Reply {
+pub(crate) async fn twstat(ctx: &Ctx, m: &base::Twstat) -> OpResult {
     let fid = ctx.fid()?;
     let st = &m.stat;
     let dont = Stat::dont_touch();
@@ -135,7 +135,7 @@ pub(crate) async fn twstat(ctx: &Ctx, m: &base::Twstat) -> Reply {
         return fsync_fid(ctx, fid).await.map(|()| base::Rwstat.into());
     }
     if rename {
-        let name = crate::dispatch::checked_name(&st.name)?;
+        let name = super::checked_name(&st.name)?;
         let parent = loc.parent.clone().ok_or(Errno::EBUSY)?;
         parent.node.rename(req, &loc.name, &parent.node, name).await?;
         let moved =

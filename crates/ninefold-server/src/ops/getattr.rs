@@ -2,10 +2,10 @@
 
 use ninefold_proto::{l, GetattrMask};
 
-use super::Reply;
-use crate::dispatch::Ctx;
+use super::Ctx;
+use super::OpResult;
 
-pub(crate) async fn tgetattr(ctx: &Ctx, m: &l::Tgetattr) -> Reply {
+pub(crate) async fn tgetattr(ctx: &Ctx, m: &l::Tgetattr) -> OpResult {
     let fid = ctx.fid()?;
     let node = fid.node();
     let attr = match fid.open_handle() {

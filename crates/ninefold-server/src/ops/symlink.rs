@@ -2,10 +2,9 @@
 
 use ninefold_proto::{l, Errno};
 
-use super::{dir_node, Reply};
-use crate::dispatch::{checked_name, Ctx};
+use super::{checked_name, dir_node, Ctx, OpResult};
 
-pub(crate) async fn tsymlink(ctx: &Ctx, m: &l::Tsymlink) -> Reply {
+pub(crate) async fn tsymlink(ctx: &Ctx, m: &l::Tsymlink) -> OpResult {
     let dir = dir_node(ctx.fid()?)?;
     let name = checked_name(&m.name)?;
     if m.symtgt.is_empty() {

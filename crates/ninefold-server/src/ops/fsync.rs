@@ -2,10 +2,10 @@
 
 use ninefold_proto::l;
 
-use super::Reply;
-use crate::dispatch::Ctx;
+use super::Ctx;
+use super::OpResult;
 
-pub(crate) async fn tfsync(ctx: &Ctx, m: &l::Tfsync) -> Reply {
+pub(crate) async fn tfsync(ctx: &Ctx, m: &l::Tfsync) -> OpResult {
     let fid = ctx.fid()?;
     let node = fid.node();
     let datasync = m.datasync != 0;
