@@ -270,11 +270,20 @@ mod tests {
         for f in MessageFacts::all() {
             if !f.is_request() {
                 assert_eq!(f.mutation(), Mutation::No, "{}", f.name());
-                assert!(!f.has_envelope() && !f.is_interruptible() && !f.ends_fid(), "{}", f.name());
+                assert!(
+                    !f.has_envelope() && !f.is_interruptible() && !f.ends_fid(),
+                    "{}",
+                    f.name()
+                );
                 assert!(f.fid_fields().is_empty(), "{}", f.name());
             }
             if f.has_envelope() {
-                assert_eq!(f.mutation(), Mutation::Yes, "{}: only mutations are enveloped", f.name());
+                assert_eq!(
+                    f.mutation(),
+                    Mutation::Yes,
+                    "{}: only mutations are enveloped",
+                    f.name()
+                );
             }
         }
     }
@@ -317,8 +326,9 @@ mod tests {
         assert!(!open(OpenMode::EXEC).mutates());
         assert!(open(OpenMode::RDWR).mutates());
         assert!(open(OpenMode::READ | OpenMode::TRUNC).mutates());
-        assert!(Message::Twrite(base::Twrite { fid: 1, offset: 0, data: Default::default() })
-            .mutates());
+        assert!(
+            Message::Twrite(base::Twrite { fid: 1, offset: 0, data: Default::default() }).mutates()
+        );
         assert!(!Message::Tread(base::Tread { fid: 1, offset: 0, count: 1 }).mutates());
     }
 
