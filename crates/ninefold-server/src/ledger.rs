@@ -19,7 +19,7 @@ pub(crate) enum Verdict {
     Execute,
     /// Do not run it: answer with this (a stored outcome, or an error
     /// such as ESTALE for a retry of an unknown op id).
-    Answer(Message),
+    Answer(Box<Message>),
 }
 
 /// A per-server store of outcomes keyed by op id (one instance shared by

@@ -53,7 +53,18 @@
 //!   Tread as stat records).
 //! - Limits checked before allocation: frame size against msize, read
 //!   counts clamped so replies stay below msize, connections, fids, idle
-//!   time.
+//!   time. Every frame holds a share of a per-connection reply budget
+//!   until its reply is written, so a client that never reads is no
+//!   longer read rather than buffered for.
+//! - A panic in a filesystem method answers EIO for that request only.
+//! - Tauth answers "no authentication required" (ENOENT in 9P2000.L, as
+//!   diod's client tools expect).
+//!
+//! Inside, a sans-IO connection core makes every decision (tags, flush
+//! ordering, fids, negotiation, admission, read from
+//! [`ninefold_proto::MessageFacts`]) and an async shell moves bytes and
+//! runs operations; `docs/ARCHITECTURE.md` draws one request's way
+//! through it.
 //! - `tracing` spans per request (method, fid, path, errno), and
 //!   OpenTelemetry metrics with the `otel` feature.
 //!

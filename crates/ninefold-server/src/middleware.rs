@@ -1,4 +1,4 @@
-//! Middleware: code that wraps the dispatch of every request (logging,
+//! Middleware: code that wraps the operation of every request (logging,
 //! authorisation, metrics) without forking the server.
 
 use std::sync::Arc;
