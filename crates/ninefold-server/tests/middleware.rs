@@ -57,9 +57,12 @@ async fn middleware_sees_requests_and_can_refuse_them() {
     assert_eq!(errno(&r), Errno::EACCES);
 }
 
+/// A message name and the op id of its envelope, if any.
+type Seen = (&'static str, Option<[u8; 16]>);
+
 /// Records the envelope of every request it sees.
 #[derive(Debug, Default)]
-struct Envelopes(Arc<std::sync::Mutex<Vec<(&'static str, Option<[u8; 16]>)>>>);
+struct Envelopes(Arc<std::sync::Mutex<Vec<Seen>>>);
 
 #[async_trait]
 impl Middleware for Envelopes {
