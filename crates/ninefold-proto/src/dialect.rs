@@ -101,28 +101,10 @@ impl Dialect {
     }
 
     /// Whether request type `ty` carries the 25-byte mutation envelope in
-    /// this dialect (only covered mutations in 9P2000.L.Z).
-    pub const fn has_envelope(self, ty: u8) -> bool {
-        matches!(self, Dialect::Z)
-            && matches!(
-                ty,
-                14 | 16
-                    | 18
-                    | 20
-                    | 26
-                    | 70
-                    | 72
-                    | 74
-                    | 76
-                    | 118
-                    | 228
-                    | 238
-                    | 240
-                    | 242
-                    | 244
-                    | 246
-                    | 248
-            )
+    /// this dialect: only in 9P2000.L.Z, and only on the types whose
+    /// [`MessageFacts`](crate::MessageFacts) say so.
+    pub fn has_envelope(self, ty: u8) -> bool {
+        matches!(self, Dialect::Z) && self.message_facts(ty).is_some_and(|f| f.has_envelope())
     }
 
     pub(crate) const fn bit(self) -> u8 {

@@ -10,6 +10,10 @@
 //! - [`Frame`] is one message with its tag (and, in 9P2000.L.Z, its
 //!   [`z::Envelope`]); [`Message`] is the flat enum of every message,
 //!   variants named as on the wire (`Message::Tlopen(l::Tlopen)`).
+//! - [`MessageFacts`] says what each message is — its fid fields and their
+//!   [`FidRole`], whether it mutates, carries the `.Z` envelope or may be
+//!   interrupted by Tflush — declared once on its row of the message table
+//!   ([`Message::facts`], [`Message::fids`], [`Dialect::message_facts`]).
 //! - Message structs live in one module per dialect that defines them:
 //!   [`base`] (9P2000), [`u`] (9P2000.u additions), [`l`] (9P2000.L),
 //!   [`z`] (9P2000.L.Z).
@@ -86,6 +90,7 @@ mod codec;
 mod dialect;
 mod errno;
 mod error;
+mod facts;
 mod frame;
 mod message;
 mod qid;
@@ -99,6 +104,7 @@ pub use codec::CodecError;
 pub use dialect::Dialect;
 pub use errno::Errno;
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
+pub use facts::{FidRole, Fids, MessageFacts, Mutation};
 pub use flags::*;
 pub use frame::{Frame, Header, NOFID, NONUNAME, NOTAG};
 pub use message::Message;

@@ -1,22 +1,32 @@
 //! [`Message`], and the type table: which type number means which message in
-//! which dialect. This file is the one place that map is written down.
+//! which dialect, and what each message is ([`MessageFacts`]). This file is
+//! the one place that map is written down.
 
 use bytes::{BufMut, Bytes};
 
 use crate::dialect::DialectSet;
 use crate::error::EncodeError;
+use crate::facts::{FidRole, Fids, MessageFacts};
 use crate::wire::{Fault, Reader, Wire, Writer};
 use crate::{base, l, z, Dialect};
 
-/// One row of the type table.
-struct Entry {
-    ty: u8,
-    name: &'static str,
-    dialects: DialectSet,
-}
-
+/// A row of the table:
+///
+/// ```text
+/// /// doc
+/// Name(path::Type) = number in DIALECTS [fact, ...] { Role: field, ... };
+/// ```
+///
+/// The fact words are the builder methods of [`MessageFacts`]
+/// (`mutates`, `mutates_by_open_flags`, `envelope`, `interruptible`,
+/// `unbinds_fid`); the braces name every fid field of the message with its
+/// [`FidRole`]. Both parts are optional.
 macro_rules! messages {
-    ($( $(#[$doc:meta])* $name:ident($path:ty) = $ty:literal in $dialects:ident; )*) => {
+    ($(
+        $(#[$doc:meta])* $name:ident($path:ty) = $ty:literal in $dialects:ident
+        $( [ $($fact:ident),* ] )?
+        $( { $($role:ident : $field:ident),* } )? ;
+    )*) => {
         /// Every 9P message of every dialect Ninefold speaks, named as on the
         /// wire. A message's layout may depend on the dialect it travels in
         /// (see each struct); [`Frame`](crate::Frame) pairs it with a tag.
@@ -46,6 +56,40 @@ macro_rules! messages {
             /// Whether the message exists in `dialect`.
             pub const fn is_in(&self, dialect: Dialect) -> bool {
                 match self { $( Message::$name(_) => DialectSet::$dialects.contains(dialect), )* }
+            }
+
+            /// The facts of this message's type (fid roles, mutation,
+            /// envelope, interruptibility), from its table row.
+            ///
+            /// ```
+            /// use ninefold_proto::{base, Message};
+            ///
+            /// let clunk = Message::from(base::Tclunk { fid: 3 });
+            /// assert!(clunk.facts().ends_fid());
+            /// assert!(!clunk.facts().is_interruptible());
+            /// ```
+            pub fn facts(&self) -> &'static MessageFacts {
+                let row = match self { $( Message::$name(_) => row::$name, )* };
+                &ENTRIES[row as usize]
+            }
+
+            /// The fid numbers this message names, by role (read from the
+            /// fields its table row declares).
+            ///
+            /// ```
+            /// use ninefold_proto::{base, Message};
+            ///
+            /// let walk = Message::from(base::Twalk { fid: 1, newfid: 2, wnames: vec![] });
+            /// let fids = walk.fids();
+            /// assert_eq!((fids.fid, fids.newfid), (Some(1), Some(2)));
+            /// ```
+            pub fn fids(&self) -> Fids {
+                #[allow(unused_mut)]
+                let mut fids = Fids::default();
+                match self {
+                    $( Message::$name(_m) => { $($( fids.set(FidRole::$role, _m.$field); )*)? } )*
+                }
+                fids
             }
 
             pub(crate) fn body_len(&self, d: Dialect) -> Result<usize, EncodeError> {
@@ -78,8 +122,14 @@ macro_rules! messages {
             }
         }
 
-        const ENTRIES: &[Entry] = &[
-            $( Entry { ty: $ty, name: stringify!($name), dialects: DialectSet::$dialects }, )*
+        /// The table, one row per message.
+        pub(crate) const ENTRIES: &[MessageFacts] = &[
+            $( MessageFacts::new(
+                $ty,
+                stringify!($name),
+                DialectSet::$dialects,
+                &[ $($( (FidRole::$role, stringify!($field)) ),*)? ],
+            ) $($( .$fact() )*)?, )*
         ];
 
         /// Row numbers of `ENTRIES`, one constant per message.
@@ -109,11 +159,11 @@ messages! {
     /// 101
     Rversion(base::Rversion) = 101 in ALL;
     /// 102: open an authentication fid.
-    Tauth(base::Tauth) = 102 in ALL;
+    Tauth(base::Tauth) = 102 in ALL { Afid: afid };
     /// 103
     Rauth(base::Rauth) = 103 in ALL;
     /// 104: attach a fid to the root of an export.
-    Tattach(base::Tattach) = 104 in ALL;
+    Tattach(base::Tattach) = 104 in ALL { Newfid: fid, Afid: afid };
     /// 105
     Rattach(base::Rattach) = 105 in ALL;
     /// 107: error reply of 9P2000 and 9P2000.u.
@@ -123,39 +173,39 @@ messages! {
     /// 109
     Rflush(base::Rflush) = 109 in ALL;
     /// 110: walk a fid along names.
-    Twalk(base::Twalk) = 110 in ALL;
+    Twalk(base::Twalk) = 110 in ALL [interruptible] { Fid: fid, Newfid: newfid };
     /// 111
     Rwalk(base::Rwalk) = 111 in ALL;
     /// 112: open (9P2000/.u).
-    Topen(base::Topen) = 112 in PLAN9;
+    Topen(base::Topen) = 112 in PLAN9 [mutates_by_open_flags] { Fid: fid };
     /// 113
     Ropen(base::Ropen) = 113 in PLAN9;
     /// 114: create and open (9P2000/.u).
-    Tcreate(base::Tcreate) = 114 in PLAN9;
+    Tcreate(base::Tcreate) = 114 in PLAN9 [mutates] { Fid: fid };
     /// 115
     Rcreate(base::Rcreate) = 115 in PLAN9;
     /// 116: read from an open fid.
-    Tread(base::Tread) = 116 in ALL;
+    Tread(base::Tread) = 116 in ALL [interruptible] { Fid: fid };
     /// 117
     Rread(base::Rread) = 117 in ALL;
     /// 118: write to an open fid (enveloped in .L.Z).
-    Twrite(base::Twrite) = 118 in ALL;
+    Twrite(base::Twrite) = 118 in ALL [mutates, envelope, interruptible] { Fid: fid };
     /// 119
     Rwrite(base::Rwrite) = 119 in ALL;
     /// 120: forget a fid.
-    Tclunk(base::Tclunk) = 120 in ALL;
+    Tclunk(base::Tclunk) = 120 in ALL [unbinds_fid] { Fid: fid };
     /// 121
     Rclunk(base::Rclunk) = 121 in ALL;
     /// 122: remove the file and clunk the fid.
-    Tremove(base::Tremove) = 122 in ALL;
+    Tremove(base::Tremove) = 122 in ALL [mutates, unbinds_fid] { Fid: fid };
     /// 123
     Rremove(base::Rremove) = 123 in ALL;
     /// 124: read a stat record.
-    Tstat(base::Tstat) = 124 in ALL;
+    Tstat(base::Tstat) = 124 in ALL [interruptible] { Fid: fid };
     /// 125
     Rstat(base::Rstat) = 125 in ALL;
     /// 126: write a stat record (in .L only as the kernel's last-resort rename).
-    Twstat(base::Twstat) = 126 in ALL;
+    Twstat(base::Twstat) = 126 in ALL [mutates] { Fid: fid };
     /// 127
     Rwstat(base::Rwstat) = 127 in ALL;
 
@@ -163,135 +213,135 @@ messages! {
     /// 7: error reply of 9P2000.L.
     Rlerror(l::Rlerror) = 7 in DOTL;
     /// 8: filesystem statistics.
-    Tstatfs(l::Tstatfs) = 8 in DOTL;
+    Tstatfs(l::Tstatfs) = 8 in DOTL [interruptible] { Fid: fid };
     /// 9
     Rstatfs(l::Rstatfs) = 9 in DOTL;
     /// 12: open with Linux flags.
-    Tlopen(l::Tlopen) = 12 in DOTL;
+    Tlopen(l::Tlopen) = 12 in DOTL [mutates_by_open_flags] { Fid: fid };
     /// 13
     Rlopen(l::Rlopen) = 13 in DOTL;
     /// 14: create and open a regular file; the fid becomes the file.
-    Tlcreate(l::Tlcreate) = 14 in DOTL;
+    Tlcreate(l::Tlcreate) = 14 in DOTL [mutates, envelope] { Fid: fid };
     /// 15
     Rlcreate(l::Rlcreate) = 15 in DOTL;
     /// 16: create a symbolic link.
-    Tsymlink(l::Tsymlink) = 16 in DOTL;
+    Tsymlink(l::Tsymlink) = 16 in DOTL [mutates, envelope] { Fid: fid };
     /// 17
     Rsymlink(l::Rsymlink) = 17 in DOTL;
     /// 18: create a device, FIFO or socket node.
-    Tmknod(l::Tmknod) = 18 in DOTL;
+    Tmknod(l::Tmknod) = 18 in DOTL [mutates, envelope] { Fid: dfid };
     /// 19
     Rmknod(l::Rmknod) = 19 in DOTL;
     /// 20: rename the file a fid names.
-    Trename(l::Trename) = 20 in DOTL;
+    Trename(l::Trename) = 20 in DOTL [mutates, envelope] { Fid: fid, Fid2: dfid };
     /// 21
     Rrename(l::Rrename) = 21 in DOTL;
     /// 22: read a symbolic link.
-    Treadlink(l::Treadlink) = 22 in DOTL;
+    Treadlink(l::Treadlink) = 22 in DOTL [interruptible] { Fid: fid };
     /// 23
     Rreadlink(l::Rreadlink) = 23 in DOTL;
     /// 24: get attributes.
-    Tgetattr(l::Tgetattr) = 24 in DOTL;
+    Tgetattr(l::Tgetattr) = 24 in DOTL [interruptible] { Fid: fid };
     /// 25
     Rgetattr(l::Rgetattr) = 25 in DOTL;
     /// 26: set attributes.
-    Tsetattr(l::Tsetattr) = 26 in DOTL;
+    Tsetattr(l::Tsetattr) = 26 in DOTL [mutates, envelope] { Fid: fid };
     /// 27
     Rsetattr(l::Rsetattr) = 27 in DOTL;
     /// 30: open an extended attribute (or the list) for reading.
-    Txattrwalk(l::Txattrwalk) = 30 in DOTL;
+    Txattrwalk(l::Txattrwalk) = 30 in DOTL [interruptible] { Fid: fid, Newfid: newfid };
     /// 31
     Rxattrwalk(l::Rxattrwalk) = 31 in DOTL;
     /// 32: prepare a fid to write an extended attribute.
-    Txattrcreate(l::Txattrcreate) = 32 in DOTL;
+    Txattrcreate(l::Txattrcreate) = 32 in DOTL [mutates] { Fid: fid };
     /// 33
     Rxattrcreate(l::Rxattrcreate) = 33 in DOTL;
     /// 40: read directory entries.
-    Treaddir(l::Treaddir) = 40 in DOTL;
+    Treaddir(l::Treaddir) = 40 in DOTL [interruptible] { Fid: fid };
     /// 41
     Rreaddir(l::Rreaddir) = 41 in DOTL;
     /// 50: flush a file to stable storage.
-    Tfsync(l::Tfsync) = 50 in DOTL;
+    Tfsync(l::Tfsync) = 50 in DOTL [interruptible] { Fid: fid };
     /// 51: also the reply to Tfsyncdur (232).
     Rfsync(l::Rfsync) = 51 in DOTL;
     /// 52: acquire or release a POSIX byte-range lock.
-    Tlock(l::Tlock) = 52 in DOTL;
+    Tlock(l::Tlock) = 52 in DOTL [interruptible] { Fid: fid };
     /// 53
     Rlock(l::Rlock) = 53 in DOTL;
     /// 54: test for a conflicting lock.
-    Tgetlock(l::Tgetlock) = 54 in DOTL;
+    Tgetlock(l::Tgetlock) = 54 in DOTL [interruptible] { Fid: fid };
     /// 55
     Rgetlock(l::Rgetlock) = 55 in DOTL;
     /// 70: create a hard link.
-    Tlink(l::Tlink) = 70 in DOTL;
+    Tlink(l::Tlink) = 70 in DOTL [mutates, envelope] { Fid: dfid, Fid2: fid };
     /// 71
     Rlink(l::Rlink) = 71 in DOTL;
     /// 72: create a directory.
-    Tmkdir(l::Tmkdir) = 72 in DOTL;
+    Tmkdir(l::Tmkdir) = 72 in DOTL [mutates, envelope] { Fid: dfid };
     /// 73
     Rmkdir(l::Rmkdir) = 73 in DOTL;
     /// 74: rename by directory and name.
-    Trenameat(l::Trenameat) = 74 in DOTL;
+    Trenameat(l::Trenameat) = 74 in DOTL [mutates, envelope] { Fid: olddirfid, Fid2: newdirfid };
     /// 75
     Rrenameat(l::Rrenameat) = 75 in DOTL;
     /// 76: remove by directory and name.
-    Tunlinkat(l::Tunlinkat) = 76 in DOTL;
+    Tunlinkat(l::Tunlinkat) = 76 in DOTL [mutates, envelope] { Fid: dirfid };
     /// 77
     Runlinkat(l::Runlinkat) = 77 in DOTL;
 
     // ---- 9P2000.L.Z private messages (types 228-255)
     /// 228: allocate, punch or zero a range.
-    Tfallocate(z::Tfallocate) = 228 in Z;
+    Tfallocate(z::Tfallocate) = 228 in Z [mutates, envelope] { Fid: fid };
     /// 229
     Rfallocate(z::Rfallocate) = 229 in Z;
     /// 230: clone, open and read the start of a file in one round trip.
-    Tlopenatread(z::Tlopenatread) = 230 in Z;
+    Tlopenatread(z::Tlopenatread) = 230 in Z [mutates_by_open_flags] { Fid: fid, Newfid: newfid };
     /// 231
     Rlopenatread(z::Rlopenatread) = 231 in Z;
     /// 232: fsync with a scope and a durability-lineage check (reply: Rfsync).
-    Tfsyncdur(z::Tfsyncdur) = 232 in Z;
+    Tfsyncdur(z::Tfsyncdur) = 232 in Z [interruptible] { Fid: fid };
     /// 233: ask for the durability lineage (also the liveness probe).
-    Tgetlineage(z::Tgetlineage) = 233 in Z;
+    Tgetlineage(z::Tgetlineage) = 233 in Z [interruptible];
     /// 234
     Rgetlineage(z::Rgetlineage) = 234 in Z;
     /// 236: clone and open in one round trip.
-    Tlopenat(z::Tlopenat) = 236 in Z;
+    Tlopenat(z::Tlopenat) = 236 in Z [mutates_by_open_flags] { Fid: fid, Newfid: newfid };
     /// 237
     Rlopenat(z::Rlopenat) = 237 in Z;
     /// 238: exclusive create on a new fid, returning attributes.
-    Tlcreateattr(z::Tlcreateattr) = 238 in Z;
+    Tlcreateattr(z::Tlcreateattr) = 238 in Z [mutates, envelope] { Fid: dfid, Newfid: newfid };
     /// 239
     Rlcreateattr(z::Rlcreateattr) = 239 in Z;
     /// 240: mkdir returning attributes.
-    Tmkdirattr(z::Tmkdirattr) = 240 in Z;
+    Tmkdirattr(z::Tmkdirattr) = 240 in Z [mutates, envelope] { Fid: dfid };
     /// 241
     Rmkdirattr(z::Rmkdirattr) = 241 in Z;
     /// 242: symlink returning attributes.
-    Tsymlinkattr(z::Tsymlinkattr) = 242 in Z;
+    Tsymlinkattr(z::Tsymlinkattr) = 242 in Z [mutates, envelope] { Fid: dfid };
     /// 243
     Rsymlinkattr(z::Rsymlinkattr) = 243 in Z;
     /// 244: mknod returning attributes.
-    Tmknodattr(z::Tmknodattr) = 244 in Z;
+    Tmknodattr(z::Tmknodattr) = 244 in Z [mutates, envelope] { Fid: dfid };
     /// 245
     Rmknodattr(z::Rmknodattr) = 245 in Z;
     /// 246: link returning the linked object's attributes.
-    Tlinkattr(z::Tlinkattr) = 246 in Z;
+    Tlinkattr(z::Tlinkattr) = 246 in Z [mutates, envelope] { Fid: dfid, Fid2: fid };
     /// 247
     Rlinkattr(z::Rlinkattr) = 247 in Z;
     /// 248: setattr returning attributes.
-    Tsetattrattr(z::Tsetattrattr) = 248 in Z;
+    Tsetattrattr(z::Tsetattrattr) = 248 in Z [mutates, envelope] { Fid: fid };
     /// 249
     Rsetattrattr(z::Rsetattrattr) = 249 in Z;
     /// 250: bind a fid to an object by qid.path (reconnect replay).
-    Trebind(z::Trebind) = 250 in Z;
+    Trebind(z::Trebind) = 250 in Z { Newfid: fid };
     /// 251
     Rrebind(z::Rrebind) = 251 in Z;
     /// 252: all-or-nothing walk returning the final object's attributes.
-    Twalkgetattr(z::Twalkgetattr) = 252 in Z;
+    Twalkgetattr(z::Twalkgetattr) = 252 in Z [interruptible] { Fid: fid, Newfid: newfid };
     /// 253
     Rwalkgetattr(z::Rwalkgetattr) = 253 in Z;
     /// 254: read directory entries with attributes.
-    Treaddirattr(z::Treaddirattr) = 254 in Z;
+    Treaddirattr(z::Treaddirattr) = 254 in Z [interruptible] { Fid: fid };
     /// 255
     Rreaddirattr(z::Rreaddirattr) = 255 in Z;
 }
@@ -321,14 +371,14 @@ const fn table(d: Dialect) -> [u8; 256] {
 }
 
 /// The row of `ENTRIES` that type `ty` means in dialect `d`, and its entry.
-fn lookup(d: Dialect, ty: u8) -> Option<(u8, &'static Entry)> {
+fn lookup(d: Dialect, ty: u8) -> Option<(u8, &'static MessageFacts)> {
     match TABLES[d.index()][ty as usize] {
         NONE => None,
         row => ENTRIES.get(row as usize).map(|e| (row, e)),
     }
 }
 
-fn entry(d: Dialect, ty: u8) -> Option<&'static Entry> {
+fn entry(d: Dialect, ty: u8) -> Option<&'static MessageFacts> {
     lookup(d, ty).map(|(_, e)| e)
 }
 
@@ -344,6 +394,19 @@ impl Dialect {
     /// ```
     pub fn message_name(self, ty: u8) -> Option<&'static str> {
         entry(self, ty).map(|e| e.name)
+    }
+
+    /// The facts of message type `ty` in this dialect (fid roles,
+    /// mutation, envelope, interruptibility), or `None` when the dialect
+    /// has no such message.
+    ///
+    /// ```
+    /// use ninefold_proto::Dialect;
+    /// assert!(Dialect::L.message_facts(120).unwrap().ends_fid()); // Tclunk
+    /// assert!(Dialect::L.message_facts(233).is_none());
+    /// ```
+    pub fn message_facts(self, ty: u8) -> Option<&'static MessageFacts> {
+        entry(self, ty)
     }
 
     /// Every type number this dialect defines, ascending.

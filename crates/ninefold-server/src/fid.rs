@@ -60,6 +60,22 @@ impl Location {
     }
 }
 
+impl Drop for Location {
+    /// Unlinks the parent chain one location at a time: a fid walked
+    /// 60,000 directories deep must not drop 60,000 nested `Arc`s
+    /// recursively.
+    fn drop(&mut self) {
+        let mut next = self.parent.take();
+        while let Some(parent) = next {
+            match Arc::try_unwrap(parent) {
+                Ok(mut loc) => next = loc.parent.take(),
+                // Still shared: whoever holds it drops the rest.
+                Err(_) => break,
+            }
+        }
+    }
+}
+
 /// What can be done with a fid now.
 #[derive(Debug, Default)]
 pub(crate) enum FidMode {
@@ -82,7 +98,7 @@ pub(crate) struct OpenState {
     /// 9P2000 ORCLOSE: remove the file at clunk.
     pub(crate) remove_on_clunk: bool,
     /// 9P2000/.u directory reads: stat records captured at offset 0.
-    pub(crate) dir_stats: Option<Arc<crate::handle::stat::DirStats>>,
+    pub(crate) dir_stats: Option<Arc<crate::ops::stat::DirStats>>,
 }
 
 /// A pending xattr value (Txattrcreate, then Twrites).

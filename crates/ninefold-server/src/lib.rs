@@ -53,7 +53,18 @@
 //!   Tread as stat records).
 //! - Limits checked before allocation: frame size against msize, read
 //!   counts clamped so replies stay below msize, connections, fids, idle
-//!   time.
+//!   time. Every frame holds a share of a per-connection reply budget
+//!   until its reply is written, so a client that never reads is no
+//!   longer read rather than buffered for.
+//! - A panic in a filesystem method answers EIO for that request only.
+//! - Tauth answers "no authentication required" (ENOENT in 9P2000.L, as
+//!   diod's client tools expect).
+//!
+//! Inside, a sans-IO connection core makes every decision (tags, flush
+//! ordering, fids, negotiation, admission, read from
+//! [`ninefold_proto::MessageFacts`]) and an async shell moves bytes and
+//! runs operations; `docs/ARCHITECTURE.md` draws one request's way
+//! through it.
 //! - `tracing` spans per request (method, fid, path, errno), and
 //!   OpenTelemetry metrics with the `otel` feature.
 //!
@@ -66,22 +77,24 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod config;
-mod conn;
-mod dispatch;
+mod core;
 mod error;
 mod fid;
 mod fs;
-mod handle;
+mod ledger;
 mod metrics;
 mod middleware;
+mod ops;
+mod reply;
 mod server;
+mod shell;
 
 pub use config::ServerConfig;
-pub use dispatch::error_reply;
 pub use error::{ConfigError, ServeError};
 pub use fs::*;
 pub use middleware::{Middleware, Next};
 pub use ninefold_proto::Errno;
+pub use reply::error_reply;
 pub use server::{Server, ServerBuilder};
 /// The cancellation token a [`Request`] carries (re-exported so that tests
 /// of a filesystem can flush a request without depending on tokio-util).

@@ -59,7 +59,7 @@ impl Metrics {
     pub(crate) fn duration(&self, op: &'static str, d: Duration, reply: Option<&Message>) {
         use opentelemetry::KeyValue;
         if let Some(i) = &self.inner {
-            let errno = reply.and_then(crate::dispatch::reply_errno);
+            let errno = reply.and_then(crate::reply::reply_errno);
             let attrs = [
                 KeyValue::new("rpc.method", op),
                 KeyValue::new("error", errno.map_or("", |e| e.name().unwrap_or("other"))),

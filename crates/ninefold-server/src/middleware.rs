@@ -1,4 +1,4 @@
-//! Middleware: code that wraps the dispatch of every request (logging,
+//! Middleware: code that wraps the operation of every request (logging,
 //! authorisation, metrics) without forking the server.
 
 use std::sync::Arc;
@@ -6,12 +6,17 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ninefold_proto::Message;
 
-use crate::dispatch::{self, Ctx};
 use crate::fs::Request;
+use crate::ops::{self, Ctx};
 
-/// Wraps request dispatch. Middleware runs outermost first, in the order
+/// Wraps every request's operation. Middleware runs outermost first, in the order
 /// given to [`ServerBuilder::middleware`](crate::ServerBuilder::middleware):
 /// the first sees the request first and the reply last.
+///
+/// What a middleware sees: the decoded message, and in the [`Request`]
+/// who asks, on which connection and dialect, and (9P2000.L.Z) the
+/// frame's mutation envelope ([`Request::envelope`]). Proto's facts say
+/// what the message is ([`Message::facts`], [`Message::mutates`]).
 ///
 /// A middleware may answer by itself (an error reply built with
 /// [`error_reply`](crate::error_reply), say) or call
@@ -62,7 +67,7 @@ impl<'a> Next<'a> {
     pub async fn run(self, req: &Request, msg: &Message) -> Message {
         match self.rest.split_first() {
             Some((first, rest)) => first.call(req, msg, Next { rest, ctx: self.ctx }).await,
-            None => dispatch::dispatch(self.ctx, msg).await,
+            None => ops::run(self.ctx, msg).await,
         }
     }
 }

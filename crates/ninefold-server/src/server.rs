@@ -12,8 +12,9 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn, Instrument};
 
 use crate::config::ServerConfig;
+use crate::ledger::{Ledger, NoLedger};
 use crate::metrics::Metrics;
-use crate::{conn, Attacher, ConfigError, Middleware, ServeError};
+use crate::{shell, Attacher, ConfigError, Middleware, ServeError};
 
 /// Shared by every connection of a server.
 #[derive(Debug)]
@@ -23,6 +24,8 @@ pub(crate) struct ServerInner {
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
     pub(crate) shutdown: CancellationToken,
     pub(crate) metrics: Metrics,
+    /// The `.Z` op-id ledger, shared by every connection.
+    pub(crate) ledger: Arc<dyn Ledger>,
     next_conn: AtomicU64,
     connections: AtomicUsize,
     tracker: TaskTracker,
@@ -160,6 +163,7 @@ impl ServerBuilder {
                 middleware: self.middleware,
                 shutdown: CancellationToken::new(),
                 metrics: self.metrics,
+                ledger: Arc::new(NoLedger),
                 next_conn: AtomicU64::new(1),
                 connections: AtomicUsize::new(0),
                 tracker: TaskTracker::new(),
@@ -217,7 +221,7 @@ impl Server {
     {
         let remote: Option<Arc<str>> = remote.map(Arc::from);
         self.inner.metrics.connection(1);
-        let r = conn::run(self.inner.clone(), io, remote).await;
+        let r = shell::run(self.inner.clone(), io, remote).await;
         self.inner.metrics.connection(-1);
         r
     }

@@ -2,6 +2,7 @@
 
 mod support;
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -75,13 +76,20 @@ async fn inflight_bound_is_back_pressure_not_failure() {
     for tag in 0..8 {
         c.send(tag, base::Tread { fid: 1, offset: 0, count: 4 }).await;
     }
-    let mut got = 0;
+    let mut tags = Vec::new();
     for _ in 0..8 {
-        assert!(matches!(c.recv().await.message, Message::Rread(_)));
-        got += 1;
+        let f = c.recv().await;
+        assert!(matches!(f.message, Message::Rread(_)), "{:?}", f.message);
+        tags.push(f.tag);
     }
-    assert_eq!(got, 8);
-    assert_eq!(s.tree.slow.finished.load(std::sync::atomic::Ordering::SeqCst), 8);
+    tags.sort();
+    assert_eq!(tags, (0..8).collect::<Vec<u16>>(), "every read is answered");
+    let slow = &s.tree.slow;
+    assert_eq!(slow.finished.load(Ordering::SeqCst), 8);
+    // Eight 300 ms reads, two slots: the limit is reached and never
+    // exceeded.
+    assert_eq!(slow.peak.load(Ordering::SeqCst), 2, "reads running at once");
+    assert_eq!(slow.running.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]

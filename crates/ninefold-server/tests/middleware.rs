@@ -56,3 +56,44 @@ async fn middleware_sees_requests_and_can_refuse_them() {
         .await;
     assert_eq!(errno(&r), Errno::EACCES);
 }
+
+/// A message name and the op id of its envelope, if any.
+type Seen = (&'static str, Option<[u8; 16]>);
+
+/// Records the envelope of every request it sees.
+#[derive(Debug, Default)]
+struct Envelopes(Arc<std::sync::Mutex<Vec<Seen>>>);
+
+#[async_trait]
+impl Middleware for Envelopes {
+    async fn call(&self, req: &Request, msg: &Message, next: Next<'_>) -> Message {
+        self.0.lock().unwrap().push((msg.name(), req.envelope().map(|e| e.op_id)));
+        next.run(req, msg).await
+    }
+}
+
+#[tokio::test]
+async fn middleware_sees_the_frames_envelope() {
+    let seen = Envelopes::default();
+    let log = seen.0.clone();
+    let s =
+        support::start_with(move |b| b.dialects(&[Dialect::Z, Dialect::L]).middleware(seen)).await;
+    let mut c = Raw::attached(s.addr, Dialect::Z).await;
+    let env = ninefold_proto::z::Envelope {
+        op_id: [9; 16],
+        flags: ninefold_proto::EnvelopeFlags::empty(),
+        origin_writer_epoch: 0,
+    };
+    let mkdir =
+        ninefold_proto::l::Tmkdir { dfid: 0, name: "enveloped".into(), mode: 0o755, gid: 0 };
+    let mut out = bytes::BytesMut::new();
+    ninefold_proto::Frame::new(2, mkdir).with_envelope(env).encode(Dialect::Z, &mut out).unwrap();
+    c.send_raw(&out).await;
+    let f = c.recv().await;
+    assert!(matches!(f.message, Message::Rmkdir(_)), "{:?}", f.message);
+    assert_eq!(
+        *log.lock().unwrap(),
+        [("Tattach", None), ("Tmkdir", Some([9; 16]))],
+        "only the covered mutation carries one"
+    );
+}

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use ninefold_proto::z::Envelope;
 use ninefold_proto::{Dialect, NOFID, NONUNAME};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
@@ -84,6 +85,7 @@ pub struct Request {
     pub(crate) fid: u32,
     pub(crate) tag: u16,
     pub(crate) cancel: CancellationToken,
+    pub(crate) envelope: Option<Envelope>,
 }
 
 impl Request {
@@ -102,6 +104,7 @@ impl Request {
             fid: NOFID,
             tag: 0,
             cancel: CancellationToken::new(),
+            envelope: None,
         }
     }
 
@@ -192,6 +195,13 @@ impl Request {
     /// connection.
     pub fn lock_owner(&self) -> LockOwner {
         LockOwner { conn: self.conn.id, fid: self.fid }
+    }
+
+    /// The 9P2000.L.Z mutation envelope the request carried (its op id,
+    /// RETRY flag and origin epoch), or `None` (other dialects, and
+    /// requests the envelope does not cover).
+    pub fn envelope(&self) -> Option<&Envelope> {
+        self.envelope.as_ref()
     }
 
     /// Whether the client has flushed this request.

@@ -199,6 +199,9 @@ pub struct Slow {
     pub delay: Duration,
     pub cancelled: AtomicUsize,
     pub finished: AtomicUsize,
+    /// Reads running now, and the most ever running at once.
+    pub running: AtomicUsize,
+    pub peak: AtomicUsize,
 }
 
 impl Slow {
@@ -208,6 +211,8 @@ impl Slow {
             delay,
             cancelled: AtomicUsize::new(0),
             finished: AtomicUsize::new(0),
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
         })
     }
 }
@@ -221,6 +226,9 @@ impl Node for Slow {
         Ok(Attr { qid: self.qid, mode: S_IFREG | 0o644, nlink: 1, ..Attr::default() })
     }
     async fn read(&self, req: &Request, _offset: u64, count: u32) -> Result<Bytes> {
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        let _running = Decrement(&self.running);
         tokio::select! {
             _ = req.cancelled() => {
                 self.cancelled.fetch_add(1, Ordering::SeqCst);
@@ -240,7 +248,41 @@ impl Node for Slow {
     }
 }
 
-/// The standard test tree: /hello ("hello world"), /sub/, /slow (200 ms).
+/// Decrements a counter when dropped (also when a future is cancelled).
+struct Decrement<'a>(&'a AtomicUsize);
+
+impl Drop for Decrement<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A file whose read panics (a filesystem bug the server must contain).
+#[derive(Debug)]
+pub struct Panics {
+    qid: Qid,
+}
+
+impl Panics {
+    pub fn new() -> Arc<Panics> {
+        Arc::new(Panics { qid: GEN.next(QidType::FILE) })
+    }
+}
+
+#[async_trait]
+impl Node for Panics {
+    fn qid(&self) -> Qid {
+        self.qid
+    }
+    async fn getattr(&self, _req: &Request, _mask: GetattrMask) -> Result<Attr> {
+        Ok(Attr { qid: self.qid, mode: S_IFREG | 0o644, nlink: 1, ..Attr::default() })
+    }
+    async fn read(&self, _req: &Request, _offset: u64, _count: u32) -> Result<Bytes> {
+        panic!("a filesystem bug in read");
+    }
+}
+
+/// The standard test tree: /hello ("hello world"), /sub/, /slow (300 ms).
 pub struct Tree {
     pub root: Arc<Dir>,
     pub slow: Arc<Slow>,
@@ -265,7 +307,14 @@ pub struct Running {
 }
 
 pub async fn start_with(f: impl FnOnce(ServerBuilder) -> ServerBuilder) -> Running {
-    let tree = tree();
+    start_tree_with(tree(), f).await
+}
+
+/// A server of `tree` on a loopback port.
+pub async fn start_tree_with(
+    tree: Tree,
+    f: impl FnOnce(ServerBuilder) -> ServerBuilder,
+) -> Running {
     let root: Arc<dyn Node> = tree.root.clone();
     let server = f(Server::builder(root)).build().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

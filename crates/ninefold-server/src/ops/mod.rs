@@ -1,0 +1,223 @@
+//! The operations: one module per request, with the file stems of
+//! `ninefold_proto`'s message modules (`open.rs` holds Tlopen, Tlcreate,
+//! and the 9P2000 Topen and Tcreate; `remove.rs` holds Tremove). Each
+//! operation takes the request's [`Ctx`] and its message and returns the
+//! reply message or an errno ([`OpResult`]); [`run`] is the one `match`
+//! from a message to its operation.
+
+pub(crate) mod attach;
+pub(crate) mod clunk;
+pub(crate) mod fsync;
+pub(crate) mod getattr;
+pub(crate) mod link;
+pub(crate) mod lock;
+pub(crate) mod mkdir;
+pub(crate) mod mknod;
+pub(crate) mod open;
+pub(crate) mod read;
+pub(crate) mod readdir;
+pub(crate) mod readlink;
+pub(crate) mod remove;
+pub(crate) mod rename;
+pub(crate) mod setattr;
+pub(crate) mod stat;
+pub(crate) mod statfs;
+pub(crate) mod symlink;
+pub(crate) mod unlinkat;
+pub(crate) mod walk;
+pub(crate) mod write;
+pub(crate) mod xattr;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use ninefold_proto::{Dialect, Errno, Message, P9String};
+
+use crate::core::{Admitted, BusyMark};
+use crate::fid::{lock, Fid, FidMode};
+use crate::fs::{Node, Request};
+use crate::middleware::Next;
+use crate::reply::error_reply;
+use crate::shell::Conn;
+
+/// What an operation returns: the reply message, or the errno to answer.
+pub(crate) type OpResult = Result<Message, Errno>;
+
+/// The context an operation runs with: its connection, its [`Request`]
+/// and the fids admission resolved for it.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    pub(crate) conn: Arc<Conn>,
+    pub(crate) req: Request,
+    fid: Option<Arc<Fid>>,
+    fid2: Option<Arc<Fid>>,
+    newfid: Option<Reservation>,
+    marks: Mutex<Vec<BusyMark>>,
+}
+
+impl Ctx {
+    /// The context of an admitted request (its message stays with the
+    /// caller).
+    pub(crate) fn new(conn: Arc<Conn>, a: Admitted) -> (Ctx, Message) {
+        let newfid = a.newfid.map(|(fid, replaces)| Reservation {
+            conn: conn.clone(),
+            fid,
+            replaces,
+            bound: AtomicBool::new(false),
+        });
+        let ctx = Ctx {
+            conn,
+            req: a.request,
+            fid: a.fid,
+            fid2: a.fid2,
+            newfid,
+            marks: Mutex::new(a.marks),
+        };
+        (ctx, a.message)
+    }
+
+    /// The request's (first) fid.
+    pub(crate) fn fid(&self) -> Result<&Arc<Fid>, Errno> {
+        self.fid.as_ref().ok_or(Errno::EBADF)
+    }
+
+    /// The request's second fid.
+    pub(crate) fn fid2(&self) -> Result<&Arc<Fid>, Errno> {
+        self.fid2.as_ref().ok_or(Errno::EBADF)
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.req.dialect()
+    }
+
+    /// The largest payload one reply may carry: every reply stays strictly
+    /// below msize (the Linux fd transport drops the connection at
+    /// `size >= msize`).
+    pub(crate) fn max_payload(&self) -> u32 {
+        ninefold_proto::sizes::max_read_payload(self.req.msize()).saturating_sub(1)
+    }
+
+    /// Binds the request's new fid to `f` (on full success only).
+    pub(crate) fn bind_newfid(&self, f: Arc<Fid>) -> Result<(), Errno> {
+        let r = self.newfid.as_ref().ok_or(Errno::EBADF)?;
+        let old = lock(&self.conn.core).bind(r.fid, f);
+        r.bound.store(true, Ordering::Relaxed);
+        if !r.replaces {
+            self.conn.server.metrics.fids(1);
+        }
+        if let Some(old) = old {
+            if old.is_open() || !matches!(*old.mode(), FidMode::Walked) {
+                let conn = self.conn.clone();
+                let num = r.fid;
+                tokio::spawn(async move {
+                    let _ = clunk::release(&conn, &old, num, None).await;
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops the busy marks early (Tclunk waits for other requests on the
+    /// same fid, not for itself).
+    pub(crate) fn release_marks(&self) {
+        lock(&self.marks).clear();
+    }
+}
+
+/// A fid number reserved for a request; released on drop unless bound.
+#[derive(Debug)]
+struct Reservation {
+    conn: Arc<Conn>,
+    fid: u32,
+    /// `true` when the request replaces its own fid (Twalk newfid == fid).
+    replaces: bool,
+    bound: AtomicBool,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if !self.bound.load(Ordering::Relaxed) && !self.replaces {
+            lock(&self.conn.core).unreserve(self.fid);
+        }
+    }
+}
+
+/// Runs the middleware chain, then the operation.
+pub(crate) async fn run_chain(ctx: &Ctx, msg: &Message) -> Message {
+    let chain = &ctx.conn.server.middleware;
+    if chain.is_empty() {
+        run(ctx, msg).await
+    } else {
+        Next::new(chain, ctx).run(&ctx.req, msg).await
+    }
+}
+
+/// The one `match` from a request to its operation.
+pub(crate) async fn run(ctx: &Ctx, msg: &Message) -> Message {
+    let r = match msg {
+        Message::Tauth(_) => attach::tauth(ctx).await,
+        Message::Tattach(m) => attach::tattach(ctx, m).await,
+        Message::Twalk(m) => walk::twalk(ctx, m).await,
+        Message::Topen(m) => open::topen(ctx, m).await,
+        Message::Tcreate(m) => open::tcreate(ctx, m).await,
+        Message::Tlopen(m) => open::tlopen(ctx, m).await,
+        Message::Tlcreate(m) => open::tlcreate(ctx, m).await,
+        Message::Tread(m) => read::tread(ctx, m).await,
+        Message::Twrite(m) => write::twrite(ctx, m).await,
+        Message::Tclunk(_) => clunk::tclunk(ctx).await,
+        Message::Tremove(_) => remove::tremove(ctx).await,
+        Message::Tstat(_) => stat::tstat(ctx).await,
+        Message::Twstat(m) => stat::twstat(ctx, m).await,
+        Message::Tstatfs(_) => statfs::tstatfs(ctx).await,
+        Message::Tsymlink(m) => symlink::tsymlink(ctx, m).await,
+        Message::Tmknod(m) => mknod::tmknod(ctx, m).await,
+        Message::Trename(m) => rename::trename(ctx, m).await,
+        Message::Trenameat(m) => rename::trenameat(ctx, m).await,
+        Message::Treadlink(_) => readlink::treadlink(ctx).await,
+        Message::Tgetattr(m) => getattr::tgetattr(ctx, m).await,
+        Message::Tsetattr(m) => setattr::tsetattr(ctx, m).await,
+        Message::Txattrwalk(m) => xattr::txattrwalk(ctx, m).await,
+        Message::Txattrcreate(m) => xattr::txattrcreate(ctx, m).await,
+        Message::Treaddir(m) => readdir::treaddir(ctx, m).await,
+        Message::Tfsync(m) => fsync::tfsync(ctx, m).await,
+        Message::Tlock(m) => lock::tlock(ctx, m).await,
+        Message::Tgetlock(m) => lock::tgetlock(ctx, m).await,
+        Message::Tlink(m) => link::tlink(ctx, m).await,
+        Message::Tmkdir(m) => mkdir::tmkdir(ctx, m).await,
+        Message::Tunlinkat(m) => unlinkat::tunlinkat(ctx, m).await,
+        // Everything else in the negotiated table that the server does not
+        // implement (9P2000.L.Z private messages until that dialect lands).
+        _ => Err(Errno::ENOSYS),
+    };
+    r.unwrap_or_else(|e| error_reply(ctx.dialect(), e))
+}
+
+/// A name from a create or walk request, refused when it could escape or
+/// confuse a directory: empty, `.`, `..`, or containing `/` or NUL.
+pub(crate) fn checked_name(name: &P9String) -> Result<&[u8], Errno> {
+    let b = name.as_bytes();
+    if b.is_empty() || b == b"." || b == b".." || b.contains(&b'/') || b.contains(&0) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(b)
+}
+
+/// The fid's node, which must be a directory (ENOTDIR).
+pub(crate) fn dir_node(fid: &Fid) -> Result<Arc<dyn Node>, Errno> {
+    let node = fid.node();
+    if node.qid().is_dir() {
+        Ok(node)
+    } else {
+        Err(Errno::ENOTDIR)
+    }
+}
+
+/// The iounit to advertise: a node's hint when it fits a request, else 0
+/// ("msize - 24", what the Linux client performs best with).
+pub(crate) fn iounit(hint: u32, msize: u32) -> u32 {
+    if hint > 0 && hint <= msize.saturating_sub(ninefold_proto::sizes::IOHDRSZ) {
+        hint
+    } else {
+        0
+    }
+}

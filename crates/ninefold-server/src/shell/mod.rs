@@ -1,0 +1,263 @@
+//! The async shell of one connection: it moves bytes and runs operations;
+//! every decision is the [`Core`]'s.
+//!
+//! - The **reader** ([`run`]) cuts frames (size checked against msize
+//!   before anything is buffered), takes each frame's share of the reply
+//!   budget (back-pressure: with the budget spent, it stops reading),
+//!   hands the frame to the core, and spawns a request task for each
+//!   admitted request. A Tversion is carried out here: drain, release
+//!   every fid, negotiate.
+//! - A **request task** ([`request`]) runs one admitted request, straight
+//!   through: running slot, middleware and operation, completion.
+//! - The **writer** ([`writer`]) encodes replies in the order the core
+//!   released them and writes them with vectored I/O; a reply's budget
+//!   permit is returned once it is on the wire.
+//!
+//! The reply budget: every frame read holds one permit until its reply is
+//! written (or suppressed), Tflush from a budget of its own so a flush is
+//! always read even when every request slot is taken. So a client that
+//! sends and never reads makes the server hold at most
+//! `2 × (max_inflight + max_queued)` replies before it stops reading.
+
+mod request;
+mod writer;
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use bytes::{Bytes, BytesMut};
+use ninefold_proto::base;
+use ninefold_proto::framing::{self, FrameStatus};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::sync::{mpsc, Notify, Semaphore};
+use tracing::{debug, Instrument};
+
+use crate::core::{Core, Limits, Received};
+use crate::fid::{lock, Fid};
+use crate::fs::ConnFacts;
+use crate::ops;
+use crate::reply::{Permit, Reply};
+use crate::server::ServerInner;
+use crate::ServeError;
+pub(crate) use request::catch_panic;
+use writer::Outgoing;
+
+/// The type number of Tflush, the same in every dialect.
+const TFLUSH: u8 = 108;
+
+/// Shared by the reader, the writer and the request tasks of one
+/// connection.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    pub(crate) server: Arc<ServerInner>,
+    pub(crate) id: u64,
+    /// Every decision about the connection (held for a few instructions
+    /// at a time, never across a filesystem call or an await).
+    pub(crate) core: Mutex<Core>,
+    /// Running slots (`max_inflight`).
+    run: Arc<Semaphore>,
+    /// Reply budget of every frame but Tflush.
+    budget: Arc<Semaphore>,
+    /// Reply budget of Tflush.
+    flush_budget: Arc<Semaphore>,
+    /// Signalled whenever a request completes.
+    progress: Notify,
+    out: mpsc::UnboundedSender<Outgoing>,
+}
+
+impl Conn {
+    pub(crate) fn facts(&self) -> Arc<ConnFacts> {
+        lock(&self.core).facts().clone()
+    }
+
+    /// Queues replies for the writer, in order. Called with the core
+    /// locked, so the order the core computed is the order written.
+    fn send(&self, core: &Core, replies: Vec<Reply>) {
+        let facts = core.facts();
+        for reply in replies {
+            // The writer is gone only when the connection is closing.
+            let _ = self.out.send(Outgoing { reply, dialect: facts.dialect, msize: facts.msize });
+        }
+    }
+
+    /// Completes request `tag` with `reply` (or `None`: suppressed).
+    pub(crate) fn complete(&self, tag: u16, reply: Option<ninefold_proto::Message>) {
+        {
+            let mut core = lock(&self.core);
+            let out = core.complete(tag, reply);
+            self.send(&core, out);
+        }
+        self.progress.notify_waiters();
+    }
+
+    async fn wait_drained(&self) {
+        loop {
+            let notified = self.progress.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if lock(&self.core).inflight_len() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Serves one connection until the peer closes it, a protocol violation
+/// ends it, or the server shuts down.
+pub(crate) async fn run<IO>(
+    server: Arc<ServerInner>,
+    io: IO,
+    remote: Option<Arc<str>>,
+) -> Result<(), ServeError>
+where
+    IO: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let id = server.next_conn_id();
+    let config = &server.config;
+    let (rd, wr) = tokio::io::split(io);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let limits = Limits {
+        max_msize: config.max_msize,
+        max_fids: config.max_fids,
+        dialects: config.dialects.clone(),
+    };
+    let budget = config.max_inflight + config.max_queued;
+    let conn = Arc::new(Conn {
+        server: server.clone(),
+        id,
+        core: Mutex::new(Core::new(id, remote, limits, server.ledger.clone())),
+        run: Arc::new(Semaphore::new(config.max_inflight)),
+        budget: Arc::new(Semaphore::new(budget)),
+        flush_budget: Arc::new(Semaphore::new(budget)),
+        progress: Notify::new(),
+        out: tx,
+    });
+    let writer = tokio::spawn(writer::run(wr, rx).in_current_span());
+    let result = read_loop(&conn, rd).await;
+
+    // Teardown: cancel what runs, let it finish, release every fid.
+    lock(&conn.core).cancel_all();
+    let _ = tokio::time::timeout(config.shutdown_deadline, conn.wait_drained()).await;
+    let fids = lock(&conn.core).take_all_fids();
+    release_all(&conn, fids).await;
+    drop(conn);
+    // The writer ends when the last sender (held by `conn`) is gone.
+    let _ = writer.await;
+    result
+}
+
+/// Releases fids after a reset (Tversion, disconnect).
+async fn release_all(conn: &Arc<Conn>, fids: Vec<(u32, Arc<Fid>)>) {
+    let n = fids.len();
+    for (num, fid) in fids {
+        let _ = catch_panic(ops::clunk::release(conn, &fid, num, None)).await;
+    }
+    conn.server.metrics.fids(-(n as i64));
+}
+
+async fn read_loop<R: AsyncRead + Send + 'static>(
+    conn: &Arc<Conn>,
+    rd: R,
+) -> Result<(), ServeError> {
+    let mut rd = Box::pin(rd);
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let shutdown = conn.server.shutdown.clone();
+    loop {
+        let max = conn.facts().msize;
+        let frame = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => {
+                // Graceful: stop reading, let what runs finish.
+                let deadline = conn.server.config.shutdown_deadline;
+                let _ = tokio::time::timeout(deadline, conn.wait_drained()).await;
+                return Ok(());
+            }
+            f = read_frame(conn, &mut rd, &mut buf, max) => f?,
+        };
+        let Some(raw) = frame else { return Ok(()) };
+        conn.server.metrics.request_bytes(raw.len());
+
+        // Back-pressure: no frame is taken on without its reply budget.
+        let budget = if raw.get(4) == Some(&TFLUSH) { &conn.flush_budget } else { &conn.budget };
+        let permit = budget.clone().acquire_owned().await.map_err(|_| ServeError::Closed)?;
+
+        let received = {
+            let mut core = lock(&conn.core);
+            match core.receive(raw, Some(permit))? {
+                Received::Replies(out) => {
+                    conn.send(&core, out);
+                    continue;
+                }
+                other => other,
+            }
+        };
+        match received {
+            Received::Replies(_) => {}
+            Received::Version { tag, version: v, permit } => version(conn, tag, v, permit).await,
+            Received::Run(admitted) => {
+                if admitted.ended_fid {
+                    conn.server.metrics.fids(-1);
+                }
+                request::spawn(conn, *admitted);
+            }
+        }
+    }
+}
+
+/// Reads one whole frame, or `None` at a clean end of stream.
+async fn read_frame<R: AsyncRead + Unpin>(
+    conn: &Arc<Conn>,
+    rd: &mut R,
+    buf: &mut BytesMut,
+    max: u32,
+) -> Result<Option<Bytes>, ServeError> {
+    let idle = conn.server.config.idle_timeout;
+    loop {
+        match framing::check(buf, max) {
+            Ok(FrameStatus::Complete { frame_len }) => {
+                return Ok(Some(buf.split_to(frame_len).freeze()));
+            }
+            Ok(FrameStatus::Incomplete { frame_len }) => {
+                if let Some(len) = frame_len {
+                    buf.reserve(len.saturating_sub(buf.len()));
+                } else if buf.capacity() - buf.len() < 4096 {
+                    buf.reserve(64 * 1024);
+                }
+            }
+            Err(e) => return Err(ServeError::Decode(e)),
+        }
+        let n = match idle {
+            Some(idle) => loop {
+                match tokio::time::timeout(idle, rd.read_buf(buf)).await {
+                    Ok(r) => break r?,
+                    Err(_) if lock(&conn.core).inflight_len() == 0 => {
+                        debug!(conn = conn.id, "idle timeout");
+                        return Err(ServeError::IdleTimeout);
+                    }
+                    Err(_) => continue,
+                }
+            },
+            None => rd.read_buf(buf).await?,
+        };
+        if n == 0 {
+            return if buf.is_empty() {
+                Ok(None)
+            } else {
+                Err(ServeError::Io(io::Error::from(io::ErrorKind::UnexpectedEof)))
+            };
+        }
+    }
+}
+
+/// Tversion: cancel and drain what runs, release every fid, then let the
+/// core negotiate.
+async fn version(conn: &Arc<Conn>, tag: u16, v: base::Tversion, permit: Permit) {
+    lock(&conn.core).cancel_all();
+    conn.wait_drained().await;
+    let fids = lock(&conn.core).take_all_fids();
+    release_all(conn, fids).await;
+    let mut core = lock(&conn.core);
+    let reply = core.negotiate(tag, &v, permit);
+    conn.send(&core, vec![reply]);
+}

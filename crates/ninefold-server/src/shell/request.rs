@@ -1,0 +1,147 @@
+//! One request's way through the server after admission, in order:
+//!
+//! 1. wait for a running slot (`max_inflight`), unless flushed first —
+//!    then it ends here, unanswered; Tclunk and Tremove take no slot (they
+//!    may wait for queued requests on their fid, which must be able to
+//!    run);
+//! 2. run the middleware chain and the operation ([`ops::run`]); a flush
+//!    abandons it only when proto says the message is interruptible, and a
+//!    panic in a filesystem method becomes EIO;
+//! 3. complete: the core releases the reply (then any Rflush waiting on
+//!    it) to the writer, and the tag, permit, busy marks and any unbound
+//!    fid reservation are released.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use ninefold_proto::{Errno, Message};
+use tracing::field::Empty;
+use tracing::{debug, error, Instrument};
+
+use super::Conn;
+use crate::core::Admitted;
+use crate::ops::{self, Ctx};
+use crate::reply::{error_reply, reply_errno};
+
+/// Runs an admitted request in its own task.
+pub(crate) fn spawn(conn: &Arc<Conn>, admitted: Admitted) {
+    let span = span(&admitted);
+    tokio::spawn(run(conn.clone(), admitted).instrument(span));
+}
+
+async fn run(conn: Arc<Conn>, admitted: Admitted) {
+    let facts = admitted.message.facts();
+    let tag = admitted.request.tag();
+    let cancel = admitted.request.cancel.clone();
+    let (ctx, message) = Ctx::new(conn.clone(), admitted);
+
+    // 1. A running slot.
+    let _slot = if facts.ends_fid() {
+        None
+    } else {
+        let slot = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => None,
+            p = conn.run.clone().acquire_owned() => p.ok(),
+        };
+        if slot.is_none() {
+            drop(ctx);
+            conn.complete(tag, None);
+            return;
+        }
+        slot
+    };
+
+    // 2. The middleware chain and the operation.
+    let started = Instant::now();
+    conn.server.metrics.active(1);
+    let work = catch_panic(ops::run_chain(&ctx, &message));
+    let outcome = if facts.is_interruptible() {
+        tokio::select! {
+            biased;
+            r = work => Some(r),
+            _ = cancel.cancelled() => None,
+        }
+    } else {
+        Some(work.await)
+    };
+    let reply = outcome.map(|r| {
+        r.unwrap_or_else(|()| {
+            error!(tag, message = message.name(), "a filesystem method panicked; answering EIO");
+            error_reply(ctx.dialect(), Errno::EIO)
+        })
+    });
+    drop(ctx);
+    // A flushed request that failed (typically EINTR from an operation that
+    // watched its cancellation) is suppressed: the client already gave up.
+    let reply = reply.filter(|r| !(cancel.is_cancelled() && reply_errno(r).is_some()));
+    record_outcome(reply.as_ref());
+    conn.server.metrics.active(-1);
+    conn.server.metrics.duration(message.name(), started.elapsed(), reply.as_ref());
+
+    // 3. Completion.
+    conn.complete(tag, reply);
+}
+
+/// The request's span: operation, tag, fid, and (when the span is
+/// enabled) the fid's path; the errno is recorded on completion.
+fn span(a: &Admitted) -> tracing::Span {
+    let req = &a.request;
+    let span = tracing::debug_span!(
+        "9p",
+        rpc.system = "9p",
+        rpc.method = a.message.name(),
+        conn = req.conn_id(),
+        tag = req.tag(),
+        fid = Empty,
+        path = Empty,
+        errno = Empty,
+    );
+    if !span.is_disabled() {
+        if req.fid() != ninefold_proto::NOFID {
+            span.record("fid", req.fid());
+        }
+        if let Some(f) = &a.fid {
+            span.record("path", f.location().path());
+        }
+    }
+    span
+}
+
+/// Records the reply's errno (or the flush) on the current span.
+fn record_outcome(reply: Option<&Message>) {
+    match reply.map(reply_errno) {
+        None => debug!("flushed"),
+        Some(Some(e)) => {
+            tracing::Span::current().record("errno", tracing::field::display(e));
+            debug!(errno = %e, "error reply");
+        }
+        Some(None) => {}
+    }
+}
+
+/// `fut`, with a panic while polling it turned into `Err(())`: a bug in
+/// one filesystem method costs its request, not the connection.
+pub(crate) fn catch_panic<F: Future>(fut: F) -> CatchPanic<F> {
+    CatchPanic(Box::pin(fut))
+}
+
+/// The future of [`catch_panic`].
+pub(crate) struct CatchPanic<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.get_mut().0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
+    }
+}
