@@ -134,7 +134,9 @@ async fn passthrough() {
             "passthrough conformance needs root for its permission cases; \
              run as root or set NINEFOLD_SKIP_ROOT_TESTS=1 to leave them out"
         );
-        eprintln!("not root and NINEFOLD_SKIP_ROOT_TESTS=1: permission and privileged cases left out");
+        eprintln!(
+            "not root and NINEFOLD_SKIP_ROOT_TESTS=1: permission and privileged cases left out"
+        );
         caps.remove(Caps::PERMISSIONS);
         caps.remove(Caps::PRIVILEGED);
     }
