@@ -18,6 +18,10 @@ case "$tool" in
 esac
 if p=$(command -v "$tool"); then echo "$p"; exit 0; fi
 root=${NINEFOLD_QEMU_CACHE:-$repo/target/qemu9p}/tools
+mkdir -p "$root"
+# one install at a time: a second caller waits, then finds the binary
+exec 9> "$root/.lock-$tool"
+flock 9
 if [ ! -x "$root/bin/$tool" ]; then
     echo "install-tool: cargo install --locked $tool@$version (into $root)" >&2
     # its own target dir, removed afterwards: the workspace's is not involved
