@@ -35,7 +35,7 @@ DIOD=$repo/scripts/diod-serve.sh
 WORKLOAD=$repo/tests/kernel/guest-workload.sh
 
 fs=""; server=ninefold; server_cmd=""; mount_opts=""; bin=${NINEFOLD_BIN:-}; keep=0; debug=0
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --fs) fs=${2:?}; shift 2 ;;
