@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --bin) bin=${2:?}; shift 2 ;;
         --mount-opts) mount_opts=${2:?}; shift 2 ;;
-        *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 
