@@ -64,7 +64,7 @@ pkg=$(apt-cache depends "$meta" | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*
 echo "qemu-setup: downloading $pkg"
 rm -rf "$cache/unpack" "$cache/mods" "$cache/vmlinuz" "$cache/config"
 mkdir -p "$cache/unpack" "$cache/mods"
-(cd "$cache/unpack" && apt-get download -qq "$pkg")
+(cd "$cache/unpack" && apt-get download -qq -o APT::Sandbox::User=root "$pkg")
 dpkg-deb -x "$cache"/unpack/*.deb "$cache/unpack/root"
 u=$cache/unpack/root
 cp "$(ls "$u"/boot/vmlinuz-* | head -1)" "$cache/vmlinuz.new"
