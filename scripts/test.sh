@@ -66,6 +66,7 @@ step() {
 }
 skip() { echo "$*" >> "$NINEFOLD_SKIPS_FILE"; }
 pjd_pid=""
+pjd_log=""
 print_summary() {
     local rc=$?
     if [ -n "$pjd_pid" ]; then
@@ -86,7 +87,7 @@ print_summary() {
         echo "skipped: nothing"
     fi
     if [ "$rc" = 0 ]; then echo "all tests passed"; else echo "FAILED (exit status $rc)"; fi
-    rm -f "$summary" "$NINEFOLD_SKIPS_FILE"
+    rm -f "$summary" "$NINEFOLD_SKIPS_FILE" ${pjd_log:+"$pjd_log"}
 }
 trap print_summary EXIT
 
