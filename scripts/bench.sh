@@ -10,8 +10,8 @@
 #   ours   $NINEFOLD_SERVER_CMD with {port} replaced; default
 #          "<target>/release/ninefold serve --memory --listen tcp://127.0.0.1:{port}"
 #          (skipped, with a message, when that binary is missing)
-#   diod   /work/shared/tools/diod/serve.sh on a scratch directory (aname =
-#          its real path; diod caps msize at 64 KiB) — or DIOD_SERVE=path
+#   diod   scripts/diod-serve.sh on a scratch directory (aname = its real
+#          path; diod caps msize at 64 KiB) — or DIOD_SERVE=path
 #   raw    "ninefold-bench responder": canned replies, no filesystem
 #
 # Every server is asked for the same --msize (default 1 MiB + 24). diod grants
@@ -53,7 +53,7 @@ bench=$target_dir/release/ninefold-bench
 ours_bin=$target_dir/release/ninefold
 default_cmd="$ours_bin serve --memory --listen tcp://127.0.0.1:{port}"
 server_cmd=${NINEFOLD_SERVER_CMD:-$default_cmd}
-diod_serve=${DIOD_SERVE:-$(bash "$root/scripts/shared-tools.sh" diod/serve.sh)}
+diod_serve=${DIOD_SERVE:-$root/scripts/diod-serve.sh}
 
 scratch=$(mktemp -d /tmp/ninefold-bench.XXXXXX)
 [ -n "$out" ] || out=$scratch/results
@@ -118,13 +118,7 @@ diod_up=0
 diod_port=$(free_port)
 mkdir -p "$scratch/export"
 export_dir=$(realpath "$scratch/export")
-if [ -f "$diod_serve" ]; then
-    bash "$diod_serve" "$export_dir" "$diod_port" 3600 >"$scratch/diod.log" 2>&1 &
-else
-    command -v diod >/dev/null || { say "diod missing and $diod_serve not found"; exit 1; }
-    timeout 3600 diod -f -n -l "127.0.0.1:$diod_port" -e "$export_dir" -L stderr -c /dev/null \
-        >"$scratch/diod.log" 2>&1 &
-fi
+bash "$diod_serve" "$export_dir" "$diod_port" 3600 >"$scratch/diod.log" 2>&1 &
 pids+=($!)
 if wait_port "$diod_port" "${pids[-1]}"; then
     diod_up=1

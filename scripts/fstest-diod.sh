@@ -2,12 +2,12 @@
 # fstest-diod.sh — run the ninefold-fstest conformance suite against diod,
 # the reference 9P2000.L server, and keep its report.
 #
-#   scripts/fstest-diod.sh            # port 5671, results in /tmp/fstest-diod
+#   scripts/fstest-diod.sh            # a free port, results in target/fstest-diod
 #   PORT=5700 OUT=/tmp/x scripts/fstest-diod.sh
 #   FSTEST_BIN=/path/to/ninefold-fstest scripts/fstest-diod.sh   # skip the build
 #
-# diod (Debian 1.0.24, started by /work/shared/tools/diod/serve.sh, installed
-# on first use) speaks only 9P2000.L and caps msize at 64 KiB, so the .u and
+# diod (Debian 1.0.24, started by scripts/diod-serve.sh, installed on first
+# use) speaks only 9P2000.L and caps msize at 64 KiB, so the .u and
 # 9P2000 cases are skipped through --skip-caps. Its synthetic "ctl" export
 # provides the slow file for flush cases (zero100: reads take 100 ms).
 # Cases known to crash diod are run last, each against a fresh diod, and
@@ -16,9 +16,12 @@
 # docs/CONFORMANCE.md); STRICT=1 makes it the suite's own status.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PORT=${PORT:-5671}
-OUT=${OUT:-/tmp/fstest-diod}
-SERVE=${SERVE:-$(bash "$ROOT/scripts/shared-tools.sh" diod/serve.sh)}
+repo=$ROOT
+# shellcheck source=lib/kernel-host.sh
+. "$ROOT/scripts/lib/kernel-host.sh"   # free_port
+PORT=${PORT:-$(free_port)}
+OUT=${OUT:-${CARGO_TARGET_DIR:-$ROOT/target}/fstest-diod}
+SERVE=$ROOT/scripts/diod-serve.sh
 CRASHERS=(msize/read_huge_count malformed/rmessage_from_client)
 mkdir -p "$OUT"
 
@@ -30,12 +33,12 @@ fi
 DPID=""
 EXP=""
 start_diod() {
-    EXP=$(mktemp -d /tmp/fstest-diod-exp.XXXXXX)
+    EXP=$(mktemp -d "${TMPDIR:-/tmp}/fstest-diod-exp.XXXXXX")
     chmod 755 "$EXP"   # permission cases attach as another uid
     # diod dumps core (300 MB) on the inputs that crash it; it raises its
     # own core limit, so run it from the scratch directory where a core
     # file is removed with the export, never from inside the repository.
-    (cd "$EXP" && exec bash "$SERVE" "$EXP" "$PORT" 600) >>"$OUT/diod.log" 2>&1 &
+    (cd "$EXP" && exec "$SERVE" "$EXP" "$PORT" 600) >>"$OUT/diod.log" 2>&1 &
     DPID=$!
     for _ in $(seq 50); do
         if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then return 0; fi

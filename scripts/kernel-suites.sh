@@ -13,30 +13,33 @@
 # Options:
 #   --suites LIST      comma-separated, from: fsx fsx-mmap tar concurrent loose
 #                      (default all)
-#   --server ninefold|diod   diod: /work/shared/tools/diod/serve.sh, aname=DIR
+#   --server ninefold|diod   diod: scripts/diod-serve.sh, aname=DIR
 #   --bin PATH         use this ninefold binary (no cargo build)
 #   --keep             keep export directories and logs
 #   --debug            RUST_LOG=debug for ninefold (server log in the work dir)
 # Environment:
 #   FSX_SEEDS (default "1 2 3"), FSX_N (3000), FSX_MMAP_SEEDS ("1 2"),
 #   FSX_MMAP_N (3000), TAR_FILES (3000), CONC_WRITERS (4),
-#   NINEFOLD_QEMU9P, NINEFOLD_DIOD, NINEFOLD_FSTESTS (harness locations),
-#   TIMEOUT (per guest, default 900 s), MSIZE, MEM, KERNEL_SUITE, CACHE
-#   (passed to run-guest.sh), CARGO_TARGET_DIR (release build location).
+#   NINEFOLD_BIN (as --bin), TIMEOUT (per guest, default 900 s; the tar
+#   suite's is TAR_TIMEOUT, default 900 + 1 s per file), MSIZE, MEM,
+#   NINEFOLD_QEMU_ACCEL, NINEFOLD_QEMU_CACHE (passed to scripts/qemu-guest.sh),
+#   CARGO_TARGET_DIR (release build location).
+# fsx comes from crates.io (`cargo install --locked fsx`, into
+# target/qemu9p/tools unless it is on PATH); its config for cache=none is
+# tests/kernel/fsx-9p.toml. The tar tree is generated into target/qemu9p.
 # Exit status: 0 when every selected suite passed, 1 otherwise, 2 on usage
 # or setup errors.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-QEMU9P=${NINEFOLD_QEMU9P:-/work/shared/tools/qemu9p}
-DIOD=${NINEFOLD_DIOD:-/work/shared/tools/diod/serve.sh}
-FSTESTS=${NINEFOLD_FSTESTS:-/work/shared/tools/fstests}
+DIOD=$repo/scripts/diod-serve.sh
+FSXCONF_HOST=$repo/tests/kernel/fsx-9p.toml
 SUITES_DIR=$repo/tests/kernel/suites
 ALL_SUITES="fsx fsx-mmap tar concurrent loose"
 
-suites=$ALL_SUITES; server=ninefold; bin=""; keep=0; debug=0
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+suites=$ALL_SUITES; server=ninefold; bin=${NINEFOLD_BIN:-}; keep=0; debug=0
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --suites) suites=${2:?}; suites=${suites//,/ }; shift 2 ;;
@@ -65,23 +68,15 @@ trap 'exit 130' INT TERM
 # --- setup ----------------------------------------------------------------------------
 say "setup"
 t=$(ts)
-bash "$QEMU9P/setup.sh" > "$work/setup.log" 2>&1 || { cat "$work/setup.log"; echo "qemu9p setup failed" >&2; exit 2; }
-if [ "$server" = diod ] && ! command -v diod >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y diod > "$work/diod-install.log" 2>&1
-fi
-FSX=$(command -v fsx || true)
-[ -n "$FSX" ] || FSX=$HOME/.cargo/bin/fsx
+"$repo/scripts/qemu-setup.sh" > "$work/setup.log" 2>&1 || { cat "$work/setup.log"; echo "qemu setup failed" >&2; exit 2; }
+cache=${NINEFOLD_QEMU_CACHE:-$repo/target/qemu9p}
 case " $suites " in *" fsx"*)
-    if [ ! -x "$FSX" ]; then
-        echo "installing fsx (cargo install --locked fsx)"
-        cargo install --locked fsx > "$work/fsx-install.log" 2>&1 || { tail "$work/fsx-install.log"; exit 2; }
-        FSX=$HOME/.cargo/bin/fsx
-    fi ;;
+    FSX=$("$repo/scripts/install-tool.sh" fsx) || exit 2 ;;
 esac
-# The tar tree, generated once per generator version. Files handed to the
-# guest must live outside /tmp: the guest mounts a tmpfs over its /tmp.
+# The tar tree, generated once per generator version (scripts/qemu-guest.sh
+# hands it to the guest as /nf/tree.tar.gz).
 TAR_FILES=${TAR_FILES:-3000}
-treecache=/var/tmp/ninefold-suites-tree-$( (cat "$SUITES_DIR/gen-tree.py"; echo "$TAR_FILES") | md5sum | cut -c1-12)
+treecache=$cache/tree-$( (cat "$SUITES_DIR/gen-tree.py"; echo "$TAR_FILES") | md5sum | cut -c1-12)
 case " $suites " in *" tar "*)
     if [ ! -f "$treecache/tree.tar.gz" ]; then
         echo "generating $TAR_FILES-file tree in $treecache"
@@ -109,7 +104,7 @@ server_cmd_for() {
     if [ "$server" = ninefold ]; then
         cmd=("$bin" serve "$dir" --listen "tcp://127.0.0.1:$p")
     else
-        cmd=(bash "$DIOD" "$dir" "$p" 86400)
+        cmd=("$DIOD" "$dir" "$p" 86400)
     fi
 }
 
@@ -192,13 +187,18 @@ for s in $suites; do
     say "suite $s (server=$server)"
     t=$(ts)
     guest_bins=""; guest_files=""; opts=""; vars="SUITE=$s"$'\n'
+    # The timeout only catches a hung guest. The tar suite's time grows with
+    # the tree and with the host's load (about 0.12 s a file on an idle
+    # 2-core machine, 20 times that with two dozen compilers beside it).
+    guest_timeout=${TIMEOUT:-900}
+    [ "$s" != tar ] || guest_timeout=${TAR_TIMEOUT:-$((900 + TAR_FILES))}
     case "$s" in
-        fsx) body=fsx.sh; guest_bins=$FSX; guest_files=$FSTESTS/fsx-9p.toml
-             vars+="SEEDS='$FSX_SEEDS' N=$FSX_N FSXCONF=$FSTESTS/fsx-9p.toml" ;;
+        fsx) body=fsx.sh; guest_bins=$FSX; guest_files=$FSXCONF_HOST
+             vars+="SEEDS='$FSX_SEEDS' N=$FSX_N FSXCONF=/nf/fsx-9p.toml" ;;
         fsx-mmap) body=fsx.sh; guest_bins=$FSX; opts=cache=mmap
              vars+="SEEDS='$FSX_MMAP_SEEDS' N=$FSX_MMAP_N FSXCONF=" ;;
         tar) body=tar.sh; guest_files=$treecache/tree.tar.gz
-             vars+="TARBALL=$treecache/tree.tar.gz TREE=tree" ;;
+             vars+="TARBALL=/nf/tree.tar.gz TREE=tree" ;;
         concurrent) body=concurrent.sh
              vars+="W=$CONC_WRITERS REGION=$CONC_REGION STRIPES=$CONC_STRIPES RECORDS=$CONC_RECORDS" ;;
         loose) body=loose.sh; opts=cache=loose; vars+="NFILES=$LOOSE_FILES" ;;
@@ -215,7 +215,7 @@ for s in $suites; do
     else
         echo "listening on 127.0.0.1:$port (pid $server_pid); mount opts: ${opts:-(defaults, cache=none)}"
         tg=$(ts)
-        run_guest "$s" "$script" "$opts"
+        TIMEOUT=$guest_timeout run_guest "$s" "$script" "$opts"
         t_guest=$(dur "$tg" "$(ts)")
         grep -E '^(OK|FAIL|@@SUITE|@@FSX|@@MOUNT|@@CMDS|---|    )' "$work/$s.guest.out" || true
         line=$(sed -n 's/.*@@SUITE [^ ]* \(.*\)/\1/p' "$work/$s.guest.out" | tail -1)

@@ -1,13 +1,13 @@
 # lib.sh — shared helpers for the kernel suites. Runs INSIDE the qemu guest
 # (busybox sh), cwd = the 9P mount. scripts/kernel-suites.sh builds each
 # guest script as: variable assignments + this file + one suite file, and
-# boots it with /work/shared/tools/qemu9p/run-guest.sh.
+# boots it with scripts/qemu-guest.sh.
 #
 # Output protocol (parsed by kernel-suites.sh):
 #   "OK   name (1.23s)" / "FAIL name (rc=N, 1.23s)"   one line per check
 #   "@@SUITE name PASS|FAIL seconds ok=N fail=N"      last line of a suite
 # The guest exits with the number of failed checks (capped at 80, so it
-# never collides with run-guest.sh's own codes 90/91/124).
+# never collides with qemu-guest.sh's own codes 90/91/124).
 MNT=${MNT:-/mnt}
 cd "$MNT" || exit 1
 n_ok=0; n_fail=0
