@@ -80,4 +80,7 @@ if [ "${NINEFOLD_SKIP_KERNEL:-0}" != 1 ]; then
     scripts/kernel-pjdfstest.sh --bin "$bin"
 fi
 
+step "Python package: wheel, ruff, mypy --strict, pytest against ninefold serve and diod"
+scripts/test-python.sh
+
 step "all tests passed"

@@ -17,7 +17,8 @@ async def main(target: str) -> None:
         meta = await fs.metadata("/demo/notes.txt")
         print(len(data), meta.size, meta.is_file())
         # A File handle for positioned I/O.
-        async with await fs.open("/demo/data.bin", ninefold.OpenOptions(write=True, create=True)) as f:
+        opts = ninefold.OpenOptions(write=True, create=True)
+        async with await fs.open("/demo/data.bin", opts) as f:
             await f.write_at(0, b"\x00" * 4096)
             await f.sync_all()
         # Stream the directory entry by entry.

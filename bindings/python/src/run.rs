@@ -177,7 +177,7 @@ where
     F: Future<Output = Result<T, Failure>> + Send,
     T: IntoPyObject<'py> + Send + 'static,
 {
-    let out = py.detach(|| {
+    let run = || {
         runtime().block_on(async {
             tokio::pin!(fut);
             loop {
@@ -189,6 +189,21 @@ where
                 }
             }
         })
+    };
+    let out = py.detach(|| {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // Called back from Python code that a blocking call is running
+            // (a `write_from` source that is itself a blocking stream):
+            // this thread already drives the runtime, so block on another.
+            std::thread::scope(|s| match s.spawn(run).join() {
+                Ok(r) => r,
+                Err(_) => Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "a nested blocking call panicked",
+                )),
+            })
+        } else {
+            run()
+        }
     });
     match out {
         Ok(r) => Out(r).into_pyobject(py),

@@ -22,8 +22,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// The type of a file.
-#[pyclass(name = "FileType", module = "ninefold", eq, eq_int, frozen, from_py_object)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[pyclass(name = "FileType", module = "ninefold", eq, eq_int, frozen, hash, from_py_object)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum PyFileType {
     /// Regular file.
     File,

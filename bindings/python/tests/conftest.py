@@ -19,9 +19,10 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,6 +79,12 @@ class Server:
             self.tmp.cleanup()
 
 
+def none(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``f`` typed loosely, to check at run time that a call documented as
+    returning nothing gives ``None`` (mypy rejects using such a result)."""
+    return f
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -131,16 +138,30 @@ def start_diod() -> Server:
     for _ in range(5):
         port = free_port()
         proc = subprocess.Popen(
-            ["diod", "-f", "-n", "-l", f"127.0.0.1:{port}", "-e", str(export), "-L", "stderr",
-             "-c", "/dev/null"],
-            stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=root,
+            [
+                "diod",
+                "-f",
+                "-n",
+                "-l",
+                f"127.0.0.1:{port}",
+                "-e",
+                str(export),
+                "-L",
+                "stderr",
+                "-c",
+                "/dev/null",
+            ],
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            cwd=root,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and proc.poll() is None:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return Server("diod", proc, f"tcp://127.0.0.1:{port}", str(export), export,
-                              None, log, tmp)
+                return Server(
+                    "diod", proc, f"tcp://127.0.0.1:{port}", str(export), export, None, log, tmp
+                )
             except OSError:
                 time.sleep(0.05)
         last = log.read_text(errors="replace")

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import pytest
 
-import ninefold
 from conftest import Server, start_ninefold
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -31,6 +30,20 @@ def gauge(s: Server, name: str) -> int:
     m = re.search(rf"^{name} (-?\d+)", s.scrape(), re.M)
     assert m, f"{name} missing from metrics"
     return int(m.group(1))
+
+
+def settled_fids(s: Server) -> int:
+    """The fid count once no request is in flight and it stops moving
+    (a handle closed just before is clunked in the background)."""
+    last = -1
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        n = gauge(s, "ninefold_server_fid_count")
+        if n == last and gauge(s, "ninefold_server_active_requests") == 0:
+            return n
+        last = n
+        time.sleep(0.1)
+    raise AssertionError("the server never settled")
 
 
 def replies(s: Server) -> list[tuple[int, str]]:
@@ -55,7 +68,7 @@ async def test_wait_for_timeout_flushes_and_clunks(traced: Server) -> None:
     os.mkfifo(fifo)
     async with await traced.connect() as fs:
         await fs.write("/plain", b"ok")
-        base_fids = gauge(traced, "ninefold_server_fid_count")
+        base_fids = await asyncio.to_thread(settled_fids, traced)
         # Opening a FIFO for reading blocks in the server until a writer
         # comes: the Tlopen stays in flight.
         t0 = time.monotonic()
@@ -68,20 +81,24 @@ async def test_wait_for_timeout_flushes_and_clunks(traced: Server) -> None:
         # The walked fid is already released (Tclunk sent by the dropped
         # future), whatever the open does.
         await asyncio.to_thread(
-            until, lambda: gauge(traced, "ninefold_server_fid_count") == base_fids,
-            "the fid to be clunked")
+            until,
+            lambda: gauge(traced, "ninefold_server_fid_count") == base_fids,
+            "the fid to be clunked",
+        )
         # Let the open finish: give the FIFO a writer.
         fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
         os.close(fd)
 
         def flushed() -> bool:
             names = [n for _, n in replies(traced)]
-            return "Rlopen" in names and "Rflush" in names[names.index("Rlopen"):]
+            return "Rlopen" in names and "Rflush" in names[names.index("Rlopen") :]
 
         await asyncio.to_thread(until, flushed, "Rlopen followed by Rflush")
         await asyncio.to_thread(
-            until, lambda: gauge(traced, "ninefold_server_active_requests") == 0,
-            "no request in flight")
+            until,
+            lambda: gauge(traced, "ninefold_server_active_requests") == 0,
+            "no request in flight",
+        )
         assert gauge(traced, "ninefold_server_fid_count") == base_fids
         # The session is intact.
         assert await fs.read("/plain") == b"ok"
@@ -94,7 +111,7 @@ async def test_cancelled_task_stops_bulk_read(traced: Server) -> None:
     and every fid and request slot is released."""
     async with await traced.connect() as fs:
         await fs.write("/big", os.urandom(64 << 20))
-        base_fids = gauge(traced, "ninefold_server_fid_count")
+        base_fids = await asyncio.to_thread(settled_fids, traced)
         before = len(replies(traced))
         task = asyncio.ensure_future(fs.read("/big"))
         await asyncio.sleep(0.005)
@@ -104,9 +121,12 @@ async def test_cancelled_task_stops_bulk_read(traced: Server) -> None:
             await task
         await asyncio.to_thread(
             until,
-            lambda: gauge(traced, "ninefold_server_fid_count") == base_fids
-            and gauge(traced, "ninefold_server_active_requests") == 0,
-            "fids and requests back to the baseline")
+            lambda: (
+                gauge(traced, "ninefold_server_fid_count") == base_fids
+                and gauge(traced, "ninefold_server_active_requests") == 0
+            ),
+            "fids and requests back to the baseline",
+        )
         await asyncio.sleep(0.5)
         reads = [n for _, n in replies(traced)[before:] if n == "Rread"]
         assert len(reads) < 64, f"{len(reads)} reads served: the read was not stopped"

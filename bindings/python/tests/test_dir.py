@@ -104,6 +104,7 @@ async def test_passthrough_host_view(passthrough: Server, base: str) -> None:
             await f.write_at(0, b"disk")
         host = passthrough.export / base.lstrip("/")
         import os
+
         assert os.listdir(os.fsencode(host)) == [ODD]
         assert (host / os.fsdecode(ODD)).read_bytes() == b"disk"
         await d.close()

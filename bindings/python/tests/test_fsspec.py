@@ -24,6 +24,7 @@ def url(s: Server, path: str) -> str:
 
 def test_entry_point_registers_9p() -> None:
     assert fsspec.get_filesystem_class("9p") is NinefoldFileSystem
+    assert fsspec.get_filesystem_class("ninefold") is NinefoldFileSystem
 
 
 def test_open_url(ninefold_server: Server, base: str) -> None:
@@ -43,9 +44,17 @@ def test_pandas_round_trip(ninefold_server: Server, base: str) -> None:
     fs = fsspec.filesystem("9p", target=ninefold_server.target)
     fs.mkdir(base)
     df = pd.DataFrame({"x": range(1000), "y": [f"row {i}" for i in range(1000)]})
-    df.to_csv(url(ninefold_server, f"{base}/data.csv"), index=False)
-    back = pd.read_csv(url(ninefold_server, f"{base}/data.csv"))
+    # pandas hands only letter-first schemes to fsspec: `ninefold://`.
+    named = url(ninefold_server, f"{base}/data.csv").replace("9p://", "ninefold://")
+    df.to_csv(named, index=False)
+    back = pd.read_csv(named)
     pd.testing.assert_frame_equal(df, back)
+    # `9p://` through an fsspec file object.
+    with fsspec.open(url(ninefold_server, f"{base}/data.csv"), "rb") as f:
+        pd.testing.assert_frame_equal(df, pd.read_csv(f))
+    with fsspec.open(url(ninefold_server, f"{base}/d2.csv"), "wt") as f:
+        df.to_csv(f, index=False)
+    pd.testing.assert_frame_equal(df, pd.read_csv(named.replace("data.csv", "d2.csv")))
     assert fs.info(f"{base}/data.csv")["size"] == len(df.to_csv(index=False).encode())
     fs.rm(base, recursive=True)
     assert not fs.exists(base)
@@ -122,7 +131,7 @@ class TestPipe(abstract.AbstractPipeTests, NinefoldFixtures):  # type: ignore[mi
 
 
 def test_sync_client_type() -> None:
-    assert NinefoldFileSystem.protocol == ("9p",)
+    assert NinefoldFileSystem.protocol == ("9p", "ninefold")
     assert NinefoldFileSystem._strip_protocol("9p://h:1/a/b/") == "/a/b"
     assert NinefoldFileSystem._get_kwargs_from_urls("9p://h:77/x") == {"host": "h", "port": 77}
     assert isinstance(ninefold.SyncClient, type)

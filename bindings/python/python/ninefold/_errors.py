@@ -9,6 +9,8 @@ inheritance, the matching built-in :class:`OSError` subclass, with ``errno``,
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 __all__ = [
     "AlreadyExists",
     "Closed",
@@ -29,7 +31,26 @@ __all__ = [
 
 
 class NinefoldError(OSError):
-    """Base class of every error a ninefold call raises."""
+    """Base class of every error a ninefold call raises.
+
+    Each subclass is also reachable as an attribute
+    (``NinefoldError.NotFound``), the seed's spelling.
+    """
+
+    NotFound: ClassVar[type[NotFound]]
+    PermissionDenied: ClassVar[type[PermissionDenied]]
+    NotPermitted: ClassVar[type[NotPermitted]]
+    AlreadyExists: ClassVar[type[AlreadyExists]]
+    NotADirectory: ClassVar[type[NotADirectory]]
+    IsADirectory: ClassVar[type[IsADirectory]]
+    DirectoryNotEmpty: ClassVar[type[DirectoryNotEmpty]]
+    NameTooLong: ClassVar[type[NameTooLong]]
+    InvalidArgument: ClassVar[type[InvalidArgument]]
+    TooManySymlinks: ClassVar[type[TooManySymlinks]]
+    Closed: ClassVar[type[Closed]]
+    ConnectFailed: ClassVar[type[ConnectFailed]]
+    Io: ClassVar[type[Io]]
+    Protocol: ClassVar[type[Protocol]]
 
 
 class NotFound(NinefoldError, FileNotFoundError):

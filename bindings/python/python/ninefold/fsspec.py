@@ -5,9 +5,13 @@ installed::
 
     import fsspec, pandas
     with fsspec.open("9p://127.0.0.1:5564/data.csv", "rb") as f: ...
-    df = pandas.read_csv("9p://127.0.0.1:5564/data.csv")
+    df = pandas.read_csv("ninefold://127.0.0.1:5564/data.csv")
 
-URLs are ``9p://HOST[:PORT]/PATH`` (TCP, port 5564 by default). Storage options
+URLs are ``9p://HOST[:PORT]/PATH`` (TCP, port 5564 by default), or the same
+with the scheme ``ninefold://``, registered too because pandas only hands
+URLs whose scheme starts with a letter (RFC 3986) to fsspec:
+``pandas.read_csv("ninefold://127.0.0.1:5564/data.csv")``, or
+``pandas.read_csv(fsspec.open("9p://..."))``. Storage options
 (``fsspec.filesystem("9p", ...)`` or pandas' ``storage_options``): ``host``,
 ``port``, ``target`` (any ``ninefold`` target, e.g. ``unix:/run/9p.sock``;
 overrides host/port), ``aname``, ``uid``, ``gid``, ``msize``,
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import posixpath
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
@@ -28,32 +32,48 @@ import ninefold
 
 __all__ = ["NinefoldFile", "NinefoldFileSystem"]
 
-_TYPES = {
-    ninefold.FileType.File: "file",
-    ninefold.FileType.Dir: "directory",
-    ninefold.FileType.Symlink: "link",
-}
+
+def _kind(m: ninefold.Metadata) -> str:
+    if m.is_file():
+        return "file"
+    if m.is_dir():
+        return "directory"
+    if m.is_symlink():
+        return "link"
+    return "other"
+
+
+_SCHEMES = ("9p://", "ninefold://")
+
+
+def _split(url: str) -> tuple[str, str]:
+    """``9p://AUTHORITY/PATH`` as ``(AUTHORITY, /PATH)``."""
+    rest = url.split("://", 1)[1]
+    authority, slash, path = rest.partition("/")
+    return authority, slash + path
 
 
 class NinefoldFileSystem(AbstractFileSystem):  # type: ignore[misc]
     """A 9P2000.L server as an fsspec file system."""
 
-    protocol = ("9p",)
+    protocol = ("9p", "ninefold")
     root_marker = "/"
 
     def __init__(
         self,
         host: str = "127.0.0.1",
         port: int = 5564,
-        target: Optional[str] = None,
+        target: str | None = None,
         aname: str = "",
-        uid: Optional[int] = None,
-        gid: Optional[int] = None,
-        msize: Optional[int] = None,
-        connect_timeout_ms: Optional[int] = 30000,
+        uid: int | None = None,
+        gid: int | None = None,
+        msize: int | None = None,
+        connect_timeout_ms: int | None = 30000,
+        auto_mkdir: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.auto_mkdir = auto_mkdir
         self.target = target or f"tcp://{host}:{port}"
         opts = ninefold.ConnectOptions(
             aname=aname, uid=uid, gid=gid, connect_timeout_ms=connect_timeout_ms
@@ -69,8 +89,8 @@ class NinefoldFileSystem(AbstractFileSystem):  # type: ignore[misc]
         if isinstance(path, list):
             return [cls._strip_protocol(p) for p in path]  # type: ignore[return-value]
         path = str(path)
-        if path.startswith("9p://"):
-            path = urlsplit(path).path
+        if path.startswith(_SCHEMES):
+            path = _split(path)[1]
         if not path.startswith("/"):
             path = "/" + path
         path = posixpath.normpath(path)
@@ -78,7 +98,11 @@ class NinefoldFileSystem(AbstractFileSystem):  # type: ignore[misc]
 
     @staticmethod
     def _get_kwargs_from_urls(path: str) -> dict[str, Any]:
-        u = urlsplit(path)
+        if not path.startswith(_SCHEMES):
+            return {}
+        # urllib does not take a scheme that starts with a digit: parse
+        # the authority as if it were http.
+        u = urlsplit("http://" + _split(path)[0])
         out: dict[str, Any] = {}
         if u.hostname:
             out["host"] = u.hostname
@@ -104,7 +128,7 @@ class NinefoldFileSystem(AbstractFileSystem):  # type: ignore[misc]
         return {
             "name": path,
             "size": m.size,
-            "type": _TYPES.get(m.file_type, "other"),
+            "type": _kind(m),
             "islink": islink,
             "mode": m.mode,
             "uid": m.uid,
@@ -136,6 +160,13 @@ class NinefoldFileSystem(AbstractFileSystem):  # type: ignore[misc]
 
     # Directories ------------------------------------------------------------
 
+    def _parents(self, path: str) -> None:
+        """Creates the missing ancestors of ``path`` (with ``auto_mkdir``,
+        the default, as fsspec's object-store semantics expect)."""
+        parent = posixpath.dirname(path)
+        if self.auto_mkdir and parent != "/":
+            self.client.create_dir_all(parent)
+
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
         path = self._strip_protocol(path)
         if create_parents:
@@ -159,9 +190,7 @@ class NinefoldFileSystem(AbstractFileSystem):  # type: ignore[misc]
     def _rm(self, path: str) -> None:
         self.rm_file(path)
 
-    def rm(
-        self, path: Any, recursive: bool = False, maxdepth: Optional[int] = None
-    ) -> None:
+    def rm(self, path: Any, recursive: bool = False, maxdepth: int | None = None) -> None:
         for p in reversed(self.expand_path(path, recursive=recursive, maxdepth=maxdepth)):
             if self.isdir(p):
                 if recursive:
@@ -174,7 +203,7 @@ class NinefoldFileSystem(AbstractFileSystem):  # type: ignore[misc]
     # Data ---------------------------------------------------------------------
 
     def cat_file(
-        self, path: str, start: Optional[int] = None, end: Optional[int] = None, **kwargs: Any
+        self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
     ) -> bytes:
         path = self._strip_protocol(path)
         if start is None and end is None:
@@ -186,10 +215,9 @@ class NinefoldFileSystem(AbstractFileSystem):  # type: ignore[misc]
             return b""
         return self.client.read_range(path, s, e - s)
 
-    def pipe_file(
-        self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any
-    ) -> None:
+    def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         path = self._strip_protocol(path)
+        self._parents(path)
         if mode == "create":
             opts = ninefold.OpenOptions(write=True, create_new=True)
             with self.client.open(path, opts) as f:
@@ -202,13 +230,22 @@ class NinefoldFileSystem(AbstractFileSystem):  # type: ignore[misc]
         if self.isdir(src):
             self.makedirs(dst, exist_ok=True)
             return
+        self._parents(dst)
         with self.client.open(src) as fin, self.client.create(dst) as fout:
-            fout.write_from(fin.read_chunks())
+            offset = 0
+            for chunk in fin.read_chunks():
+                fout.write_at(offset, chunk)
+                offset += len(chunk)
 
-    def mv(self, path1: Any, path2: Any, recursive: bool = False, maxdepth: Any = None,
-           **kwargs: Any) -> None:
-        if (isinstance(path1, str) and isinstance(path2, str)
-                and not any(c in path1 for c in "*?[") and self.exists(path1)):
+    def mv(
+        self, path1: Any, path2: Any, recursive: bool = False, maxdepth: Any = None, **kwargs: Any
+    ) -> None:
+        if (
+            isinstance(path1, str)
+            and isinstance(path2, str)
+            and not any(c in path1 for c in "*?[")
+            and self.exists(path1)
+        ):
             dst = self._strip_protocol(path2)
             if self.isdir(dst) and not self.isdir(path1):
                 dst = posixpath.join(dst, posixpath.basename(self._strip_protocol(path1)))
@@ -218,6 +255,7 @@ class NinefoldFileSystem(AbstractFileSystem):  # type: ignore[misc]
 
     def touch(self, path: str, truncate: bool = True, **kwargs: Any) -> None:
         path = self._strip_protocol(path)
+        self._parents(path)
         if truncate or not self.client.exists(path):
             self.client.write(path, b"")
         else:
@@ -227,24 +265,39 @@ class NinefoldFileSystem(AbstractFileSystem):  # type: ignore[misc]
         self,
         path: str,
         mode: str = "rb",
-        block_size: Optional[int] = None,
+        block_size: int | None = None,
         autocommit: bool = True,
-        cache_options: Optional[dict[str, Any]] = None,
+        cache_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> NinefoldFile:
-        return NinefoldFile(self, self._strip_protocol(path), mode, block_size or "default",
-                            autocommit=autocommit, cache_options=cache_options, **kwargs)
+        return NinefoldFile(
+            self,
+            self._strip_protocol(path),
+            mode,
+            block_size or "default",
+            autocommit=autocommit,
+            cache_options=cache_options,
+            **kwargs,
+        )
 
 
 class NinefoldFile(AbstractBufferedFile):  # type: ignore[misc]
     """A file of a :class:`NinefoldFileSystem`: buffered, positioned I/O on
     one open handle."""
 
-    def __init__(self, fs: NinefoldFileSystem, path: str, mode: str = "rb",
-                 block_size: Any = "default", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        fs: NinefoldFileSystem,
+        path: str,
+        mode: str = "rb",
+        block_size: Any = "default",
+        **kwargs: Any,
+    ) -> None:
         client = fs.client
-        self.handle: Optional[ninefold.SyncFile] = None
+        self.handle: ninefold.SyncFile | None = None
         self._written = 0
+        if ("w" in mode or "a" in mode or "x" in mode) and fs.auto_mkdir:
+            fs._parents(path)
         if "x" in mode:
             # Exclusive create happens now, so the error comes at open().
             self.handle = client.open(path, ninefold.OpenOptions(write=True, create_new=True))
