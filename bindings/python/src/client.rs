@@ -11,8 +11,8 @@ use crate::errors::{Context, Failure};
 use crate::file::{PyFile, PySyncFile};
 use crate::run::{block, spawn};
 use crate::types::{
-    opt_time_arg, set_attrs_arg, Entries, PyCapabilities, PyConnectOptions, PyMetadata,
-    PyNodeKind, PyOpenOptions, PyStatFs,
+    opt_time_arg, set_attrs_arg, Entries, PyCapabilities, PyConnectOptions, PyMetadata, PyNodeKind,
+    PyOpenOptions, PyStatFs,
 };
 
 /// Registers the classes and `connect_sync`.
@@ -100,89 +100,161 @@ macro_rules! client_methods {
             }
 
             /// The whole file.
-            fn read<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn read<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.read(&p).await.at(&p).map(PyBytesOut) })
             }
 
             /// Up to `len` bytes at `offset`; a short result is EOF.
-            fn read_range<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, offset: u64, len: usize) -> PyResult<Bound<'py, PyAny>> {
+            fn read_range<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                offset: u64,
+                len: usize,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.read_range(&p, offset, len).await.at(&p).map(PyBytesOut) })
             }
 
             /// The whole file decoded as text.
             #[pyo3(signature = (path, encoding="utf-8".to_owned(), errors="strict".to_owned()))]
-            fn read_text<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, encoding: String, errors: String) -> PyResult<Bound<'py, PyAny>> {
+            fn read_text<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                encoding: String,
+                errors: String,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
-                $run(py, async move { c.read(&p).await.at(&p).map(|data| TextOut { data, encoding, errors }) })
+                $run(py, async move {
+                    c.read(&p).await.at(&p).map(|data| TextOut { data, encoding, errors })
+                })
             }
 
             /// Creates or truncates, then writes all of `data`.
-            fn write<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn write<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                data: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p, d) = (self.inner.clone(), path_arg(path)?, data_arg(data)?);
                 $run(py, async move { c.write(&p, d).await.at(&p) })
             }
 
             /// Creates or truncates, then writes `text` encoded.
             #[pyo3(signature = (path, text, encoding="utf-8", errors="strict"))]
-            fn write_text<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, text: &Bound<'py, pyo3::types::PyString>, encoding: &str, errors: &str) -> PyResult<Bound<'py, PyAny>> {
+            fn write_text<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                text: &Bound<'py, pyo3::types::PyString>,
+                encoding: &str,
+                errors: &str,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let d = data_arg(&text.call_method1("encode", (encoding, errors))?)?;
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.write(&p, d).await.at(&p) })
             }
 
             /// Appends at the end of the file; returns where the data landed.
-            fn append<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn append<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                data: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p, d) = (self.inner.clone(), path_arg(path)?, data_arg(data)?);
                 $run(py, async move { c.append(&p, d).await.at(&p) })
             }
 
             /// Metadata without following a final symlink.
-            fn stat<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn stat<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.stat(&p).await.at(&p).map(PyMetadata) })
             }
 
             /// Metadata, following symlinks (40-hop cap).
-            fn metadata<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn metadata<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.metadata(&p).await.at(&p).map(PyMetadata) })
             }
 
             /// Every symlink resolved: the canonical path bytes.
-            fn canonicalize<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn canonicalize<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.canonicalize(&p).await.at(&p).map(PyBytesOut) })
             }
 
             /// Whether anything is at `path` (no symlink follow).
-            fn exists<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn exists<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.exists(&p).await.at(&p) })
             }
 
             /// Any combination of metadata changes.
-            fn set_attr<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, attrs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn set_attr<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                attrs: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p, a) = (self.inner.clone(), path_arg(path)?, set_attrs_arg(attrs)?);
                 $run(py, async move { c.set_attr(&p, a).await.at(&p).map(PyMetadata) })
             }
 
             /// Sets the permission bits.
-            fn chmod<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, mode: u32) -> PyResult<Bound<'py, PyAny>> {
+            fn chmod<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                mode: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.chmod(&p, mode).await.at(&p).map(PyMetadata) })
             }
 
             /// Changes owner and/or group; `None` leaves one unchanged.
             #[pyo3(signature = (path, uid=None, gid=None))]
-            fn chown<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, uid: Option<u32>, gid: Option<u32>) -> PyResult<Bound<'py, PyAny>> {
+            fn chown<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                uid: Option<u32>,
+                gid: Option<u32>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.chown(&p, uid, gid).await.at(&p).map(PyMetadata) })
             }
 
             /// Truncates or extends.
-            fn truncate<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, size: u64) -> PyResult<Bound<'py, PyAny>> {
+            fn truncate<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                size: u64,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.truncate(&p, size).await.at(&p).map(PyMetadata) })
             }
@@ -190,7 +262,13 @@ macro_rules! client_methods {
             /// Sets access and/or modification time (`SetTime`, `datetime`,
             /// seconds, or `None` to leave one unchanged).
             #[pyo3(signature = (path, atime=None, mtime=None))]
-            fn set_times<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, atime: Option<&Bound<'py, PyAny>>, mtime: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+            fn set_times<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                atime: Option<&Bound<'py, PyAny>>,
+                mtime: Option<&Bound<'py, PyAny>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 let (a, m) = (opt_time_arg(atime)?, opt_time_arg(mtime)?);
                 $run(py, async move { c.set_times(&p, a, m).await.at(&p).map(PyMetadata) })
@@ -210,88 +288,158 @@ macro_rules! client_methods {
 
             /// Creates a directory (the parent must exist).
             #[pyo3(signature = (path, mode=0o755))]
-            fn create_dir<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, mode: u32) -> PyResult<Bound<'py, PyAny>> {
+            fn create_dir<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                mode: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.create_dir(&p, mode).await.at(&p).map(PyMetadata) })
             }
 
             /// Creates a directory and its missing ancestors.
             #[pyo3(signature = (path, mode=0o755))]
-            fn create_dir_all<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, mode: u32) -> PyResult<Bound<'py, PyAny>> {
+            fn create_dir_all<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                mode: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.create_dir_all(&p, mode).await.at(&p) })
             }
 
             /// Removes a file, symlink or device node.
-            fn remove_file<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn remove_file<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.remove_file(&p).await.at(&p) })
             }
 
             /// Removes an empty directory.
-            fn remove_dir<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn remove_dir<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.remove_dir(&p).await.at(&p) })
             }
 
             /// Removes a tree (not atomic).
-            fn remove_dir_all<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn remove_dir_all<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.remove_dir_all(&p).await.at(&p) })
             }
 
             /// Atomic rename; replaces an existing target.
-            fn rename<'py>(&self, py: Python<'py>, from_: &Bound<'py, PyAny>, to: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn rename<'py>(
+                &self,
+                py: Python<'py>,
+                from_: &Bound<'py, PyAny>,
+                to: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, f, t) = (self.inner.clone(), path_arg(from_)?, path_arg(to)?);
                 $run(py, async move { c.rename(&f, &t).await.at2(&f, &t) })
             }
 
             /// A new name `link` for the inode at `original`.
-            fn hard_link<'py>(&self, py: Python<'py>, original: &Bound<'py, PyAny>, link: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn hard_link<'py>(
+                &self,
+                py: Python<'py>,
+                original: &Bound<'py, PyAny>,
+                link: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, o, l) = (self.inner.clone(), path_arg(original)?, path_arg(link)?);
                 $run(py, async move { c.hard_link(&o, &l).await.at2(&o, &l).map(PyMetadata) })
             }
 
             /// A symlink at `link_path`; `target` is stored verbatim.
-            fn symlink<'py>(&self, py: Python<'py>, target: &Bound<'py, PyAny>, link_path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn symlink<'py>(
+                &self,
+                py: Python<'py>,
+                target: &Bound<'py, PyAny>,
+                link_path: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, t, l) = (self.inner.clone(), path_arg(target)?, path_arg(link_path)?);
                 $run(py, async move { c.symlink(&t, &l).await.at2(&l, &t).map(PyMetadata) })
             }
 
             /// The raw target of a symlink.
-            fn read_link<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn read_link<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.read_link(&p).await.at(&p).map(PyBytesOut) })
             }
 
             /// Creates a FIFO, socket or device node.
             #[pyo3(signature = (path, kind, mode=0o644))]
-            fn mknod<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, kind: PyNodeKind, mode: u32) -> PyResult<Bound<'py, PyAny>> {
+            fn mknod<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                kind: PyNodeKind,
+                mode: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.mknod(&p, kind.0, mode).await.at(&p).map(PyMetadata) })
             }
 
             /// The whole directory (`.` and `..` excluded).
-            fn read_dir<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn read_dir<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.read_dir(&p).await.at(&p).map(Entries) })
             }
 
             /// A directory handle: listing cursor and `*_at` calls.
-            fn open_dir<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn open_dir<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
-                $run(py, async move { c.open_dir(&p).await.at(&p).map(|d| $dir::new(d, p.clone())) })
+                $run(
+                    py,
+                    async move { c.open_dir(&p).await.at(&p).map(|d| $dir::new(d, p.clone())) },
+                )
             }
 
             /// A file handle for positioned I/O (read-only without options).
             #[pyo3(signature = (path, options=None))]
-            fn open<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>, options: Option<PyOpenOptions>) -> PyResult<Bound<'py, PyAny>> {
+            fn open<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+                options: Option<PyOpenOptions>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p, o) = (self.inner.clone(), path_arg(path)?, open_options(options));
-                $run(py, async move { c.open(&p, o).await.at(&p).map(|f| $file::new(f, p.clone())) })
+                $run(
+                    py,
+                    async move { c.open(&p, o).await.at(&p).map(|f| $file::new(f, p.clone())) },
+                )
             }
 
             /// Read-write, create, truncate, mode 0o644.
-            fn create<'py>(&self, py: Python<'py>, path: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn create<'py>(
+                &self,
+                py: Python<'py>,
+                path: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
                 $run(py, async move { c.create(&p).await.at(&p).map(|f| $file::new(f, p.clone())) })
             }
@@ -303,7 +451,11 @@ macro_rules! client_methods {
             }
 
             fn __repr__(&self) -> String {
-                format!("<ninefold.{} generation={}>", stringify!($cls).trim_start_matches("Py"), self.inner.generation())
+                format!(
+                    "<ninefold.{} generation={}>",
+                    stringify!($cls).trim_start_matches("Py"),
+                    self.inner.generation()
+                )
             }
         }
     };
@@ -320,7 +472,11 @@ impl PyClient {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __aexit__<'py>(&self, py: Python<'py>, _exc: &Bound<'py, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
         spawn(py, async move { c.close().await.map_err(Failure::from) })
     }
@@ -333,7 +489,11 @@ impl PySyncClient {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __exit__<'py>(&self, py: Python<'py>, _exc: &Bound<'py, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn __exit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
         block(py, async move { c.close().await.map_err(Failure::from) })
     }

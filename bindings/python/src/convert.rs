@@ -70,9 +70,7 @@ fn os(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
 /// `(datetime.datetime, datetime.timezone.utc, datetime.timedelta)`.
 fn datetime(py: Python<'_>) -> PyResult<(Bound<'_, PyAny>, Bound<'_, PyAny>, Bound<'_, PyAny>)> {
     static M: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-    let m = M
-        .get_or_try_init(py, || Ok::<_, PyErr>(py.import("datetime")?.unbind()))?
-        .bind(py);
+    let m = M.get_or_try_init(py, || Ok::<_, PyErr>(py.import("datetime")?.unbind()))?.bind(py);
     Ok((m.getattr("datetime")?, m.getattr("timezone")?.getattr("utc")?, m.getattr("timedelta")?))
 }
 

@@ -100,7 +100,11 @@ macro_rules! dir_methods {
             /// Up to `max` entries in directory order (one server batch
             /// when `max` is `None`); an empty list means the end.
             #[pyo3(signature = (max=None))]
-            fn next_batch<'py>(&self, py: Python<'py>, max: Option<usize>) -> PyResult<Bound<'py, PyAny>> {
+            fn next_batch<'py>(
+                &self,
+                py: Python<'py>,
+                max: Option<usize>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, p, q) = (self.inner.clone(), self.path.clone(), self.pending.clone());
                 $run(py, async move {
                     let mut out: Vec<nf::DirEntry> = {
@@ -134,35 +138,63 @@ macro_rules! dir_methods {
             }
 
             /// Metadata changes of the directory itself.
-            fn set_attr<'py>(&self, py: Python<'py>, attrs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn set_attr<'py>(
+                &self,
+                py: Python<'py>,
+                attrs: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, p, a) = (self.inner.clone(), self.path.clone(), set_attrs_arg(attrs)?);
                 $run(py, async move { d.set_attr(a).await.at(&p).map(PyMetadata) })
             }
 
             /// openat(2) (read-only without options).
             #[pyo3(signature = (name, options=None))]
-            fn open_at<'py>(&self, py: Python<'py>, name: &Bound<'py, PyAny>, options: Option<PyOpenOptions>) -> PyResult<Bound<'py, PyAny>> {
+            fn open_at<'py>(
+                &self,
+                py: Python<'py>,
+                name: &Bound<'py, PyAny>,
+                options: Option<PyOpenOptions>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, n, o) = (self.inner.clone(), name_arg(name)?, open_options(options));
                 let p = child(&self.path, &n);
-                $run(py, async move { d.open_at(&n, o).await.at(&p).map(|f| $file::new(f, p.clone())) })
+                $run(
+                    py,
+                    async move { d.open_at(&n, o).await.at(&p).map(|f| $file::new(f, p.clone())) },
+                )
             }
 
             /// Descends into child directory `name`.
-            fn open_dir_at<'py>(&self, py: Python<'py>, name: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn open_dir_at<'py>(
+                &self,
+                py: Python<'py>,
+                name: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, n) = (self.inner.clone(), name_arg(name)?);
                 let p = child(&self.path, &n);
-                $run(py, async move { d.open_dir_at(&n).await.at(&p).map(|d| $cls::new(d, p.clone())) })
+                $run(
+                    py,
+                    async move { d.open_dir_at(&n).await.at(&p).map(|d| $cls::new(d, p.clone())) },
+                )
             }
 
             /// fstatat(2); never follows symlinks.
-            fn metadata_at<'py>(&self, py: Python<'py>, name: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn metadata_at<'py>(
+                &self,
+                py: Python<'py>,
+                name: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, n) = (self.inner.clone(), name_arg(name)?);
                 let p = child(&self.path, &n);
                 $run(py, async move { d.metadata_at(&n).await.at(&p).map(PyMetadata) })
             }
 
             /// Changes child `name` without opening it.
-            fn set_attr_at<'py>(&self, py: Python<'py>, name: &Bound<'py, PyAny>, attrs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn set_attr_at<'py>(
+                &self,
+                py: Python<'py>,
+                name: &Bound<'py, PyAny>,
+                attrs: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, n, a) = (self.inner.clone(), name_arg(name)?, set_attrs_arg(attrs)?);
                 let p = child(&self.path, &n);
                 $run(py, async move { d.set_attr_at(&n, a).await.at(&p).map(PyMetadata) })
@@ -170,14 +202,24 @@ macro_rules! dir_methods {
 
             /// mkdirat(2).
             #[pyo3(signature = (name, mode=0o755))]
-            fn create_dir_at<'py>(&self, py: Python<'py>, name: &Bound<'py, PyAny>, mode: u32) -> PyResult<Bound<'py, PyAny>> {
+            fn create_dir_at<'py>(
+                &self,
+                py: Python<'py>,
+                name: &Bound<'py, PyAny>,
+                mode: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, n) = (self.inner.clone(), name_arg(name)?);
                 let p = child(&self.path, &n);
                 $run(py, async move { d.create_dir_at(&n, mode).await.at(&p).map(PyMetadata) })
             }
 
             /// symlinkat(2): `target` (bytes or str) is stored verbatim.
-            fn symlink_at<'py>(&self, py: Python<'py>, name: &Bound<'py, PyAny>, target: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn symlink_at<'py>(
+                &self,
+                py: Python<'py>,
+                name: &Bound<'py, PyAny>,
+                target: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, n, t) = (self.inner.clone(), name_arg(name)?, name_arg(target)?);
                 let p = child(&self.path, &n);
                 $run(py, async move { d.symlink_at(&n, &t).await.at(&p).map(PyMetadata) })
@@ -185,7 +227,13 @@ macro_rules! dir_methods {
 
             /// linkat(2): `new_name` here for `original_name` in
             /// `original_dir`.
-            fn link_at<'py>(&self, py: Python<'py>, original_dir: &Bound<'py, PyAny>, original_name: &Bound<'py, PyAny>, new_name: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn link_at<'py>(
+                &self,
+                py: Python<'py>,
+                original_dir: &Bound<'py, PyAny>,
+                original_name: &Bound<'py, PyAny>,
+                new_name: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, od) = (self.inner.clone(), dir_arg(original_dir)?);
                 let (o, n) = (name_arg(original_name)?, name_arg(new_name)?);
                 let p = child(&self.path, &n);
@@ -195,28 +243,48 @@ macro_rules! dir_methods {
 
             /// mknodat(2).
             #[pyo3(signature = (name, kind, mode=0o644))]
-            fn mknod_at<'py>(&self, py: Python<'py>, name: &Bound<'py, PyAny>, kind: PyNodeKind, mode: u32) -> PyResult<Bound<'py, PyAny>> {
+            fn mknod_at<'py>(
+                &self,
+                py: Python<'py>,
+                name: &Bound<'py, PyAny>,
+                kind: PyNodeKind,
+                mode: u32,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, n) = (self.inner.clone(), name_arg(name)?);
                 let p = child(&self.path, &n);
                 $run(py, async move { d.mknod_at(&n, kind.0, mode).await.at(&p).map(PyMetadata) })
             }
 
             /// unlinkat(2).
-            fn remove_file_at<'py>(&self, py: Python<'py>, name: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn remove_file_at<'py>(
+                &self,
+                py: Python<'py>,
+                name: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, n) = (self.inner.clone(), name_arg(name)?);
                 let p = child(&self.path, &n);
                 $run(py, async move { d.remove_file_at(&n).await.at(&p) })
             }
 
             /// unlinkat(2) with AT_REMOVEDIR.
-            fn remove_dir_at<'py>(&self, py: Python<'py>, name: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn remove_dir_at<'py>(
+                &self,
+                py: Python<'py>,
+                name: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, n) = (self.inner.clone(), name_arg(name)?);
                 let p = child(&self.path, &n);
                 $run(py, async move { d.remove_dir_at(&n).await.at(&p) })
             }
 
             /// renameat(2); `new_dir` may be this directory.
-            fn rename_at<'py>(&self, py: Python<'py>, old_name: &Bound<'py, PyAny>, new_dir: &Bound<'py, PyAny>, new_name: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn rename_at<'py>(
+                &self,
+                py: Python<'py>,
+                old_name: &Bound<'py, PyAny>,
+                new_dir: &Bound<'py, PyAny>,
+                new_name: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, nd) = (self.inner.clone(), dir_arg(new_dir)?);
                 let (o, n) = (name_arg(old_name)?, name_arg(new_name)?);
                 let (p, p2) = (child(&self.path, &o), OsString::from_vec(n.clone()));
@@ -224,7 +292,11 @@ macro_rules! dir_methods {
             }
 
             /// readlinkat(2): the raw target.
-            fn read_link_at<'py>(&self, py: Python<'py>, name: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn read_link_at<'py>(
+                &self,
+                py: Python<'py>,
+                name: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (d, n) = (self.inner.clone(), name_arg(name)?);
                 let p = child(&self.path, &n);
                 $run(py, async move { d.read_link_at(&n).await.at(&p).map(PyBytesOut) })
@@ -268,7 +340,11 @@ impl PyDir {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __aexit__<'py>(&self, py: Python<'py>, _exc: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let (d, p) = (self.inner.clone(), self.path.clone());
         spawn(py, async move { d.close().await.at(&p) })
     }
@@ -295,7 +371,11 @@ impl PySyncDir {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __exit__<'py>(&self, py: Python<'py>, _exc: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn __exit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let (d, p) = (self.inner.clone(), self.path.clone());
         block(py, async move { d.close().await.at(&p) })
     }

@@ -102,6 +102,7 @@ async fn next_chunk(
 #[derive(Debug)]
 pub(crate) struct PyChunks {
     file: nf::File,
+    path: OsString,
     cur: Arc<Mutex<Cursor>>,
     size: u64,
 }
@@ -111,6 +112,7 @@ pub(crate) struct PyChunks {
 #[derive(Debug)]
 pub(crate) struct PySyncChunks {
     file: nf::File,
+    path: OsString,
     cur: Arc<Mutex<Cursor>>,
     size: u64,
 }
@@ -121,9 +123,9 @@ impl PyChunks {
         slf
     }
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let (f, c, n) = (self.file.clone(), self.cur.clone(), self.size);
+        let (f, c, n, p) = (self.file.clone(), self.cur.clone(), self.size, self.path.clone());
         spawn(py, async move {
-            match next_chunk(&f, &c, n).await? {
+            match next_chunk(&f, &c, n).await.at(&p)? {
                 Some(b) => Ok(PyBytesOut(b)),
                 None => Err(Failure::Py(PyStopAsyncIteration::new_err(()))),
             }
@@ -137,9 +139,9 @@ impl PySyncChunks {
         slf
     }
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let (f, c, n) = (self.file.clone(), self.cur.clone(), self.size);
+        let (f, c, n, p) = (self.file.clone(), self.cur.clone(), self.size, self.path.clone());
         block(py, async move {
-            match next_chunk(&f, &c, n).await? {
+            match next_chunk(&f, &c, n).await.at(&p)? {
                 Some(b) => Ok(PyBytesOut(b)),
                 None => Err(Failure::Py(PyStopIteration::new_err(()))),
             }
@@ -235,7 +237,12 @@ fn attach<T>(f: impl FnOnce(Python<'_>) -> Result<T, Failure>) -> Result<T, Fail
 }
 
 /// Writes everything `src` yields from `offset`; returns the byte count.
-async fn pump(file: nf::File, path: OsString, mut src: Source, offset: u64) -> Result<u64, Failure> {
+async fn pump(
+    file: nf::File,
+    path: OsString,
+    mut src: Source,
+    offset: u64,
+) -> Result<u64, Failure> {
     let mut at = offset;
     while let Some(chunk) = src.next().await? {
         let n = chunk.len() as u64;
@@ -252,13 +259,23 @@ macro_rules! file_methods {
         #[pymethods]
         impl $cls {
             /// Up to `len` bytes at `offset`; a short result is EOF.
-            fn read_at<'py>(&self, py: Python<'py>, offset: u64, len: usize) -> PyResult<Bound<'py, PyAny>> {
+            fn read_at<'py>(
+                &self,
+                py: Python<'py>,
+                offset: u64,
+                len: usize,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (f, p) = (self.inner.clone(), self.path.clone());
                 $run(py, async move { f.read_at(offset, len).await.at(&p).map(PyBytesOut) })
             }
 
             /// Writes all of `data` at `offset` (chunked internally).
-            fn write_at<'py>(&self, py: Python<'py>, offset: u64, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn write_at<'py>(
+                &self,
+                py: Python<'py>,
+                offset: u64,
+                data: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (f, p, d) = (self.inner.clone(), self.path.clone(), data_arg(data)?);
                 $run(py, async move { f.write_at_bytes(offset, d).await.at(&p) })
             }
@@ -276,7 +293,11 @@ macro_rules! file_methods {
             }
 
             /// Metadata changes through the handle.
-            fn set_attr<'py>(&self, py: Python<'py>, attrs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+            fn set_attr<'py>(
+                &self,
+                py: Python<'py>,
+                attrs: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let (f, p, a) = (self.inner.clone(), self.path.clone(), set_attrs_arg(attrs)?);
                 $run(py, async move { f.set_attr(a).await.at(&p).map(PyMetadata) })
             }
@@ -302,19 +323,35 @@ macro_rules! file_methods {
             /// The file as a stream of chunks of at most `chunk_size`
             /// bytes, from `offset`, for `length` bytes or to EOF.
             #[pyo3(signature = (chunk_size=DEFAULT_CHUNK, offset=0, length=None))]
-            fn read_chunks(&self, py: Python<'_>, chunk_size: u64, offset: u64, length: Option<u64>) -> PyResult<$chunks> {
+            fn read_chunks(
+                &self,
+                py: Python<'_>,
+                chunk_size: u64,
+                offset: u64,
+                length: Option<u64>,
+            ) -> PyResult<$chunks> {
                 if chunk_size == 0 {
                     return Err(crate::errors::invalid(py, "chunk_size must be positive"));
                 }
                 let cur = Cursor { offset, left: length, done: false };
-                Ok($chunks { file: self.inner.clone(), cur: Arc::new(Mutex::new(cur)), size: chunk_size })
+                Ok($chunks {
+                    file: self.inner.clone(),
+                    path: self.path.clone(),
+                    cur: Arc::new(Mutex::new(cur)),
+                    size: chunk_size,
+                })
             }
 
             /// Writes everything `source` yields (bytes, a binary file, an
             /// iterable of bytes, or for `File` an async iterable) from
             /// `offset`; returns the byte count.
             #[pyo3(signature = (source, offset=0))]
-            fn write_from<'py>(&self, py: Python<'py>, source: &Bound<'py, PyAny>, offset: u64) -> PyResult<Bound<'py, PyAny>> {
+            fn write_from<'py>(
+                &self,
+                py: Python<'py>,
+                source: &Bound<'py, PyAny>,
+                offset: u64,
+            ) -> PyResult<Bound<'py, PyAny>> {
                 let src = Source::new(source, $async_src)?;
                 let (f, p) = (self.inner.clone(), self.path.clone());
                 $run(py, pump(f, p, src, offset))
@@ -338,7 +375,11 @@ impl PyFile {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __aexit__<'py>(&self, py: Python<'py>, _exc: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let f = self.inner.clone();
         spawn(py, async move { Ok(f.close().await?) })
     }
@@ -351,7 +392,11 @@ impl PySyncFile {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __exit__<'py>(&self, py: Python<'py>, _exc: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+    fn __exit__<'py>(
+        &self,
+        py: Python<'py>,
+        _exc: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let f = self.inner.clone();
         block(py, async move { Ok(f.close().await?) })
     }

@@ -210,4 +210,3 @@ where
         Err(e) => Err(e),
     }
 }
-

@@ -244,7 +244,10 @@ impl PyDirEntry {
         self.0.file_type == nf::FileType::Symlink
     }
     fn __repr__(&self) -> String {
-        format!("DirEntry(name={:?}, file_type=FileType.{:?}, ino={})", self.0.name, self.0.file_type, self.0.ino)
+        format!(
+            "DirEntry(name={:?}, file_type=FileType.{:?}, ino={})",
+            self.0.name, self.0.file_type, self.0.ino
+        )
     }
 }
 
@@ -377,13 +380,25 @@ pub(crate) struct PyOpenOptions {
 impl PyOpenOptions {
     #[new]
     #[pyo3(signature = (*, read=false, write=false, create=false, create_new=false, truncate=false, mode=0o644))]
-    fn new(read: bool, write: bool, create: bool, create_new: bool, truncate: bool, mode: u32) -> Self {
+    fn new(
+        read: bool,
+        write: bool,
+        create: bool,
+        create_new: bool,
+        truncate: bool,
+        mode: u32,
+    ) -> Self {
         PyOpenOptions { read, write, create, create_new, truncate, mode }
     }
     fn __repr__(&self) -> String {
         format!(
             "OpenOptions(read={}, write={}, create={}, create_new={}, truncate={}, mode=0o{:o})",
-            py_bool(self.read), py_bool(self.write), py_bool(self.create), py_bool(self.create_new), py_bool(self.truncate), self.mode
+            py_bool(self.read),
+            py_bool(self.write),
+            py_bool(self.create),
+            py_bool(self.create_new),
+            py_bool(self.truncate),
+            self.mode
         )
     }
 }
@@ -622,8 +637,12 @@ impl PyNodeKind {
         match self.0 {
             nf::NodeKind::Fifo => "NodeKind.Fifo".to_owned(),
             nf::NodeKind::Socket => "NodeKind.Socket".to_owned(),
-            nf::NodeKind::BlockDevice { major, minor } => format!("NodeKind.BlockDevice({major}, {minor})"),
-            nf::NodeKind::CharDevice { major, minor } => format!("NodeKind.CharDevice({major}, {minor})"),
+            nf::NodeKind::BlockDevice { major, minor } => {
+                format!("NodeKind.BlockDevice({major}, {minor})")
+            }
+            nf::NodeKind::CharDevice { major, minor } => {
+                format!("NodeKind.CharDevice({major}, {minor})")
+            }
         }
     }
 }

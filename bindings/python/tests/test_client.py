@@ -38,10 +38,10 @@ async def test_seed_example(server: Server) -> None:
         assert not await fs.exists("/demo")
 
 
-async def test_connect_plain_target(server: Server) -> None:
-    if server.aname:
-        pytest.skip("diod needs an aname: covered by connect_with")
-    fs = await ninefold.Client.connect(server.target)
+async def test_connect_plain_target(ninefold_server: Server) -> None:
+    """`connect` with default options (diod needs an aname, so it is reached
+    through `connect_with` everywhere else)."""
+    fs = await ninefold.Client.connect(ninefold_server.target)
     assert isinstance(fs, ninefold.Client)
     caps = fs.capabilities()
     assert caps.msize > 0 and caps.max_read_chunk > 0 and caps.max_write_chunk > 0

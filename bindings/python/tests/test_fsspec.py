@@ -90,7 +90,8 @@ def test_filesystem_calls(ninefold_server: Server, base: str) -> None:
 
 class NinefoldFixtures(abstract.AbstractFixtures):  # type: ignore[misc]
     @pytest.fixture(scope="class")
-    def fs(self) -> Iterator[NinefoldFileSystem]:
+    @classmethod
+    def fs(cls) -> Iterator[NinefoldFileSystem]:
         s = get_server("memfs")
         yield NinefoldFileSystem(target=s.target, skip_instance_cache=True)
 
