@@ -191,4 +191,7 @@ scripts/test-node.sh
 step "FUSE mount (ninefold mount) against ninefold serve and diod: tools, locks, restart, pjdfstest, fsx"
 scripts/test-mount.sh
 
+step "Python package: wheel, ruff, mypy --strict, pytest against ninefold serve and diod"
+scripts/test-python.sh
+
 end_step

@@ -1,0 +1,133 @@
+"""Cancellation reaches Rust: when ``asyncio.wait_for`` times out, the
+Rust future is dropped, the request in flight is flushed (Tflush) and the
+fid it bound is clunked. Proven on the server side: ``ninefold serve``'s
+frame trace (every reply it encodes) and its Prometheus gauges."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from conftest import Server, start_ninefold
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture
+def traced() -> Iterator[Server]:
+    """A passthrough server of its own that logs every reply it encodes."""
+    s = start_ninefold("passthrough", "info,ninefold_server::conn::writer=trace")
+    yield s
+    s.stop()
+
+
+def gauge(s: Server, name: str) -> int:
+    m = re.search(rf"^{name} (-?\d+)", s.scrape(), re.M)
+    assert m, f"{name} missing from metrics"
+    return int(m.group(1))
+
+
+def settled_fids(s: Server) -> int:
+    """The fid count once no request is in flight and it stops moving
+    (a handle closed just before is clunked in the background)."""
+    last = -1
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        n = gauge(s, "ninefold_server_fid_count")
+        if n == last and gauge(s, "ninefold_server_active_requests") == 0:
+            return n
+        last = n
+        time.sleep(0.1)
+    raise AssertionError("the server never settled")
+
+
+def replies(s: Server) -> list[tuple[int, str]]:
+    """(tag, reply type) of every frame the server encoded, in order."""
+    assert s.log is not None
+    text = ANSI.sub("", s.log.read_text(errors="replace"))
+    return [(int(t), n) for t, n in re.findall(r"encoded tag=(\d+) (R\w+)", text)]
+
+
+def until(cond: object, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(cond) and cond():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_wait_for_timeout_flushes_and_clunks(traced: Server) -> None:
+    assert traced.export is not None
+    fifo = traced.export / "fifo"
+    os.mkfifo(fifo)
+    async with await traced.connect() as fs:
+        await fs.write("/plain", b"ok")
+        base_fids = await asyncio.to_thread(settled_fids, traced)
+        # Opening a FIFO for reading blocks in the server until a writer
+        # comes: the Tlopen stays in flight.
+        t0 = time.monotonic()
+        with pytest.raises((asyncio.TimeoutError, TimeoutError)):
+            await asyncio.wait_for(fs.read("/fifo"), 0.3)
+        assert time.monotonic() - t0 < 2.0, "the wait was not abandoned promptly"
+        # The server still runs the open: no Rlopen yet.
+        assert gauge(traced, "ninefold_server_active_requests") >= 1
+        assert "Rlopen" not in [n for _, n in replies(traced)]
+        # The walked fid is already released (Tclunk sent by the dropped
+        # future), whatever the open does.
+        await asyncio.to_thread(
+            until,
+            lambda: gauge(traced, "ninefold_server_fid_count") == base_fids,
+            "the fid to be clunked",
+        )
+        # Let the open finish: give the FIFO a writer.
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+
+        def flushed() -> bool:
+            names = [n for _, n in replies(traced)]
+            return "Rlopen" in names and "Rflush" in names[names.index("Rlopen") :]
+
+        await asyncio.to_thread(until, flushed, "Rlopen followed by Rflush")
+        await asyncio.to_thread(
+            until,
+            lambda: gauge(traced, "ninefold_server_active_requests") == 0,
+            "no request in flight",
+        )
+        assert gauge(traced, "ninefold_server_fid_count") == base_fids
+        # The session is intact.
+        assert await fs.read("/plain") == b"ok"
+        assert gauge(traced, "ninefold_server_fid_count") == base_fids
+
+
+async def test_cancelled_task_stops_bulk_read(traced: Server) -> None:
+    """Task.cancel() on a 64 MiB read: the Rust future is dropped, so the
+    server serves only the reads issued before (not all 64 of 1 MiB),
+    and every fid and request slot is released."""
+    async with await traced.connect() as fs:
+        await fs.write("/big", os.urandom(64 << 20))
+        base_fids = await asyncio.to_thread(settled_fids, traced)
+        before = len(replies(traced))
+        task = asyncio.ensure_future(fs.read("/big"))
+        await asyncio.sleep(0.005)
+        assert not task.done()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.to_thread(
+            until,
+            lambda: (
+                gauge(traced, "ninefold_server_fid_count") == base_fids
+                and gauge(traced, "ninefold_server_active_requests") == 0
+            ),
+            "fids and requests back to the baseline",
+        )
+        await asyncio.sleep(0.5)
+        reads = [n for _, n in replies(traced)[before:] if n == "Rread"]
+        assert len(reads) < 64, f"{len(reads)} reads served: the read was not stopped"
+        assert await fs.read_range("/big", 0, 4) != b""
