@@ -143,7 +143,11 @@ func startNinefold(bin, name string, args ...string) (*server, error) {
 }
 
 // startDiod runs diod on a free port exporting dir (aname = dir).
-func startDiod(dir string) (*server, error) {
+func startDiod(dir string) (*server, error) { return startDiodLogged(dir, nil) }
+
+// startDiodLogged is startDiod with diod's protocol trace (-d 1) sent to
+// log when log is not nil.
+func startDiodLogged(dir string, log io.Writer) (*server, error) {
 	bin, err := exec.LookPath("diod")
 	if err != nil {
 		return nil, fmt.Errorf("diod not found: %w", err)
@@ -157,10 +161,16 @@ func startDiod(dir string) (*server, error) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(bin, "-f", "-n", "-l", addr, "-e", dir, "-L", "stderr", "-c", "/dev/null")
+	args := []string{"-f", "-n", "-l", addr, "-e", dir, "-L", "stderr", "-c", "/dev/null"}
+	if log != nil {
+		args = append(args, "-d", "1")
+	} else {
+		log = io.Discard
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.Stdout = io.Discard
-	cmd.Stderr = io.Discard
+	cmd.Stdout = log
+	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
