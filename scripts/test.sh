@@ -80,4 +80,7 @@ if [ "${NINEFOLD_SKIP_KERNEL:-0}" != 1 ]; then
     scripts/kernel-pjdfstest.sh --bin "$bin"
 fi
 
+step "Go module (bindings/go) against ninefold serve and diod: go test -race, cgocheck"
+scripts/test-go.sh
+
 step "all tests passed"
