@@ -1,5 +1,6 @@
-//! A C ABI over [`ninefold_client`]: every [`Client`], [`File`] and
-//! [`Dir`] operation as a blocking C function, for the Go module
+//! A C ABI over [`ninefold_client`]: every [`Client`](ninefold_client::Client),
+//! [`File`](ninefold_client::File) and
+//! [`Dir`](ninefold_client::Dir) operation as a blocking C function, for the Go module
 //! (`bindings/go`) and any other C caller. The header is
 //! `include/ninefold.h`, generated from this crate by cbindgen (a test
 //! checks it is current).
