@@ -60,6 +60,12 @@ func TestMain(m *testing.M) {
 }
 
 func startServers(tmp string) error {
+	// Benchmarks against a server someone else started (bench.sh), so
+	// that every client in the comparison talks to the same process.
+	if t := os.Getenv("NINEFOLD_BENCH_TARGET"); t != "" {
+		servers = append(servers, &server{name: "memfs", target: t})
+		return nil
+	}
 	bin := ninefoldBin()
 	if _, err := os.Stat(bin); err != nil {
 		return fmt.Errorf("ninefold binary %s: %w (build it with cargo build --release -p ninefold-cli or set NINEFOLD_BIN)", bin, err)
