@@ -149,10 +149,10 @@ typedef struct NfFile NfFile;
 typedef struct NfBuf {
   // First byte (NULL when empty).
   uint8_t *ptr;
-  // Bytes in use.
+  // Bytes.
   size_t len;
-  // Allocated capacity (needed to free it).
-  size_t cap;
+  // The library's owner of the bytes (needed to free them).
+  void *owner;
 } NfBuf;
 
 // Why a call failed: its code, Linux errno and a readable message.

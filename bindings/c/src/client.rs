@@ -153,7 +153,7 @@ pub unsafe extern "C" fn nf_client_read(
         // SAFETY: readable range for the call (contract).
         let p = unsafe { as_path(path, path_len) }?;
         let v = block(cancel, c.read(p))?;
-        out.set(NfBuf::from_vec(v.to_vec()));
+        out.set(NfBuf::from_bytes(v));
         Ok(())
     })
 }
@@ -182,7 +182,7 @@ pub unsafe extern "C" fn nf_client_read_range(
         // SAFETY: readable range for the call (contract).
         let p = unsafe { as_path(path, path_len) }?;
         let v = block(cancel, c.read_range(p, offset, len))?;
-        out.set(NfBuf::from_vec(v.to_vec()));
+        out.set(NfBuf::from_bytes(v));
         Ok(())
     })
 }
@@ -318,7 +318,7 @@ pub unsafe extern "C" fn nf_client_canonicalize(
         // SAFETY: readable range for the call (contract).
         let p = unsafe { as_path(path, path_len) }?;
         let v = block(cancel, c.canonicalize(p))?;
-        out.set(NfBuf::from_vec(v.to_vec()));
+        out.set(NfBuf::from_bytes(v));
         Ok(())
     })
 }

@@ -236,7 +236,7 @@ pub unsafe extern "C" fn nf_client_read_link(
         // SAFETY: readable range for the call (contract).
         let p = unsafe { as_path(path, path_len) }?;
         let v = block(cancel, c.read_link(p))?;
-        out.set(NfBuf::from_vec(v.to_vec()));
+        out.set(NfBuf::from_bytes(v));
         Ok(())
     })
 }

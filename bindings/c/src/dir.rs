@@ -441,7 +441,7 @@ pub unsafe extern "C" fn nf_dir_read_link_at(
         // SAFETY: live handle / readable range for the call (contract).
         let name = unsafe { bytes(name, name_len) }?;
         let v = block(cancel, h.read_link_at(name))?;
-        out.set(NfBuf::from_vec(v.to_vec()));
+        out.set(NfBuf::from_bytes(v));
         Ok(())
     })
 }

@@ -113,36 +113,42 @@ pub struct NfError {
 pub struct NfBuf {
     /// First byte (NULL when empty).
     pub ptr: *mut u8,
-    /// Bytes in use.
+    /// Bytes.
     pub len: usize,
-    /// Allocated capacity (needed to free it).
-    pub cap: usize,
+    /// The library's owner of the bytes (needed to free them).
+    pub owner: *mut std::ffi::c_void,
 }
 
 impl NfBuf {
     /// An empty buffer that owns nothing.
     pub(crate) fn empty() -> NfBuf {
-        NfBuf { ptr: std::ptr::null_mut(), len: 0, cap: 0 }
+        NfBuf { ptr: std::ptr::null_mut(), len: 0, owner: std::ptr::null_mut() }
     }
 
     /// Hands `v` over to the caller.
     pub(crate) fn from_vec(v: Vec<u8>) -> NfBuf {
-        if v.capacity() == 0 {
+        NfBuf::from_bytes(ninefold_client::Bytes::from(v))
+    }
+
+    /// Hands `b` over to the caller without copying it (a read reply
+    /// stays the received buffer).
+    pub(crate) fn from_bytes(b: ninefold_client::Bytes) -> NfBuf {
+        if b.is_empty() {
             return NfBuf::empty();
         }
-        let mut v = std::mem::ManuallyDrop::new(v);
-        NfBuf { ptr: v.as_mut_ptr(), len: v.len(), cap: v.capacity() }
+        let (ptr, len) = (b.as_ptr() as *mut u8, b.len());
+        NfBuf { ptr, len, owner: Box::into_raw(Box::new(b)).cast() }
     }
 
     /// Takes the buffer back (leaving `self` empty) and frees it.
     ///
     /// # Safety
-    /// `self` must come from [`NfBuf::from_vec`] and not be freed yet.
+    /// `self` must come from [`NfBuf::from_bytes`] and not be freed yet.
     unsafe fn release(&mut self) {
-        if !self.ptr.is_null() && self.cap != 0 {
-            // SAFETY: ptr/len/cap came from a Vec<u8> leaked by from_vec
-            // and, per the contract, were not released before.
-            drop(unsafe { Vec::from_raw_parts(self.ptr, self.len, self.cap) });
+        if !self.owner.is_null() {
+            // SAFETY: `owner` came from Box::into_raw(Box<Bytes>) in
+            // from_bytes and, per the contract, was not released before.
+            drop(unsafe { Box::from_raw(self.owner.cast::<ninefold_client::Bytes>()) });
         }
         *self = NfBuf::empty();
     }
@@ -159,7 +165,7 @@ pub unsafe extern "C" fn nf_buf_free(buf: *mut NfBuf) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: NULL or a valid NfBuf filled by this library (contract).
         if let Some(b) = unsafe { buf.as_mut() } {
-            // SAFETY: the buffer came from NfBuf::from_vec.
+            // SAFETY: the buffer came from NfBuf::from_bytes (from_vec uses it).
             unsafe { b.release() };
         }
     }));
@@ -173,7 +179,7 @@ pub unsafe extern "C" fn nf_buf_free(buf: *mut NfBuf) {
 pub unsafe extern "C" fn nf_error_free(err: *mut NfError) {
     // SAFETY: NULL or a valid NfError (contract).
     if let Some(e) = unsafe { err.as_mut() } {
-        // SAFETY: the message is empty or came from NfBuf::from_vec.
+        // SAFETY: the message is empty or came from NfBuf::from_bytes (from_vec uses it).
         unsafe { nf_buf_free(&mut e.message) };
     }
 }

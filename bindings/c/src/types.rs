@@ -157,7 +157,7 @@ impl NfDirEntries {
             .into_iter()
             .map(|e| NfDirEntry {
                 name: NfBuf::from_vec(e.name.into_bytes()),
-                name_bytes: NfBuf::from_vec(e.name_bytes.to_vec()),
+                name_bytes: NfBuf::from_bytes(e.name_bytes),
                 name_is_utf8: e.name_is_utf8,
                 file_type: file_type(e.file_type),
                 ino: e.ino,
@@ -187,7 +187,7 @@ pub unsafe extern "C" fn nf_dir_entries_free(entries: *mut NfDirEntries) {
             // from_entries and were not freed before.
             let v = unsafe { Vec::from_raw_parts(e.ptr, e.len, e.cap) };
             for mut entry in v {
-                // SAFETY: both names came from NfBuf::from_vec.
+                // SAFETY: both names came from NfBuf::from_bytes (from_vec uses it).
                 unsafe {
                     crate::nf_buf_free(&mut entry.name);
                     crate::nf_buf_free(&mut entry.name_bytes);

@@ -31,7 +31,7 @@ fn server() -> Srv {
 }
 
 fn zero_err() -> NfError {
-    NfError { code: 0, errnum: 0, message: NfBuf { ptr: null_mut(), len: 0, cap: 0 } }
+    NfError { code: 0, errnum: 0, message: NfBuf { ptr: null_mut(), len: 0, owner: null_mut() } }
 }
 
 fn message(e: &mut NfError) -> String {
@@ -80,7 +80,7 @@ fn operations_errors_and_buffers() {
             nf_client_write(c, null(), p.as_ptr(), p.len(), data.as_ptr(), data.len(), &mut e),
             0
         );
-        let mut buf = NfBuf { ptr: null_mut(), len: 0, cap: 0 };
+        let mut buf = NfBuf { ptr: null_mut(), len: 0, owner: null_mut() };
         assert_eq!(nf_client_read(c, null(), p.as_ptr(), p.len(), &mut buf, &mut e), 0);
         assert_eq!(std::slice::from_raw_parts(buf.ptr, buf.len), data);
         nf_buf_free(&mut buf);
