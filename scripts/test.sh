@@ -194,4 +194,7 @@ scripts/test-mount.sh
 step "Python package: wheel, ruff, mypy --strict, pytest against ninefold serve and diod"
 scripts/test-python.sh
 
+step "Go module (bindings/go) against ninefold serve and diod: go test -race, cgocheck"
+scripts/test-go.sh
+
 end_step

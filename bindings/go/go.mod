@@ -1,0 +1,3 @@
+module github.com/ninefold/ninefold/bindings/go
+
+go 1.24
