@@ -53,12 +53,12 @@ need_pkg git git || { echo "test-mount.sh: cannot install git" >&2; exit 1; }
 need_pkg python3 python3 || { echo "test-mount.sh: cannot install python3" >&2; exit 1; }
 
 skipped=""
-tools=$repo/target/mount-tools
-export PATH="$tools/bin:$HOME/.cargo/bin:$PATH"
-need_crate() { # need_crate COMMAND CRATE [VERSION]
+export PATH="$HOME/.cargo/bin:$PATH"
+need_crate() { # need_crate COMMAND: the pinned copy the kernel suites use too
     command -v "$1" >/dev/null && return 0
-    local v=(); [ -n "${3:-}" ] && v=(--version "$3")
-    nice -n 10 cargo install --locked --root "$tools" "$2" "${v[@]}" >/dev/null 2>&1 || true
+    local path
+    path=$("$repo/scripts/install-tool.sh" "$1") || return 1
+    PATH="$(dirname "$path"):$PATH"
     command -v "$1" >/dev/null
 }
 
@@ -300,7 +300,7 @@ pjdfstest_run() {
     local target=$1 exp=$2
     echo "== pjdfstest through the mount (allow_other, no default_permissions)"
     if [ "${NINEFOLD_MOUNT_SKIP_PJDFSTEST:-0}" = 1 ]; then skipped="$skipped pjdfstest"; return; fi
-    need_crate pjdfstest pjdfstest 0.2.2 || { ko "pjdfstest installed"; return; }
+    need_crate pjdfstest || { ko "pjdfstest installed"; return; }
     local m=$work/pjd-mnt
     do_mount "$target" "$m" "allow_other,cache=default" || { ko "pjdfstest mount"; return; }
     cat > "$work/pjd.toml" <<'TOML'
@@ -340,7 +340,7 @@ fsx_run() {
     local target=$1
     echo "== fsx through the mount"
     if [ "${NINEFOLD_MOUNT_SKIP_FSX:-0}" = 1 ]; then skipped="$skipped fsx"; return; fi
-    need_crate fsx fsx || { ko "fsx installed"; return; }
+    need_crate fsx || { ko "fsx installed"; return; }
     local m=$work/fsx-mnt ops=5000 t0=$(date +%s)
     [ $soak = 1 ] && ops=100000
     do_mount "$target" "$m" "cache=default" || { ko "fsx mount"; return; }
