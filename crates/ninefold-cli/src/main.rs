@@ -8,8 +8,8 @@
 #![warn(clippy::unwrap_used)]
 
 mod cli;
-mod mount;
 mod client;
+mod mount;
 mod serve;
 
 use std::process::ExitCode;
