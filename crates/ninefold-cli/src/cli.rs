@@ -6,7 +6,8 @@ use clap::{Args, Parser, Subcommand};
 
 /// Ninefold: a 9P2000 / 9P2000.u / 9P2000.L server and toolkit.
 ///
-/// Client commands take locations: tcp://HOST:PORT/PATH, HOST[:PORT]/PATH,
+/// Client commands take locations: tcp://HOST:PORT/PATH, HOST:PORT/PATH or
+/// HOST/PATH (port 5564),
 /// unix:SOCKET:PATH (docs/CLI.md).
 #[derive(Debug, Parser)]
 #[command(name = "ninefold", version, about, propagate_version = true)]
