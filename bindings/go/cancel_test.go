@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -80,10 +79,47 @@ func cancelBlockedOpen(t *testing.T, c *Client, path, hostFifo string, reached f
 	}
 }
 
+// cancelBlockedRead opens a FIFO for reading (our server opens it at
+// once, non-blocking) and reads it with no writer, so the Tread waits in
+// the server; when the server has it (reached), it cancels the context and
+// checks the call returns at once with context.Canceled.
+func cancelBlockedRead(t *testing.T, c *Client, path string, reached func() bool) {
+	f, err := c.Open(path, OpenOptions{Read: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.ReadAtContext(ctx, 0, 10)
+		done <- err
+	}()
+	waitFor(t, "the read to reach the server", reached)
+	select {
+	case err := <-done:
+		t.Fatalf("read returned before cancel: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	t0 := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled read: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("cancel did not end the call")
+	}
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Fatalf("cancel took %v", d)
+	}
+}
+
 // TestCancelReleasesFidServerSide: against ninefold serve, the metrics
-// show the Tlopen in flight, then (after cancel) no request in flight
-// and the fid count back to where it was: the fid the call walked is
-// clunked.
+// show the Tread in flight, then (after cancel) no request in flight
+// and, once the file is closed, the fid count back to where it was.
 func TestCancelReleasesFidServerSide(t *testing.T) {
 	s := byName(t, "passthrough")
 	c := s.connect(t)
@@ -94,7 +130,7 @@ func TestCancelReleasesFidServerSide(t *testing.T) {
 	must1[Metadata](t)(c.Mknod(dir+"/fifo", NodeKindFifo{}, 0o666))
 	const active, fids = "ninefold_server_active_requests", "ninefold_server_fid_count"
 	baseFids := scrape(t, s.metrics, fids)
-	cancelBlockedOpen(t, c, dir+"/fifo", filepath.Join(s.export, "cancel", "fifo"), func() bool {
+	cancelBlockedRead(t, c, dir+"/fifo", func() bool {
 		return scrape(t, s.metrics, active) >= 1
 	})
 	waitFor(t, "no request in flight", func() bool { return scrape(t, s.metrics, active) == 0 })
@@ -152,7 +188,8 @@ func TestCancelFlushesServerSide(t *testing.T) {
 	}
 }
 
-// TestDeadline: a context deadline ends a blocked call the same way.
+// TestDeadline: a context deadline ends a blocked call (a FIFO read with
+// no writer) the same way.
 func TestDeadline(t *testing.T) {
 	s := byName(t, "passthrough")
 	c := s.connect(t)
@@ -163,17 +200,17 @@ func TestDeadline(t *testing.T) {
 	must1[Metadata](t)(c.Mknod(dir+"/fifo", NodeKindFifo{}, 0o666))
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
+	f, err := c.Open(dir+"/fifo", OpenOptions{Read: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
 	t0 := time.Now()
-	_, err := c.OpenContext(ctx, dir+"/fifo", OpenOptions{Read: true})
+	_, err = f.ReadAtContext(ctx, 0, 10)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("deadline: %v", err)
 	}
 	if d := time.Since(t0); d > 3*time.Second {
 		t.Fatalf("deadline took %v", d)
-	}
-	// Unblock the server's open.
-	f, err := os.OpenFile(filepath.Join(s.export, "deadline", "fifo"), os.O_WRONLY|syscall.O_NONBLOCK, 0)
-	if err == nil {
-		f.Close()
 	}
 }
