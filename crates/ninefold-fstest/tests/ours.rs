@@ -4,8 +4,8 @@
 //!
 //! Every case must pass or be skipped for a declared missing capability,
 //! except the cases named in the known-failures lists below: each is a
-//! server or filesystem bug written up in `/work/notes/server-findings.md`
-//! (and `docs/CONFORMANCE.md`), with a one-line reason. A listed case that
+//! server or filesystem bug written up in `docs/CONFORMANCE.md`, with a
+//! one-line reason. A listed case that
 //! starts passing fails the test too, so the lists shrink as bugs are
 //! fixed and never hide a fixed bug.
 
