@@ -57,6 +57,7 @@ pub mod error;
 pub mod fixture;
 pub mod histogram;
 pub mod load;
+pub mod matrix;
 pub mod report;
 pub mod responder;
 pub mod rows;

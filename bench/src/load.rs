@@ -129,8 +129,8 @@ impl Step {
         match row {
             Row::Getattr => Step::Getattr,
             Row::WalkClunk => Step::Walk,
-            Row::Read4k | Row::Read1m => Step::Read,
-            Row::Write4k | Row::Write1m => Step::Write,
+            Row::Read4k | Row::Read64k | Row::Read1m => Step::Read,
+            Row::Write4k | Row::Write64k | Row::Write1m => Step::Write,
         }
     }
 

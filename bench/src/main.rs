@@ -34,6 +34,16 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Fold many --json reports into one Markdown table per transport
+    /// (a line per row and load shape, a column per label), with ratios.
+    Markdown {
+        /// A ratio column of throughputs, LABEL/LABEL (repeatable).
+        #[arg(long = "ratio")]
+        ratios: Vec<ninefold_bench::matrix::Ratio>,
+        /// JSON reports written by `--json FILE`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +140,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Responder(a)) => serve_responder(a),
         Some(Command::Compare { files }) => compare(&files),
+        Some(Command::Markdown { ratios, files }) => markdown(&files, &ratios),
         None => measure(cli.run),
     };
     match result {
@@ -157,7 +168,7 @@ fn serve_responder(a: ResponderArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn compare(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+fn read_reports(files: &[PathBuf]) -> anyhow::Result<Vec<Report>> {
     let mut reports = Vec::new();
     for f in files {
         let text =
@@ -166,7 +177,16 @@ fn compare(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
             serde_json::from_str(&text).with_context(|| format!("parsing {}", f.display()))?;
         reports.push(r);
     }
-    print!("{}", report::compare(&reports));
+    Ok(reports)
+}
+
+fn markdown(files: &[PathBuf], ratios: &[ninefold_bench::matrix::Ratio]) -> anyhow::Result<ExitCode> {
+    print!("{}", ninefold_bench::matrix::markdown(&read_reports(files)?, ratios));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn compare(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    print!("{}", report::compare(&read_reports(files)?));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,18 +16,30 @@ pub enum Row {
     WalkClunk,
     /// `Tread` of 4 KiB from the opened scratch file.
     Read4k,
+    /// `Tread` of 64 KiB (capped at msize - 24).
+    Read64k,
     /// `Tread` of 1 MiB (capped at msize - 24).
     Read1m,
     /// `Twrite` of 4 KiB to the opened scratch file.
     Write4k,
+    /// `Twrite` of 64 KiB (capped at msize - 24).
+    Write64k,
     /// `Twrite` of 1 MiB (capped at msize - 24).
     Write1m,
 }
 
 impl Row {
     /// Every row, in table order.
-    pub const ALL: [Row; 6] =
-        [Row::Getattr, Row::WalkClunk, Row::Read4k, Row::Read1m, Row::Write4k, Row::Write1m];
+    pub const ALL: [Row; 8] = [
+        Row::Getattr,
+        Row::WalkClunk,
+        Row::Read4k,
+        Row::Read64k,
+        Row::Read1m,
+        Row::Write4k,
+        Row::Write64k,
+        Row::Write1m,
+    ];
 
     /// The row's name, as given to `--rows` and printed.
     pub const fn name(self) -> &'static str {
@@ -35,8 +47,10 @@ impl Row {
             Row::Getattr => "getattr",
             Row::WalkClunk => "walk-clunk",
             Row::Read4k => "read-4k",
+            Row::Read64k => "read-64k",
             Row::Read1m => "read-1m",
             Row::Write4k => "write-4k",
+            Row::Write64k => "write-64k",
             Row::Write1m => "write-1m",
         }
     }
@@ -45,6 +59,7 @@ impl Row {
     pub const fn requested_io(self) -> u32 {
         match self {
             Row::Read4k | Row::Write4k => 4096,
+            Row::Read64k | Row::Write64k => 64 << 10,
             Row::Read1m | Row::Write1m => 1 << 20,
             Row::Getattr | Row::WalkClunk => 0,
         }
@@ -57,7 +72,7 @@ impl Row {
 
     /// Whether the row writes.
     pub const fn is_write(self) -> bool {
-        matches!(self, Row::Write4k | Row::Write1m)
+        matches!(self, Row::Write4k | Row::Write64k | Row::Write1m)
     }
 
     /// The data size per request at a negotiated `msize`: the requested
@@ -84,7 +99,7 @@ impl Row {
     /// ```
     /// use ninefold_bench::Row;
     /// assert_eq!(Row::parse_list("getattr,read-1m").unwrap(), vec![Row::Getattr, Row::Read1m]);
-    /// assert_eq!(Row::parse_list("all").unwrap().len(), 6);
+    /// assert_eq!(Row::parse_list("all").unwrap().len(), 8);
     /// assert!(Row::parse_list("getattr,nope").is_err());
     /// ```
     pub fn parse_list(s: &str) -> Result<Vec<Row>, BenchError> {
@@ -110,6 +125,8 @@ impl FromStr for Row {
         let alias = match s {
             "walk" | "walk+clunk" => "walk-clunk",
             "read4k" => "read-4k",
+            "read64k" => "read-64k",
+            "write64k" => "write-64k",
             "read1m" => "read-1m",
             "write4k" => "write-4k",
             "write1m" => "write-1m",
