@@ -8,7 +8,7 @@ use ninefold_proto::{Errno, GetattrMask, SetattrMask};
 use ninefold_server::{Result, StatFs};
 use rustix::fs::{AtFlags, Gid, Mode, OFlags, Statx, StatxFlags, Timespec, Timestamps, Uid};
 
-use super::node::{blocking_as, errno, fd_name, Kind, PassthroughNode, Shared};
+use super::node::{blocking_as, cheap_as, errno, fd_name, Kind, PassthroughNode, Shared};
 
 /// `statx` of the object `fd` names (an `O_PATH` descriptor works; a
 /// symlink is not followed). Blocking.
@@ -91,7 +91,7 @@ impl PassthroughNode {
     ) -> Result<Attr> {
         let fs = self.fs.clone();
         let fd = self.fd.clone();
-        blocking_as(&self.fs, req, move || attr_of(&fs, fd.as_fd()).map_err(errno)).await
+        cheap_as(&self.fs, req, move || attr_of(&fs, fd.as_fd()).map_err(errno)).await
     }
 
     /// Applies a Tsetattr. `open` is the descriptor of the fid's open

@@ -14,6 +14,7 @@ use rustix::fs::OFlags;
 use super::fifo::{self, Pipe};
 use super::flags;
 use super::node::{blocking_as, errno, Kind, PassthroughNode, Shared};
+use super::sys;
 
 /// The state of one open fid: a host descriptor reopened from the node's
 /// `O_PATH` descriptor, so it is also the owner of OFD locks.
@@ -157,13 +158,21 @@ impl Handle for PassthroughHandle {
         if i64::try_from(offset).is_err() {
             return Err(Errno::EINVAL);
         }
+        let mut buf = Vec::with_capacity(count as usize);
+        if count == 0 {
+            return Ok(Bytes::new());
+        }
+        // What the page cache holds is read right here: the read needs no
+        // credentials (the open was checked) and cannot wait for the
+        // device. The rest, if any, is read on the blocking pool.
+        if let Some(done) = read_cached(&self.fd, &mut buf, offset)? {
+            return Ok(Bytes::from(done));
+        }
         let fd = self.fd.clone();
         blocking_as(&self.fs, req, move || {
-            let mut buf = Vec::with_capacity(count as usize);
-            if count > 0 {
-                rustix::io::pread(fd.as_fd(), rustix::buffer::spare_capacity(&mut buf), offset)
-                    .map_err(errno)?;
-            }
+            let at = offset + buf.len() as u64;
+            rustix::io::pread(fd.as_fd(), rustix::buffer::spare_capacity(&mut buf), at)
+                .map_err(errno)?;
             Ok(Bytes::from(buf))
         })
         .await
@@ -236,4 +245,32 @@ impl Handle for PassthroughHandle {
     async fn release(&self, _req: &Request, _node: &dyn Node) -> Result<()> {
         self.release_locks().await
     }
+}
+
+/// Reads from the page cache only (`RWF_NOWAIT`) into `buf` at `offset`
+/// until `buf` is full or the file ends: `Some(buf)` when that is done,
+/// `None` when the rest needs the device (or the kernel cannot tell), with
+/// what was read so far left in `buf`.
+fn read_cached(fd: &OwnedFd, buf: &mut Vec<u8>, offset: u64) -> Result<Option<Vec<u8>>> {
+    while buf.len() < buf.capacity() {
+        match sys::pread_nowait(fd.as_fd(), buf, offset + buf.len() as u64) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EAGAIN | libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL)
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(e) if buf.is_empty() => {
+                return Err(Errno::from_host(e.raw_os_error().unwrap_or(libc::EIO)));
+            }
+            // An error after some data: the data is the answer.
+            Err(_) => break,
+        }
+    }
+    Ok(Some(std::mem::take(buf)))
 }

@@ -90,8 +90,12 @@
 //!
 //! # Runtime
 //!
-//! Every blocking system call runs on `tokio::task::spawn_blocking`: the
-//! methods must be called inside a Tokio runtime. FIFOs are the
+//! Every system call that may block runs on `tokio::task::spawn_blocking`:
+//! the methods must be called inside a Tokio runtime. Two cheap calls on
+//! descriptors the server holds run on the calling task instead when the
+//! request needs no credential switch: the `fstat` of Tgetattr and the
+//! one-name `openat2` + `fstat` of a walk step (a pool hand-off costs
+//! more than either on a local filesystem). FIFOs are the
 //! exception: they are opened non-blocking and waited on through the
 //! runtime's reactor (which must have I/O enabled), so a pipe with no
 //! peer never holds a thread and a flush or disconnect ends the wait.

@@ -201,3 +201,36 @@ pub(crate) fn register(fd: SharedFd) -> io::Result<tokio::io::unix::AsyncFd<Shar
     // `OwnedFd` never changes the number it returns from `as_raw_fd`.
     unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(io::Error::from)
 }
+
+/// `preadv2(RWF_NOWAIT)` into `buf`'s spare capacity at `offset`: reads
+/// only what the page cache holds, never waiting for the device. Returns
+/// the bytes appended (0 at end of file); `EAGAIN` when the first byte
+/// is not cached, `EOPNOTSUPP` (or `ENOSYS`, `EINVAL` on old kernels)
+/// when the file or kernel cannot say.
+pub(crate) fn pread_nowait(
+    fd: BorrowedFd<'_>,
+    buf: &mut Vec<u8>,
+    offset: u64,
+) -> io::Result<usize> {
+    let spare = buf.capacity() - buf.len();
+    if spare == 0 {
+        return Ok(0);
+    }
+    let offset =
+        libc::off_t::try_from(offset).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: the one iovec covers exactly the spare capacity of `buf`,
+    // which is allocated and not aliased while we hold `&mut buf`; the
+    // kernel writes at most `spare` bytes there.
+    let n = unsafe {
+        let iov = libc::iovec { iov_base: buf.as_mut_ptr().add(buf.len()).cast(), iov_len: spare };
+        libc::preadv2(fd.as_raw_fd(), &iov, 1, offset, libc::RWF_NOWAIT)
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    // SAFETY: the kernel initialised the first `n` (≤ spare) bytes past
+    // the old length.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}

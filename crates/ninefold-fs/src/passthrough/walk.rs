@@ -10,7 +10,7 @@ use ninefold_proto::Errno;
 use ninefold_server::{Node, Request, Result};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
-use super::node::{blocking_as, errno, Kind, PassthroughNode, Shared};
+use super::node::{blocking_as, cheap_as, errno, Kind, PassthroughNode, Shared};
 
 /// How often a lookup is retried when `openat2` reports a racing rename.
 const OPENAT2_RETRIES: usize = 32;
@@ -75,7 +75,7 @@ impl PassthroughNode {
         self.dir()?;
         let fs = self.fs.clone();
         let parent = self.fd.clone();
-        blocking_as(&self.fs, req, move || {
+        cheap_as(&self.fs, req, move || {
             let fd = open_child(&fs, parent.as_fd(), &name).map_err(errno)?;
             let node = PassthroughNode::from_fd(&fs, fd).map_err(errno)?;
             Ok(Arc::new(node) as Arc<dyn Node>)

@@ -4,8 +4,10 @@
 //! - The **reader** ([`run`]) cuts frames (size checked against msize
 //!   before anything is buffered), takes each frame's share of the reply
 //!   budget (back-pressure: with the budget spent, it stops reading),
-//!   hands the frame to the core, and spawns a request task for each
-//!   admitted request. A Tversion is carried out here: drain, release
+//!   hands the frame to the core, and starts each admitted request on its
+//!   own task: one that completes at once never costs a task; one that
+//!   waits moves to a task of its own as soon as the next frame arrives
+//!   (see [`Inline`]). A Tversion is carried out here: drain, release
 //!   every fid, negotiate.
 //! - A **request task** ([`request`]) runs one admitted request, straight
 //!   through: running slot, middleware and operation, completion.
@@ -22,8 +24,10 @@
 mod request;
 mod writer;
 
+use std::future::Future;
 use std::io;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 
 use bytes::{Bytes, BytesMut};
 use ninefold_proto::base;
@@ -163,18 +167,24 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
     let mut rd = Box::pin(rd);
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let shutdown = conn.server.shutdown.clone();
+    let mut inline = Inline(None);
     loop {
         let max = conn.facts().msize;
         let frame = tokio::select! {
             biased;
             _ = shutdown.cancelled() => {
                 // Graceful: stop reading, let what runs finish.
+                inline.detach();
                 let deadline = conn.server.config.shutdown_deadline;
                 let _ = tokio::time::timeout(deadline, conn.wait_drained()).await;
                 return Ok(());
             }
+            () = inline.finished() => continue,
             f = read_frame(conn, &mut rd, &mut buf, max) => f?,
         };
+        // Anything the reader does next may wait (for budget, a drain):
+        // the request started here moves to a task of its own first.
+        inline.detach();
         let Some(raw) = frame else { return Ok(()) };
         conn.server.metrics.request_bytes(raw.len());
 
@@ -199,9 +209,58 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 if admitted.ended_fid {
                     conn.server.metrics.fids(-1);
                 }
-                request::spawn(conn, *admitted);
+                // Started here, on the reader's task: a request that
+                // completes without waiting (memfs, a cheap syscall) costs
+                // no task and no wake-up; one that waits stays here until
+                // the next frame arrives, then moves to a task of its own.
+                let mut running = request::start(conn, *admitted);
+                let first = std::future::poll_fn(|cx| Poll::Ready(running.as_mut().poll(cx)));
+                if first.await.is_pending() {
+                    inline.0 = Some(running);
+                }
             }
         }
+    }
+}
+
+/// The request the reader started on its own task and that is still
+/// waiting (see [`read_loop`]); at most one. The reader polls it while it
+/// waits for the next frame and hands it to a task of its own
+/// ([`detach`](Inline::detach)) before doing anything else, so it never
+/// waits on the reader, and the reader never waits on it.
+struct Inline(Option<request::Running>);
+
+impl Inline {
+    /// Completes when the request started here finishes; never without
+    /// one.
+    fn finished(&mut self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| match &mut self.0 {
+            Some(running) => {
+                let done = running.as_mut().poll(cx);
+                if done.is_ready() {
+                    self.0 = None;
+                }
+                done
+            }
+            None => Poll::Pending,
+        })
+    }
+
+    /// Moves the request started here to a task of its own.
+    fn detach(&mut self) {
+        if let Some(running) = self.0.take() {
+            // Outside a runtime (it is shutting down) the request is
+            // dropped, as its task would be.
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(running);
+            }
+        }
+    }
+}
+
+impl Drop for Inline {
+    fn drop(&mut self) {
+        self.detach();
     }
 }
 

@@ -27,10 +27,14 @@ use crate::core::Admitted;
 use crate::ops::{self, Ctx};
 use crate::reply::{error_reply, reply_errno};
 
-/// Runs an admitted request in its own task.
-pub(crate) fn spawn(conn: &Arc<Conn>, admitted: Admitted) {
+/// A request's whole way through the server as one boxed future, so it
+/// can start on the reader's task and move to a task of its own later.
+pub(crate) type Running = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The future that runs an admitted request (in its span).
+pub(crate) fn start(conn: &Arc<Conn>, admitted: Admitted) -> Running {
     let span = span(&admitted);
-    tokio::spawn(run(conn.clone(), admitted).instrument(span));
+    Box::pin(run(conn.clone(), admitted).instrument(span))
 }
 
 async fn run(conn: Arc<Conn>, admitted: Admitted) {
