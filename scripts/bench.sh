@@ -8,7 +8,7 @@
 #
 #   scripts/bench.sh [--quick] [--duration 2s] [--warmup 500ms]
 #                    [--transports tcp,unix] [--servers LIST] [--cases LIST]
-#                    [--no-client] [--no-doc | --doc] [--out DIR]
+#                    [--no-client] [--no-doc | --doc] [--no-build] [--out DIR]
 #
 #   --quick       0.5 s per cell, 200 ms warmup, smaller client rows; the
 #                 document is left alone unless --doc is given
@@ -18,6 +18,7 @@
 #   --cases       comma list of ROW:CONNSxDEPTH (default: the issue's table)
 #   --no-client   skip examples/client_bench (ours vs diod through our client)
 #   --no-doc      print the tables only; do not touch docs/BENCHMARKS.md
+#   --no-build    use the release binaries as they are (default: cargo build)
 #
 # Servers, each on free loopback ports / sockets in a scratch directory,
 # all stopped at exit:
@@ -48,6 +49,7 @@ servers=""
 cases="getattr:1x1,getattr:1x32,getattr:4x32,walk-clunk:1x1,walk-clunk:1x16,read-4k:1x1,read-4k:1x32,read-64k:1x4,read-1m:1x4,write-64k:1x4,write-1m:1x4"
 client=1
 doc=""
+build=1
 quick=0
 out=""
 msize=$(( (1 << 20) + 24 ))
@@ -62,8 +64,9 @@ while [ $# -gt 0 ]; do
         --no-client) client=0; shift ;;
         --no-doc) doc=0; shift ;;
         --doc) doc=1; shift ;;
+        --no-build) build=0; shift ;;
         --out) out=$2; shift 2 ;;
-        -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -115,11 +118,14 @@ wait_ready() {
 }
 
 # --- builds (release; each only when missing or stale by cargo's account)
-say "building ninefold-bench and ninefold (release)"
-CARGO_INCREMENTAL=0 nice -n 10 cargo build --release -q -p ninefold-bench -p ninefold-cli
-if [ "$client" = 1 ]; then
-    CARGO_INCREMENTAL=0 nice -n 10 cargo build --release -q -p ninefold-client --example client_bench
+if [ "$build" = 1 ]; then
+    say "building ninefold-bench and ninefold (release)"
+    CARGO_INCREMENTAL=0 nice -n 10 cargo build --release -q -p ninefold-bench -p ninefold-cli
+    if [ "$client" = 1 ]; then
+        CARGO_INCREMENTAL=0 nice -n 10 cargo build --release -q -p ninefold-client --example client_bench
+    fi
 fi
+for b in "$bench" "$ours_bin"; do [ -x "$b" ] || die "missing $b (run without --no-build)"; done
 wanted() { [[ ",$servers," == *",$1,"* ]] && [[ "$skip" != *",$1,"* ]]; }
 if wanted unpfs && [ ! -x "$unpfs_bin" ]; then
     say "installing unpfs from crates.io into target/tools"
@@ -139,7 +145,7 @@ start() { # start LABEL CMD...: runs CMD (with {port} {sock} {dir} filled in)
     "${args[@]}" >"$scratch/$label.log" 2>&1 &
     pids+=($!)
     local want_sock=$sock
-    [[ ",$transports," == *",unix,"* ]] || want_sock=""
+    [[ ",$transports," == *",unix,"* ]] && [ "$label" != unpfs ] || want_sock=""
     if ! wait_ready "${pids[-1]}" "$port" "$want_sock"; then
         cat "$scratch/$label.log" >&2
         die "$label did not start (NINEFOLD_BENCH_SKIP=$label leaves it out)"
@@ -240,6 +246,7 @@ client_out=""
 if [ "$client" = 1 ]; then
     if has diod; then
         say "client rows (examples/client_bench)"
+        [ -x "$client_bench" ] || die "missing $client_bench (run without --no-build)"
         if [ "$quick" = 1 ]; then cargs=(--mib 32 --entries 1000 --secs 1); else cargs=(--mib 256 --entries 10000 --secs 3); fi
         client_out=$("$client_bench" "${cargs[@]}" --diod "${tcp_of[diod]}" --diod-aname "${aname_of[diod]}" 2>&1) \
             || { say "client_bench failed:"; echo "$client_out" >&2; failed=$((failed + 1)); }
@@ -271,6 +278,7 @@ section=$(
     [ ${#skipped[@]} -gt 0 ] && { echo; echo "Left out by NINEFOLD_BENCH_SKIP: ${skipped[*]}."; }
     echo
     echo "$table"
+    echo
     if [ -n "$client_out" ]; then
         echo "#### client rows (\`examples/client_bench\`, our Rust client; memfs in process vs diod over TCP)"
         echo
