@@ -4,8 +4,9 @@
 //! - The **reader** ([`run`]) cuts frames (size checked against msize
 //!   before anything is buffered), takes each frame's share of the reply
 //!   budget (back-pressure: with the budget spent, it stops reading),
-//!   hands the frame to the core, and starts each admitted request on its
-//!   own task: one that completes at once never costs a task; one that
+//!   hands the frame to the core, and starts each admitted request that
+//!   moves little data on its own task (bulk reads and writes get a task
+//!   at once): one that completes at once never costs a task; one that
 //!   waits moves to a task of its own as soon as the next frame arrives
 //!   (see [`Inline`]). A Tversion is carried out here: drain, release
 //!   every fid, negotiate.
@@ -186,6 +187,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
         // the request started here moves to a task of its own first.
         inline.detach();
         let Some(raw) = frame else { return Ok(()) };
+        let raw_len = raw.len();
         conn.server.metrics.request_bytes(raw.len());
 
         // Back-pressure: no frame is taken on without its reply budget.
@@ -209,6 +211,13 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 if admitted.ended_fid {
                     conn.server.metrics.fids(-1);
                 }
+                // Bulk data goes to a task of its own at once: copying it
+                // here would keep the reader from the next frame, while
+                // another worker can copy in parallel.
+                if bulky(&admitted.message, raw_len) {
+                    tokio::spawn(request::start(conn, *admitted));
+                    continue;
+                }
                 // Started here, on the reader's task: a request that
                 // completes without waiting (memfs, a cheap syscall) costs
                 // no task and no wake-up; one that waits stays here until
@@ -221,6 +230,22 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
             }
         }
     }
+}
+
+/// Requests moving more than this many bytes of data are not started on
+/// the reader's task.
+const INLINE_DATA_MAX: usize = 16 * 1024;
+
+/// Whether a request moves bulk data: a large frame (Twrite) or a large
+/// read.
+fn bulky(message: &ninefold_proto::Message, frame_len: usize) -> bool {
+    use ninefold_proto::Message;
+    let reply_data = match message {
+        Message::Tread(r) => r.count as usize,
+        Message::Treaddir(r) => r.count as usize,
+        _ => 0,
+    };
+    frame_len.max(reply_data) > INLINE_DATA_MAX
 }
 
 /// The request the reader started on its own task and that is still
