@@ -180,7 +180,10 @@ fn read_reports(files: &[PathBuf]) -> anyhow::Result<Vec<Report>> {
     Ok(reports)
 }
 
-fn markdown(files: &[PathBuf], ratios: &[ninefold_bench::matrix::Ratio]) -> anyhow::Result<ExitCode> {
+fn markdown(
+    files: &[PathBuf],
+    ratios: &[ninefold_bench::matrix::Ratio],
+) -> anyhow::Result<ExitCode> {
     print!("{}", ninefold_bench::matrix::markdown(&read_reports(files)?, ratios));
     Ok(ExitCode::SUCCESS)
 }

@@ -120,10 +120,13 @@ pub fn markdown(reports: &[Report], ratios: &[Ratio]) -> String {
         }
         let _ = writeln!(s, "{head}\n{rule}");
         for case in cases {
-            let unit = labels
-                .iter()
-                .find_map(|l| find(l, case))
-                .map_or("", |c| if c.row.mb_per_sec.is_some() { "MB/s" } else { "ops/s" });
+            let unit = labels.iter().find_map(|l| find(l, case)).map_or("", |c| {
+                if c.row.mb_per_sec.is_some() {
+                    "MB/s"
+                } else {
+                    "ops/s"
+                }
+            });
             let mut line = format!("| {case} | {unit} |");
             for l in &labels {
                 let cell = match find(l, case) {
