@@ -91,6 +91,8 @@ cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     rm -rf "$scratch"/export-* "$scratch"/*.sock
+    # The logs stay next to the reports; elsewhere nothing is kept.
+    [ "$out" = "$scratch/results" ] || rm -rf "$scratch"
 }
 trap cleanup EXIT
 say() { printf '== %s\n' "$*" >&2; }
