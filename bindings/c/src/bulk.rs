@@ -32,7 +32,12 @@ pub(crate) fn chunks(c: &Client) -> (usize, usize) {
 /// [`File::read_at`] of at most one chunk completes a short Rread itself
 /// (only an empty one is the end), so a piece shorter than asked is the
 /// end of file: what follows it is not counted.
-pub(crate) async fn read_into(f: &File, chunk: usize, offset: u64, buf: &mut [u8]) -> Result<usize> {
+pub(crate) async fn read_into(
+    f: &File,
+    chunk: usize,
+    offset: u64,
+    buf: &mut [u8],
+) -> Result<usize> {
     let len = buf.len();
     if len <= chunk {
         let b = f.read_at(offset, len).await?;
