@@ -7,19 +7,30 @@ import "C"
 
 import (
 	"context"
+	"math"
 )
 
 // ReadContext is Read bounded by ctx: cancelling it drops the
 // operation in the native library (a request already sent is flushed).
+//
+// The file is opened, its size asked for, and read into one Go buffer of
+// that size (each byte crosses the C boundary with one copy); the size
+// only decides how much is asked for, as in the core.
 func (c *Client) ReadContext(ctx context.Context, path string) ([]byte, error) {
-	var out C.NfBuf
-	err := c.do(ctx, func(h *C.NfClient, t *C.NfCancel, e *C.NfError) C.int32_t {
-		return C.nf_client_read(h, t, sp(path), sl(path), &out, e)
-	})
+	f, err := c.OpenContext(ctx, path, OpenOptions{Read: true})
 	if err != nil {
-		return nil, pathErr("read", path, err)
+		return nil, asOp("read", err)
 	}
-	return takeBuf(&out), nil
+	defer f.Close()
+	m, err := f.MetadataContext(ctx)
+	if err != nil {
+		return nil, asOp("read", err)
+	}
+	data, err := f.readSpan(ctx, 0, math.MaxUint64, m.Size)
+	if err != nil {
+		return nil, asOp("read", err)
+	}
+	return data, nil
 }
 
 // Read: the whole file into memory.
@@ -30,17 +41,20 @@ func (c *Client) Read(path string) ([]byte, error) {
 // ReadRangeContext is ReadRange bounded by ctx: cancelling it drops the
 // operation in the native library (a request already sent is flushed).
 func (c *Client) ReadRangeContext(ctx context.Context, path string, offset uint64, length uint64) ([]byte, error) {
-	var out C.NfBuf
-	err := c.do(ctx, func(h *C.NfClient, t *C.NfCancel, e *C.NfError) C.int32_t {
-		return C.nf_client_read_range(h, t, sp(path), sl(path), C.uint64_t(offset), C.size_t(length), &out, e)
-	})
+	f, err := c.OpenContext(ctx, path, OpenOptions{Read: true})
 	if err != nil {
-		return nil, pathErr("read", path, err)
+		return nil, asOp("read", err)
 	}
-	return takeBuf(&out), nil
+	defer f.Close()
+	data, err := f.readSpan(ctx, offset, length, length)
+	if err != nil {
+		return nil, asOp("read", err)
+	}
+	return data, nil
 }
 
 // ReadRange: up to length bytes at offset; a short result is end of file.
+// A length past what a slice can hold (math.MaxUint64) reads to the end.
 func (c *Client) ReadRange(path string, offset uint64, length uint64) ([]byte, error) {
 	return c.ReadRangeContext(context.Background(), path, offset, length)
 }

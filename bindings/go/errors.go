@@ -130,6 +130,16 @@ func pathErr(op, path string, err error) error {
 	return &fs.PathError{Op: op, Path: path, Err: err}
 }
 
+// asOp renames the operation of a *fs.PathError (a call made of others
+// reports itself, not its parts).
+func asOp(op string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return &fs.PathError{Op: op, Path: pe.Path, Err: pe.Err}
+	}
+	return err
+}
+
 // linkErr wraps err with op and both paths.
 func linkErr(op, oldPath, newPath string, err error) error {
 	if err == nil {

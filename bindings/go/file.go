@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
+	"path"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -17,7 +19,14 @@ import (
 // File is an open file. The core's I/O is positioned (ReadAt, WriteAt)
 // and safe for concurrent use; for the io interfaces the Go handle adds
 // a cursor (Read, Write, Seek), and WriteTo / ReadFrom move large
-// pipelined chunks so io.Copy streams.
+// pipelined chunks so io.Copy streams. With Stat it is also an fs.File.
+//
+// ReadAt and WriteAt have the seed's signatures (ReadAt(offset, length)
+// returns the bytes), which the standard library's io.ReaderAt and
+// io.WriterAt cannot share; [File.IO] is the same open file with those
+// (for io.NewSectionReader, archive/zip, debug/elf and the like):
+//
+//	zr, err := zip.NewReader(f.IO(), size)
 type File struct {
 	h    *handle
 	name string
@@ -36,6 +45,16 @@ func newFile(p *C.NfFile, name string) *File {
 
 // Name is the path the file was opened by.
 func (f *File) Name() string { return f.name }
+
+// Stat is Metadata as an fs.FileInfo (named by the last element of
+// Name; Sys returns the Metadata), as os.File.Stat.
+func (f *File) Stat() (fs.FileInfo, error) {
+	m, err := f.Metadata()
+	if err != nil {
+		return nil, err
+	}
+	return &fileInfo{name: path.Base(f.name), m: m}, nil
+}
 
 func (f *File) do(ctx context.Context, fn func(h *C.NfFile, t *C.NfCancel, e *C.NfError) C.int32_t) error {
 	p := f.h.acquire()
@@ -69,19 +88,101 @@ func (f *File) ReadInto(p []byte, offset uint64) (int, error) {
 
 // ReadAtContext is ReadAt bounded by ctx.
 func (f *File) ReadAtContext(ctx context.Context, offset uint64, length uint64) ([]byte, error) {
-	if length > uint64(maxInt) {
-		return nil, pathErr("read", f.name, ErrInvalidArgument)
+	return f.readSpan(ctx, offset, length, length)
+}
+
+// How much a read allocates before the bytes arrive: firstWindow at
+// first, then up to growth times what has arrived (at most maxAhead more),
+// never past the length asked for or the size the server reported. A
+// size a server claims (or a length a caller passes as "all of it")
+// therefore costs memory only in proportion to the bytes actually sent,
+// while a file whose size is known is read into one buffer with one copy
+// and at most a firstWindow-sized copy on growth.
+const (
+	firstWindow = 16 << 20
+	growth      = 16
+	maxAhead    = 1 << 30
+	probeSize   = 64 << 10
+)
+
+// readSpan is the readSpan of f's ReadIntoContext.
+func (f *File) readSpan(ctx context.Context, offset, limit, hint uint64) ([]byte, error) {
+	return readSpan(func(p []byte, off uint64) (int, error) {
+		return f.ReadIntoContext(ctx, p, off)
+	}, offset, limit, hint)
+}
+
+// readSpan reads from offset until end of file or limit bytes into one Go
+// buffer with readInto (a short count is end of file); with ReadInto the
+// native library copies each byte once, straight into it. hint is the
+// expected length: the size the server reported, or limit. Reaching hint
+// below limit, one small probe read checks that the file did not grow.
+func readSpan(readInto func(p []byte, off uint64) (int, error), offset, limit, hint uint64) ([]byte, error) {
+	if limit == 0 {
+		// Nothing to read, but a closed handle still says so.
+		if _, err := readInto(nil, offset); err != nil {
+			return nil, err
+		}
+		return []byte{}, nil
 	}
-	buf := make([]byte, length)
-	n, err := f.ReadIntoContext(ctx, buf, offset)
-	if err != nil {
-		return nil, err
+	want := min(hint, limit, uint64(maxInt))
+	buf := make([]byte, 0, min(want, firstWindow))
+	for {
+		have := uint64(len(buf))
+		if have >= limit {
+			return buf, nil
+		}
+		if len(buf) == cap(buf) {
+			if have >= want {
+				// The expected end: probe for more without growing buf.
+				probe := make([]byte, min(probeSize, limit-have))
+				n, err := readInto(probe, offset+have)
+				if err != nil {
+					return nil, err
+				}
+				buf = append(buf, probe[:n]...)
+				if n < len(probe) {
+					return clip(buf), nil
+				}
+				want = min(uint64(cap(buf)), limit)
+				continue
+			}
+			ahead := uint64(maxAhead)
+			if have < maxAhead/growth {
+				ahead = max(growth*have, firstWindow)
+			}
+			next := make([]byte, len(buf), min(want, have+ahead))
+			copy(next, buf)
+			buf = next
+		}
+		room := buf[len(buf):cap(buf)]
+		if uint64(len(room)) > limit-have {
+			room = room[:limit-have]
+		}
+		n, err := readInto(room, offset+have)
+		if err != nil {
+			return nil, err
+		}
+		buf = buf[:len(buf)+n]
+		if n < len(room) {
+			return clip(buf), nil
+		}
 	}
-	return buf[:n], nil
+}
+
+// clip returns b, copied to its own length when most of its capacity is
+// unused (a file that ended well short of what was allocated for it).
+func clip(b []byte) []byte {
+	if cap(b)-len(b) <= max(len(b), probeSize) {
+		return b
+	}
+	return append([]byte(nil), b...)
 }
 
 // ReadAt returns up to length bytes at offset; a short result is end of
-// file. (For io.ReaderAt, see [File.IO].)
+// file. A length past what a slice can hold (math.MaxUint64) reads to the
+// end; memory is allocated as the bytes arrive, not for length up front.
+// (For io.ReaderAt, see [File.IO].)
 func (f *File) ReadAt(offset uint64, length uint64) ([]byte, error) {
 	return f.ReadAtContext(context.Background(), offset, length)
 }
@@ -212,9 +313,10 @@ func (f *File) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
-// IO is a view of f with the standard library's signatures, including
-// io.ReaderAt and io.WriterAt (whose ReadAt/WriteAt differ from the
-// core's). It shares f's cursor; closing it closes f.
+// IO is f with the standard library's signatures: io.ReaderAt and
+// io.WriterAt (whose ReadAt/WriteAt differ from the seed's) besides
+// everything else *File has. It is the same open file: it shares f's
+// cursor, and closing either closes both.
 func (f *File) IO() *FileIO { return &FileIO{f} }
 
 // FileIO implements io.Reader, io.Writer, io.ReaderAt, io.WriterAt,
@@ -252,7 +354,9 @@ var (
 	_ io.Closer          = (*File)(nil)
 	_ io.WriterTo        = (*File)(nil)
 	_ io.ReaderFrom      = (*File)(nil)
+	_ fs.File            = (*File)(nil)
 	_ io.ReaderAt        = (*FileIO)(nil)
+	_ fs.File            = (*FileIO)(nil)
 	_ io.WriterAt        = (*FileIO)(nil)
 	_ io.ReadWriteCloser = (*FileIO)(nil)
 	_ io.Seeker          = (*FileIO)(nil)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -112,6 +113,7 @@ func startNinefold(bin, name string, args ...string) (*server, error) {
 		return nil, err
 	}
 	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = dieWithUs()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -177,6 +179,7 @@ func startDiodLogged(dir string, log io.Writer) (*server, error) {
 	cmd.Dir = dir
 	cmd.Stdout = log
 	cmd.Stderr = log
+	cmd.SysProcAttr = dieWithUs()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -271,4 +274,11 @@ func scrape(t testing.TB, url, prefix string, labels ...string) float64 {
 		}
 	}
 	return total
+}
+
+// dieWithUs makes a server the tests start die with the test binary, so
+// that a timeout or crash leaves no server behind (holding `go test`'s
+// output pipe open, which would keep `go test` waiting).
+func dieWithUs() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }

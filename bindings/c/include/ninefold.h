@@ -1041,7 +1041,9 @@ int32_t nf_dir_close(const struct NfDir *h, const struct NfCancel *cancel, struc
 void nf_file_free(struct NfFile *f);
 
 // Reads up to `len` bytes at `offset` into `buf`; `*out` is the count (a
-// short count is end of file). Large reads are pipelined.
+// short count is end of file). Large reads are pipelined in chunk-sized
+// requests, each reply copied once, straight into `buf`; on failure or
+// cancellation `buf` may hold part of the data.
 //
 // # Safety
 // The crate's pointer conventions: live handles, readable byte ranges,
@@ -1054,7 +1056,8 @@ int32_t nf_file_read_at(const struct NfFile *h,
                         size_t *out,
                         struct NfError *err);
 
-// Writes all of `data` at `offset` (chunked and pipelined).
+// Writes all of `data` at `offset` (chunked and pipelined; each chunk is
+// copied out of `data` just before it is sent).
 //
 // # Safety
 // The crate's pointer conventions: live handles, readable byte ranges,

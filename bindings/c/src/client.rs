@@ -209,7 +209,7 @@ pub unsafe extern "C" fn nf_client_write(
         let p = unsafe { as_path(path, path_len) }?;
         // SAFETY: readable range for the call (contract).
         let d = unsafe { bytes(data, data_len) }?;
-        block(cancel, c.write(p, d))?;
+        block(cancel, crate::bulk::write_file(c, p, d))?;
         Ok(())
     })
 }
@@ -239,7 +239,7 @@ pub unsafe extern "C" fn nf_client_append(
         let p = unsafe { as_path(path, path_len) }?;
         // SAFETY: readable range for the call (contract).
         let d = unsafe { bytes(data, data_len) }?;
-        let v = block(cancel, c.append(p, d))?;
+        let v = block(cancel, crate::bulk::append_file(c, p, d))?;
         out.set(v);
         Ok(())
     })

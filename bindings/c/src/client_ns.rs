@@ -318,7 +318,7 @@ pub unsafe extern "C" fn nf_client_open_dir(
         // SAFETY: readable range for the call (contract).
         let p = unsafe { as_path(path, path_len) }?;
         let v = block(cancel, c.open_dir(p))?;
-        out.set(Box::into_raw(Box::new(NfDir { inner: v })));
+        out.set(Box::into_raw(Box::new(NfDir { inner: v, client: c.clone() })));
         Ok(())
     })
 }
@@ -345,7 +345,7 @@ pub unsafe extern "C" fn nf_client_open(
         // SAFETY: readable range for the call (contract).
         let p = unsafe { as_path(path, path_len) }?;
         let v = block(cancel, c.open(p, opts.into()))?;
-        out.set(Box::into_raw(Box::new(NfFile { inner: v })));
+        out.set(Box::into_raw(Box::new(NfFile { inner: v, client: c.clone() })));
         Ok(())
     })
 }
@@ -371,7 +371,7 @@ pub unsafe extern "C" fn nf_client_create(
         // SAFETY: readable range for the call (contract).
         let p = unsafe { as_path(path, path_len) }?;
         let v = block(cancel, c.create(p))?;
-        out.set(Box::into_raw(Box::new(NfFile { inner: v })));
+        out.set(Box::into_raw(Box::new(NfFile { inner: v, client: c.clone() })));
         Ok(())
     })
 }

@@ -1,6 +1,6 @@
 //! Directory operations.
 
-use ninefold_client::Dir;
+use ninefold_client::{Client, Dir};
 
 use crate::types::{NfDirEntries, NfMetadata, NfNodeKind, NfOpenOptions, NfSetAttrs};
 use crate::{block, bytes, drop_in_runtime, guard, handle, NfBuf, NfCancel, NfError, NfFile, Out};
@@ -9,6 +9,8 @@ use crate::{block, bytes, drop_in_runtime, guard, handle, NfBuf, NfCancel, NfErr
 #[derive(Debug)]
 pub struct NfDir {
     pub(crate) inner: Dir,
+    /// The client it came from (handed on to the files it opens).
+    pub(crate) client: Client,
 }
 
 /// Frees a directory handle (its fids are released in the background).
@@ -132,11 +134,11 @@ pub unsafe extern "C" fn nf_dir_open_at(
     guard(err, || {
         let out = Out::new(out)?;
         // SAFETY: live handle (contract).
-        let h = &unsafe { handle(h, "NULL dir") }?.inner;
+        let d = unsafe { handle(h, "NULL dir") }?;
         // SAFETY: live handle / readable range for the call (contract).
         let name = unsafe { bytes(name, name_len) }?;
-        let v = block(cancel, h.open_at(name, opts.into()))?;
-        out.set(Box::into_raw(Box::new(NfFile { inner: v })));
+        let v = block(cancel, d.inner.open_at(name, opts.into()))?;
+        out.set(Box::into_raw(Box::new(NfFile { inner: v, client: d.client.clone() })));
         Ok(())
     })
 }
@@ -158,11 +160,11 @@ pub unsafe extern "C" fn nf_dir_open_dir_at(
     guard(err, || {
         let out = Out::new(out)?;
         // SAFETY: live handle (contract).
-        let h = &unsafe { handle(h, "NULL dir") }?.inner;
+        let d = unsafe { handle(h, "NULL dir") }?;
         // SAFETY: live handle / readable range for the call (contract).
         let name = unsafe { bytes(name, name_len) }?;
-        let v = block(cancel, h.open_dir_at(name))?;
-        out.set(Box::into_raw(Box::new(NfDir { inner: v })));
+        let v = block(cancel, d.inner.open_dir_at(name))?;
+        out.set(Box::into_raw(Box::new(NfDir { inner: v, client: d.client.clone() })));
         Ok(())
     })
 }

@@ -1,6 +1,6 @@
 //! File operations.
 
-use ninefold_client::File;
+use ninefold_client::{Client, File};
 
 use crate::types::{NfMetadata, NfSetAttrs};
 use crate::{block, bytes, drop_in_runtime, guard, handle, NfCancel, NfError, Out};
@@ -9,6 +9,8 @@ use crate::{block, bytes, drop_in_runtime, guard, handle, NfCancel, NfError, Out
 #[derive(Debug)]
 pub struct NfFile {
     pub(crate) inner: File,
+    /// The client it came from (for the connection's chunk sizes).
+    pub(crate) client: Client,
 }
 
 /// Frees a file handle (its fid is released in the background).
@@ -26,7 +28,9 @@ pub unsafe extern "C" fn nf_file_free(f: *mut NfFile) {
 }
 
 /// Reads up to `len` bytes at `offset` into `buf`; `*out` is the count (a
-/// short count is end of file). Large reads are pipelined.
+/// short count is end of file). Large reads are pipelined in chunk-sized
+/// requests, each reply copied once, straight into `buf`; on failure or
+/// cancellation `buf` may hold part of the data.
 ///
 /// # Safety
 /// The crate's pointer conventions: live handles, readable byte ranges,
@@ -45,23 +49,26 @@ pub unsafe extern "C" fn nf_file_read_at(
     guard(err, || {
         let out = Out::new(out)?;
         // SAFETY: live handle (contract).
-        let h = &unsafe { handle(h, "NULL file") }?.inner;
-        if buf.is_null() && len != 0 {
+        let h = unsafe { handle(h, "NULL file") }?;
+        let dst: &mut [u8] = if len == 0 {
+            &mut []
+        } else if buf.is_null() {
             return Err(crate::Fail::Arg("NULL buffer with a non-zero length"));
-        }
-        let v = block(cancel, h.read_at(offset, len))?;
-        let n = v.len().min(len);
-        if n > 0 {
-            // SAFETY: `buf` has `len` writable bytes for the call (contract),
-            // `n <= len`, and the library's buffer cannot overlap the caller's.
-            unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), buf, n) };
-        }
+        } else {
+            // SAFETY: `buf` has `len` writable bytes for the call and no
+            // other reference to them exists during it (contract); the
+            // library writes them only while the call runs (bulk.rs).
+            unsafe { std::slice::from_raw_parts_mut(buf, len) }
+        };
+        let (chunk, _) = crate::bulk::chunks(&h.client);
+        let n = block(cancel, crate::bulk::read_into(&h.inner, chunk, offset, dst))?;
         out.set(n);
         Ok(())
     })
 }
 
-/// Writes all of `data` at `offset` (chunked and pipelined).
+/// Writes all of `data` at `offset` (chunked and pipelined; each chunk is
+/// copied out of `data` just before it is sent).
 ///
 /// # Safety
 /// The crate's pointer conventions: live handles, readable byte ranges,
@@ -77,10 +84,11 @@ pub unsafe extern "C" fn nf_file_write_at(
 ) -> i32 {
     guard(err, || {
         // SAFETY: live handle (contract).
-        let h = &unsafe { handle(h, "NULL file") }?.inner;
+        let h = unsafe { handle(h, "NULL file") }?;
         // SAFETY: live handle / readable range for the call (contract).
         let data = unsafe { bytes(data, data_len) }?;
-        block(cancel, h.write_at(offset, data))?;
+        let (_, chunk) = crate::bulk::chunks(&h.client);
+        block(cancel, crate::bulk::write_from(&h.inner, chunk, offset, data))?;
         Ok(())
     })
 }

@@ -41,6 +41,7 @@ use ninefold_client::Error;
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
 
+mod bulk;
 mod client;
 mod client_ns;
 mod dir;

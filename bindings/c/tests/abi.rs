@@ -142,6 +142,86 @@ fn operations_errors_and_buffers() {
     }
 }
 
+/// Bulk I/O at msize 64 KiB: many chunks, pipelined at the C boundary
+/// straight into and out of the caller's memory, at offsets that straddle
+/// chunk boundaries, through a directory-opened file as well.
+#[test]
+fn bulk_reads_and_writes_in_caller_memory() {
+    let srv = server();
+    let c = connect(&srv.target);
+    let mut e = zero_err();
+    let data: Vec<u8> = (0..(1u32 << 20) + 4321).map(|i| (i * 7 + (i >> 11)) as u8).collect();
+    unsafe {
+        let p = b"/bulk.bin";
+        let rc = nf_client_write(c, null(), p.as_ptr(), p.len(), data.as_ptr(), data.len(), &mut e);
+        assert_eq!(rc, 0);
+        let mut buf = NfBuf { ptr: null_mut(), len: 0, owner: null_mut() };
+        assert_eq!(nf_client_read(c, null(), p.as_ptr(), p.len(), &mut buf, &mut e), 0);
+        assert!(std::slice::from_raw_parts(buf.ptr, buf.len) == &data[..]);
+        nf_buf_free(&mut buf);
+
+        let mut at = 0u64;
+        let tail = vec![0xabu8; 70_000];
+        let rc = nf_client_append(
+            c,
+            null(),
+            p.as_ptr(),
+            p.len(),
+            tail.as_ptr(),
+            tail.len(),
+            &mut at,
+            &mut e,
+        );
+        assert_eq!((rc, at), (0, data.len() as u64));
+        let mut whole = data.clone();
+        whole.extend_from_slice(&tail);
+
+        let opts = NfOpenOptions {
+            read: true,
+            write: true,
+            create: false,
+            create_new: false,
+            truncate: false,
+            mode: 0o644,
+        };
+        let mut d = null_mut();
+        let root = b"/";
+        assert_eq!(nf_client_open_dir(c, null(), root.as_ptr(), root.len(), &mut d, &mut e), 0);
+        let mut f = null_mut();
+        let name = b"bulk.bin";
+        assert_eq!(nf_dir_open_at(d, null(), name.as_ptr(), name.len(), opts, &mut f, &mut e), 0);
+        let chunk = 65536 - 24;
+        for (off, len) in [
+            (0, whole.len() + 100),
+            (1, chunk),
+            (chunk - 1, 2),
+            (chunk - 3, 9 * chunk + 5),
+            (whole.len() - 10, 64),
+            (whole.len() + 5, 64),
+            (17, 0),
+        ] {
+            let mut out = vec![0xeeu8; len + 8];
+            let mut n = usize::MAX;
+            let rc = nf_file_read_at(f, null(), off as u64, out.as_mut_ptr(), len, &mut n, &mut e);
+            assert_eq!(rc, 0, "read_at({off}, {len})");
+            let want = &whole[off.min(whole.len())..(off + len).min(whole.len())];
+            assert_eq!(n, want.len(), "read_at({off}, {len})");
+            assert!(&out[..n] == want, "read_at({off}, {len}) bytes");
+            assert!(out[len..].iter().all(|&b| b == 0xee), "read_at({off}, {len}) wrote past len");
+        }
+        let patch = vec![0x11u8; 3 * chunk + 7];
+        let rc = nf_file_write_at(f, null(), 5, patch.as_ptr(), patch.len(), &mut e);
+        assert_eq!(rc, 0);
+        whole[5..5 + patch.len()].copy_from_slice(&patch);
+        assert_eq!(nf_client_read(c, null(), p.as_ptr(), p.len(), &mut buf, &mut e), 0);
+        assert!(std::slice::from_raw_parts(buf.ptr, buf.len) == &whole[..]);
+        nf_buf_free(&mut buf);
+        nf_file_free(f);
+        nf_dir_free(d);
+        nf_client_free(c);
+    }
+}
+
 #[test]
 fn cancel_drops_a_blocked_call() {
     // A peer that accepts and never answers: connect waits in Tversion.
