@@ -87,6 +87,9 @@ for (let r = 0; r < reps; r++) {
   out.cpu_read.push(cpuMib(c0));
   if (back.length !== data.length) throw new Error(`short read ${back.length}`);
   back = undefined;
+  // Rust frees its buffer at drop, before the next row; free this one now
+  // too (run.sh passes --expose-gc), not in the middle of the next row.
+  globalThis.gc?.();
 
   t = performance.now();
   c0 = cpuUs();

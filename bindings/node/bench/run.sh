@@ -52,7 +52,7 @@ trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$scratch"' EXIT
 sleep 0.5
 
 rust() { "$baseline" "$target" --mib "$mib" --secs "$secs" --reps "$reps" >>"$scratch/rust.jsonl"; }
-nodejs() { node bindings/node/bench/bench.mjs "$target" --mib "$mib" --secs "$secs" --reps "$reps" >>"$scratch/node.jsonl"; }
+nodejs() { node --expose-gc bindings/node/bench/bench.mjs "$target" --mib "$mib" --secs "$secs" --reps "$reps" >>"$scratch/node.jsonl"; }
 py() { [ -z "$python" ] || "$python" bindings/node/bench/bench.py "$target" --mib "$mib" --secs "$secs" --reps "$reps" >>"$scratch/python.jsonl"; }
 if [ -n "$python" ]; then "$python" -c 'import ninefold' || { echo "$python cannot import ninefold" >&2; exit 1; }; fi
 touch "$scratch/python.jsonl"

@@ -22,11 +22,14 @@
 //!   threads, on both sides) per MiB of each bulk row and per metadata call:
 //!   steadier than wall time on a loaded machine.
 //!
-//! Every call runs on a two-worker multi-threaded tokio runtime (what the
-//! addon's runtime has on this machine's two cores). Prints one JSON
+//! Every call runs as a task of its own on a two-worker multi-threaded
+//! tokio runtime, awaited from outside it: what the addon does (napi-rs
+//! spawns each call on such a runtime, two workers on this machine's two
+//! cores, and JavaScript waits on its event loop). Prints one JSON
 //! object: per row, the list of `--reps` results (MiB/s, calls/s or CPU
 //! microseconds per call).
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -43,6 +46,15 @@ fn cpu_us() -> anyhow::Result<f64> {
         f.get(11).context("utime")?.parse::<f64>()? + f.get(12).context("stime")?.parse::<f64>()?;
     // USER_HZ is 100 on Linux.
     Ok(ticks * 10_000.0)
+}
+
+/// Runs `fut` as a task of its own and waits for it from outside, as the
+/// addon runs every call (each `#[napi] async fn` is spawned on the
+/// runtime; JavaScript waits on the event loop).
+async fn task<T: Send + 'static>(
+    fut: impl Future<Output = ninefold_client::Result<T>> + Send + 'static,
+) -> anyhow::Result<T> {
+    Ok(tokio::spawn(fut).await??)
 }
 
 /// Calls/s and CPU microseconds per call of `tasks` concurrent loops.
@@ -103,22 +115,46 @@ fn main() -> anyhow::Result<()> {
         for _ in 0..reps {
             let (t, c0) = (Instant::now(), cpu_us()?);
             let opts = OpenOptions::new().write(true).create(true).truncate(true);
-            let f = fs.open("/bench.bin", opts).await?;
-            f.write_at_bytes(0, data.clone()).await?;
+            let f = task({
+                let fs = fs.clone();
+                async move { fs.open("/bench.bin", opts).await }
+            })
+            .await?;
+            task({
+                let (f, data) = (f.clone(), data.clone());
+                async move { f.write_at_bytes(0, data).await }
+            })
+            .await?;
             write.push(mibps(t));
             cpu_w.push(cpu_mib(c0)?);
             f.close().await?;
 
             let (t, c0) = (Instant::now(), cpu_us()?);
-            let back = Vec::from(fs.read("/bench.bin").await?);
+            let back = task({
+                let fs = fs.clone();
+                async move { fs.read("/bench.bin").await.map(Vec::from) }
+            })
+            .await?;
             read.push(mibps(t));
             cpu_r.push(cpu_mib(c0)?);
             anyhow::ensure!(back.len() == data.len(), "short read");
             drop(back);
 
             let (t, c0) = (Instant::now(), cpu_us()?);
-            let f = fs.open("/bench.bin", OpenOptions::new().read(true)).await?;
-            let n = ninefold_node::read_into(&f, 0, &mut into, chunk).await?;
+            let f = task({
+                let fs = fs.clone();
+                async move { fs.open("/bench.bin", OpenOptions::new().read(true)).await }
+            })
+            .await?;
+            let (n, buf) = task({
+                let (f, mut buf) = (f.clone(), std::mem::take(&mut into));
+                async move {
+                    let n = ninefold_node::read_into(&f, 0, &mut buf, chunk).await?;
+                    Ok((n, buf))
+                }
+            })
+            .await?;
+            into = buf;
             read_into.push(mibps(t));
             cpu_ri.push(cpu_mib(c0)?);
             anyhow::ensure!(n == into.len(), "short read_into");
