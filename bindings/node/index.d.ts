@@ -203,7 +203,7 @@ export interface ReadableOptions extends CallOptions {
   start?: Offset;
   /** End offset, exclusive (default: end of file). */
   end?: Offset;
-  /** Bytes per read_at (default 1 MiB). */
+  /** Bytes per read_at (default: the session's maxReadChunk, one round trip each). */
   chunkSize?: number;
   /** Chunks read ahead of the consumer (default 2). */
   highWaterMark?: number;
@@ -285,6 +285,13 @@ export declare class File implements AsyncDisposable {
   /** Up to len bytes; a short result is end of file. */
   read_at(offset: Offset, len: number, opts?: CallOptions): Promise<Buffer>;
   readAt(offset: Offset, len: number, opts?: CallOptions): Promise<Buffer>;
+  /**
+   * Up to buffer.byteLength bytes at offset, written straight into buffer
+   * (no new allocation; large reads are pipelined); resolves with the count,
+   * fewer meaning end of file. Do not touch buffer until the promise settles.
+   */
+  read_into(offset: Offset, buffer: ArrayBufferView, opts?: CallOptions): Promise<number>;
+  readInto(offset: Offset, buffer: ArrayBufferView, opts?: CallOptions): Promise<number>;
   /** All of data (chunked internally). The buffer is sent without a copy: do not change it until the promise settles. */
   write_at(offset: Offset, data: Data, opts?: CallOptions): Promise<void>;
   writeAt(offset: Offset, data: Data, opts?: CallOptions): Promise<void>;

@@ -216,6 +216,11 @@ class File {
     const l = R.len(len, 'read_at');
     return invoke(opts, 'read_at', this.path, undefined, (c) => this.#n.readAt(o, l, c));
   }
+  async read_into(offset, buffer, opts) {
+    const o = R.big(offset, 'offset', 'read_into', this.path);
+    const b = R.target(buffer, 'read_into', this.path);
+    return invoke(opts, 'read_into', this.path, undefined, (c) => this.#n.readInto(o, b, c));
+  }
   async write_at(offset, data, opts) {
     const o = R.big(offset, 'offset', 'write_at', this.path);
     const d = R.bytes(data, 'write_at', this.path);
@@ -248,7 +253,7 @@ class File {
   }
   /** A ReadableStream of the file's bytes from `start` (pull-based: reads only as fast as it is consumed). */
   readable(options) {
-    return streams.readable(this, options);
+    return streams.readable(this, options, this.#n.readChunk());
   }
   /** A WritableStream writing at `start` onward (each chunk awaited: backpressure). */
   writable(options) {

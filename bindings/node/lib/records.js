@@ -49,31 +49,38 @@ const FileType = Object.freeze({
 });
 
 const NS = 1000000000n;
-const date = (sec, nsec) => new Date(sec * 1000 + Math.floor(nsec / 1e6));
-const ns = (sec, nsec) => BigInt(sec) * NS + BigInt(nsec);
+/** FileType names by the index the addon sends (src/convert.rs FILE_TYPES). */
+const FILE_TYPES = ['File', 'Dir', 'Symlink', 'Fifo', 'Socket', 'CharDevice', 'BlockDevice', 'Unknown'];
+const date = (sec, nsec) => new Date(Number(sec) * 1000 + Math.floor(Number(nsec) / 1e6));
+const ns = (sec, nsec) => sec * NS + nsec;
 
 /** Metadata of a file (stat). */
 class Metadata {
-  constructor(raw) {
-    this.ino = raw.ino;
-    this.file_type = raw.fileType;
-    this.mode = raw.mode;
-    this.nlink = raw.nlink;
-    this.uid = raw.uid;
-    this.gid = raw.gid;
-    this.size = raw.size;
-    this.block_size = raw.blockSize;
-    this.blocks = raw.blocks;
-    this.rdev = raw.rdev;
-    this.atime = date(raw.atimeSec, raw.atimeNsec);
-    this.mtime = date(raw.mtimeSec, raw.mtimeNsec);
-    this.ctime = date(raw.ctimeSec, raw.ctimeNsec);
-    this.btime = date(raw.btimeSec, raw.btimeNsec);
-    this.atime_ns = ns(raw.atimeSec, raw.atimeNsec);
-    this.mtime_ns = ns(raw.mtimeSec, raw.mtimeNsec);
-    this.ctime_ns = ns(raw.ctimeSec, raw.ctimeNsec);
-    this.btime_ns = ns(raw.btimeSec, raw.btimeNsec);
-    this.data_version = raw.dataVersion;
+  /** @internal `w`: the addon's packed BigUint64Array (src/convert.rs `meta`). */
+  constructor(w) {
+    this.ino = w[0];
+    this.file_type = FILE_TYPES[Number(w[1])] ?? 'Unknown';
+    this.mode = Number(w[2]);
+    this.nlink = w[3];
+    this.uid = Number(w[4]);
+    this.gid = Number(w[5]);
+    this.size = w[6];
+    this.block_size = w[7];
+    this.blocks = w[8];
+    this.rdev = w[9];
+    const as = BigInt.asIntN(64, w[10]);
+    const ms = BigInt.asIntN(64, w[12]);
+    const cs = BigInt.asIntN(64, w[14]);
+    const bs = BigInt.asIntN(64, w[16]);
+    this.atime = date(as, w[11]);
+    this.mtime = date(ms, w[13]);
+    this.ctime = date(cs, w[15]);
+    this.btime = date(bs, w[17]);
+    this.atime_ns = ns(as, w[11]);
+    this.mtime_ns = ns(ms, w[13]);
+    this.ctime_ns = ns(cs, w[15]);
+    this.btime_ns = ns(bs, w[17]);
+    this.data_version = w[18];
   }
   is_file() {
     return this.file_type === 'File';
@@ -288,6 +295,18 @@ function bytes(data, syscall, path) {
   throw invalid(syscall, 'data must be a Uint8Array, Buffer, ArrayBuffer(View) or string', path);
 }
 
+/**
+ * A buffer to read into: any ArrayBufferView (its bytes are written in
+ * place, from the addon's threads, until the call settles). A view of a
+ * resizable ArrayBuffer is refused: shrinking it during the call would
+ * pull the memory from under the write.
+ */
+function target(buf, syscall, path) {
+  if (!ArrayBuffer.isView(buf)) throw invalid(syscall, 'buffer must be a Buffer, TypedArray or DataView', path);
+  if (buf.buffer.resizable === true) throw invalid(syscall, 'buffer must not be a view of a resizable ArrayBuffer', path);
+  return buf;
+}
+
 /** A child name for the *_at calls: bytes as is, a string as UTF-8. */
 function name(n, syscall) {
   if (n instanceof Uint8Array) return n;
@@ -329,6 +348,7 @@ module.exports = {
   optU32,
   len,
   bytes,
+  target,
   name,
   pathArg,
 };

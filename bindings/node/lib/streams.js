@@ -7,8 +7,6 @@
 const { invalid } = require('./errors');
 const { signalOf, abortError } = require('./call');
 
-const DEFAULT_CHUNK = 1 << 20;
-
 function position(v, what) {
   if (v === undefined) return undefined;
   if (typeof v === 'bigint' && v >= 0n) return v;
@@ -16,10 +14,14 @@ function position(v, what) {
   throw invalid('readable', `${what} must be a non-negative integer`);
 }
 
-function readable(file, options = {}) {
+/**
+ * `chunk` is the default chunk size: the session's max_read_chunk, the most
+ * one Tread carries (a larger chunk costs a second round trip per chunk).
+ */
+function readable(file, options = {}, chunk) {
   const start = position(options.start, 'start') ?? 0n;
   const end = position(options.end, 'end'); // exclusive
-  const chunkSize = options.chunkSize ?? options.chunk_size ?? DEFAULT_CHUNK;
+  const chunkSize = options.chunkSize ?? options.chunk_size ?? chunk;
   if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) throw invalid('readable', 'chunkSize must be a positive integer');
   const hwm = options.highWaterMark ?? options.high_water_mark ?? 2;
   const signal = signalOf(options, 'readable');

@@ -6,7 +6,7 @@ use ninefold_client::{Client, OpenOptions, SetAttrs};
 
 use crate::cancel::run;
 use crate::convert::{
-    buffer, bytes_of, len_of, path, u64_of, JsCapabilities, JsConnectOptions, JsDirEntry,
+    buffer, bytes_of, len_of, meta, path, u64_of, JsCapabilities, JsConnectOptions, JsDirEntry,
     JsMetadata, JsNodeKind, JsOpenOptions, JsSetAttrs, JsStatFs, PathArg, Slot,
 };
 use crate::dir::NativeDir;
@@ -120,13 +120,13 @@ impl NativeClient {
     /// lstat.
     #[napi]
     pub async fn stat(&self, p: PathArg, cancel: Option<u32>) -> napi::Result<JsMetadata> {
-        run(cancel, self.get()?.stat(path(&p))).await.map(Into::into)
+        run(cancel, self.get()?.stat(path(&p))).await.map(meta)
     }
 
     /// stat (follows symlinks).
     #[napi]
     pub async fn metadata(&self, p: PathArg, cancel: Option<u32>) -> napi::Result<JsMetadata> {
-        run(cancel, self.get()?.metadata(path(&p))).await.map(Into::into)
+        run(cancel, self.get()?.metadata(path(&p))).await.map(meta)
     }
 
     /// Every symlink resolved.
@@ -150,7 +150,7 @@ impl NativeClient {
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
         let attrs = SetAttrs::try_from(attrs)?;
-        run(cancel, self.get()?.set_attr(path(&p), attrs)).await.map(Into::into)
+        run(cancel, self.get()?.set_attr(path(&p), attrs)).await.map(meta)
     }
 
     /// Permission bits.
@@ -161,7 +161,7 @@ impl NativeClient {
         mode: u32,
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
-        run(cancel, self.get()?.chmod(path(&p), mode)).await.map(Into::into)
+        run(cancel, self.get()?.chmod(path(&p), mode)).await.map(meta)
     }
 
     /// Owner and/or group.
@@ -173,7 +173,7 @@ impl NativeClient {
         gid: Option<u32>,
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
-        run(cancel, self.get()?.chown(path(&p), uid, gid)).await.map(Into::into)
+        run(cancel, self.get()?.chown(path(&p), uid, gid)).await.map(meta)
     }
 
     /// Truncate or extend.
@@ -185,7 +185,7 @@ impl NativeClient {
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
         let size = u64_of(&size, "size")?;
-        run(cancel, self.get()?.truncate(path(&p), size)).await.map(Into::into)
+        run(cancel, self.get()?.truncate(path(&p), size)).await.map(meta)
     }
 
     /// Access and/or modification time (the `atime*`/`mtime*` fields).
@@ -197,7 +197,7 @@ impl NativeClient {
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
         let t = SetAttrs::try_from(times)?;
-        run(cancel, self.get()?.set_times(path(&p), t.atime, t.mtime)).await.map(Into::into)
+        run(cancel, self.get()?.set_times(path(&p), t.atime, t.mtime)).await.map(meta)
     }
 
     /// Filesystem usage.
@@ -220,7 +220,7 @@ impl NativeClient {
         mode: u32,
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
-        run(cancel, self.get()?.create_dir(path(&p), mode)).await.map(Into::into)
+        run(cancel, self.get()?.create_dir(path(&p), mode)).await.map(meta)
     }
 
     /// mkdir -p.
@@ -271,7 +271,7 @@ impl NativeClient {
         link: PathArg,
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
-        run(cancel, self.get()?.hard_link(path(&original), path(&link))).await.map(Into::into)
+        run(cancel, self.get()?.hard_link(path(&original), path(&link))).await.map(meta)
     }
 
     /// symlink; `target` is stored verbatim.
@@ -282,7 +282,7 @@ impl NativeClient {
         link_path: PathArg,
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
-        run(cancel, self.get()?.symlink(path(&target), path(&link_path))).await.map(Into::into)
+        run(cancel, self.get()?.symlink(path(&target), path(&link_path))).await.map(meta)
     }
 
     /// readlink (raw bytes).
@@ -301,7 +301,7 @@ impl NativeClient {
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
         let kind = kind.try_into()?;
-        run(cancel, self.get()?.mknod(path(&p), kind, mode)).await.map(Into::into)
+        run(cancel, self.get()?.mknod(path(&p), kind, mode)).await.map(meta)
     }
 
     /// The whole directory.
@@ -314,7 +314,9 @@ impl NativeClient {
     /// A directory cursor.
     #[napi]
     pub async fn open_dir(&self, p: PathArg, cancel: Option<u32>) -> napi::Result<NativeDir> {
-        run(cancel, self.get()?.open_dir(path(&p))).await.map(NativeDir::new)
+        let client = self.get()?;
+        let chunk = client.capabilities().max_read_chunk;
+        run(cancel, client.open_dir(path(&p))).await.map(|d| NativeDir::new(d, chunk))
     }
 
     /// Open a file.
@@ -325,12 +327,16 @@ impl NativeClient {
         opts: JsOpenOptions,
         cancel: Option<u32>,
     ) -> napi::Result<NativeFile> {
-        run(cancel, self.get()?.open(path(&p), opts.into())).await.map(NativeFile::new)
+        let client = self.get()?;
+        let chunk = client.capabilities().max_read_chunk;
+        run(cancel, client.open(path(&p), opts.into())).await.map(|f| NativeFile::new(f, chunk))
     }
 
     /// Create (read-write, truncate, 0o644).
     #[napi]
     pub async fn create(&self, p: PathArg, cancel: Option<u32>) -> napi::Result<NativeFile> {
-        run(cancel, self.get()?.create(path(&p))).await.map(NativeFile::new)
+        let client = self.get()?;
+        let chunk = client.capabilities().max_read_chunk;
+        run(cancel, client.create(path(&p))).await.map(|f| NativeFile::new(f, chunk))
     }
 }

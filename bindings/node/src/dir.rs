@@ -7,7 +7,7 @@ use ninefold_client::{Dir, SetAttrs};
 
 use crate::cancel::run;
 use crate::convert::{
-    buffer, len_of, JsDirEntry, JsMetadata, JsNodeKind, JsOpenOptions, JsSetAttrs, Slot,
+    buffer, len_of, meta, JsDirEntry, JsMetadata, JsNodeKind, JsOpenOptions, JsSetAttrs, Slot,
 };
 use crate::file::NativeFile;
 
@@ -18,11 +18,13 @@ pub struct NativeDir {
     /// `None` once closed: dropping the last clone lets the connection
     /// (or the handle's fid) go without waiting for the garbage collector.
     slot: Slot<Dir>,
+    /// Bytes per Tread of the session (for the files it opens).
+    chunk: u32,
 }
 
 impl NativeDir {
-    pub(crate) fn new(inner: Dir) -> NativeDir {
-        NativeDir { slot: Slot::new(inner) }
+    pub(crate) fn new(inner: Dir, chunk: u32) -> NativeDir {
+        NativeDir { slot: Slot::new(inner), chunk }
     }
 }
 
@@ -55,7 +57,7 @@ impl NativeDir {
     /// Of the directory itself.
     #[napi]
     pub async fn metadata(&self, cancel: Option<u32>) -> napi::Result<JsMetadata> {
-        run(cancel, self.get()?.metadata()).await.map(Into::into)
+        run(cancel, self.get()?.metadata()).await.map(meta)
     }
 
     /// Of the directory itself.
@@ -66,7 +68,7 @@ impl NativeDir {
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
         let attrs = SetAttrs::try_from(attrs)?;
-        run(cancel, self.get()?.set_attr(attrs)).await.map(Into::into)
+        run(cancel, self.get()?.set_attr(attrs)).await.map(meta)
     }
 
     /// openat(2).
@@ -77,7 +79,10 @@ impl NativeDir {
         opts: JsOpenOptions,
         cancel: Option<u32>,
     ) -> napi::Result<NativeFile> {
-        run(cancel, self.get()?.open_at(&*name, opts.into())).await.map(NativeFile::new)
+        let chunk = self.chunk;
+        run(cancel, self.get()?.open_at(&*name, opts.into()))
+            .await
+            .map(|f| NativeFile::new(f, chunk))
     }
 
     /// Descend into a child directory.
@@ -87,7 +92,8 @@ impl NativeDir {
         name: Uint8Array,
         cancel: Option<u32>,
     ) -> napi::Result<NativeDir> {
-        run(cancel, self.get()?.open_dir_at(&*name)).await.map(NativeDir::new)
+        let chunk = self.chunk;
+        run(cancel, self.get()?.open_dir_at(&*name)).await.map(|d| NativeDir::new(d, chunk))
     }
 
     /// fstatat(2), never following symlinks.
@@ -97,7 +103,7 @@ impl NativeDir {
         name: Uint8Array,
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
-        run(cancel, self.get()?.metadata_at(&*name)).await.map(Into::into)
+        run(cancel, self.get()?.metadata_at(&*name)).await.map(meta)
     }
 
     /// Change a child without opening it.
@@ -109,7 +115,7 @@ impl NativeDir {
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
         let attrs = SetAttrs::try_from(attrs)?;
-        run(cancel, self.get()?.set_attr_at(&*name, attrs)).await.map(Into::into)
+        run(cancel, self.get()?.set_attr_at(&*name, attrs)).await.map(meta)
     }
 
     /// mkdirat(2).
@@ -120,7 +126,7 @@ impl NativeDir {
         mode: u32,
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
-        run(cancel, self.get()?.create_dir_at(&*name, mode)).await.map(Into::into)
+        run(cancel, self.get()?.create_dir_at(&*name, mode)).await.map(meta)
     }
 
     /// symlinkat(2); `target` verbatim.
@@ -131,7 +137,7 @@ impl NativeDir {
         target: Uint8Array,
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
-        run(cancel, self.get()?.symlink_at(&*name, &*target)).await.map(Into::into)
+        run(cancel, self.get()?.symlink_at(&*name, &*target)).await.map(meta)
     }
 
     /// linkat(2): `new_name` here for `original_name` in `original_dir`.
@@ -147,7 +153,7 @@ impl NativeDir {
         let (this, other) = (self.get()?, original_dir.get()?);
         env.spawn_future(async move {
             let r = run(cancel, this.link_at(&other, &*original_name, &*new_name)).await;
-            r.map(JsMetadata::from)
+            r.map(meta)
         })
     }
 
@@ -161,7 +167,7 @@ impl NativeDir {
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
         let kind = kind.try_into()?;
-        run(cancel, self.get()?.mknod_at(&*name, kind, mode)).await.map(Into::into)
+        run(cancel, self.get()?.mknod_at(&*name, kind, mode)).await.map(meta)
     }
 
     /// unlinkat(2).

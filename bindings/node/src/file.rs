@@ -5,7 +5,7 @@ use napi_derive::napi;
 use ninefold_client::{File, SetAttrs};
 
 use crate::cancel::run;
-use crate::convert::{buffer, bytes_of, len_of, u64_of, JsMetadata, JsSetAttrs, Slot};
+use crate::convert::{buffer, bytes_of, len_of, meta, u64_of, JsMetadata, JsSetAttrs, Slot};
 
 /// An open file (the facade's `File` wraps it).
 #[derive(Debug)]
@@ -14,11 +14,13 @@ pub struct NativeFile {
     /// `None` once closed: dropping the last clone lets the connection
     /// (or the handle's fid) go without waiting for the garbage collector.
     slot: Slot<File>,
+    /// Bytes per Tread (the session's `max_read_chunk`).
+    chunk: usize,
 }
 
 impl NativeFile {
-    pub(crate) fn new(inner: File) -> NativeFile {
-        NativeFile { slot: Slot::new(inner) }
+    pub(crate) fn new(inner: File, chunk: u32) -> NativeFile {
+        NativeFile { slot: Slot::new(inner), chunk: chunk as usize }
     }
 }
 
@@ -30,6 +32,12 @@ impl NativeFile {
 
 #[napi]
 impl NativeFile {
+    /// Bytes per Tread of the session (the default chunk of `readable()`).
+    #[napi]
+    pub fn read_chunk(&self) -> u32 {
+        self.chunk as u32
+    }
+
     /// Up to `len` bytes at `offset`; short means end of file.
     #[napi]
     pub async fn read_at(
@@ -40,6 +48,27 @@ impl NativeFile {
     ) -> napi::Result<Buffer> {
         let (offset, len) = (u64_of(&offset, "offset")?, len_of(len)?);
         run(cancel, self.get()?.read_at(offset, len)).await.map(buffer)
+    }
+
+    /// Up to `buf.length` bytes at `offset` into `buf`; returns how many
+    /// (fewer means end of file). `buf` must not be touched until the call
+    /// settles.
+    #[napi]
+    pub async fn read_into(
+        &self,
+        offset: BigInt,
+        mut buf: Buffer,
+        cancel: Option<u32>,
+    ) -> napi::Result<f64> {
+        let offset = u64_of(&offset, "offset")?;
+        let file = self.get()?;
+        let chunk = self.chunk;
+        run(
+            cancel,
+            async move { crate::read_into::read_into(&file, offset, &mut buf, chunk).await },
+        )
+        .await
+        .map(|n| n as f64)
     }
 
     /// All of `data` at `offset` (the buffer is sent without a copy).
@@ -57,7 +86,7 @@ impl NativeFile {
     /// fstat.
     #[napi]
     pub async fn metadata(&self, cancel: Option<u32>) -> napi::Result<JsMetadata> {
-        run(cancel, self.get()?.metadata()).await.map(Into::into)
+        run(cancel, self.get()?.metadata()).await.map(meta)
     }
 
     /// Truncate or extend.
@@ -75,7 +104,7 @@ impl NativeFile {
         cancel: Option<u32>,
     ) -> napi::Result<JsMetadata> {
         let attrs = SetAttrs::try_from(attrs)?;
-        run(cancel, self.get()?.set_attr(attrs)).await.map(Into::into)
+        run(cancel, self.get()?.set_attr(attrs)).await.map(meta)
     }
 
     /// Data and metadata to stable storage.

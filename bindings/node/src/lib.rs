@@ -17,12 +17,13 @@ mod client;
 mod convert;
 mod dir;
 mod file;
+mod read_into;
 
 pub use cancel::{cancel_token_drop, cancel_token_fire, cancel_token_new};
 pub use client::{connect, NativeClient};
 pub use convert::{
-    JsCapabilities, JsConnectOptions, JsDirEntry, JsMetadata, JsNodeKind, JsOpenOptions,
-    JsSetAttrs, JsStatFs,
+    JsCapabilities, JsConnectOptions, JsDirEntry, JsNodeKind, JsOpenOptions, JsSetAttrs, JsStatFs,
 };
 pub use dir::NativeDir;
 pub use file::NativeFile;
+pub use read_into::read_into;

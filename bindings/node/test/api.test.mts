@@ -98,6 +98,25 @@ for (const backend of backends) {
       const big = new Uint8Array(5 * 1024 * 1024 + 123).map((_, i) => (i * 7) & 0xff);
       await fs.write(`${d}/big`, big);
       assert.deepEqual(new Uint8Array(await fs.read(`${d}/big`)), big);
+      // read_into: several pipelined chunks straight into a view of a
+      // larger buffer; only the view's bytes are written, the count says
+      // where the file ended.
+      const backing = new Uint8Array(big.length + 64).fill(0xee);
+      const view = backing.subarray(16, 16 + big.length + 32);
+      const bf = await fs.open(`${d}/big`);
+      assert.equal(await bf.read_into(0n, view), big.length);
+      assert.deepEqual(view.subarray(0, big.length), big);
+      assert.ok(backing.subarray(0, 16).every((b) => b === 0xee));
+      assert.ok(backing.subarray(16 + big.length).every((b) => b === 0xee));
+      const small = Buffer.alloc(10);
+      assert.equal(await bf.readInto(BigInt(big.length - 4), small), 4);
+      assert.deepEqual(new Uint8Array(small.subarray(0, 4)), big.subarray(big.length - 4));
+      assert.equal(await bf.readInto(BigInt(big.length + 100), small), 0);
+      assert.equal(await bf.readInto(0n, new Uint8Array(0)), 0);
+      await rejects(bf.readInto(0n, "nope" as unknown as Uint8Array), NinefoldErrorInvalidArgument, "EINVAL", "read_into");
+      const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer;
+      await rejects(bf.readInto(0n, new Uint8Array(new Resizable(8, { maxByteLength: 16 }))), NinefoldErrorInvalidArgument, "EINVAL");
+      await bf.close();
     });
 
     test("stat, metadata, symlink, read_link, canonicalize, hard_link", async () => {

@@ -138,6 +138,11 @@ describe("server-side resource checks (ninefold serve, passthrough)", () => {
     }
     assert.equal(total, 64 * chunk);
     assert.ok(reads <= 66);
+    // By default a chunk is what one Tread carries (the session's
+    // max_read_chunk), not a round 1 MiB that would need two.
+    const r2 = f.readable().getReader();
+    assert.equal((await r2.read()).value?.length, fs.capabilities().max_read_chunk);
+    await r2.cancel();
   });
 
   test("writable(): a slow sink holds the producer back", async () => {
