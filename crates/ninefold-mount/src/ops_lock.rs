@@ -88,6 +88,11 @@ impl Core {
     ) -> Result<()> {
         let ty = lock_type(typ)?;
         let (start, length) = range(start, end);
+        // Writes made under a lock reach the server before it is let go
+        // (and before another lock is taken), as NFS does.
+        if let Ok(h) = self.handle(fh) {
+            self.behind.settle(h.ino, None).await;
+        }
         let mut pause = Duration::from_millis(10);
         loop {
             let status = retry!(self.remote, |c| async {
