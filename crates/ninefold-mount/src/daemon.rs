@@ -246,16 +246,14 @@ fn set_readahead(mountpoint: &Path, kib: u32) {
 fn mount_device(mp: &Path) -> Option<String> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     let want = escape_mount_path(&mp.to_string_lossy());
-    text.lines()
-        .rev()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split(' ').collect();
-            let sep = f.iter().position(|x| *x == "-")?;
-            let fstype = f.get(sep + 1)?;
-            (f.get(4) == Some(&want.as_str()) && fstype.starts_with("fuse"))
-                .then(|| f.get(2).map(|d| (*d).to_owned()))
-                .flatten()
-        })
+    text.lines().rev().find_map(|l| {
+        let f: Vec<&str> = l.split(' ').collect();
+        let sep = f.iter().position(|x| *x == "-")?;
+        let fstype = f.get(sep + 1)?;
+        (f.get(4) == Some(&want.as_str()) && fstype.starts_with("fuse"))
+            .then(|| f.get(2).map(|d| (*d).to_owned()))
+            .flatten()
+    })
 }
 
 /// A path as /proc/self/mountinfo writes it (space, tab, newline and

@@ -199,23 +199,9 @@ impl Core {
     }
 
     pub(crate) async fn unlink(&self, who: Who, parent: u64, name: &[u8], dir: bool) -> Result<()> {
-        let flags = if dir { UnlinkatFlags::REMOVEDIR } else { UnlinkatFlags::empty() };
         retry!(self.remote, |c| async {
             let d = self.fid_of(&c, parent, who.uid).await?;
-            match c.session.unlinkat(&d, name, flags).await {
-                Err(e) if is_unsupported(&e) => {
-                    let (fid, qids) = c.session.walk(&d, &[name]).await?;
-                    let is_dir = qids.last().is_some_and(|q| q.is_dir());
-                    if dir && !is_dir {
-                        return Err(Error::NotADirectory);
-                    }
-                    if !dir && is_dir {
-                        return Err(Error::IsADirectory);
-                    }
-                    c.session.remove(fid).await
-                }
-                other => other,
-            }
+            unlink_at(&c, &d, name, dir).await
         })
     }
 
@@ -295,11 +281,11 @@ async fn rename_noreplace(
     if !qids.last().is_some_and(|q| q.is_dir()) {
         match c.session.link(nd, &fid, newname).await {
             Ok(()) => {
-                return match c.session.unlinkat(od, name, UnlinkatFlags::empty()).await {
+                return match unlink_at(c, od, name, false).await {
                     Ok(()) => Ok(()),
                     Err(e) => {
                         // Leave things as they were.
-                        let _ = c.session.unlinkat(nd, newname, UnlinkatFlags::empty()).await;
+                        let _ = unlink_at(c, nd, newname, false).await;
                         Err(e)
                     }
                 };
@@ -320,6 +306,25 @@ async fn rename_noreplace(
 
 fn is_exists(e: &Error) -> bool {
     matches!(e, Error::AlreadyExists) || e.errno() == Errno::EEXIST
+}
+
+/// Tunlinkat, falling back to Twalk + Tremove on servers without it.
+async fn unlink_at(c: &Conn, d: &Arc<ninefold_client::Fid>, name: &[u8], dir: bool) -> Result<()> {
+    let flags = if dir { UnlinkatFlags::REMOVEDIR } else { UnlinkatFlags::empty() };
+    match c.session.unlinkat(d, name, flags).await {
+        Err(e) if is_unsupported(&e) => {
+            let (fid, qids) = c.session.walk(d, &[name]).await?;
+            let is_dir = qids.last().is_some_and(|q| q.is_dir());
+            if dir && !is_dir {
+                return Err(Error::NotADirectory);
+            }
+            if !dir && is_dir {
+                return Err(Error::IsADirectory);
+            }
+            c.session.remove(fid).await
+        }
+        other => other,
+    }
 }
 
 /// Trenameat, falling back to Twalk + Trename.
