@@ -60,6 +60,8 @@ pub(crate) struct Core {
     pub(crate) notifier: std::sync::OnceLock<fuser::Notifier>,
     /// Writes answered but not yet on the server.
     pub(crate) behind: Behind,
+    /// Nodes seen without `security.capability`, and when.
+    pub(crate) no_caps: Mutex<HashMap<u64, std::time::Instant>>,
 }
 
 impl Core {
@@ -76,6 +78,7 @@ impl Core {
             locks: Mutex::new(HashMap::new()),
             client_id,
             notifier: std::sync::OnceLock::new(),
+            no_caps: Mutex::new(HashMap::new()),
         }
     }
 
