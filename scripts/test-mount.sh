@@ -3,7 +3,7 @@
 # tools, against `ninefold serve DIR` and against diod, then pjdfstest and
 # fsx through the mount of `ninefold serve DIR`. Run as root.
 #
-#   scripts/test-mount.sh [--soak] [--bench] [--only ninefold|diod|bench]
+#   scripts/test-mount.sh [--soak] [--bench] [--only ninefold|diod|bench|restart]
 #
 #   --soak    longer runs: fsx with 100,000 operations per seed, and the
 #             server-restart case with 100,000 inodes (10,000 by default)
@@ -11,7 +11,8 @@
 #             mount of ours and of diod, dd 1 GiB write/read beside
 #             `ninefold put`/`get` of the same file, fio 4 KiB random reads,
 #             tar of 3,000 files beside `put -r`, find over 10,000 entries
-#   --only    run one part (`--only bench` implies --bench)
+#   --only    run one part (`--only bench` implies --bench; `restart` is the
+#             many-inodes restart case alone)
 #
 # Environment: NINEFOLD_BIN (default target/release/ninefold, built if
 # missing); NINEFOLD_BENCH_RUNS (best of, default 3). Peers (fuse3, diod, pjdfstest, fsx) are installed when missing;
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
         --soak) soak=1; shift ;;
         --bench) bench=1; shift ;;
         --only) only=${2:?}; shift 2; [ "$only" = bench ] && bench=1 ;;
-        *) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 
@@ -584,6 +585,9 @@ if [ -z "$only" ] || [ "$only" = ninefold ]; then
     restart_many
     pjdfstest_run "tcp://127.0.0.1:$port" "$exp"
     fsx_run "tcp://127.0.0.1:$port"
+fi
+if [ "$only" = restart ]; then
+    restart_many
 fi
 if [ -z "$only" ] || [ "$only" = diod ]; then
     if [ "${NINEFOLD_MOUNT_SKIP_DIOD:-0}" = 1 ]; then
