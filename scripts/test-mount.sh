@@ -367,7 +367,8 @@ sys.exit('16 MiB fit in a 4 MiB file system')"
 # The mount has looked up N inodes (10,000; 100,000 with --soak); the
 # server restarts; the first request after it must not replay them
 # (checked by the server's fid count after that request, printed with its
-# latency), and an old inode is still reachable (walked again lazily).
+# latency: the listing's own entries plus a few, where a replay would hold
+# thousands), and an old inode is still reachable (walked again lazily).
 restart_many() {
     local n=10000; [ $soak = 1 ] && n=100000
     echo "== server restart with $n inodes looked up"
@@ -406,8 +407,11 @@ t = urllib.request.urlopen('http://127.0.0.1:$mport/metrics', timeout=10).read()
 v = [float(l.split()[-1]) for l in t.splitlines() if l.startswith('ninefold_server_fid_count')]
 print(int(sum(v)) if v else 'missing')")
     echo "  first request after the restart: $(( (b - a) / 1000000 )) ms; server fids then: $fids"
-    check "many: first request after restart answered without replay (server fids $fids < 100)" \
-        bash -c "[ \$(wc -l < '$work/many.ls') = $(( (n + 999) / 1000 )) ] && [ '$fids' -lt 100 ]"
+    # The first `ls` legitimately walks its own entries (readdirplus: one
+    # fid per directory listed); a replay would walk thousands.
+    local dirs=$(( (n + 999) / 1000 ))
+    check "many: first request after restart answered without replay (server fids $fids < $((dirs + 50)))" \
+        bash -c "[ \$(wc -l < '$work/many.ls') = $dirs ] && [ '$fids' -lt $((dirs + 50)) ]"
     check "many: an old inode is walked again lazily" bash -c "
         [ \$(stat -c %i '$m/d0/f7') = $ino_old ] && [ \$(stat -c %i '$m/d$(( (n - 1) / 1000 ))/f$(( (n - 1) % 1000 ))') -gt 0 ] &&
         echo x > '$m/d0/f7' && [ \"\$(cat '$exp/d0/f7')\" = x ]"
