@@ -11,7 +11,8 @@ use ninefold_client::proto::l::Attr;
 use ninefold_client::{Errno, Error, Fid, OpenFlags, Result};
 use ninefold_proto::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
 
-use crate::inode::{Plan, Stamp, Table};
+use crate::behind::Behind;
+use crate::inode::{node_id, Plan, Stamp, Table};
 use crate::options::{CacheMode, MountOptions};
 use crate::remote::{Conn, Remote};
 
@@ -38,6 +39,8 @@ pub(crate) struct Handle {
     pub(crate) fid: Mutex<Arc<Fid>>,
     /// Whether anything was written through it.
     pub(crate) wrote: AtomicBool,
+    /// A directory's last listing block.
+    pub(crate) dir: tokio::sync::Mutex<crate::ops_dir::DirBuf>,
 }
 
 /// Shared state of one mount.
@@ -55,12 +58,18 @@ pub(crate) struct Core {
     pub(crate) client_id: String,
     /// Kernel cache invalidation (set once the session exists).
     pub(crate) notifier: std::sync::OnceLock<fuser::Notifier>,
+    /// Writes answered but not yet on the server.
+    pub(crate) behind: Behind,
+    /// Nodes seen without `security.capability`, and when.
+    pub(crate) no_caps: Mutex<HashMap<u64, std::time::Instant>>,
 }
 
 impl Core {
     pub(crate) fn new(remote: Remote, root_qpath: u64, opts: MountOptions) -> Core {
         let client_id = rustix::system::uname().nodename().to_string_lossy().into_owned();
+        let behind = Behind::new(opts.write_behind);
         Core {
+            behind,
             remote,
             table: Table::new(root_qpath),
             opts,
@@ -69,6 +78,7 @@ impl Core {
             locks: Mutex::new(HashMap::new()),
             client_id,
             notifier: std::sync::OnceLock::new(),
+            no_caps: Mutex::new(HashMap::new()),
         }
     }
 
@@ -124,6 +134,7 @@ impl Core {
             flags,
             fid: Mutex::new(Arc::new(fid)),
             wrote: AtomicBool::new(false),
+            dir: tokio::sync::Mutex::default(),
         };
         lock(&self.handles).insert(fh, Arc::new(h));
         fh
@@ -159,7 +170,9 @@ impl Core {
     }
 
     /// Tgetattr of `fid` as a FUSE attribute record for node `id`.
+    /// Queued writes of the node land first, so the size is current.
     pub(crate) async fn attr_of(&self, c: &Conn, fid: &Fid, id: u64) -> Result<(FileAttr, Attr)> {
+        self.behind.settle(id, None).await;
         let r = c.session.getattr(fid, ninefold_client::GetattrMask::BASIC).await?;
         Ok((to_file_attr(&r.attr, id), r.attr))
     }
@@ -174,7 +187,10 @@ impl Core {
         uid: u32,
     ) -> Result<(u64, FileAttr)> {
         let dir = self.fid_of(c, parent, uid).await?;
-        let (fid, _) = c.session.walk(&dir, &[name]).await?;
+        let (fid, qids) = c.session.walk(&dir, &[name]).await?;
+        if let Some(q) = qids.last() {
+            self.behind.settle(node_id(q.path, self.table.root_qpath), None).await;
+        }
         let r = c.session.getattr(&fid, ninefold_client::GetattrMask::BASIC).await?;
         let id = self.table.remember(parent, name, r.attr.qid.path, uid, Some(Arc::new(fid)));
         Ok((id, to_file_attr(&r.attr, id)))

@@ -8,17 +8,16 @@ use std::path::Path;
 use std::sync::Arc;
 
 use fuser::{
-    AccessFlags, Errno as FErrno, FileHandle, FileType, Filesystem, FopenFlags, Generation,
-    INodeNo, InitFlags, KernelConfig, LockOwner, OpenFlags as FOpenFlags, RenameFlags, ReplyAttr,
-    ReplyCreate, ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyLock, ReplyLseek,
-    ReplyOpen, ReplyStatfs, ReplyWrite, ReplyXattr, Request, TimeOrNow, WriteFlags,
+    AccessFlags, CopyFileRangeFlags, Errno as FErrno, FileHandle, Filesystem, FopenFlags,
+    Generation, INodeNo, InitFlags, KernelConfig, LockOwner, OpenFlags as FOpenFlags, RenameFlags,
+    ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory, ReplyDirectoryPlus, ReplyEmpty, ReplyEntry,
+    ReplyLock, ReplyLseek, ReplyOpen, ReplyStatfs, ReplyWrite, ReplyXattr, Request, TimeOrNow,
+    WriteFlags,
 };
-use ninefold_client::proto::DirentType;
 use ninefold_client::Bytes;
 use tokio::runtime::Handle as Rt;
 
 use crate::core::{errno, Core, Who};
-use crate::inode::node_id;
 use crate::ops_entry::Changes;
 use crate::ops_lock::XattrReply;
 use crate::options::CacheMode;
@@ -51,18 +50,6 @@ fn name_of(n: &OsStr) -> Vec<u8> {
     n.as_bytes().to_vec()
 }
 
-fn dirent_kind(t: DirentType) -> FileType {
-    match t {
-        DirentType::DIR => FileType::Directory,
-        DirentType::LNK => FileType::Symlink,
-        DirentType::FIFO => FileType::NamedPipe,
-        DirentType::SOCK => FileType::Socket,
-        DirentType::CHR => FileType::CharDevice,
-        DirentType::BLK => FileType::BlockDevice,
-        _ => FileType::RegularFile,
-    }
-}
-
 fn einval() -> FErrno {
     FErrno::from_i32(22)
 }
@@ -83,9 +70,13 @@ impl Filesystem for NinefoldFs {
             | InitFlags::FUSE_PARALLEL_DIROPS
             | InitFlags::FUSE_ASYNC_READ
             | InitFlags::FUSE_BIG_WRITES;
+        // readdirplus: names with attributes, so `ls -l` and `find` need
+        // no lookup per entry (the kernel picks plain readdir when its
+        // caller does not stat). Useless with zero timeouts.
+        let plus = InitFlags::FUSE_DO_READDIRPLUS | InitFlags::FUSE_READDIRPLUS_AUTO;
         match self.core.cache() {
-            CacheMode::Default => want |= InitFlags::FUSE_AUTO_INVAL_DATA,
-            CacheMode::Loose => want |= InitFlags::FUSE_CACHE_SYMLINKS,
+            CacheMode::Default => want |= InitFlags::FUSE_AUTO_INVAL_DATA | plus,
+            CacheMode::Loose => want |= InitFlags::FUSE_CACHE_SYMLINKS | plus,
             CacheMode::Strict => {}
         }
         if let Err(missing) = config.add_capabilities(want) {
@@ -313,10 +304,11 @@ impl Filesystem for NinefoldFs {
     ) {
         let (core, data) = (self.core.clone(), Bytes::copy_from_slice(data));
         self.spawn(async move {
-            match core.write(fh.0, offset, data).await {
+            core.write(fh.0, offset, data, |r| match r {
                 Ok(n) => reply.written(n),
                 Err(e) => reply.error(errno(&e)),
-            }
+            })
+            .await
         });
     }
 
@@ -390,26 +382,47 @@ impl Filesystem for NinefoldFs {
 
     fn readdir(
         &self,
-        _req: &Request,
+        req: &Request,
         _ino: INodeNo,
         fh: FileHandle,
         offset: u64,
         mut reply: ReplyDirectory,
     ) {
-        let core = self.core.clone();
+        let (core, who) = (self.core.clone(), self.who(req));
         self.spawn(async move {
-            match core.readdir(fh.0, offset).await {
-                Ok(entries) => {
-                    let root = core.table.root_qpath;
-                    for e in entries {
-                        let ino = INodeNo(node_id(e.qid.path, root));
-                        let name = OsStr::from_bytes(e.name.as_bytes());
-                        if reply.add(ino, e.offset, dirent_kind(e.ty), name) {
-                            break;
-                        }
+            let r = core
+                .list(who, fh.0, offset, false, |e| {
+                    reply.add(INodeNo(e.ino), e.offset, e.kind, OsStr::from_bytes(e.name))
+                })
+                .await;
+            match r {
+                Ok(()) => reply.ok(),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn readdirplus(
+        &self,
+        req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectoryPlus,
+    ) {
+        let (core, who) = (self.core.clone(), self.who(req));
+        self.spawn(async move {
+            let ttl = core.ttl();
+            let r = core
+                .list(who, fh.0, offset, true, |e| match &e.attr {
+                    Some(a) => {
+                        reply.add(INodeNo(e.ino), e.offset, OsStr::from_bytes(e.name), &ttl, a, GEN)
                     }
-                    reply.ok()
-                }
+                    None => true,
+                })
+                .await;
+            match r {
+                Ok(()) => reply.ok(),
                 Err(e) => reply.error(errno(&e)),
             }
         });
@@ -480,6 +493,11 @@ impl Filesystem for NinefoldFs {
         let (core, who, name) = (self.core.clone(), self.who(req), name_of(name));
         if name.is_empty() {
             reply.error(einval());
+            return;
+        }
+        if name == b"security.capability" && core.known_no_caps(ino.0) {
+            // The check before every write: answered here, no task.
+            reply.error(FErrno::from_i32(61));
             return;
         }
         self.spawn(async move { xattr_reply(core.getxattr(who, ino.0, &name, size).await, reply) });
@@ -568,6 +586,32 @@ impl Filesystem for NinefoldFs {
         self.spawn(async move {
             match core.setlk(fh.0, lock_owner.0, start, end, typ, pid, sleep).await {
                 Ok(()) => reply.ok(),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn copy_file_range(
+        &self,
+        _req: &Request,
+        _ino_in: INodeNo,
+        fh_in: FileHandle,
+        offset_in: u64,
+        _ino_out: INodeNo,
+        fh_out: FileHandle,
+        offset_out: u64,
+        len: u64,
+        flags: CopyFileRangeFlags,
+        reply: ReplyWrite,
+    ) {
+        if flags.bits() != 0 {
+            reply.error(einval());
+            return;
+        }
+        let core = self.core.clone();
+        self.spawn(async move {
+            match core.copy_range(fh_in.0, offset_in, fh_out.0, offset_out, len).await {
+                Ok(n) => reply.written(n),
                 Err(e) => reply.error(errno(&e)),
             }
         });

@@ -23,17 +23,20 @@
 //! | `remote.rs` | the connection, per-uid attaches, reconnect, the `retry!` loop |
 //! | `inode.rs` | node ids, lookup counts, cached fids and how to re-walk them |
 //! | `core.rs` | shared state, open handles, attribute conversion |
-//! | `ops_entry.rs`, `ops_file.rs`, `ops_lock.rs` | the operations |
+//! | `behind.rs` | write-behind: writes answered once queued, ordered, bounded |
+//! | `ops_entry.rs`, `ops_file.rs`, `ops_dir.rs`, `ops_lock.rs` | the operations |
 //! | `fs.rs` | `fuser::Filesystem`: one tokio task per request |
 //! | `daemon.rs` | foreground/background, signals, unmount, the helper's arguments |
 
 #![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used)]
 
+mod behind;
 mod core;
 mod daemon;
 mod fs;
 mod inode;
+mod ops_dir;
 mod ops_entry;
 mod ops_file;
 mod ops_lock;

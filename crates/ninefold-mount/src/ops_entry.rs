@@ -105,6 +105,8 @@ impl Core {
 
     pub(crate) async fn setattr(&self, who: Who, id: u64, ch: Changes) -> Result<FileAttr> {
         let attr = ch.to_wire()?;
+        // A truncate must not be overtaken by writes queued before it.
+        self.behind.settle(id, None).await;
         let h = match ch.fh {
             Some(fh) => self.handle(fh).ok(),
             None => None,
@@ -197,23 +199,9 @@ impl Core {
     }
 
     pub(crate) async fn unlink(&self, who: Who, parent: u64, name: &[u8], dir: bool) -> Result<()> {
-        let flags = if dir { UnlinkatFlags::REMOVEDIR } else { UnlinkatFlags::empty() };
         retry!(self.remote, |c| async {
             let d = self.fid_of(&c, parent, who.uid).await?;
-            match c.session.unlinkat(&d, name, flags).await {
-                Err(e) if is_unsupported(&e) => {
-                    let (fid, qids) = c.session.walk(&d, &[name]).await?;
-                    let is_dir = qids.last().is_some_and(|q| q.is_dir());
-                    if dir && !is_dir {
-                        return Err(Error::NotADirectory);
-                    }
-                    if !dir && is_dir {
-                        return Err(Error::IsADirectory);
-                    }
-                    c.session.remove(fid).await
-                }
-                other => other,
-            }
+            unlink_at(&c, &d, name, dir).await
         })
     }
 
@@ -234,14 +222,10 @@ impl Core {
             let od = self.fid_of(&c, parent, who.uid).await?;
             let nd = self.fid_of(&c, newparent, who.uid).await?;
             if flags & RENAME_NOREPLACE != 0 {
-                // Not atomic on the wire: checked just before the rename.
-                match c.session.walk(&nd, &[newname]).await {
-                    Ok(_) => return Err(Error::AlreadyExists),
-                    Err(Error::NotFound) => {}
-                    Err(e) => return Err(e),
-                }
+                rename_noreplace(&c, &od, name, &nd, newname).await
+            } else {
+                rename_at(&c, &od, name, &nd, newname).await
             }
-            rename_at(&c, &od, name, &nd, newname).await
         })?;
         self.table.renamed(parent, name, newparent, newname);
         Ok(())
@@ -275,6 +259,71 @@ impl Core {
         } else {
             Err(Error::PermissionDenied)
         }
+    }
+}
+
+/// `RENAME_NOREPLACE`. 9P2000.L has no such flag, so for anything but a
+/// directory the new name is made a hard link first (Tlink fails with
+/// EEXIST atomically on the server when the name is taken) and the old
+/// name is then unlinked: the target can never be replaced, though for
+/// an instant both names exist. Directories cannot be hard-linked; for
+/// them (and on servers that refuse hard links) the target is checked
+/// just before the rename, which a concurrent creator on another client
+/// can slip between.
+async fn rename_noreplace(
+    c: &Conn,
+    od: &Arc<ninefold_client::Fid>,
+    name: &[u8],
+    nd: &Arc<ninefold_client::Fid>,
+    newname: &[u8],
+) -> Result<()> {
+    let (fid, qids) = c.session.walk(od, &[name]).await?;
+    if !qids.last().is_some_and(|q| q.is_dir()) {
+        match c.session.link(nd, &fid, newname).await {
+            Ok(()) => {
+                return match unlink_at(c, od, name, false).await {
+                    Ok(()) => Ok(()),
+                    Err(e) => {
+                        // Leave things as they were.
+                        let _ = unlink_at(c, nd, newname, false).await;
+                        Err(e)
+                    }
+                };
+            }
+            Err(e) if e.is_disconnected() || is_exists(&e) => return Err(e),
+            // No hard links here (EPERM, EXDEV, ENOSYS, ...): fall back.
+            Err(e) => tracing::debug!(error = %e, "Tlink refused; RENAME_NOREPLACE by check"),
+        }
+    }
+    drop(fid);
+    match c.session.walk(nd, &[newname]).await {
+        Ok(_) => return Err(Error::AlreadyExists),
+        Err(Error::NotFound) => {}
+        Err(e) => return Err(e),
+    }
+    rename_at(c, od, name, nd, newname).await
+}
+
+fn is_exists(e: &Error) -> bool {
+    matches!(e, Error::AlreadyExists) || e.errno() == Errno::EEXIST
+}
+
+/// Tunlinkat, falling back to Twalk + Tremove on servers without it.
+async fn unlink_at(c: &Conn, d: &Arc<ninefold_client::Fid>, name: &[u8], dir: bool) -> Result<()> {
+    let flags = if dir { UnlinkatFlags::REMOVEDIR } else { UnlinkatFlags::empty() };
+    match c.session.unlinkat(d, name, flags).await {
+        Err(e) if is_unsupported(&e) => {
+            let (fid, qids) = c.session.walk(d, &[name]).await?;
+            let is_dir = qids.last().is_some_and(|q| q.is_dir());
+            if dir && !is_dir {
+                return Err(Error::NotADirectory);
+            }
+            if !dir && is_dir {
+                return Err(Error::IsADirectory);
+            }
+            c.session.remove(fid).await
+        }
+        other => other,
     }
 }
 

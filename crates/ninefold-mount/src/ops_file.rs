@@ -1,15 +1,16 @@
 //! Open files and directories: open, create, read, write, flush,
-//! release, fsync, lseek, readdir, statfs.
+//! release, fsync, lseek, copy_file_range, statfs.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::BytesMut;
 use fuser::{FileAttr, FopenFlags};
-use ninefold_client::proto::l::{Dirent, Rstatfs};
+use futures_util::{StreamExt, TryStreamExt};
+use ninefold_client::proto::l::Rstatfs;
 use ninefold_client::{Bytes, Errno, Error, OpenFlags, Result};
 
-use crate::core::{open_flags, stamp_of, to_file_attr, Core, Who};
+use crate::core::{open_flags, stamp_of, to_file_attr, Core, Handle, Who};
 use crate::options::CacheMode;
 use crate::remote::retry;
 
@@ -17,8 +18,10 @@ const SEEK_DATA: i32 = 3;
 const SEEK_HOLE: i32 = 4;
 const O_EXCL: i32 = 0o200;
 
-/// Bytes asked for per Treaddir.
-const READDIR_COUNT: u32 = 64 * 1024;
+/// Pieces of a `copy_file_range` in flight at once.
+const COPY_DEPTH: usize = 8;
+/// Most bytes one `copy_file_range` call copies.
+const COPY_MAX: u64 = 1 << 30;
 
 impl Core {
     /// The FOPEN flags for a file whose server attributes are `a`: in
@@ -53,6 +56,9 @@ impl Core {
     pub(crate) async fn open(&self, who: Who, id: u64, flags: i32) -> Result<(u64, FopenFlags)> {
         let oflags = open_flags(flags);
         let want_attr = self.cache() == CacheMode::Default;
+        if want_attr {
+            self.behind.settle(id, None).await;
+        }
         let (fid, attr) = retry!(self.remote, |c| async {
             let fid = self.clone_fid(&c, id, who.uid).await?;
             c.session.lopen(&fid, oflags).await?;
@@ -96,6 +102,7 @@ impl Core {
 
     pub(crate) async fn read(&self, fh: u64, offset: u64, size: u32) -> Result<Bytes> {
         let h = self.handle(fh)?;
+        self.behind.settle(h.ino, Some((offset, offset.saturating_add(u64::from(size))))).await;
         retry!(self.remote, |c| async {
             let fid = self.handle_fid(&c, &h).await?;
             let first = c.session.read(&fid, offset, size).await?;
@@ -116,11 +123,46 @@ impl Core {
         })
     }
 
-    pub(crate) async fn write(&self, fh: u64, offset: u64, data: Bytes) -> Result<u32> {
-        let h = self.handle(fh)?;
+    /// A FUSE write: `ack` answers the kernel. With write-behind the
+    /// answer goes out once the write is queued (see `behind.rs`), and
+    /// the Twrite follows; otherwise after the server's reply.
+    pub(crate) async fn write(
+        &self,
+        fh: u64,
+        offset: u64,
+        data: Bytes,
+        ack: impl FnOnce(Result<u32>),
+    ) {
+        let h = match self.handle(fh) {
+            Ok(h) => h,
+            Err(e) => return ack(Err(e)),
+        };
+        if let Some(e) = self.behind.take_error(h.ino) {
+            return ack(Err(Error::Io(e)));
+        }
         h.wrote.store(true, Ordering::Relaxed);
+        let len = data.len();
+        if !self.behind.enabled() {
+            return ack(self.write_now(&h, offset, data).await.and_then(|n| short(n, len)));
+        }
+        let t = self.behind.register(h.ino, offset, len).await;
+        ack(Ok(len as u32));
+        self.behind.ready(&t).await;
+        let err = match self.write_now(&h, offset, data).await.and_then(|n| short(n, len)) {
+            Ok(_) => None,
+            Err(e) => Some(e.errno()),
+        };
+        if let Some(e) = err {
+            tracing::warn!(ino = h.ino, offset, len, errno = ?e, "queued write failed");
+        }
+        self.behind.finish(t, err);
+    }
+
+    /// Sends `data` at `offset` (in Twrite-sized pieces); returns the
+    /// bytes the server took.
+    async fn write_now(&self, h: &Handle, offset: u64, data: Bytes) -> Result<usize> {
         retry!(self.remote, |c| async {
-            let fid = self.handle_fid(&c, &h).await?;
+            let fid = self.handle_fid(&c, h).await?;
             let chunk = c.session.max_write_chunk() as usize;
             let mut done = 0usize;
             while done < data.len() {
@@ -131,7 +173,7 @@ impl Core {
                 }
                 done += n as usize;
             }
-            Ok(done as u32)
+            Ok(done)
         })
     }
 
@@ -140,7 +182,11 @@ impl Core {
     /// so that they do not count as a foreign change at the next open.
     pub(crate) async fn flush(&self, fh: u64, owner: u64) -> Result<()> {
         let h = self.handle(fh)?;
+        let pending = self.behind.drain(h.ino).await;
         self.drop_lock_fid(h.ino, owner).await;
+        if let Some(e) = pending {
+            return Err(Error::Io(e));
+        }
         if self.cache() == CacheMode::Default && h.wrote.swap(false, Ordering::Relaxed) {
             let attr = retry!(self.remote, |c| async {
                 let fid = self.handle_fid(&c, &h).await?;
@@ -163,6 +209,9 @@ impl Core {
 
     pub(crate) async fn fsync(&self, fh: u64, datasync: bool) -> Result<()> {
         let h = self.handle(fh)?;
+        if let Some(e) = self.behind.drain(h.ino).await {
+            return Err(Error::Io(e));
+        }
         retry!(self.remote, |c| async {
             let fid = self.handle_fid(&c, &h).await?;
             c.session.fsync(&fid, datasync).await
@@ -173,6 +222,7 @@ impl Core {
     /// is data, as Linux's generic implementation reports).
     pub(crate) async fn lseek(&self, fh: u64, offset: i64, whence: i32) -> Result<i64> {
         let h = self.handle(fh)?;
+        self.behind.settle(h.ino, None).await;
         let size = retry!(self.remote, |c| async {
             let fid = self.handle_fid(&c, &h).await?;
             Ok(c.session.getattr(&fid, ninefold_client::GetattrMask::BASIC).await?.attr.size)
@@ -191,23 +241,73 @@ impl Core {
         }
     }
 
-    pub(crate) async fn opendir(&self, who: Who, id: u64) -> Result<u64> {
-        let fid = retry!(self.remote, |c| async {
-            let fid = self.clone_fid(&c, id, who.uid).await?;
-            c.session.lopen(&fid, OpenFlags::RDONLY).await?;
-            Ok(fid)
+    /// `copy_file_range(2)` between two files of this mount: the data
+    /// goes through this daemon (9P has no server-side copy) in large
+    /// reads and writes, [`COPY_DEPTH`] pieces in flight, without
+    /// crossing into the kernel and back. Returns the bytes copied
+    /// (short at the source's end; at most [`COPY_MAX`] per call, the
+    /// caller loops).
+    pub(crate) async fn copy_range(
+        &self,
+        fh_in: u64,
+        off_in: u64,
+        fh_out: u64,
+        off_out: u64,
+        len: u64,
+    ) -> Result<u32> {
+        let (hi, ho) = (self.handle(fh_in)?, self.handle(fh_out)?);
+        if let Some(e) = self.behind.drain(ho.ino).await {
+            return Err(Error::Io(e));
+        }
+        self.behind.settle(hi.ino, None).await;
+        let size = retry!(self.remote, |c| async {
+            let fid = self.handle_fid(&c, &hi).await?;
+            Ok(c.session.getattr(&fid, ninefold_client::GetattrMask::BASIC).await?.attr.size)
         })?;
-        Ok(self.add_handle(id, who.uid, OpenFlags::RDONLY, fid))
-    }
-
-    /// One Treaddir block from cookie `offset`.
-    pub(crate) async fn readdir(&self, fh: u64, offset: u64) -> Result<Vec<Dirent>> {
-        let h = self.handle(fh)?;
-        retry!(self.remote, |c| async {
-            let fid = self.handle_fid(&c, &h).await?;
-            let block = c.session.readdir(&fid, offset, READDIR_COUNT).await?;
-            Ok(block.iter().collect::<Vec<_>>())
-        })
+        let len = len.min(size.saturating_sub(off_in)).min(COPY_MAX);
+        if len == 0 {
+            return Ok(0);
+        }
+        let chunk = {
+            let c = self.remote.conn();
+            u64::from(c.session.max_read_chunk().min(c.session.max_write_chunk()).max(4096))
+        };
+        let pieces = len.div_ceil(chunk);
+        let one = |k: u64| {
+            let (hi, ho) = (&hi, &ho);
+            async move {
+                let at = k * chunk;
+                let n = chunk.min(len - at) as u32;
+                let data = retry!(self.remote, |c| async {
+                    let fid = self.handle_fid(&c, hi).await?;
+                    c.session.read(&fid, off_in + at, n).await
+                })?;
+                let got = data.len();
+                if got > 0 {
+                    let wrote = self.write_now(ho, off_out + at, data).await?;
+                    if wrote < got {
+                        return Err(Error::Io(Errno::EIO));
+                    }
+                }
+                Ok::<_, Error>((k, got as u64))
+            }
+        };
+        let mut done: Vec<(u64, u64)> = futures_util::stream::iter(0..pieces)
+            .map(one)
+            .buffer_unordered(COPY_DEPTH)
+            .try_collect()
+            .await?;
+        done.sort_unstable();
+        // The bytes copied without a gap from the start.
+        let mut total = 0u64;
+        for (_, got) in done {
+            total += got;
+            if got < chunk {
+                break;
+            }
+        }
+        ho.wrote.store(true, Ordering::Relaxed);
+        Ok(total.min(len) as u32)
     }
 
     pub(crate) async fn statfs(&self, who: Who) -> Result<Rstatfs> {
@@ -215,5 +315,14 @@ impl Core {
             let root = self.fid_of(&c, crate::inode::ROOT, who.uid).await?;
             c.session.statfs(&root).await
         })
+    }
+}
+
+/// A write the server took only part of is an I/O error.
+fn short(n: usize, len: usize) -> Result<u32> {
+    if n < len {
+        Err(Error::Io(Errno::EIO))
+    } else {
+        Ok(len as u32)
     }
 }

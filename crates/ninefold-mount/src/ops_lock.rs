@@ -21,6 +21,11 @@ use ninefold_client::{Bytes, Errno, Error, Fid, Result};
 use crate::core::{lock, Core, Who};
 use crate::remote::{retry, Conn};
 
+/// The xattr the kernel checks before each write.
+const CAPS_XATTR: &[u8] = b"security.capability";
+/// Nodes remembered without capabilities at most.
+const NO_CAPS_MAX: usize = 64 * 1024;
+
 const F_RDLCK: i32 = 0;
 const F_WRLCK: i32 = 1;
 const F_UNLCK: i32 = 2;
@@ -88,6 +93,11 @@ impl Core {
     ) -> Result<()> {
         let ty = lock_type(typ)?;
         let (start, length) = range(start, end);
+        // Writes made under a lock reach the server before it is let go
+        // (and before another lock is taken), as NFS does.
+        if let Ok(h) = self.handle(fh) {
+            self.behind.settle(h.ino, None).await;
+        }
         let mut pause = Duration::from_millis(10);
         loop {
             let status = retry!(self.remote, |c| async {
@@ -160,6 +170,17 @@ impl Core {
 
     /// Reads an xattr (empty `name`: the list) through a Txattrwalk fid.
     /// `size` 0 asks for the length only.
+    /// Whether node `id` is known, recently, to have no
+    /// `security.capability`. The kernel asks for that attribute before
+    /// every `write(2)` (to drop file capabilities); without this the
+    /// answer would cost a 9P round trip per write. Remembered for the
+    /// attribute timeout (never in `strict` mode) and forgotten when this
+    /// mount changes any xattr of the node.
+    pub(crate) fn known_no_caps(&self, id: u64) -> bool {
+        let ttl = self.ttl();
+        !ttl.is_zero() && lock(&self.no_caps).get(&id).is_some_and(|t| t.elapsed() < ttl)
+    }
+
     pub(crate) async fn getxattr(
         &self,
         who: Who,
@@ -167,6 +188,29 @@ impl Core {
         name: &[u8],
         size: u32,
     ) -> Result<XattrReply> {
+        let caps = name == CAPS_XATTR;
+        if caps && self.known_no_caps(id) {
+            return Err(Error::Io(Errno::ENODATA));
+        }
+        let r = self.getxattr_wire(who, id, name, size).await;
+        if caps && !self.ttl().is_zero() {
+            let mut m = lock(&self.no_caps);
+            match &r {
+                Err(e) if e.errno() == Errno::ENODATA => {
+                    if m.len() >= NO_CAPS_MAX {
+                        m.clear();
+                    }
+                    m.insert(id, std::time::Instant::now());
+                }
+                _ => {
+                    m.remove(&id);
+                }
+            }
+        }
+        r
+    }
+
+    async fn getxattr_wire(&self, who: Who, id: u64, name: &[u8], size: u32) -> Result<XattrReply> {
         retry!(self.remote, |c| async {
             let fid = self.fid_of(&c, id, who.uid).await?;
             let newfid = c.session.alloc_fid()?;
@@ -220,6 +264,7 @@ impl Core {
         flags: i32,
     ) -> Result<()> {
         let xflags = XattrFlags::from_bits_truncate((flags & 3) as u32);
+        lock(&self.no_caps).remove(&id);
         retry!(self.remote, |c| async {
             let fid = self.clone_fid(&c, id, who.uid).await?;
             let len = value.as_ref().map_or(0, |v| v.len() as u64);

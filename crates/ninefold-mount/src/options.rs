@@ -75,6 +75,13 @@ pub struct MountOptions {
     pub logfile: Option<String>,
     /// FUSE reader threads (`threads=N`).
     pub threads: usize,
+    /// Bytes of writes that may be answered before the server has them
+    /// (`write_behind=MIB`, 0 = every write waits for its reply). Errors
+    /// of such writes come back from the next write, `close` or `fsync`.
+    pub write_behind: u64,
+    /// Kernel read-ahead in KiB (`readahead=KIB`), set on the mount's
+    /// backing device when running as root; 0 leaves the kernel's 128.
+    pub readahead_kib: u32,
 }
 
 impl Default for MountOptions {
@@ -99,6 +106,8 @@ impl Default for MountOptions {
             log: None,
             logfile: None,
             threads: 2,
+            write_behind: 32 << 20,
+            readahead_kib: 4096,
         }
     }
 }
@@ -208,6 +217,24 @@ impl MountOptions {
                 "log" => self.log = Some(need(value)?),
                 "logfile" => self.logfile = Some(need(value)?),
                 "threads" => self.threads = (num(value)? as usize).clamp(1, 16),
+                "write_behind" => {
+                    let mib = num(value)?;
+                    if mib > 4096 {
+                        return Err(MountError::Option(format!(
+                            "write_behind={mib}: at most 4096 MiB"
+                        )));
+                    }
+                    self.write_behind = mib << 20;
+                }
+                "readahead" => {
+                    let kib = num(value)?;
+                    if kib > 1 << 20 {
+                        return Err(MountError::Option(format!(
+                            "readahead={kib}: at most 1048576 KiB"
+                        )));
+                    }
+                    self.readahead_kib = kib as u32;
+                }
                 k if IGNORED.contains(&k) || k.starts_with("x-") || k.starts_with("comment=") => {}
                 other => return Err(MountError::Option(format!("unknown mount option: {other}"))),
             }

@@ -1,0 +1,316 @@
+//! Directories: opendir, readdir and readdirplus.
+//!
+//! Each open directory keeps the last listing block it read, so the
+//! kernel's successive small readdir calls (a page or so each) are served
+//! from one Treaddir of [`READDIR_COUNT`] bytes.
+//!
+//! readdirplus hands the kernel each entry's attributes with its name,
+//! so `ls -l` and `find` need no lookup per entry afterwards. Where the
+//! listing already carries attributes ([`Listed::attr`] filled by the
+//! listing call, which is where the `.Z` dialect's one-round-trip listing
+//! plugs in) they are used as they are; otherwise the entries about to be
+//! handed out are walked and stat'ed together, pipelined on the session,
+//! a batch at a time. Attributes fetched for entries that did not fit in
+//! the kernel's buffer stay with the block for the next call.
+
+use std::sync::Arc;
+
+use fuser::{FileAttr, FileType};
+use futures_util::future::join_all;
+use ninefold_client::proto::l::Attr;
+use ninefold_client::proto::DirentType;
+use ninefold_client::{Errno, Error, Fid, GetattrMask, OpenFlags, Result};
+
+use crate::core::{to_file_attr, Core, Handle, Who};
+use crate::inode::node_id;
+use crate::remote::{retry, Conn};
+
+/// Bytes asked for per Treaddir.
+pub(crate) const READDIR_COUNT: u32 = 64 * 1024;
+
+/// Entries whose attributes are fetched together for readdirplus.
+const PLUS_BATCH: usize = 64;
+
+/// What is known of a listed entry beyond its name.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Known {
+    /// Nothing yet.
+    #[default]
+    Unknown,
+    /// Its attributes, and the fid walked to it when we walked one.
+    Attr(Box<Attr>, Option<Arc<Fid>>),
+    /// It went away between the listing and the stat: left out.
+    Gone,
+    /// It cannot be stat'ed by this user (a directory readable but not
+    /// searchable): listed without attributes.
+    Opaque,
+}
+
+/// One entry of a listing block.
+#[derive(Debug, Clone)]
+pub(crate) struct Listed {
+    pub(crate) name: Vec<u8>,
+    pub(crate) qpath: u64,
+    pub(crate) ty: DirentType,
+    /// The cookie of the next entry.
+    pub(crate) offset: u64,
+    pub(crate) known: Known,
+}
+
+impl Listed {
+    fn is_dot(&self) -> bool {
+        self.name == b"." || self.name == b".."
+    }
+}
+
+/// The block an open directory read last.
+#[derive(Debug, Default)]
+pub(crate) struct DirBuf {
+    /// The cookie it was read at.
+    at: Option<u64>,
+    entries: Vec<Listed>,
+}
+
+impl DirBuf {
+    /// Index of the first entry after cookie `offset` when the buffered
+    /// block holds it (`Some(len)` at the end of the listing).
+    fn start(&self, offset: u64) -> Option<usize> {
+        if offset == 0 {
+            // A fresh listing or a rewinddir: read again.
+            return None;
+        }
+        if self.at == Some(offset) {
+            return Some(0);
+        }
+        let i = self.entries.iter().position(|e| e.offset == offset)? + 1;
+        (i < self.entries.len()).then_some(i)
+    }
+}
+
+/// One entry as the kernel gets it: node id (0: none), cookie, name,
+/// kind, and attributes for readdirplus.
+pub(crate) struct Out<'a> {
+    pub(crate) ino: u64,
+    pub(crate) offset: u64,
+    pub(crate) name: &'a [u8],
+    pub(crate) kind: FileType,
+    pub(crate) attr: Option<FileAttr>,
+}
+
+fn kind_of_dirent(t: DirentType) -> FileType {
+    match t {
+        DirentType::DIR => FileType::Directory,
+        DirentType::LNK => FileType::Symlink,
+        DirentType::FIFO => FileType::NamedPipe,
+        DirentType::SOCK => FileType::Socket,
+        DirentType::CHR => FileType::CharDevice,
+        DirentType::BLK => FileType::BlockDevice,
+        _ => FileType::RegularFile,
+    }
+}
+
+/// A listing block from cookie `offset`: names, qids and cookies, with
+/// attributes where the server sends them along.
+async fn list_block(c: &Conn, fid: &Fid, offset: u64) -> Result<Vec<Listed>> {
+    let block = c.session.readdir(fid, offset, READDIR_COUNT).await?;
+    Ok(block
+        .iter()
+        .map(|d| Listed {
+            name: d.name.as_bytes().to_vec(),
+            qpath: d.qid.path,
+            ty: d.ty,
+            offset: d.offset,
+            known: Known::Unknown,
+        })
+        .collect())
+}
+
+impl Core {
+    pub(crate) async fn opendir(&self, who: Who, id: u64) -> Result<u64> {
+        let fid = retry!(self.remote, |c| async {
+            let fid = self.clone_fid(&c, id, who.uid).await?;
+            c.session.lopen(&fid, OpenFlags::RDONLY).await?;
+            Ok(fid)
+        })?;
+        Ok(self.add_handle(id, who.uid, OpenFlags::RDONLY, fid))
+    }
+
+    /// Makes `buf` hold the entries after cookie `offset`; returns the
+    /// index of the first one.
+    async fn position(&self, h: &Handle, buf: &mut DirBuf, offset: u64) -> Result<usize> {
+        if let Some(i) = buf.start(offset) {
+            return Ok(i);
+        }
+        let entries = retry!(self.remote, |c| async {
+            let fid = self.handle_fid(&c, h).await?;
+            list_block(&c, &fid, offset).await
+        })?;
+        *buf = DirBuf { at: Some(offset), entries };
+        Ok(0)
+    }
+
+    /// readdir (`plus` false) or readdirplus from cookie `offset`: calls
+    /// `add` per entry until it answers that the kernel's buffer is full.
+    /// With `plus`, every entry handed out with a node id counts as a
+    /// lookup of that node.
+    pub(crate) async fn list(
+        &self,
+        who: Who,
+        fh: u64,
+        offset: u64,
+        plus: bool,
+        mut add: impl FnMut(Out<'_>) -> bool,
+    ) -> Result<()> {
+        let h = self.handle(fh)?;
+        let root = self.table.root_qpath;
+        let mut buf = h.dir.lock().await;
+        let mut i = self.position(&h, &mut buf, offset).await?;
+        while i < buf.entries.len() {
+            let end = (i + PLUS_BATCH).min(buf.entries.len());
+            if plus {
+                self.stat_entries(who, h.ino, &mut buf.entries[i..end]).await?;
+            }
+            for e in &buf.entries[i..end] {
+                let id = node_id(e.qpath, root);
+                let mut out = Out {
+                    ino: id,
+                    offset: e.offset,
+                    name: &e.name,
+                    kind: kind_of_dirent(e.ty),
+                    attr: None,
+                };
+                if plus {
+                    match &e.known {
+                        Known::Gone => continue,
+                        Known::Attr(a, _) if !e.is_dot() => {
+                            let id = node_id(a.qid.path, root);
+                            out.ino = id;
+                            out.attr = Some(to_file_attr(a, id));
+                        }
+                        _ => {
+                            // `.`, `..` (the kernel takes no reference on
+                            // them) and entries without attributes.
+                            let mut a = dummy_attr(out.kind);
+                            if !e.is_dot() {
+                                out.ino = 0;
+                            }
+                            a.ino = fuser::INodeNo(out.ino);
+                            out.attr = Some(a);
+                        }
+                    }
+                }
+                let counted = plus && out.ino != 0 && !e.is_dot();
+                if add(out) {
+                    return Ok(());
+                }
+                if counted {
+                    if let Known::Attr(a, fid) = &e.known {
+                        self.table.remember(h.ino, &e.name, a.qid.path, who.uid, fid.clone());
+                    }
+                }
+            }
+            i = end;
+        }
+        Ok(())
+    }
+
+    /// Fills in the attributes of `entries` that lack them: a walk and a
+    /// Tgetattr per entry, all in flight at once.
+    async fn stat_entries(&self, who: Who, dir: u64, entries: &mut [Listed]) -> Result<()> {
+        let root = self.table.root_qpath;
+        for e in entries.iter_mut() {
+            // Attributes of a file with queued writes are taken after them.
+            if matches!(e.known, Known::Attr(..)) && self.behind.busy(node_id(e.qpath, root)) {
+                e.known = Known::Unknown;
+            }
+        }
+        let need: Vec<usize> = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| matches!(e.known, Known::Unknown) && !e.is_dot())
+            .map(|(i, _)| i)
+            .collect();
+        if need.is_empty() {
+            return Ok(());
+        }
+        let found = retry!(self.remote, |c| async {
+            let dfid = self.fid_of(&c, dir, who.uid).await?;
+            let one = |name: Vec<u8>, qpath: u64| {
+                let (c, dfid) = (&c, &dfid);
+                async move {
+                    self.behind.settle(node_id(qpath, root), None).await;
+                    let (fid, _) = c.session.walk(dfid, &[&name]).await?;
+                    let r = c.session.getattr(&fid, GetattrMask::BASIC).await?;
+                    Ok::<_, Error>((r.attr, fid))
+                }
+            };
+            let all =
+                join_all(need.iter().map(|&i| one(entries[i].name.clone(), entries[i].qpath)))
+                    .await;
+            if let Some(Err(e)) = all.iter().find(|r| matches!(r, Err(e) if e.is_disconnected())) {
+                return Err(e.clone());
+            }
+            Ok(all)
+        })?;
+        for (&i, r) in need.iter().zip(found) {
+            entries[i].known = match r {
+                Ok((attr, fid)) => Known::Attr(Box::new(attr), Some(Arc::new(fid))),
+                Err(Error::NotFound) => Known::Gone,
+                Err(Error::Io(e)) if e == Errno::ENOENT => Known::Gone,
+                Err(_) => Known::Opaque,
+            };
+        }
+        Ok(())
+    }
+}
+
+/// Attributes for an entry the kernel will not keep (`.`, `..`, or one
+/// that could not be stat'ed): only its type matters.
+fn dummy_attr(kind: FileType) -> FileAttr {
+    let t = std::time::UNIX_EPOCH;
+    FileAttr {
+        ino: fuser::INodeNo(0),
+        size: 0,
+        blocks: 0,
+        atime: t,
+        mtime: t,
+        ctime: t,
+        crtime: t,
+        kind,
+        perm: 0,
+        nlink: 1,
+        uid: 0,
+        gid: 0,
+        rdev: 0,
+        blksize: 4096,
+        flags: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(name: &str, offset: u64) -> Listed {
+        Listed {
+            name: name.as_bytes().to_vec(),
+            qpath: offset + 100,
+            ty: DirentType::REG,
+            offset,
+            known: Known::Unknown,
+        }
+    }
+
+    #[test]
+    fn buffered_block_serves_follow_up_offsets() {
+        let buf = DirBuf { at: Some(5), entries: vec![e("a", 10), e("b", 20), e("c", 30)] };
+        assert_eq!(buf.start(0), None, "offset 0 always reads again");
+        assert_eq!(buf.start(5), Some(0));
+        assert_eq!(buf.start(10), Some(1));
+        assert_eq!(buf.start(20), Some(2));
+        assert_eq!(buf.start(30), None, "past the block: read from its last cookie");
+        assert_eq!(buf.start(99), None);
+        let end = DirBuf { at: Some(30), entries: vec![] };
+        assert_eq!(end.start(30), Some(0), "an empty block is the end");
+    }
+}
