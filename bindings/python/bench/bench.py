@@ -161,7 +161,9 @@ def main() -> None:
         ("metadata, 1 task (ops/s)", "metadata_1"),
         ("metadata, 32 tasks (ops/s)", "metadata_32"),
     ]
-    r, pa, ps = ({k: statistics.median(run[i][k] for run in runs) for k in runs[0][i]} for i in range(3))
+    r, pa, ps = (
+        {k: statistics.median(run[i][k] for run in runs) for k in runs[0][i]} for i in range(3)
+    )
     print(
         f"ninefold {ninefold.__version__} ({Path(ninefold.__file__).parent}), serve --memory, "
         f"{a.mib} MiB, {a.secs:g} s per metadata row, median of {a.rounds} rounds"

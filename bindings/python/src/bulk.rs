@@ -158,13 +158,13 @@ pub(crate) fn read_whole_block<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let s = wait(py, open_sized(&c, &p))?.map_err(|f| f.into_pyerr(py))?;
     let out = if s.size < DIRECT_MIN {
-        let data = wait(py, async { rest(&s.file, 0, s.chunk).await.at(&p) })?
-            .map_err(|f| f.into_pyerr(py))?;
-        PyBytes::new(py, &data)
+        wait(py, async { rest(&s.file, 0, s.chunk).await.at(&p) })?
+            .map(|data| PyBytes::new(py, &data))
+            .map_err(|f| f.into_pyerr(py))
     } else {
-        direct(py, &s, &p, &Driver::Caller)?
+        direct(py, &s, &p, &Driver::Caller)
     };
-    Ok(out.into_any())
+    Ok(out?.into_any())
 }
 
 /// `Client.read`: an awaitable of the whole file.
@@ -176,23 +176,29 @@ pub(crate) fn read_whole_spawn<'py>(
     spawn(py, async move {
         let s = open_sized(&c, &p).await?;
         if s.size < DIRECT_MIN {
-            return Ok(Whole::Small(rest(&s.file, 0, s.chunk).await.at(&p)?));
-        }
-        // Dropped with this future: the pool thread stops filling.
-        let (_alive, cancel) = watch::channel(());
-        let job = tokio::task::spawn_blocking(move || {
-            let Some(_permit) = Attach::enter() else {
-                return Err(Failure::from(nf::Error::Closed));
-            };
-            Python::attach(|py| {
-                direct(py, &s, &p, &Driver::Pool(cancel)).map(|b| b.unbind()).map_err(Failure::Py)
-            })
-        });
-        match job.await {
-            Ok(r) => r.map(Whole::Direct),
-            Err(e) => Err(Failure::Py(PyRuntimeError::new_err(format!("read task failed: {e}")))),
+            rest(&s.file, 0, s.chunk).await.at(&p).map(Whole::Small)
+        } else {
+            fill_in_pool(s, p).await.map(Whole::Direct)
         }
     })
+}
+
+/// The direct read of [`read_whole_spawn`] on a blocking-pool thread.
+async fn fill_in_pool(s: Sized, p: OsString) -> Result<Py<PyBytes>, Failure> {
+    // Dropped with this future: the pool thread stops filling.
+    let (_alive, cancel) = watch::channel(());
+    let job = tokio::task::spawn_blocking(move || {
+        let Some(_permit) = Attach::enter() else {
+            return Err(Failure::from(nf::Error::Closed));
+        };
+        Python::attach(|py| {
+            direct(py, &s, &p, &Driver::Pool(cancel)).map(|b| b.unbind()).map_err(Failure::Py)
+        })
+    });
+    match job.await {
+        Ok(r) => r,
+        Err(e) => Err(Failure::Py(PyRuntimeError::new_err(format!("read task failed: {e}")))),
+    }
 }
 
 /// What `Client.read` hands back.
