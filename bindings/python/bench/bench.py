@@ -3,9 +3,11 @@
 Rows: ``write`` and ``read`` of a whole file (MiB/s, default 256 MiB) and
 ``metadata`` calls/s from 1 and 32 concurrent tasks, for the asyncio API, the
 blocking API (32 threads for the concurrent row) and the Rust client
-(``examples/bench_rust.rs``). The ratio is Python / Rust.
+(``examples/bench_rust.rs``). The ratio is Python / Rust. Each round runs
+Rust, then asyncio, then blocking, against the same server; the table shows
+the median of the rounds, so load on a shared machine hits every column alike.
 
-    python bench/bench.py [--mib 256] [--secs 3] [--bin target/release/ninefold]
+    python bench/bench.py [--mib 256] [--secs 3] [--rounds 3] [--bin target/release/ninefold]
 
 The comparison with the official ``zerofs-client`` wheel is not here: that
 wheel speaks only ``9P2000.L.Z``, which ``ninefold serve`` does not speak yet.
@@ -17,6 +19,7 @@ import argparse
 import asyncio
 import json
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -134,14 +137,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--mib", type=int, default=256)
     ap.add_argument("--secs", type=float, default=3.0)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--bin", default=str(REPO / "target" / "release" / "ninefold"))
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         proc, target = start_server(a.bin, Path(tmp) / "serve.log")
+        runs: list[tuple[dict[str, float], dict[str, float], dict[str, float]]] = []
         try:
-            r = rust(target, a.mib, a.secs)
-            pa = asyncio.run(python_async(target, a.mib, a.secs))
-            ps = python_sync(target, a.mib, a.secs)
+            for _ in range(a.rounds):
+                runs.append(
+                    (
+                        rust(target, a.mib, a.secs),
+                        asyncio.run(python_async(target, a.mib, a.secs)),
+                        python_sync(target, a.mib, a.secs),
+                    )
+                )
         finally:
             proc.terminate()
             proc.wait()
@@ -151,7 +161,13 @@ def main() -> None:
         ("metadata, 1 task (ops/s)", "metadata_1"),
         ("metadata, 32 tasks (ops/s)", "metadata_32"),
     ]
-    print(f"ninefold serve --memory, {a.mib} MiB, {a.secs:g} s per metadata row")
+    r, pa, ps = (
+        {k: statistics.median(run[i][k] for run in runs) for k in runs[0][i]} for i in range(3)
+    )
+    print(
+        f"ninefold {ninefold.__version__} ({Path(ninefold.__file__).parent}), serve --memory, "
+        f"{a.mib} MiB, {a.secs:g} s per metadata row, median of {a.rounds} rounds"
+    )
     print(f"{'row':28} {'rust':>10} {'py async':>10} {'ratio':>6} {'py sync':>10} {'ratio':>6}")
     for label, key in rows:
         print(

@@ -5,6 +5,7 @@ use ninefold_client as nf;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
+use crate::bulk::{read_whole_block, read_whole_spawn};
 use crate::convert::{data_arg, path_arg, PyBytesOut, TextOut};
 use crate::dir::{PyDir, PySyncDir};
 use crate::errors::{Context, Failure};
@@ -43,6 +44,18 @@ async fn connect<T>(
     nf::Client::connect_with(&target, opts).await.at(&target.clone().into()).map(wrap)
 }
 
+/// `Client::write` without its copy: creates or truncates, then sends
+/// `data` as it is.
+async fn write_whole(
+    c: nf::Client,
+    p: std::ffi::OsString,
+    data: bytes::Bytes,
+) -> Result<(), Failure> {
+    let opts = nf::OpenOptions::new().write(true).create(true).truncate(true);
+    let f = c.open(&p, opts).await.at(&p)?;
+    f.write_at_bytes(0, data).await.at(&p)
+}
+
 /// The options of `open`: read-only when none are given.
 pub(crate) fn open_options(o: Option<PyOpenOptions>) -> nf::OpenOptions {
     o.map(|o| o.to_client()).unwrap_or_else(|| nf::OpenOptions::new().read(true))
@@ -64,7 +77,7 @@ pub(crate) struct PySyncClient {
 }
 
 macro_rules! client_methods {
-    ($cls:ident, $run:ident, $file:ident, $dir:ident) => {
+    ($cls:ident, $run:ident, $whole:ident, $file:ident, $dir:ident) => {
         #[pymethods]
         impl $cls {
             /// Connects to `target` with default options.
@@ -105,8 +118,7 @@ macro_rules! client_methods {
                 py: Python<'py>,
                 path: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                let (c, p) = (self.inner.clone(), path_arg(path)?);
-                $run(py, async move { c.read(&p).await.at(&p).map(PyBytesOut) })
+                $whole(py, self.inner.clone(), path_arg(path)?)
             }
 
             /// Up to `len` bytes at `offset`; a short result is EOF.
@@ -144,7 +156,7 @@ macro_rules! client_methods {
                 data: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let (c, p, d) = (self.inner.clone(), path_arg(path)?, data_arg(data)?);
-                $run(py, async move { c.write(&p, d).await.at(&p) })
+                $run(py, write_whole(c, p, d))
             }
 
             /// Creates or truncates, then writes `text` encoded.
@@ -159,7 +171,7 @@ macro_rules! client_methods {
             ) -> PyResult<Bound<'py, PyAny>> {
                 let d = data_arg(&text.call_method1("encode", (encoding, errors))?)?;
                 let (c, p) = (self.inner.clone(), path_arg(path)?);
-                $run(py, async move { c.write(&p, d).await.at(&p) })
+                $run(py, write_whole(c, p, d))
             }
 
             /// Appends at the end of the file; returns where the data landed.
@@ -461,8 +473,8 @@ macro_rules! client_methods {
     };
 }
 
-client_methods!(PyClient, spawn, PyFile, PyDir);
-client_methods!(PySyncClient, block, PySyncFile, PySyncDir);
+client_methods!(PyClient, spawn, read_whole_spawn, PyFile, PyDir);
+client_methods!(PySyncClient, block, read_whole_block, PySyncFile, PySyncDir);
 
 #[pymethods]
 impl PyClient {

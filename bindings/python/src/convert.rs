@@ -8,6 +8,7 @@ use std::os::unix::ffi::OsStringExt;
 use bytes::Bytes;
 use ninefold_client::{SetTime, Timestamp};
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyString};
 
@@ -46,11 +47,19 @@ fn raw_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     )))
 }
 
-/// A byte payload: `bytes`, or anything `bytes()` accepts
-/// (`bytearray`, `memoryview`, ...), copied once into Rust.
+/// Payloads below this are copied: sharing costs an allocation too.
+const SHARE_MIN: usize = 4096;
+
+/// A byte payload: `bytes` uncopied (it is immutable, so the write sends
+/// the object's own buffer, which it keeps alive until sent), or anything
+/// `bytes()` accepts (`bytearray`, `memoryview`, ...), copied once into
+/// Rust since it may change meanwhile.
 pub(crate) fn data_arg(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
     if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(Bytes::copy_from_slice(b.as_bytes()));
+        if b.as_bytes().len() < SHARE_MIN {
+            return Ok(Bytes::copy_from_slice(b.as_bytes()));
+        }
+        return Ok(Bytes::from_owner(PyBackedBytes::from(b.clone())));
     }
     if obj.is_instance_of::<PyString>() {
         return Err(pyo3::exceptions::PyTypeError::new_err(

@@ -13,6 +13,7 @@
 //! same runtime). One macro body per operation serves both, so the two
 //! surfaces cannot drift apart.
 
+mod bulk;
 mod client;
 mod convert;
 mod dir;

@@ -3,6 +3,7 @@ and diod."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 from collections.abc import AsyncIterator
@@ -283,3 +284,18 @@ async def test_concurrent_tasks(fs: ninefold.Client, base: str) -> None:
     await asyncio.gather(*(fs.write(f"{base}/c{i}", bytes([i]) * 1000) for i in range(32)))
     got = await asyncio.gather(*(fs.read(f"{base}/c{i}") for i in range(32)))
     assert got == [bytes([i]) * 1000 for i in range(32)]
+
+
+async def test_many_tasks_in_a_row(fs: ninefold.Client, base: str) -> None:
+    """32 tasks each awaiting 50 calls in a row: every outcome reaches the
+    loop (the runtime threads queue them and wake the loop, which must not
+    lose a wake-up while it drains)."""
+
+    async def loop(i: int) -> int:
+        n = 0
+        for _ in range(50):
+            n += (await fs.metadata(base)).is_dir()
+        return n + i
+
+    got = await asyncio.wait_for(asyncio.gather(*(loop(i) for i in range(32))), 60)
+    assert got == [50 + i for i in range(32)]

@@ -115,3 +115,35 @@ def test_gil_released_while_blocked(passthrough: Server, base: str) -> None:
         assert not t.is_alive() and out == [b""]
         f.close()
         c.remove_dir_all(base)
+
+
+def test_bulk_read_write(sfs: ninefold.SyncClient, base: str) -> None:
+    """Whole-file reads past 1 MiB fill the `bytes` in place; writes of
+    `bytes` send the object's own buffer, which stays valid after."""
+    p = f"{base}/bulk"
+    data = os.urandom((5 << 20) + 7)
+    sfs.write(p, data)
+    back = sfs.read(p)
+    assert type(back) is bytes and back == data
+    sfs.truncate(p, 3 << 20)
+    assert sfs.read(p) == data[: 3 << 20]
+    sfs.write(p, bytearray(data))
+    assert sfs.read(p) == data
+    sfs.remove_file(p)
+
+
+def test_event_loops_one_after_another(server: Server) -> None:
+    """Each new event loop of a thread gets its own wake-up channel: calls
+    on a second loop (and on a loop in another thread) settle."""
+
+    async def work(i: int) -> int:
+        async with await server.connect() as fs:
+            metas = await asyncio.wait_for(
+                asyncio.gather(*(fs.metadata("/") for _ in range(64))), 30
+            )
+            return len(metas) + i
+
+    assert asyncio.run(work(0)) == 64
+    assert asyncio.run(work(1)) == 65
+    with ThreadPoolExecutor(2) as ex:
+        assert sorted(ex.map(lambda i: asyncio.run(work(i)), range(4))) == [64, 65, 66, 67]
