@@ -1,9 +1,9 @@
 //! [`Client`]: the path-based API over one [`Session`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
@@ -158,14 +158,8 @@ impl Client {
         };
         let (tx, rx) = oneshot::channel();
         let token = Arc::new(());
-        let client = Client::build(
-            session,
-            root,
-            root_qid,
-            opts.clone(),
-            Some(tx),
-            Arc::downgrade(&token),
-        );
+        let client =
+            Client::build(session, root, root_qid, opts.clone(), Some(tx), Arc::downgrade(&token));
         let weak = Arc::downgrade(&client.inner);
         tokio::spawn(reconnect::supervise(weak, target, opts, rx, token));
         Ok(client)

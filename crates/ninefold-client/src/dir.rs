@@ -261,7 +261,8 @@ impl Dir {
                     }
                     last = cur.offset + data.len() as u64;
                     for st in ninefold_proto::dir::read_stats(&data, dialect) {
-                        let st = st.map_err(|e| Error::protocol(format!("bad stat record: {e}")))?;
+                        let st =
+                            st.map_err(|e| Error::protocol(format!("bad stat record: {e}")))?;
                         if keep(st.name.as_bytes()) {
                             entries.push_back(DirEntry::from_stat(&st));
                         }

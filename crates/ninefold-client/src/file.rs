@@ -155,9 +155,13 @@ impl File {
             return Ok(fid);
         }
         let client = &self.inner.client;
-        let (new, iounit) =
-            crate::restore::restore(client, &self.inner.path, self.inner.ino, Some(self.inner.flags))
-                .await?;
+        let (new, iounit) = crate::restore::restore(
+            client,
+            &self.inner.path,
+            self.inner.ino,
+            Some(self.inner.flags),
+        )
+        .await?;
         let new = Arc::new(new);
         let mut slot = self.inner.fid.lock().map_err(|_| Error::protocol("fid slot poisoned"))?;
         if slot.is_none() || self.inner.closed.load(Ordering::Acquire) {

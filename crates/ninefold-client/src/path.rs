@@ -183,7 +183,7 @@ pub(crate) async fn resolve_attr(
     let from = start.as_ref().unwrap_or(root);
     match session.walkgetattr(from, last).await {
         Ok((fid, qids, attr)) => {
-            let qid = qids.last().copied().or_else(|| if names.is_empty() { None } else { Some(attr.qid) });
+            let qid = qids.last().copied().or((!names.is_empty()).then_some(attr.qid));
             if follow_final && qid.is_some_and(|q| q.is_symlink()) {
                 drop(fid);
                 return resolve(session, root, names, follow_final).await;

@@ -6,9 +6,7 @@
 
 mod support;
 
-use ninefold_client::{
-    Client, ConnectOptions, Dialect, Error, NodeKind, OpenOptions, SetAttrs,
-};
+use ninefold_client::{Client, ConnectOptions, Dialect, Error, NodeKind, OpenOptions, SetAttrs};
 use ninefold_fs::memfs::MemFs;
 use ninefold_server::Exports;
 use support::{serve_dialects, ServerKind, TestServer, MEMFS_ANAME};

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use ninefold_client::{Client, ConnectOptions, Error, OpenOptions};
+use ninefold_client::{Client, ConnectOptions, OpenOptions};
 use ninefold_fs::memfs::MemFs;
 use ninefold_server::Exports;
 use support::{serve_in_process, serve_on_port, Served, MEMFS_ANAME};

@@ -53,7 +53,7 @@ async fn scale(server_dialects: &[Dialect], want: Dialect) {
     let ro = OpenOptions::new().read(true);
     let handles: Vec<File> = stream::iter(0..HANDLES)
         .map(|i| {
-            let (c, ro) = (c.clone(), ro.clone());
+            let c = c.clone();
             async move { c.open(format!("/f{}", i % FILES), ro).await.unwrap() }
         })
         .buffered(256)

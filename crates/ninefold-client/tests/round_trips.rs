@@ -15,7 +15,12 @@ use support::{serve_dialects, MEMFS_ANAME};
 /// (call, round trips)
 type Table = Vec<(&'static str, u64)>;
 
-async fn count<F: std::future::Future>(p: &Proxy, t: &mut Table, name: &'static str, f: F) -> F::Output {
+async fn count<F: std::future::Future>(
+    p: &Proxy,
+    t: &mut Table,
+    name: &'static str,
+    f: F,
+) -> F::Output {
     p.reset();
     let out = f.await;
     t.push((name, p.round_trips()));
@@ -67,7 +72,14 @@ async fn measure(server: &[Dialect], want: Dialect) -> Table {
     let d = c.open_dir("/a").await.unwrap();
     count(p, t, "Dir::metadata_at", d.metadata_at("dir")).await.unwrap();
     count(p, t, "Dir::create_dir_at", d.create_dir_at("dir2", 0o755)).await.unwrap();
-    count(p, t, "Dir::set_attr_at", d.set_attr_at("dir2", SetAttrs { mode: Some(0o700), ..Default::default() })).await.unwrap();
+    count(
+        p,
+        t,
+        "Dir::set_attr_at",
+        d.set_attr_at("dir2", SetAttrs { mode: Some(0o700), ..Default::default() }),
+    )
+    .await
+    .unwrap();
     t.clone()
 }
 

@@ -328,14 +328,21 @@ impl<'a> Cx<'a> {
             return self.mkdir9(dir, name, mode).await;
         }
         if self.z() {
-            return Ok(Metadata::from_attr(&self.session.mkdirattr(dir, name, mode, self.gid()).await?));
+            return Ok(Metadata::from_attr(
+                &self.session.mkdirattr(dir, name, mode, self.gid()).await?,
+            ));
         }
         self.session.mkdir(dir, name, mode, self.gid()).await?;
         self.getattr_at(dir, name).await
     }
 
     /// symlink `name` → `target` in `dir`, returning its metadata.
-    pub(crate) async fn symlink_in(&self, dir: &Fid, name: &[u8], target: &[u8]) -> Result<Metadata> {
+    pub(crate) async fn symlink_in(
+        &self,
+        dir: &Fid,
+        name: &[u8],
+        target: &[u8],
+    ) -> Result<Metadata> {
         if self.plan9() {
             return self.symlink9(dir, name, target).await;
         }

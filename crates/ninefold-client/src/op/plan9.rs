@@ -252,8 +252,7 @@ impl Cx<'_> {
         let s = &self.session;
         let (fid, _) = s.walk::<&[u8]>(dir, &[]).await?;
         let perm = DirMode::from_bits_retain(opts.mode & 0o777);
-        let (ino, iounit) =
-            create(s, &fid, name, perm, open_mode(flags), P9String::new()).await?;
+        let (ino, iounit) = create(s, &fid, name, perm, open_mode(flags), P9String::new()).await?;
         let path = child_path(dir_names, name);
         Ok(File::new(self.client.clone(), fid, iounit, flags | OpenFlags::CREATE, path, ino))
     }

@@ -95,8 +95,8 @@ async fn pipe(client: TcpStream, server: TcpStream, counts: Arc<Mutex<Counts>>) 
             buf.extend_from_slice(&chunk[..n]);
             let mut at = 0;
             while buf.len() - at >= 5 {
-                let size = u32::from_le_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]])
-                    as usize;
+                let size =
+                    u32::from_le_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]) as usize;
                 if size < 7 || buf.len() - at < size {
                     break;
                 }
