@@ -154,3 +154,52 @@ async fn diod_negotiates_plain_l() {
     c.write("/x", b"diod").await.unwrap();
     assert_eq!(&c.read("/x").await.unwrap()[..], b"diod");
 }
+
+/// A front for `backend` that hangs up on any Tversion asking for
+/// `9P2000.L.Z` (as some servers do with a version they do not know) and
+/// passes everything else through; returns its target and how many
+/// connections it dropped.
+async fn hang_up_on_z(backend: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicU32>) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = format!("tcp://{}", l.local_addr().unwrap());
+    let dropped = std::sync::Arc::new(AtomicU32::new(0));
+    let d = dropped.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut c, _)) = l.accept().await else { return };
+            let (backend, d) = (backend.clone(), d.clone());
+            tokio::spawn(async move {
+                let mut size = [0u8; 4];
+                if c.read_exact(&mut size).await.is_err() {
+                    return;
+                }
+                let mut rest = vec![0u8; u32::from_le_bytes(size) as usize - 4];
+                if c.read_exact(&mut rest).await.is_err() {
+                    return;
+                }
+                if rest.ends_with(b"9P2000.L.Z") {
+                    d.fetch_add(1, Ordering::SeqCst);
+                    return; // hang up
+                }
+                let mut s = tokio::net::TcpStream::connect(&backend).await.unwrap();
+                s.write_all(&size).await.unwrap();
+                s.write_all(&rest).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut c, &mut s).await;
+            });
+        }
+    });
+    (target, dropped)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_hangs_up_is_dialled_again() {
+    let (_fs, served) = memfs(&[Dialect::L, Dialect::U, Dialect::Base]);
+    let (front, dropped) = hang_up_on_z(served.target.trim_start_matches("tcp://").into()).await;
+    let c = connect(&front, None).await.unwrap();
+    assert_eq!(c.capabilities().dialect, Dialect::L);
+    assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), 1);
+    c.write("/x", b"after a hang-up").await.unwrap();
+    assert_eq!(&c.read("/x").await.unwrap()[..], b"after a hang-up");
+}
