@@ -65,6 +65,7 @@ fn server_config(s: &Settings) -> Result<ServerConfig> {
     c.max_fids = s.max_fids;
     c.idle_timeout = s.idle_timeout;
     c.shutdown_deadline = s.shutdown_deadline;
+    c.dialects = s.dialects.clone();
     c.validate().context("invalid settings")?;
     Ok(c)
 }
@@ -162,7 +163,8 @@ fn print_banner(
         out.push_str(&s);
         out.push('\n');
     };
-    line(format!("ninefold {} (9P2000.L, 9P2000.u, 9P2000)", env!("CARGO_PKG_VERSION")));
+    let dialects: Vec<&str> = settings.dialects.iter().map(|d| d.version()).collect();
+    line(format!("ninefold {} ({})", env!("CARGO_PKG_VERSION"), dialects.join(", ")));
     match table.default_export() {
         Some(e) => line(format!("  default export: {}", e.label)),
         None => line("  no default export: attach with one of the anames below".into()),
