@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use ninefold_proto::l::{Attr, SetAttr};
 use ninefold_proto::{
-    Errno, GetattrMask, LockStatus, OpenFlags, Qid, QidType, UnlinkatFlags, XattrFlags, S_IFDIR,
-    S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
+    Errno, FallocateMode, GetattrMask, LockStatus, OpenFlags, Qid, QidType, UnlinkatFlags,
+    XattrFlags, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
 };
 use ninefold_server::{
     Created, DirSink, Handle, LockInfo, LockRequest, Node, Opened, Request, Result, StatFs,
@@ -321,6 +321,21 @@ impl Node for MemNode {
 
     async fn statfs(&self, _req: &Request) -> Result<StatFs> {
         Ok(self.do_statfs())
+    }
+
+    async fn sync_fs(&self, _req: &Request) -> Result<()> {
+        // Nothing is kept anywhere but in memory: nothing to flush.
+        Ok(())
+    }
+
+    async fn fallocate(
+        &self,
+        _req: &Request,
+        offset: u64,
+        length: u64,
+        mode: FallocateMode,
+    ) -> Result<()> {
+        self.fallocate_at(offset, length, mode)
     }
 
     async fn lock(&self, req: &Request, lock: &LockRequest) -> Result<LockStatus> {
