@@ -138,7 +138,6 @@ async fn pipe(client: TcpStream, server: TcpStream, counts: Arc<Mutex<Counts>>) 
             buf.drain(..at);
         }
     };
-    let counts2 = counts2;
     let down = async move {
         // Server → client, frame by frame, to swallow a trapped reply.
         let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
