@@ -80,3 +80,21 @@ async fn plain_l_resends_are_at_least_once() {
     assert_eq!(e, Error::NotFound, "applied twice: the documented caveat");
     assert!(c.exists("/b").await.unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_the_server_does_not_know_is_stale() {
+    let (_a, p, c) = setup(&[Dialect::Z, Dialect::L]).await;
+    // The reconnect lands on another server, whose ledger never saw the
+    // operation (as after a restart without a journal).
+    let b = MemFs::new();
+    let other = serve_dialects(Exports::new().export(MEMFS_ANAME, b.root()), &[Dialect::Z]);
+    p.set_backend(&other.target);
+    p.drop_reply_of(TMKDIRATTR);
+    let e = c.create_dir("/d", 0o755).await.unwrap_err();
+    assert_eq!(p.trapped(), 1);
+    assert!(e.is_stale(), "{e:?}");
+    assert!(e.to_string().contains("outcome unknown"), "{e}");
+    assert_eq!(e.errno(), ninefold_client::Errno::ESTALE);
+    // A new logical operation is a first transmission again.
+    c.create_dir("/d", 0o755).await.unwrap();
+}

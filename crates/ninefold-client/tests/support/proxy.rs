@@ -29,6 +29,7 @@ pub struct Proxy {
     counts: Arc<Mutex<Counts>>,
     conns: Arc<Mutex<Vec<JoinHandle<()>>>>,
     accept: JoinHandle<()>,
+    backend: Arc<Mutex<String>>,
 }
 
 impl Proxy {
@@ -38,12 +39,13 @@ impl Proxy {
         let port = listener.local_addr().expect("addr").port();
         let counts = Arc::new(Mutex::new(Counts::default()));
         let conns: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::new(Mutex::new(Vec::new()));
-        let backend = backend.trim_start_matches("tcp://").to_string();
-        let (c2, k2) = (counts.clone(), conns.clone());
+        let backend = Arc::new(Mutex::new(backend.trim_start_matches("tcp://").to_string()));
+        let (c2, k2, b2) = (counts.clone(), conns.clone(), backend.clone());
         let accept = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else { return };
-                let Ok(server) = TcpStream::connect(&backend).await else { continue };
+                let to = b2.lock().unwrap().clone();
+                let Ok(server) = TcpStream::connect(&to).await else { continue };
                 let _ = client.set_nodelay(true);
                 let _ = server.set_nodelay(true);
                 let counts = c2.clone();
@@ -51,7 +53,13 @@ impl Proxy {
                 k2.lock().unwrap().push(h);
             }
         });
-        Proxy { target: format!("tcp://127.0.0.1:{port}"), counts, conns, accept }
+        Proxy { target: format!("tcp://127.0.0.1:{port}"), counts, conns, accept, backend }
+    }
+
+    /// Sends connections accepted from now on to `backend` (open ones
+    /// stay where they are).
+    pub fn set_backend(&self, backend: &str) {
+        *self.backend.lock().unwrap() = backend.trim_start_matches("tcp://").to_string();
     }
 
     /// Cuts every connection open now (both sockets closed at once).
