@@ -6,7 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use ninefold_client::{Client, ConnectOptions, Error, OpenOptions};
+use ninefold_client::{Client, ConnectOptions, OpenOptions};
 use ninefold_fs::memfs::MemFs;
 use ninefold_server::Exports;
 use support::{serve_in_process, serve_on_port, Served, MEMFS_ANAME};
@@ -156,7 +156,8 @@ async fn a_vanished_path_is_a_clear_error() {
     let _srv = serve(&MemFs::new(), Some(port));
     wait_generation(&c, 1).await;
     let e = tokio::time::timeout(GUARD, f.read_at(0, 4)).await.unwrap().unwrap_err();
-    assert_eq!(e, Error::NotFound);
+    assert!(e.is_stale(), "a handle whose path vanished is stale: {e:?}");
+    assert_eq!(e.errno(), ninefold_client::Errno::ESTALE);
     assert!(!c.exists("/gone").await.unwrap());
     // The client itself is fine.
     c.write("/new", b"ok").await.unwrap();
@@ -202,4 +203,30 @@ async fn dropping_the_client_stops_reconnecting() {
     stop(srv);
     let e = tokio::time::timeout(GUARD, raw.metadata("/r")).await.unwrap().unwrap_err();
     assert!(e.is_disconnected(), "{e:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_after_a_lineage_change_is_stale() {
+    let fs = MemFs::new();
+    let srv = serve(&fs, None);
+    let port = port_of(&srv);
+    let c = Client::connect_with(&srv.target, options()).await.unwrap();
+    assert_eq!(c.capabilities().dialect, ninefold_client::Dialect::Z);
+    let before = c.session().lineage().expect("Rgetlineage on .Z");
+    let f = c.create("/w").await.unwrap();
+    f.write_at(0, b"acknowledged").await.unwrap();
+
+    // A new memory-backed server: durable history is gone, and its
+    // lineage token says so.
+    stop(srv);
+    let _srv = serve(&MemFs::new(), Some(port));
+    wait_generation(&c, 1).await;
+    assert_ne!(c.session().lineage().unwrap().token, before.token);
+    let e = tokio::time::timeout(GUARD, c.sync()).await.unwrap().unwrap_err();
+    assert!(e.is_stale(), "{e:?}");
+    // Nothing unsynced after a fresh write on the new server: sync passes.
+    drop(f);
+    let g = c.create("/w2").await.unwrap();
+    g.write_at(0, b"x").await.unwrap();
+    g.sync_all().await.unwrap();
 }
