@@ -205,9 +205,11 @@ impl Client {
     /// that can change across reconnects.
     pub fn capabilities(&self) -> Capabilities {
         let s = self.session();
+        let z = s.dialect() == ninefold_proto::Dialect::Z;
         Capabilities {
-            extensions_v1: false,
-            extensions_v2: false,
+            dialect: s.dialect(),
+            extensions_v1: z,
+            extensions_v2: z,
             msize: s.msize(),
             max_read_chunk: s.max_read_chunk(),
             max_write_chunk: s.max_write_chunk(),

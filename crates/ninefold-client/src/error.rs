@@ -26,6 +26,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// | `InvalidArgument` | EINVAL |
 /// | `TooManySymlinks` | ELOOP |
 /// | `Closed` | EBADF |
+/// | `Stale` | ESTALE |
+/// | `Unsupported` | EOPNOTSUPP |
 /// | `ConnectFailed` | EIO |
 /// | `Io` | its own |
 /// | `Protocol` | EIO |
@@ -74,6 +76,17 @@ pub enum Error {
     /// A handle or client was used after `close()` (EBADF).
     #[error("handle or client is closed")]
     Closed,
+    /// Stale (ESTALE, 116): a handle that could not be restored after a
+    /// reconnect (its object is gone or its path now names another
+    /// object), a `9P2000.L.Z` mutation re-sent with RETRY that the server
+    /// no longer knows (its outcome is unknown), or a `sync` whose lineage
+    /// check failed (earlier acknowledged writes may be lost).
+    #[error("stale: {0}")]
+    Stale(String),
+    /// The negotiated dialect cannot express the operation (EOPNOTSUPP):
+    /// symlinks, hard links or device nodes on 9P2000, say.
+    #[error("unsupported by the negotiated dialect: {0}")]
+    Unsupported(String),
     /// The initial connection, negotiation or attach failed (EIO).
     #[error("connect failed: {0}")]
     ConnectFailed(String),
@@ -103,6 +116,7 @@ impl Error {
             Errno::EINVAL => Error::InvalidArgument("server answered EINVAL".into()),
             Errno::ELOOP => Error::TooManySymlinks,
             Errno::EBADF => Error::Closed,
+            Errno::ESTALE => Error::Stale("the server answered ESTALE".into()),
             other => Error::Io(other),
         }
     }
@@ -121,6 +135,8 @@ impl Error {
             Error::InvalidArgument(_) => Errno::EINVAL,
             Error::TooManySymlinks => Errno::ELOOP,
             Error::Closed => Errno::EBADF,
+            Error::Stale(_) => Errno::ESTALE,
+            Error::Unsupported(_) => Errno::EOPNOTSUPP,
             Error::ConnectFailed(_) | Error::Protocol(_) => Errno::EIO,
             Error::Io(e) => *e,
         }
@@ -129,6 +145,22 @@ impl Error {
     /// A client-side [`InvalidArgument`](Error::InvalidArgument).
     pub(crate) fn invalid(reason: impl Into<String>) -> Error {
         Error::InvalidArgument(reason.into())
+    }
+
+    /// [`Unsupported`](Error::Unsupported): `what` cannot be sent in
+    /// `dialect`.
+    pub(crate) fn unsupported(what: &str, dialect: ninefold_proto::Dialect) -> Error {
+        Error::Unsupported(format!("{what} in {}", dialect.version()))
+    }
+
+    /// [`Stale`](Error::Stale).
+    pub fn is_stale(&self) -> bool {
+        matches!(self, Error::Stale(_))
+    }
+
+    /// [`Unsupported`](Error::Unsupported).
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, Error::Unsupported(_))
     }
 
     /// A [`Protocol`](Error::Protocol) error.
@@ -221,6 +253,9 @@ mod tests {
             (Errno::ELOOP, Error::TooManySymlinks),
             (Errno::EBADF, Error::Closed),
         ];
+        assert!(Error::from_errno(Errno::ESTALE).is_stale());
+        assert_eq!(Error::Stale(String::new()).errno(), Errno::ESTALE);
+        assert_eq!(Error::Unsupported(String::new()).errno(), Errno::EOPNOTSUPP);
         for (errno, variant) in table {
             let e = Error::from_errno(errno);
             assert_eq!(e, variant);

@@ -89,7 +89,9 @@ impl OpenOptions {
 ///
 /// Defaults: uid/gid the process's effective ids, uname `$USER` (or the uid
 /// as text), aname `""` (the server's default export), msize 1 MiB,
-/// connect timeout 30 s (`None` waits indefinitely).
+/// connect timeout 30 s (`None` waits indefinitely), dialects
+/// [`DEFAULT_DIALECTS`](crate::DEFAULT_DIALECTS) (`9P2000.L.Z`, then
+/// `9P2000.L`, `9P2000.u`, `9P2000`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -108,6 +110,11 @@ pub struct ConnectOptions {
     pub connect_timeout_ms: Option<u64>,
     /// Bound on requests in flight on the connection.
     pub max_in_flight: usize,
+    /// The dialects offered, best first: each is asked for in turn until
+    /// the server accepts one (see `docs/CLIENT.md`). Restrict it to pin a
+    /// dialect, e.g. `vec![Dialect::L]` for plain 9P2000.L only.
+    #[cfg_attr(feature = "serde", serde(with = "crate::types::dialect_serde::list"))]
+    pub dialects: Vec<ninefold_proto::Dialect>,
 }
 
 impl Default for ConnectOptions {
@@ -125,6 +132,7 @@ impl Default for ConnectOptions {
             msize: 1 << 20,
             connect_timeout_ms: Some(30_000),
             max_in_flight: crate::session::DEFAULT_MAX_IN_FLIGHT,
+            dialects: crate::session::DEFAULT_DIALECTS.to_vec(),
         }
     }
 }
@@ -167,6 +175,11 @@ impl ConnectOptions {
     /// Sets `max_in_flight`.
     pub fn max_in_flight(mut self, v: usize) -> Self {
         self.max_in_flight = v;
+        self
+    }
+    /// Sets `dialects`, the dialects offered in order.
+    pub fn dialects(mut self, v: impl Into<Vec<ninefold_proto::Dialect>>) -> Self {
+        self.dialects = v.into();
         self
     }
 }

@@ -44,7 +44,7 @@ pub(crate) struct Conn {
 
 /// Dials, negotiates and attaches once.
 pub(crate) async fn connect_once(target: &Target, opts: &ConnectOptions) -> Result<(Session, Fid)> {
-    let session = target.connect_session(opts.msize, opts.max_in_flight).await?;
+    let session = target.connect_offer(opts.msize, opts.max_in_flight, &opts.dialects).await?;
     let (root, _qid) = session
         .attach(opts.uname.as_bytes(), opts.aname.as_bytes(), opts.uid)
         .await

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::error::{Error, Result};
-use crate::session::Session;
+use crate::session::{Refused, Session};
 
 /// The port used when a TCP target names none.
 pub const DEFAULT_PORT: u16 = 5564;
@@ -87,22 +87,57 @@ impl Target {
         msize: u32,
         max_in_flight: usize,
     ) -> Result<Session> {
-        let cf = |e: std::io::Error| Error::ConnectFailed(format!("{self}: {e}"));
+        self.connect_offer(msize, max_in_flight, &[ninefold_proto::Dialect::L]).await
+    }
+
+    /// Dials and negotiates one of `offer` (in order). A server that
+    /// closes the connection on a dialect it does not speak is dialled
+    /// again for the rest of the offer.
+    pub(crate) async fn connect_offer(
+        &self,
+        msize: u32,
+        max_in_flight: usize,
+        offer: &[ninefold_proto::Dialect],
+    ) -> Result<Session> {
+        crate::session::check_offer(offer)?;
+        let mut start = 0;
+        loop {
+            match self.dial_negotiate(msize, max_in_flight, offer, start).await {
+                Ok(s) => return Ok(s),
+                Err(Refused::Closed { next, why }) if next < offer.len() => {
+                    tracing::debug!(target = %self, %why, "dialling again for the next dialect");
+                    start = next;
+                }
+                Err(r) => return Err(crate::session::refused_error(r)),
+            }
+        }
+    }
+
+    async fn dial_negotiate(
+        &self,
+        msize: u32,
+        max_in_flight: usize,
+        offer: &[ninefold_proto::Dialect],
+        start: usize,
+    ) -> std::result::Result<Session, Refused> {
+        let cf = |e: std::io::Error| Refused::Failed(Error::ConnectFailed(format!("{self}: {e}")));
         match self {
             Target::Tcp(addr) => {
                 let stream = tokio::net::TcpStream::connect(addr.as_str()).await.map_err(cf)?;
                 let _ = stream.set_nodelay(true);
                 let (r, w) = stream.into_split();
-                Session::handshake_split(r, w, msize, max_in_flight).await
+                Session::handshake_from(r, w, msize, max_in_flight, offer, start).await
             }
             #[cfg(unix)]
             Target::Unix(path) => {
                 let stream = tokio::net::UnixStream::connect(path).await.map_err(cf)?;
                 let (r, w) = stream.into_split();
-                Session::handshake_split(r, w, msize, max_in_flight).await
+                Session::handshake_from(r, w, msize, max_in_flight, offer, start).await
             }
             #[cfg(not(unix))]
-            Target::Unix(_) => Err(Error::ConnectFailed("unix sockets need a unix host".into())),
+            Target::Unix(_) => Err(Refused::Failed(Error::ConnectFailed(
+                "unix sockets need a unix host".into(),
+            ))),
         }
     }
 }

@@ -237,15 +237,60 @@ impl From<l::Rstatfs> for StatFs {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Capabilities {
-    /// ZeroFS extensions, first generation (`9P2000.L.Z`); `false` on plain
-    /// 9P2000.L.
+    /// The negotiated dialect (`9P2000.L.Z`, `9P2000.L`, `9P2000.u` or
+    /// `9P2000`).
+    #[cfg_attr(feature = "serde", serde(with = "crate::types::dialect_serde"))]
+    pub dialect: ninefold_proto::Dialect,
+    /// ZeroFS extensions (`9P2000.L.Z`: the one-round-trip messages,
+    /// readdirplus); `false` on every other dialect.
     pub extensions_v1: bool,
-    /// ZeroFS extensions, second generation; `false` on plain 9P2000.L.
+    /// ZeroFS extensions, second generation (`9P2000.L.Z`: the mutation
+    /// envelope, Tfsyncdur, Tgetlineage, Trebind); `false` on every other
+    /// dialect.
     pub extensions_v2: bool,
     /// Negotiated msize.
     pub msize: u32,
-    /// Bytes asked for per Tread/Treaddir.
+    /// Bytes asked for per Tread/Treaddir: `msize - 11` on `9P2000.L.Z`,
+    /// `msize - 24` (the Linux client's rule) on other dialects.
     pub max_read_chunk: u32,
-    /// Bytes sent per Twrite.
+    /// Bytes sent per Twrite: `msize - 48` on `9P2000.L.Z` (envelope),
+    /// `msize - 24` on other dialects.
     pub max_write_chunk: u32,
+}
+
+/// Dialects as their version strings in serde.
+#[cfg(feature = "serde")]
+pub(crate) mod dialect_serde {
+    use ninefold_proto::Dialect;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(d: &Dialect, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(d.version())
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Dialect, D::Error> {
+        let v = String::deserialize(d)?;
+        Dialect::from_version(v.as_bytes()).ok_or_else(|| D::Error::custom("unknown dialect"))
+    }
+
+    /// A list of dialects.
+    pub(crate) mod list {
+        use super::*;
+
+        pub(crate) fn serialize<S: Serializer>(v: &[Dialect], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|d| d.version()))
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Vec<Dialect>, D::Error> {
+            Vec::<String>::deserialize(d)?
+                .iter()
+                .map(|v| {
+                    Dialect::from_version(v.as_bytes())
+                        .ok_or_else(|| D::Error::custom("unknown dialect"))
+                })
+                .collect()
+        }
+    }
 }

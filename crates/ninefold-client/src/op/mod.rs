@@ -20,18 +20,22 @@
 //! A plan never retries a lost connection itself and never waits for a
 //! reconnect; it only sends requests on [`Cx::session`].
 //!
-//! # The `.Z` seam
+//! # Dialects and op ids
 //!
-//! A `9P2000.L.Z` connection carries a mutation envelope whose op id must
-//! stay the same across every re-send of one logical operation (and
-//! differ between two). The place for it is marked `HOOK` in
-//! [`Client::run`]: mint the id once per mutating op ([`Op::mutates`]),
-//! *before* the retry loop, and pass it with the attempt number (RETRY on
-//! every attempt after the first) to each attempt through [`Cx`]; an op
-//! then gains a second plan method, its `.Z` plan (one enveloped request),
-//! chosen from the connection's dialect. Plain 9P2000.L has no envelope,
-//! so nothing is minted yet; the runner already counts attempts (for its
-//! traces).
+//! A plan looks at [`Cx::dialect`] and takes the shortest composition the
+//! connection offers: on `9P2000.L.Z` the one-round-trip private messages
+//! (Twalkgetattr, Tlcreateattr, Tmkdirattr ..., see `docs/CLIENT.md` for
+//! the round trips per call), on 9P2000.L the standard ones, on 9P2000.u
+//! and 9P2000 Topen/Tcreate/Tstat/Twstat/Tremove, and
+//! [`Error::Unsupported`] for what the dialect cannot express.
+//!
+//! [`Client::run`] mints one op id base per mutating op ([`Op::mutates`])
+//! before its retry loop and runs every attempt inside it
+//! (`crate::opid`): each enveloped request a plan sends gets an id derived
+//! from it, the same on every attempt, with RETRY when it was sent before.
+//! After [`RETRY_HORIZON`] (120 s) from the first send an op is no longer
+//! re-sent. On plain dialects no envelope exists and a mutation in flight
+//! at a drop can apply twice (the at-least-once caveat).
 //!
 //! Where a public call is several ops (`Client::write` = open + write,
 //! `append`, `create_dir_all` = one mkdir per prefix, `remove_dir_all` =
@@ -60,6 +64,7 @@ use crate::client::Client;
 use crate::dir::Dir;
 use crate::error::{Error, Result};
 use crate::file::File;
+use crate::opid::{OpIds, RETRY_HORIZON};
 use crate::options::{OpenOptions, SetAttrs};
 use crate::path::{self, Resolved};
 use crate::session::{Fid, Session};
@@ -117,14 +122,21 @@ impl Client {
     /// after a lost connection waits for the next one and runs it again.
     /// Clients without a reconnect supervisor return the error as is.
     pub(crate) async fn run<O: Op>(&self, op: O) -> Result<O::Output> {
-        // HOOK (next issue, `.Z`): mint the op id of a mutating op here,
-        // once, outside the loop, and hand it and `attempt` to each attempt
-        // through `Cx` (RETRY when `attempt > 0`). Plain 9P2000.L carries
-        // none, so nothing is minted yet.
+        // The op id of a mutating op is minted here, once, outside the
+        // loop: every attempt sends the same ids (RETRY on those already
+        // sent, see `crate::opid`). Only `9P2000.L.Z` frames carry them.
+        let ids = op.mutates().then(OpIds::mint);
         let mut attempt = 0u32;
         loop {
             let gen = self.generation();
-            match self.attempt(&op).await {
+            let res = match &ids {
+                Some(ids) => {
+                    ids.begin_attempt();
+                    ids.scope(self.attempt(&op)).await
+                }
+                None => self.attempt(&op).await,
+            };
+            match res {
                 Err(e) if e.is_disconnected() && self.reconnects() => {
                     tracing::debug!(
                         op = O::NAME,
@@ -134,7 +146,23 @@ impl Client {
                         "connection lost; the operation runs again on the next one"
                     );
                     self.wait_generation_after(gen).await?;
+                    if let Some(first) = ids.as_ref().and_then(|i| i.first_sent()) {
+                        if first.elapsed() > RETRY_HORIZON {
+                            return Err(Error::protocol(format!(
+                                "9P connection lost: {} not re-sent, its {} s retry horizon passed",
+                                O::NAME,
+                                RETRY_HORIZON.as_secs()
+                            )));
+                        }
+                    }
                     attempt = attempt.saturating_add(1);
+                }
+                Err(Error::Stale(why)) if ids.as_ref().is_some_and(|i| i.retried() > 0) => {
+                    return Err(Error::Stale(format!(
+                        "{} was re-sent after a reconnect and the server no longer knows it: \
+                         outcome unknown ({why})",
+                        O::NAME
+                    )));
                 }
                 r => return r,
             }

@@ -14,6 +14,8 @@
 mod conn;
 mod fid;
 mod msg;
+pub use msg::OpenedRead;
+mod negotiate;
 mod tags;
 
 use std::fmt;
@@ -24,11 +26,13 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::BytesMut;
-use ninefold_proto::{base, framing, sizes, Dialect, Frame, Message, NOTAG};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use ninefold_proto::{base, sizes, Dialect, Frame, Message};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 pub use fid::Fid;
+pub use negotiate::{Lineage, DEFAULT_DIALECTS};
+pub(crate) use negotiate::{check_offer, negotiate, refused_error, Refused};
 pub(crate) use tags::Settle;
 
 use crate::error::{Error, Result};
@@ -54,6 +58,8 @@ pub(crate) struct Shared {
     reap: mpsc::UnboundedSender<u32>,
     inflight: Arc<Semaphore>,
     neg: Negotiated,
+    /// Rgetlineage of a `9P2000.L.Z` connection.
+    lineage: Option<Lineage>,
     flushes_sent: AtomicU64,
     reader: Mutex<Option<tokio::task::AbortHandle>>,
     /// Becomes `true` when the connection dies (see [`Session::closed`]).
@@ -147,10 +153,11 @@ impl Session {
     }
 
     /// Like [`handshake`](Session::handshake) with separate halves and an
-    /// explicit bound on requests in flight.
+    /// explicit bound on requests in flight. Negotiates 9P2000.L only; see
+    /// [`handshake_with`](Session::handshake_with) for other dialects.
     pub async fn handshake_split<R, W>(
-        mut r: R,
-        mut w: W,
+        r: R,
+        w: W,
         msize: u32,
         max_in_flight: usize,
     ) -> Result<Session>
@@ -158,8 +165,48 @@ impl Session {
         R: AsyncRead + Unpin + Send + 'static,
         W: AsyncWrite + Unpin + Send + 'static,
     {
+        Session::handshake_with(r, w, msize, max_in_flight, &[Dialect::L]).await
+    }
+
+    /// Negotiates one of `offer` (tried in order; see the module docs of
+    /// `negotiate` and `docs/CLIENT.md`) over separate halves and starts
+    /// the connection tasks. On `9P2000.L.Z` the Tgetlineage that must
+    /// follow Rversion is sent too ([`Session::lineage`]). A server that
+    /// closes the connection on a dialect it does not speak makes this
+    /// fail; [`Client::connect_with`](crate::Client::connect_with) dials
+    /// again and goes on with the rest of the offer.
+    pub async fn handshake_with<R, W>(
+        r: R,
+        w: W,
+        msize: u32,
+        max_in_flight: usize,
+        offer: &[Dialect],
+    ) -> Result<Session>
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        check_offer(offer)?;
+        Session::handshake_from(r, w, msize, max_in_flight, offer, 0).await.map_err(refused_error)
+    }
+
+    /// Negotiation from `offer[start..]`, keeping a closed connection
+    /// apart from other failures.
+    pub(crate) async fn handshake_from<R, W>(
+        mut r: R,
+        mut w: W,
+        msize: u32,
+        max_in_flight: usize,
+        offer: &[Dialect],
+        start: usize,
+    ) -> std::result::Result<Session, Refused>
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
         let msize = msize.max(sizes::MIN_MSIZE);
-        let (neg, buf) = version(&mut r, &mut w, msize).await?;
+        let agreed = negotiate(&mut r, &mut w, msize, offer, start).await?;
+        let (neg, buf) = (agreed.neg, agreed.rest);
         let (out_tx, out_rx) = mpsc::unbounded_channel();
         let (reap_tx, reap_rx) = mpsc::unbounded_channel();
         let max_in_flight = max_in_flight.clamp(1, 16384);
@@ -170,6 +217,7 @@ impl Session {
             reap: reap_tx,
             inflight: Arc::new(Semaphore::new(max_in_flight)),
             neg,
+            lineage: agreed.lineage,
             flushes_sent: AtomicU64::new(0),
             reader: Mutex::new(None),
             dead_tx: tokio::sync::watch::Sender::new(false),
@@ -190,20 +238,35 @@ impl Session {
         self.shared.neg.msize
     }
 
-    /// The negotiated dialect (9P2000.L).
+    /// The negotiated dialect.
     pub fn dialect(&self) -> Dialect {
         self.shared.neg.dialect
     }
 
-    /// Bytes asked for per Tread / Treaddir: `msize - 24`, the size every
-    /// server answers in full (the Linux client's rule).
-    pub fn max_read_chunk(&self) -> u32 {
-        sizes::client_io_size(0, self.shared.neg.msize)
+    /// What Rgetlineage said on a `9P2000.L.Z` connection (`None` on any
+    /// other dialect).
+    pub fn lineage(&self) -> Option<Lineage> {
+        self.shared.lineage
     }
 
-    /// Bytes sent per Twrite: `msize - 24`.
+    /// Bytes asked for per Tread / Treaddir: on `9P2000.L.Z` `msize - 11`,
+    /// the most one reply frame carries (the dialect's formula); on every
+    /// other dialect `msize - 24`, the Linux client's rule, which every
+    /// server answers in full (diod refuses larger counts with EIO).
+    pub fn max_read_chunk(&self) -> u32 {
+        match self.shared.neg.dialect {
+            Dialect::Z => sizes::max_read_payload(self.shared.neg.msize),
+            _ => sizes::client_io_size(0, self.shared.neg.msize),
+        }
+    }
+
+    /// Bytes sent per Twrite: on `9P2000.L.Z` `msize - 48` (header, the
+    /// 25-byte envelope and the Twrite fields); elsewhere `msize - 24`.
     pub fn max_write_chunk(&self) -> u32 {
-        sizes::client_io_size(0, self.shared.neg.msize)
+        match self.shared.neg.dialect {
+            Dialect::Z => sizes::max_write_payload(self.shared.neg.msize, Dialect::Z),
+            _ => sizes::client_io_size(0, self.shared.neg.msize),
+        }
     }
 
     /// Current counters.
@@ -330,7 +393,18 @@ impl Shared {
 
     /// Encodes and queues one frame.
     fn send(&self, tag: u16, request: Message) -> Result<()> {
-        let frame = Frame::new(tag, request);
+        let d = self.neg.dialect;
+        let ty = request.msg_type();
+        if d.message_facts(ty).is_none() {
+            return Err(Error::unsupported(request.name(), d));
+        }
+        let mut frame = Frame::new(tag, request);
+        if d.has_envelope(ty) {
+            let epoch = self.lineage.map_or(0, |l| l.writer_epoch);
+            if let Some(env) = crate::opid::envelope_for(ty, epoch) {
+                frame = frame.with_envelope(env);
+            }
+        }
         let mut head = BytesMut::new();
         let len = frame
             .encoded_len(self.neg.dialect)
@@ -433,53 +507,6 @@ impl Drop for Call {
             return;
         }
         self.shared.abandon(self.tag, &mut self.rx, settle);
-    }
-}
-
-/// Tversion/Rversion on the raw stream, before the tasks start. Returns the
-/// negotiation and any bytes read past the Rversion.
-async fn version<R, W>(r: &mut R, w: &mut W, msize: u32) -> Result<(Negotiated, BytesMut)>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let cf = |m: String| Error::ConnectFailed(m);
-    let tv = Frame::new(NOTAG, base::Tversion { msize, version: Dialect::L.version().into() });
-    let mut out = BytesMut::new();
-    tv.encode(Dialect::L, &mut out).map_err(|e| cf(format!("encode Tversion: {e}")))?;
-    w.write_all(&out).await.map_err(|e| cf(format!("send Tversion: {e}")))?;
-    w.flush().await.map_err(|e| cf(format!("send Tversion: {e}")))?;
-    let mut buf = BytesMut::with_capacity(256);
-    let frame_len = loop {
-        match framing::check(&buf, msize) {
-            Ok(framing::FrameStatus::Complete { frame_len }) => break frame_len,
-            Ok(framing::FrameStatus::Incomplete { .. }) => {}
-            Err(e) => return Err(cf(format!("bad Rversion: {e}"))),
-        }
-        buf.reserve(256);
-        let n = r.read_buf(&mut buf).await.map_err(|e| cf(format!("read Rversion: {e}")))?;
-        if n == 0 {
-            return Err(cf("connection closed during Tversion".into()));
-        }
-    };
-    let frame = buf.split_to(frame_len).freeze();
-    let frame = Frame::decode(frame, Dialect::L).map_err(|e| cf(format!("bad Rversion: {e}")))?;
-    match frame.message {
-        Message::Rversion(rv) => {
-            if rv.version.as_bytes() != Dialect::L.version().as_bytes() {
-                return Err(cf(format!(
-                    "server does not speak 9P2000.L (answered {})",
-                    rv.version
-                )));
-            }
-            if rv.msize < sizes::MIN_MSIZE || rv.msize > msize {
-                return Err(cf(format!("server msize {} unusable (asked {msize})", rv.msize)));
-            }
-            Ok((Negotiated { msize: rv.msize, dialect: Dialect::L }, buf))
-        }
-        Message::Rlerror(e) => Err(cf(format!("server error: errno {}", e.ecode.get()))),
-        Message::Rerror(e) => Err(cf(format!("server error: {}", e.ename))),
-        other => Err(cf(format!("unexpected {} to Tversion", other.name()))),
     }
 }
 

@@ -38,3 +38,6 @@ mod symlink;
 mod unlinkat;
 mod walk;
 mod write;
+mod zerofs;
+
+pub use zerofs::OpenedRead;
