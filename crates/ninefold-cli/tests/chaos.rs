@@ -147,6 +147,8 @@ fn kind(e: &Error) -> String {
         Error::InvalidArgument(_) => "InvalidArgument".into(),
         Error::ConnectFailed(_) => "ConnectFailed".into(),
         Error::Protocol(m) => format!("Protocol({m})"),
+        Error::Stale(_) => "Stale".into(),
+        Error::Unsupported(_) => "Unsupported".into(),
         other => format!("{other:?}"),
     }
 }
@@ -157,6 +159,7 @@ fn is_ambiguous(e: &Error) -> bool {
         e,
         Error::Protocol(_)
             | Error::ConnectFailed(_)
+            | Error::Stale(_)
             | Error::Io(Errno::ESTALE)
             | Error::Io(Errno::EIO)
     )
@@ -651,12 +654,13 @@ async fn chaos_sigkill_restarts_against_a_model() {
     opts.connect_timeout_ms = Some(10_000);
     let client =
         Client::connect_with(&format!("tcp://127.0.0.1:{port}"), opts).await.expect("connect");
-    let zdialect = client.capabilities().extensions_v1;
+    let caps = client.capabilities();
+    let zdialect = caps.dialect == ninefold_proto::Dialect::Z;
     println!(
         "chaos: seed {seed}, server {} (--state-dir: {}), dialect {}",
         bin.display(),
         if has_state_dir { "yes" } else { "not available" },
-        if zdialect { "9P2000.L.Z" } else { "9P2000.L (plain)" }
+        caps.dialect.version()
     );
 
     let stats = Arc::new(Stats::default());
