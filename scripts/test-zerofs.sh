@@ -61,10 +61,12 @@ else
     spec=zerofs-client
     [ -n "${NINEFOLD_ZEROFS_CLIENT_VERSION:-}" ] && spec="zerofs-client==$NINEFOLD_ZEROFS_CLIENT_VERSION"
     # Only adds packages (the venv is shared with the python suite).
-    "$venv/bin/python" -m pip install -q --upgrade "$spec" 'pytest>=8' 'pytest-asyncio>=0.24' \
+    "$venv/bin/python" -m pip install -q --upgrade "$spec" 'pytest>=8' 'pytest-asyncio>=0.24' 'ruff>=0.5' \
         || { echo "cannot install $spec from PyPI (set NINEFOLD_SKIP_ZEROFS_PEERS=1 to leave the peers out)" >&2; exit 1; }
     zver=$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("zerofs-client"))')
     echo "zerofs-client (PyPI) $zver"
+    "$venv/bin/ruff" check tests/zerofs
+    "$venv/bin/ruff" format --check tests/zerofs
     say "pytest tests/zerofs (official Python client vs ninefold serve: memfs, passthrough; diod refusal)"
     rc=0
     (cd tests/zerofs && "$venv/bin/python" -m pytest -q -p no:cacheprovider -rs .) || rc=$?

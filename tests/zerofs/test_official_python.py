@@ -11,13 +11,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import socket
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 import zerofs_client as z
-from conftest import Server, options
+
+from conftest import REPO, Server, free_port, options
 
 E = z.ZeroFsError
-UTC = dt.timezone.utc
+UTC = dt.timezone.utc  # noqa: UP017 (Python 3.9)
 
 
 async def test_connect_and_capabilities(server: Server) -> None:
@@ -34,8 +39,6 @@ async def test_connect_and_capabilities(server: Server) -> None:
 
 
 async def test_connect_failure_is_typed() -> None:
-    from conftest import free_port
-
     with pytest.raises(E.ConnectFailed):
         await z.Client.connect_with(
             f"tcp://127.0.0.1:{free_port()}", z.ConnectOptions(connect_timeout_ms=2000)
@@ -195,7 +198,9 @@ async def test_rename_links(fs: z.Client, base: str) -> None:
 
 async def test_mknod(fs: z.Client, base: str) -> None:
     assert (await fs.mknod(f"{base}/fifo", z.NodeKind.FIFO(), 0o644)).file_type == z.FileType.FIFO
-    assert (await fs.mknod(f"{base}/sock", z.NodeKind.SOCKET(), 0o644)).file_type == z.FileType.SOCKET
+    assert (
+        await fs.mknod(f"{base}/sock", z.NodeKind.SOCKET(), 0o644)
+    ).file_type == z.FileType.SOCKET
     m = await fs.mknod(f"{base}/chr", z.NodeKind.CHAR_DEVICE(1, 3), 0o600)
     assert m.file_type == z.FileType.CHAR_DEVICE and m.rdev == 0x103
     m = await fs.mknod(f"{base}/blk", z.NodeKind.BLOCK_DEVICE(7, 0), 0o600)
@@ -259,12 +264,16 @@ async def test_file_ops(fs: z.Client, base: str) -> None:
         assert (await f2.metadata()).size == 0
     with pytest.raises(E.NotFound):
         await fs.open(f"{base}/absent", z.OpenOptions(read=True))
-    async with await fs.open(f"{base}/new", z.OpenOptions(write=True, create=True, mode=0o600)) as f3:
+    async with await fs.open(
+        f"{base}/new", z.OpenOptions(write=True, create=True, mode=0o600)
+    ) as f3:
         await f3.write_at(0, b"new")
     assert (await fs.stat(f"{base}/new")).permissions() == 0o600
     with pytest.raises(E.AlreadyExists):
         await fs.open(f"{base}/new", z.OpenOptions(write=True, create_new=True))
-    async with await fs.open(f"{base}/new", z.OpenOptions(read=True, write=True, truncate=True)) as f4:
+    async with await fs.open(
+        f"{base}/new", z.OpenOptions(read=True, write=True, truncate=True)
+    ) as f4:
         assert (await f4.metadata()).size == 0
     with pytest.raises(E.InvalidArgument):
         await fs.open(f"{base}/new", z.OpenOptions())
@@ -381,34 +390,32 @@ async def test_error_to_errno(fs: z.Client, base: str, n: int) -> None:
         pytest.fail("read of a missing file succeeded")
 
 
-async def test_official_client_refuses_plain_diod(tmp_path: "os.PathLike[str]") -> None:
-    """The expected failure mode against a server without the dialect: diod
-    answers Tversion("9P2000.L.Z") with Rlerror(EIO) and the official client
-    gives up with ConnectFailed (it has no fallback to plain 9P2000.L)."""
-    import subprocess
-    import time
-
-    from conftest import REPO, free_port
-
-    port = free_port()
-    export = os.path.realpath(tmp_path)
+def start_diod(export: str, port: int) -> subprocess.Popen[bytes]:
+    """diod through the repository's launcher (installs it with apt when missing)."""
     proc = subprocess.Popen(
         [str(REPO / "scripts" / "diod-serve.sh"), export, str(port), "60"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    try:
-        import socket
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, "diod did not start (scripts/diod-serve.sh)"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            assert time.monotonic() < deadline, "diod did not listen"
+            time.sleep(0.05)
 
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, "diod did not start (scripts/diod-serve.sh)"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "diod did not listen"
-                await asyncio.sleep(0.05)
+
+async def test_official_client_refuses_plain_diod(tmp_path: Path) -> None:
+    """The expected failure mode against a server without the dialect: diod
+    answers Tversion("9P2000.L.Z") with Rlerror(EIO) and the official client
+    gives up with ConnectFailed (it has no fallback to plain 9P2000.L)."""
+    port = free_port()
+    export = str(tmp_path.resolve())  # noqa: ASYNC240 (a local path, once)
+    proc = start_diod(export, port)
+    try:
         with pytest.raises(E.ConnectFailed) as info:
             await z.Client.connect_with(
                 f"tcp://127.0.0.1:{port}", z.ConnectOptions(aname=export, connect_timeout_ms=5000)
