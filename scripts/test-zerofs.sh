@@ -17,8 +17,8 @@
 #   scripts/test-zerofs.sh
 #   NINEFOLD_BIN=path/to/ninefold     server binary (default target/release/ninefold)
 #   NINEFOLD_SKIP_ZEROFS_PEERS=1      leave out parts 1 and 2 (said so in the summary)
-#   NINEFOLD_ZEROFS_CLIENT_VERSION    pin the PyPI wheel / crate version checks
-#                                     (default: newest wheel that installs)
+#   NINEFOLD_ZEROFS_CLIENT_VERSION    pin the PyPI wheel (the crate is pinned in
+#                                     tests/zerofs-rust/Cargo.toml; default: newest wheel)
 #
 # Last line: "N passed, N failed" over the three parts.
 set -euo pipefail
@@ -61,7 +61,8 @@ else
     spec=zerofs-client
     [ -n "${NINEFOLD_ZEROFS_CLIENT_VERSION:-}" ] && spec="zerofs-client==$NINEFOLD_ZEROFS_CLIENT_VERSION"
     # Only adds packages (the venv is shared with the python suite).
-    "$venv/bin/python" -m pip install -q --upgrade "$spec" 'pytest>=8' 'pytest-asyncio>=0.24' 'ruff>=0.5' \
+    "$venv/bin/python" -m pip install -q 'pytest>=8' 'pytest-asyncio>=0.24' 'ruff>=0.5' \
+        && "$venv/bin/python" -m pip install -q --upgrade "$spec" \
         || { echo "cannot install $spec from PyPI (set NINEFOLD_SKIP_ZEROFS_PEERS=1 to leave the peers out)" >&2; exit 1; }
     zver=$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("zerofs-client"))')
     echo "zerofs-client (PyPI) $zver"
