@@ -80,12 +80,7 @@ impl Server {
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("free port: {e}"))?
             .port();
-        let mut s = Server {
-            bin,
-            export,
-            port,
-            child: None,
-        };
+        let mut s = Server { bin, export, port, child: None };
         s.spawn().await?;
         Ok(s)
     }
@@ -108,10 +103,7 @@ impl Server {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
-                .await
-                .is_ok()
-            {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -182,7 +174,10 @@ async fn t_write_read(c: &Ctx) -> R {
         ensure!(on_disk == big, "bytes on disk differ");
     }
     fails!(c.fs.read(c.p("missing")).await, ZeroFsError::NotFound { .. });
-    fails!(c.fs.read(&c.base).await, ZeroFsError::IsADirectory { .. } | ZeroFsError::Io { errno: 21, .. });
+    fails!(
+        c.fs.read(&c.base).await,
+        ZeroFsError::IsADirectory { .. } | ZeroFsError::Io { errno: 21, .. }
+    );
     Ok(())
 }
 
@@ -216,7 +211,10 @@ async fn t_stat_metadata_exists(c: &Ctx) -> R {
     let ls = ok!(c.fs.stat(c.p("ln")).await);
     ensure!(ls.file_type == FileType::Symlink && ls.size == 1, "stat does not follow {ls:?}");
     let lm = ok!(c.fs.metadata(c.p("ln")).await);
-    ensure!(lm.file_type == FileType::File && lm.ino == m.ino && lm.size == 5, "metadata follows {lm:?}");
+    ensure!(
+        lm.file_type == FileType::File && lm.ino == m.ino && lm.size == 5,
+        "metadata follows {lm:?}"
+    );
     let d = ok!(c.fs.stat(&c.base).await);
     ensure!(d.is_dir(), "dir stat");
     ensure!(ok!(c.fs.exists(&p).await), "exists");
@@ -261,30 +259,16 @@ async fn t_setattr_family(c: &Ctx) -> R {
     ensure!(&ok!(c.fs.read(&p).await)[..] == b"abc", "truncated data");
     let m = ok!(c.fs.truncate(&p, 10).await);
     ensure!(m.size == 10, "extend");
-    let t = Timestamp {
-        secs: 1_000_000_000,
-        nanos: 500,
-    };
-    let m = ok!(
-        c.fs
-            .set_times(&p, Some(SetTime::At { time: t }), Some(SetTime::At { time: t }))
-            .await
-    );
+    let t = Timestamp { secs: 1_000_000_000, nanos: 500 };
+    let m =
+        ok!(c.fs.set_times(&p, Some(SetTime::At { time: t }), Some(SetTime::At { time: t })).await);
     ensure!(m.mtime.secs == 1_000_000_000 && m.atime.secs == 1_000_000_000, "set_times {m:?}");
     let m = ok!(c.fs.set_times(&p, None, Some(SetTime::Now)).await);
     ensure!(m.mtime.secs > 1_600_000_000 && m.atime.secs == 1_000_000_000, "mtime now {m:?}");
-    let m = ok!(
-        c.fs
-            .set_attr(
-                &p,
-                SetAttrs {
-                    mode: Some(0o640),
-                    size: Some(1),
-                    ..Default::default()
-                }
-            )
-            .await
-    );
+    let m = ok!(c
+        .fs
+        .set_attr(&p, SetAttrs { mode: Some(0o640), size: Some(1), ..Default::default() })
+        .await);
     ensure!(m.permissions() == 0o640 && m.size == 1, "set_attr {m:?}");
     let st = ok!(c.fs.stat(&p).await);
     ensure!(st.permissions() == 0o640 && st.size == 1, "stat after set_attr");
@@ -312,7 +296,10 @@ async fn t_dirs(c: &Ctx) -> R {
     ok!(c.fs.write(c.p("a/b/file"), b"x").await);
     fails!(c.fs.remove_dir(c.p("a/b")).await, ZeroFsError::DirectoryNotEmpty { .. });
     fails!(c.fs.remove_dir(c.p("a/b/file")).await, ZeroFsError::NotADirectory { .. });
-    fails!(c.fs.remove_file(c.p("a/b/c")).await, ZeroFsError::IsADirectory { .. } | ZeroFsError::NotPermitted { .. });
+    fails!(
+        c.fs.remove_file(c.p("a/b/c")).await,
+        ZeroFsError::IsADirectory { .. } | ZeroFsError::NotPermitted { .. }
+    );
     ok!(c.fs.remove_dir(c.p("a/b/c/d")).await);
     ensure!(!ok!(c.fs.exists(c.p("a/b/c/d")).await), "remove_dir");
     ok!(c.fs.remove_file(c.p("a/b/file")).await);
@@ -321,7 +308,12 @@ async fn t_dirs(c: &Ctx) -> R {
     ok!(c.fs.write(c.p("a/b/c/deep"), b"y").await);
     ok!(c.fs.remove_dir_all(c.p("a")).await);
     ensure!(!ok!(c.fs.exists(c.p("a")).await), "remove_dir_all");
-    fails!(c.fs.remove_dir_all("/").await, ZeroFsError::InvalidArgument { .. } | ZeroFsError::NotPermitted { .. } | ZeroFsError::Io { .. });
+    fails!(
+        c.fs.remove_dir_all("/").await,
+        ZeroFsError::InvalidArgument { .. }
+            | ZeroFsError::NotPermitted { .. }
+            | ZeroFsError::Io { .. }
+    );
     Ok(())
 }
 
@@ -334,7 +326,10 @@ async fn t_rename_links(c: &Ctx) -> R {
     fails!(c.fs.rename(c.p("src"), c.p("x")).await, ZeroFsError::NotFound { .. });
     let m = ok!(c.fs.hard_link(c.p("dst"), c.p("hl")).await);
     ensure!(m.nlink == 2 && m.is_file(), "hard_link {m:?}");
-    ensure!(ok!(c.fs.stat(c.p("hl")).await).ino == ok!(c.fs.stat(c.p("dst")).await).ino, "same inode");
+    ensure!(
+        ok!(c.fs.stat(c.p("hl")).await).ino == ok!(c.fs.stat(c.p("dst")).await).ino,
+        "same inode"
+    );
     fails!(c.fs.hard_link(c.p("dst"), c.p("hl")).await, ZeroFsError::AlreadyExists { .. });
     let m = ok!(c.fs.symlink("some/where", c.p("sl")).await);
     ensure!(m.is_symlink() && m.size == 10, "symlink {m:?}");
@@ -350,19 +345,11 @@ async fn t_mknod(c: &Ctx) -> R {
     ensure!(m.file_type == FileType::Fifo, "fifo {m:?}");
     let m = ok!(c.fs.mknod(c.p("sock"), NodeKind::Socket, 0o644).await);
     ensure!(m.file_type == FileType::Socket, "socket {m:?}");
-    let m = ok!(
-        c.fs
-            .mknod(c.p("chr"), NodeKind::CharDevice { major: 1, minor: 3 }, 0o600)
-            .await
-    );
+    let m = ok!(c.fs.mknod(c.p("chr"), NodeKind::CharDevice { major: 1, minor: 3 }, 0o600).await);
     ensure!(m.file_type == FileType::CharDevice, "chardev {m:?}");
     // Linux new_encode_dev(1, 3) = 0x103
     ensure!(m.rdev == 0x103, "rdev {:#x}", m.rdev);
-    let m = ok!(
-        c.fs
-            .mknod(c.p("blk"), NodeKind::BlockDevice { major: 7, minor: 0 }, 0o600)
-            .await
-    );
+    let m = ok!(c.fs.mknod(c.p("blk"), NodeKind::BlockDevice { major: 7, minor: 0 }, 0o600).await);
     ensure!(m.file_type == FileType::BlockDevice, "blockdev {m:?}");
     fails!(c.fs.mknod(c.p("fifo"), NodeKind::Fifo, 0o644).await, ZeroFsError::AlreadyExists { .. });
     Ok(())
@@ -376,18 +363,23 @@ async fn t_read_dir(c: &Ctx) -> R {
     ok!(c.fs.create_dir(c.p("ls/sub"), 0o755).await);
     let entries = ok!(c.fs.read_dir(c.p("ls")).await);
     ensure!(entries.len() == 301, "read_dir count {}", entries.len());
-    ensure!(
-        !entries.iter().any(|e| e.name == "." || e.name == ".."),
-        "dot entries"
-    );
+    ensure!(!entries.iter().any(|e| e.name == "." || e.name == ".."), "dot entries");
     for e in &entries {
         if e.name == "sub" {
             ensure!(e.file_type == FileType::Dir && e.metadata.is_dir(), "sub entry {e:?}");
         } else {
             let i: usize = e.name[1..].parse().map_err(|_| format!("name {}", e.name))?;
             ensure!(e.file_type == FileType::File, "type {e:?}");
-            ensure!(e.metadata.size == i as u64, "readdirplus size {} for {}", e.metadata.size, e.name);
-            ensure!(e.metadata.ino == e.ino && e.name_is_utf8 && e.name_bytes == e.name.as_bytes(), "entry {e:?}");
+            ensure!(
+                e.metadata.size == i as u64,
+                "readdirplus size {} for {}",
+                e.metadata.size,
+                e.name
+            );
+            ensure!(
+                e.metadata.ino == e.ino && e.name_is_utf8 && e.name_bytes == e.name.as_bytes(),
+                "entry {e:?}"
+            );
         }
     }
     fails!(c.fs.read_dir(c.p("ls/f001")).await, ZeroFsError::NotADirectory { .. });
@@ -431,11 +423,17 @@ async fn t_file_ops(c: &Ctx) -> R {
     ok!(f.write_at(0, b"new").await);
     f.close().await;
     ensure!(ok!(c.fs.stat(c.p("new")).await).permissions() == 0o600, "create mode");
-    fails!(c.fs.open(c.p("new"), OpenOptions::write_only().create_new(true)).await, ZeroFsError::AlreadyExists { .. });
+    fails!(
+        c.fs.open(c.p("new"), OpenOptions::write_only().create_new(true)).await,
+        ZeroFsError::AlreadyExists { .. }
+    );
     let f = ok!(c.fs.open(c.p("new"), OpenOptions::read_write().truncate(true)).await);
     ensure!(ok!(f.metadata().await).size == 0, "truncate option");
     f.close().await;
-    fails!(c.fs.open(c.p("new"), OpenOptions::default()).await, ZeroFsError::InvalidArgument { .. });
+    fails!(
+        c.fs.open(c.p("new"), OpenOptions::default()).await,
+        ZeroFsError::InvalidArgument { .. }
+    );
     fails!(c.fs.open(&c.base, OpenOptions::write_only()).await, ZeroFsError::IsADirectory { .. });
     let ro = ok!(c.fs.open(c.p("new"), OpenOptions::read_only()).await);
     let r = ro.write_at(0, b"x").await;
@@ -489,7 +487,8 @@ async fn t_dir_ops(c: &Ctx) -> R {
         }
     }
     names.sort();
-    let mut want: Vec<Vec<u8>> = vec![odd.to_vec(), b"sub".to_vec(), b"sym".to_vec(), b"pipe".to_vec()];
+    let mut want: Vec<Vec<u8>> =
+        vec![odd.to_vec(), b"sub".to_vec(), b"sym".to_vec(), b"pipe".to_vec()];
     want.sort();
     ensure!(names == want, "listing {names:?}");
     ok!(d.rewind().await);
@@ -504,7 +503,13 @@ async fn t_dir_ops(c: &Ctx) -> R {
     fails!(d.remove_dir_at(b"absent").await, ZeroFsError::NotFound { .. });
     ok!(d.remove_dir_at(b"sub").await);
     fails!(d.create_dir_at(b"a/b", 0o755).await, ZeroFsError::InvalidArgument { .. });
-    ensure!(ok!(d.next_batch(None).await).is_empty() || { ok!(d.rewind().await); ok!(d.next_batch(None).await).is_empty() }, "D is empty");
+    ensure!(
+        ok!(d.next_batch(None).await).is_empty() || {
+            ok!(d.rewind().await);
+            ok!(d.next_batch(None).await).is_empty()
+        },
+        "D is empty"
+    );
     d.close().await;
     d.close().await;
     fails!(d.metadata().await, ZeroFsError::Closed);
@@ -545,7 +550,10 @@ async fn t_reconnect(c: &Ctx, server: &mut Server) -> R {
         ensure!(&ok!(c.fs.read(&p).await)[..] == b"before restart", "data survived");
         ensure!(&ok!(f.read_at(0, 6).await)[..] == b"before", "handle restored");
         ok!(f.write_at(0, b"BEFORE").await);
-        ensure!(&ok!(c.fs.read(&p).await)[..] == b"BEFORE restart", "write through restored handle");
+        ensure!(
+            &ok!(c.fs.read(&p).await)[..] == b"BEFORE restart",
+            "write through restored handle"
+        );
     } else {
         // memfs: the old tree is gone; the handle must fail cleanly, never
         // point at another file.
