@@ -106,6 +106,17 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "LEVEL")]
     pub(crate) log: Option<String>,
 
+    /// Offer only these dialects: 9P2000.L.Z, 9P2000.L, 9P2000.u,
+    /// 9P2000. Repeatable. [default: all four; 9P2000.L.Z is answered
+    /// only to a client asking for exactly it]
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) dialect: Vec<String>,
+
+    /// Keep the 9P2000.L.Z exactly-once journal (and a directory
+    /// export's lineage token) in DIR, so a restart keeps them.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) state_dir: Option<PathBuf>,
+
     /// TOML configuration file; flags override its settings.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,

@@ -1,5 +1,6 @@
 //! Server configuration: limits and their defaults.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use ninefold_proto::Dialect;
@@ -47,9 +48,15 @@ pub struct ServerConfig {
     /// Time in-flight requests get to finish at shutdown or disconnect
     /// before they are cancelled (default 10 s).
     pub shutdown_deadline: Duration,
-    /// Dialects offered, in no particular order (default 9P2000.L,
-    /// 9P2000.u and 9P2000).
+    /// Dialects offered, in no particular order (default 9P2000.L.Z,
+    /// 9P2000.L, 9P2000.u and 9P2000). `9P2000.L.Z` is answered only to a
+    /// client asking for exactly that string.
     pub dialects: Vec<Dialect>,
+    /// Bounds and retention of the 9P2000.L.Z exactly-once ledger.
+    pub ledger: crate::LedgerConfig,
+    /// Where the ledger's journal lives, so exactly-once survives a
+    /// restart (default none: the ledger lives in memory only).
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -62,7 +69,9 @@ impl Default for ServerConfig {
             max_fids: DEFAULT_MAX_FIDS,
             idle_timeout: None,
             shutdown_deadline: DEFAULT_SHUTDOWN_DEADLINE,
-            dialects: vec![Dialect::L, Dialect::U, Dialect::Base],
+            dialects: vec![Dialect::Z, Dialect::L, Dialect::U, Dialect::Base],
+            ledger: crate::LedgerConfig::default(),
+            state_dir: None,
         }
     }
 }
@@ -84,6 +93,12 @@ impl ServerConfig {
         }
         if self.dialects.is_empty() {
             return Err(ConfigError::NoDialect);
+        }
+        if self.ledger.max_entries == 0 {
+            return Err(ConfigError::Zero("ledger.max_entries"));
+        }
+        if self.ledger.max_bytes == 0 {
+            return Err(ConfigError::Zero("ledger.max_bytes"));
         }
         Ok(())
     }

@@ -39,4 +39,7 @@ pub enum ConfigError {
     /// No dialect enabled.
     #[error("at least one dialect must be enabled")]
     NoDialect,
+    /// The state directory (the `.Z` ledger journal) cannot be used.
+    #[error("state directory: {0}")]
+    StateDir(String),
 }

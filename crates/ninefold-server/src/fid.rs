@@ -15,6 +15,7 @@
 //! A fid holds the node it names (never a path), so renames and unlinks
 //! elsewhere do not change what it refers to.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::{Bytes, BytesMut};
@@ -120,6 +121,9 @@ pub(crate) struct Fid {
     /// Held shared by every request using the fid and exclusively by the
     /// clunk, which therefore runs after all earlier requests.
     pub(crate) busy: Arc<RwLock<()>>,
+    /// Bound by a 9P2000.L.Z Trebind with REPLAY | OPENED: the next
+    /// in-place open answers ESTALE for EACCES and for an unlinked object.
+    pub(crate) replay_opened: AtomicBool,
 }
 
 impl Fid {
@@ -130,6 +134,7 @@ impl Fid {
             aname,
             mode: Mutex::new(FidMode::Walked),
             busy: Arc::new(RwLock::new(())),
+            replay_opened: AtomicBool::new(false),
         })
     }
 

@@ -10,6 +10,9 @@
 //! | `ninefold.server.connections` | up-down counter | |
 //! | `ninefold.server.connections_rejected` | counter | |
 //! | `ninefold.server.fid.count` | up-down counter | |
+//! | `ninefold.server.ledger.entries` | up-down counter (`.Z` outcomes kept) | |
+//! | `ninefold.server.ledger.bytes` | up-down counter | By |
+//! | `ninefold.server.ledger.events` | counter, by `event`: `replayed`, `waited` (single-flight), `stale` (116), `evicted` | |
 
 use std::time::Duration;
 
@@ -36,6 +39,10 @@ impl Metrics {
     pub(crate) fn rejected(&self) {}
     #[inline]
     pub(crate) fn fids(&self, _d: i64) {}
+    #[inline]
+    pub(crate) fn ledger_size(&self, _entries: i64, _bytes: i64) {}
+    #[inline]
+    pub(crate) fn ledger_event(&self, _event: &'static str, _n: u64) {}
 }
 
 #[cfg(feature = "otel")]
@@ -91,6 +98,23 @@ impl Metrics {
             i.fids.add(d, &[]);
         }
     }
+
+    pub(crate) fn ledger_size(&self, entries: i64, bytes: i64) {
+        if let Some(i) = &self.inner {
+            if entries != 0 {
+                i.ledger_entries.add(entries, &[]);
+            }
+            if bytes != 0 {
+                i.ledger_bytes.add(bytes, &[]);
+            }
+        }
+    }
+
+    pub(crate) fn ledger_event(&self, event: &'static str, n: u64) {
+        if let Some(i) = &self.inner {
+            i.ledger_events.add(n, &[opentelemetry::KeyValue::new("event", event)]);
+        }
+    }
 }
 
 #[cfg(feature = "otel")]
@@ -106,6 +130,9 @@ mod otel {
         pub(super) connections: UpDownCounter<i64>,
         pub(super) rejected: Counter<u64>,
         pub(super) fids: UpDownCounter<i64>,
+        pub(super) ledger_entries: UpDownCounter<i64>,
+        pub(super) ledger_bytes: UpDownCounter<i64>,
+        pub(super) ledger_events: Counter<u64>,
     }
 
     impl Instruments {
@@ -145,6 +172,21 @@ mod otel {
                 fids: m
                     .i64_up_down_counter("ninefold.server.fid.count")
                     .with_description("Fids bound")
+                    .build(),
+                ledger_entries: m
+                    .i64_up_down_counter("ninefold.server.ledger.entries")
+                    .with_description("9P2000.L.Z outcomes kept for exactly-once replay")
+                    .build(),
+                ledger_bytes: m
+                    .i64_up_down_counter("ninefold.server.ledger.bytes")
+                    .with_unit("By")
+                    .with_description("Bytes of 9P2000.L.Z outcomes kept")
+                    .build(),
+                ledger_events: m
+                    .u64_counter("ninefold.server.ledger.events")
+                    .with_description(
+                        "9P2000.L.Z ledger events: replayed, waited (single-flight), stale (116), evicted",
+                    )
                     .build(),
             }
         }

@@ -12,7 +12,8 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn, Instrument};
 
 use crate::config::ServerConfig;
-use crate::ledger::{Ledger, NoLedger};
+use crate::ledger::{Ledger, MemLedger};
+use crate::lineage::Lineage;
 use crate::metrics::Metrics;
 use crate::{shell, Attacher, ConfigError, Middleware, ServeError};
 
@@ -23,9 +24,11 @@ pub(crate) struct ServerInner {
     pub(crate) attacher: Arc<dyn Attacher>,
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
     pub(crate) shutdown: CancellationToken,
-    pub(crate) metrics: Metrics,
+    pub(crate) metrics: Arc<Metrics>,
     /// The `.Z` op-id ledger, shared by every connection.
     pub(crate) ledger: Arc<dyn Ledger>,
+    /// The `.Z` durability lineage token.
+    pub(crate) lineage: Lineage,
     next_conn: AtomicU64,
     connections: AtomicUsize,
     tracker: TaskTracker,
@@ -78,9 +81,20 @@ pub struct ServerBuilder {
     attacher: Arc<dyn Attacher>,
     middleware: Vec<Arc<dyn Middleware>>,
     metrics: Metrics,
+    lineage: Option<Lineage>,
 }
 
 impl ServerBuilder {
+    /// The 9P2000.L.Z durability lineage token (Tgetlineage) to answer
+    /// with: a value stored with a persistent export's data, so that it
+    /// survives a restart. The default is random per server, the honest
+    /// answer for a tree that lives in memory (a client's Tfsyncdur
+    /// naming an older token then gets ESTALE).
+    pub fn lineage_token(mut self, token: u64) -> Self {
+        self.lineage = Some(Lineage::fixed(token));
+        self
+    }
+
     /// Largest msize to negotiate (default 1 MiB + 24; at most 16 MiB + 24).
     pub fn max_msize(mut self, msize: u32) -> Self {
         self.config.max_msize = msize;
@@ -123,7 +137,8 @@ impl ServerBuilder {
         self
     }
 
-    /// The dialects offered (default 9P2000.L, 9P2000.u, 9P2000).
+    /// The dialects offered (default 9P2000.L.Z, 9P2000.L, 9P2000.u,
+    /// 9P2000).
     pub fn dialects(mut self, dialects: &[ninefold_proto::Dialect]) -> Self {
         self.config.dialects = dialects.to_vec();
         self
@@ -149,21 +164,43 @@ impl ServerBuilder {
         self
     }
 
-    /// The server, or why the settings are inconsistent.
-    pub fn build(self) -> Result<Server, ConfigError> {
-        self.config.validate()?;
-        Ok(self.assemble())
+    /// Keeps the 9P2000.L.Z ledger's journal in `dir` (created if
+    /// missing), so that a retry after a restart still finds its outcome.
+    pub fn state_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config.state_dir = Some(dir.into());
+        self
     }
 
-    fn assemble(self) -> Server {
+    /// Bounds and retention of the 9P2000.L.Z exactly-once ledger.
+    pub fn ledger(mut self, ledger: crate::LedgerConfig) -> Self {
+        self.config.ledger = ledger;
+        self
+    }
+
+    /// The server, or why the settings are inconsistent (or the state
+    /// directory cannot be used).
+    pub fn build(self) -> Result<Server, ConfigError> {
+        self.config.validate()?;
+        let metrics = Arc::new(self.metrics);
+        let ledger = match &self.config.state_dir {
+            Some(dir) => MemLedger::open(self.config.ledger, metrics.clone(), dir)
+                .map_err(|e| ConfigError::StateDir(format!("{}: {e}", dir.display())))?,
+            None => MemLedger::new(self.config.ledger, metrics.clone()),
+        };
+        Ok(ServerBuilder { metrics: Metrics::default(), ..self }
+            .assemble(metrics, Arc::new(ledger)))
+    }
+
+    fn assemble(self, metrics: Arc<Metrics>, ledger: Arc<dyn Ledger>) -> Server {
         Server {
             inner: Arc::new(ServerInner {
                 config: self.config,
                 attacher: self.attacher,
                 middleware: self.middleware,
                 shutdown: CancellationToken::new(),
-                metrics: self.metrics,
-                ledger: Arc::new(NoLedger),
+                metrics,
+                ledger,
+                lineage: self.lineage.unwrap_or_else(Lineage::random),
                 next_conn: AtomicU64::new(1),
                 connections: AtomicUsize::new(0),
                 tracker: TaskTracker::new(),
@@ -175,7 +212,10 @@ impl ServerBuilder {
 impl Server {
     /// A server with default settings.
     pub fn new(attacher: impl Attacher) -> Server {
-        Server::builder(attacher).assemble()
+        let builder = Server::builder(attacher);
+        let metrics = Arc::new(Metrics::default());
+        let ledger = MemLedger::new(builder.config.ledger, metrics.clone());
+        builder.assemble(metrics, Arc::new(ledger))
     }
 
     /// A builder for a server of `attacher` (an `Arc<dyn Node>` for a
@@ -186,6 +226,7 @@ impl Server {
             attacher: Arc::new(attacher),
             middleware: Vec::new(),
             metrics: Metrics::default(),
+            lineage: None,
         }
     }
 

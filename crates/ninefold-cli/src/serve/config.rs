@@ -53,6 +53,10 @@ pub(crate) struct FileConfig {
     pub(crate) metrics: Option<String>,
     /// Log filter.
     pub(crate) log: Option<String>,
+    /// Dialects offered (version strings).
+    pub(crate) dialects: Option<Vec<String>>,
+    /// Where the `.Z` ledger journal and lineage token live.
+    pub(crate) state_dir: Option<PathBuf>,
 }
 
 /// A squash owner: `65534` or `"65534:65534"`.
@@ -157,6 +161,10 @@ pub(crate) struct Settings {
     pub(crate) metrics: Option<String>,
     /// Log filter from the flag or the file.
     pub(crate) log: Option<String>,
+    /// Dialects offered.
+    pub(crate) dialects: Vec<ninefold_proto::Dialect>,
+    /// Where the `.Z` ledger journal and lineage token live.
+    pub(crate) state_dir: Option<PathBuf>,
 }
 
 impl Settings {
@@ -260,8 +268,35 @@ impl Settings {
             shutdown_deadline,
             metrics: args.metrics.clone().or(file.metrics),
             log: args.log.clone().or(file.log),
+            dialects: dialects(&args.dialect, file.dialects.as_deref(), &server.dialects)?,
+            state_dir: args.state_dir.clone().or(file.state_dir),
         })
     }
+}
+
+/// The dialects to offer: the flags, else the file, else the defaults.
+fn dialects(
+    flags: &[String],
+    file: Option<&[String]>,
+    default: &[ninefold_proto::Dialect],
+) -> Result<Vec<ninefold_proto::Dialect>> {
+    let names = if flags.is_empty() { file.unwrap_or_default() } else { flags };
+    if names.is_empty() {
+        if file.is_some() {
+            bail!("`dialects` is empty: offer at least one");
+        }
+        return Ok(default.to_vec());
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let Some(d) = ninefold_proto::Dialect::from_version(name.as_bytes()) else {
+            bail!("unknown dialect {name:?}: expected 9P2000.L.Z, 9P2000.L, 9P2000.u or 9P2000");
+        };
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
 }
 
 /// The id map from a squash owner or uid/gid pairs (not both).

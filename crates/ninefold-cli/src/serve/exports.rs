@@ -126,6 +126,16 @@ impl Attacher for TableAttacher {
             }
         }
     }
+
+    async fn roots(&self, _req: &Request) -> Vec<(Bytes, Arc<dyn Node>)> {
+        let t = &self.0;
+        let named = t.named().map(|(n, e)| (Bytes::copy_from_slice(n.as_bytes()), e.root.clone()));
+        t.default_export()
+            .map(|e| (Bytes::new(), e.root.clone()))
+            .into_iter()
+            .chain(named)
+            .collect()
+    }
 }
 
 /// An export and the extra anames that reach it.

@@ -65,6 +65,8 @@ fn server_config(s: &Settings) -> Result<ServerConfig> {
     c.max_fids = s.max_fids;
     c.idle_timeout = s.idle_timeout;
     c.shutdown_deadline = s.shutdown_deadline;
+    c.dialects = s.dialects.clone();
+    c.state_dir = s.state_dir.clone();
     c.validate().context("invalid settings")?;
     Ok(c)
 }
@@ -90,6 +92,9 @@ async fn serve(settings: Settings) -> Result<()> {
     }
     if let Some((_, m)) = &metrics {
         builder = builder.meter(&m.meter());
+    }
+    if let Some(token) = lineage_token(&settings)? {
+        builder = builder.lineage_token(token);
     }
     let server = builder.build().context("invalid settings")?;
 
@@ -150,6 +155,52 @@ async fn serve(settings: Settings) -> Result<()> {
     outcome
 }
 
+/// The `.Z` lineage token to keep across restarts: with a state directory
+/// and only directory exports (whose data outlives the process), a token
+/// stored in the state directory; otherwise `None` (random per start, so
+/// a client's Tfsyncdur after a restart honestly gets ESTALE).
+fn lineage_token(s: &Settings) -> Result<Option<u64>> {
+    let Some(dir) = &s.state_dir else { return Ok(None) };
+    let persistent =
+        s.root.iter().chain(s.exports.values()).all(|e| matches!(e.source, config::Source::Dir(_)));
+    if !persistent {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create state directory {}", dir.display()))?;
+    let path = dir.join("lineage");
+    match std::fs::read(&path) {
+        Ok(b) if b.len() == 8 => {
+            let mut a = [0; 8];
+            a.copy_from_slice(&b);
+            return Ok(Some(u64::from_le_bytes(a)));
+        }
+        Ok(_) => warn!(path = %path.display(), "unreadable lineage token, making a new one"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+    let token = random_token();
+    let tmp = dir.join("lineage.tmp");
+    std::fs::write(&tmp, token.to_le_bytes())
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(Some(token))
+}
+
+/// A random, non-zero token.
+fn random_token() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    h.write_u32(std::process::id());
+    h.finish().max(1)
+}
+
 /// Where we listen and how to connect, on stdout.
 fn print_banner(
     settings: &Settings,
@@ -162,7 +213,8 @@ fn print_banner(
         out.push_str(&s);
         out.push('\n');
     };
-    line(format!("ninefold {} (9P2000.L, 9P2000.u, 9P2000)", env!("CARGO_PKG_VERSION")));
+    let dialects: Vec<&str> = settings.dialects.iter().map(|d| d.version()).collect();
+    line(format!("ninefold {} ({})", env!("CARGO_PKG_VERSION"), dialects.join(", ")));
     match table.default_export() {
         Some(e) => line(format!("  default export: {}", e.label)),
         None => line("  no default export: attach with one of the anames below".into()),

@@ -2,7 +2,7 @@
 //! truncate, with size limits and space accounting.
 
 use bytes::Bytes;
-use ninefold_proto::Errno;
+use ninefold_proto::{Errno, FallocateMode};
 use ninefold_server::{Request, Result};
 
 use super::node::{Body, MemNode, State};
@@ -100,6 +100,35 @@ impl MemNode {
         }
         meta.touch_modified();
         self.bump_version();
+        Ok(())
+    }
+
+    /// `fallocate(2)` on a regular file: mode 0 extends the size to cover
+    /// the range; PUNCH_HOLE | KEEP_SIZE and ZERO_RANGE zero the range
+    /// (ZERO_RANGE without KEEP_SIZE may extend the file). Memory holds no
+    /// holes, so allocation is only the size change.
+    pub(crate) fn fallocate_at(&self, offset: u64, length: u64, mode: FallocateMode) -> Result<()> {
+        let end = offset.checked_add(length).ok_or(Errno::EFBIG)?;
+        let mut st = self.write_state();
+        let len = match &st.body {
+            Body::File(buf) => buf.len() as u64,
+            Body::Dir(_) => return Err(Errno::EISDIR),
+            _ => return Err(Errno::ENODEV),
+        };
+        let keep = mode.contains(FallocateMode::KEEP_SIZE);
+        let zero = mode.intersects(FallocateMode::PUNCH_HOLE | FallocateMode::ZERO_RANGE);
+        if !keep && end > len {
+            self.truncate_locked(&mut st, end)?;
+        }
+        if zero {
+            if let Body::File(buf) = &mut st.body {
+                let stop = (end.min(buf.len() as u64)) as usize;
+                let start = (offset as usize).min(stop);
+                buf[start..stop].fill(0);
+            }
+            st.meta.touch_modified();
+            self.bump_version();
+        }
         Ok(())
     }
 }

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use ninefold_proto::l::{Attr, SetAttr};
 use ninefold_proto::{
-    Errno, GetattrMask, LockStatus, OpenFlags, Qid, QidType, UnlinkatFlags, XattrFlags, S_IFDIR,
-    S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
+    Errno, FallocateMode, GetattrMask, LockStatus, OpenFlags, Qid, QidType, UnlinkatFlags,
+    XattrFlags, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
 };
 use ninefold_server::{
     Created, DirSink, Handle, LockInfo, LockRequest, Node, Opened, Request, Result, StatFs,
@@ -73,7 +73,7 @@ impl MemNode {
         shared.charge_inode()?;
         let path = shared.qids.next_path();
         let qtype = QidType::from_mode(meta.mode);
-        Ok(Arc::new_cyclic(|me| MemNode {
+        let node = Arc::new_cyclic(|me| MemNode {
             shared: shared.clone(),
             path,
             qtype,
@@ -82,7 +82,9 @@ impl MemNode {
             parent: Mutex::new(parent),
             state: RwLock::new(State { meta, body }),
             locks: LockState::default(),
-        }))
+        });
+        shared.register(path, Arc::downgrade(&node));
+        Ok(node)
     }
 
     pub(crate) fn read_state(&self) -> RwLockReadGuard<'_, State> {
@@ -212,6 +214,7 @@ impl Drop for MemNode {
         }
         self.shared.release_bytes(super::xattr::charged(&st.meta));
         self.shared.release_inode();
+        self.shared.unregister(self.path);
     }
 }
 
@@ -321,6 +324,31 @@ impl Node for MemNode {
 
     async fn statfs(&self, _req: &Request) -> Result<StatFs> {
         Ok(self.do_statfs())
+    }
+
+    async fn resolve(&self, _req: &Request, path: u64) -> Result<Arc<dyn Node>> {
+        // Only objects still linked somewhere: an unlinked file is not
+        // restored across a reconnect.
+        let node = self.shared.find(path).ok_or(Errno::ESTALE)?;
+        if !node.is_dir() && node.read_state().meta.nlink == 0 {
+            return Err(Errno::ESTALE);
+        }
+        Ok(node)
+    }
+
+    async fn sync_fs(&self, _req: &Request) -> Result<()> {
+        // Nothing is kept anywhere but in memory: nothing to flush.
+        Ok(())
+    }
+
+    async fn fallocate(
+        &self,
+        _req: &Request,
+        offset: u64,
+        length: u64,
+        mode: FallocateMode,
+    ) -> Result<()> {
+        self.fallocate_at(offset, length, mode)
     }
 
     async fn lock(&self, req: &Request, lock: &LockRequest) -> Result<LockStatus> {

@@ -1,12 +1,15 @@
 //! State shared by every node of one filesystem: qid generator, limits,
 //! usage counters and the rename lock.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
 use ninefold_proto::Errno;
 use ninefold_server::QidGen;
+
+use super::node::MemNode;
 
 /// Size and resource limits of a [`MemFs`](super::MemFs).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +61,8 @@ pub(crate) struct Shared {
     bytes: AtomicU64,
     inodes: AtomicU64,
     rename: Mutex<()>,
+    /// Every live object by `qid.path` (9P2000.L.Z Trebind).
+    table: Mutex<HashMap<u64, Weak<MemNode>>>,
 }
 
 impl Shared {
@@ -70,7 +75,23 @@ impl Shared {
             bytes: AtomicU64::new(0),
             inodes: AtomicU64::new(0),
             rename: Mutex::new(()),
+            table: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Records a new object in the inode table.
+    pub(crate) fn register(&self, path: u64, node: Weak<MemNode>) {
+        self.table.lock().unwrap_or_else(PoisonError::into_inner).insert(path, node);
+    }
+
+    /// Forgets an object (it is being dropped).
+    pub(crate) fn unregister(&self, path: u64) {
+        self.table.lock().unwrap_or_else(PoisonError::into_inner).remove(&path);
+    }
+
+    /// The live object whose qid path is `path`.
+    pub(crate) fn find(&self, path: u64) -> Option<Arc<MemNode>> {
+        self.table.lock().unwrap_or_else(PoisonError::into_inner).get(&path)?.upgrade()
     }
 
     /// The filesystem-wide lock taken by operations that lock two

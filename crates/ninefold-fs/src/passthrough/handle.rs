@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use bytes::Bytes;
 use ninefold_proto::l::SetAttr;
-use ninefold_proto::{Errno, LockStatus, OpenFlags};
+use ninefold_proto::{Errno, FallocateMode, LockStatus, OpenFlags};
 use ninefold_server::{DirSink, Handle, LockInfo, LockRequest, Node, Opened, Request, Result};
 use rustix::fs::OFlags;
 
@@ -86,6 +86,18 @@ impl PassthroughNode {
         })
         .await?;
         Ok(Opened::with_handle(handle))
+    }
+
+    /// `syncfs(2)` of the filesystem holding this node.
+    pub(crate) async fn sync_fs_impl(&self, req: &Request) -> Result<()> {
+        let fs = self.fs.clone();
+        let fd = self.fd.clone();
+        let flags = if self.kind == Kind::Dir { OFlags::DIRECTORY } else { OFlags::empty() };
+        blocking_as(&self.fs, req, move || {
+            let file = fs.reopen(&fd, OFlags::RDONLY | OFlags::NONBLOCK | flags).map_err(errno)?;
+            rustix::fs::syncfs(&file).map_err(errno)
+        })
+        .await
     }
 
     pub(crate) async fn fsync_impl(&self, req: &Request, datasync: bool) -> Result<()> {
@@ -213,6 +225,28 @@ impl Handle for PassthroughHandle {
     async fn fsync(&self, req: &Request, _node: &dyn Node, datasync: bool) -> Result<()> {
         let fd = self.fd.clone();
         blocking_as(&self.fs, req, move || sync(&fd, datasync)).await
+    }
+
+    async fn fallocate(
+        &self,
+        req: &Request,
+        _node: &dyn Node,
+        offset: u64,
+        length: u64,
+        mode: FallocateMode,
+    ) -> Result<()> {
+        if !self.writable {
+            return Err(Errno::EBADF);
+        }
+        if self.kind != Kind::File {
+            return Err(if self.kind == Kind::Dir { Errno::EISDIR } else { Errno::ENODEV });
+        }
+        let flags = rustix::fs::FallocateFlags::from_bits_retain(mode.bits());
+        let fd = self.fd.clone();
+        blocking_as(&self.fs, req, move || {
+            rustix::fs::fallocate(fd.as_fd(), flags, offset, length).map_err(errno)
+        })
+        .await
     }
 
     async fn lock(

@@ -410,6 +410,10 @@ impl Node for PassthroughNode {
         self.fsync_impl(req, datasync).await
     }
 
+    async fn sync_fs(&self, req: &Request) -> Result<()> {
+        self.sync_fs_impl(req).await
+    }
+
     async fn lock(&self, _req: &Request, _lock: &LockRequest) -> Result<LockStatus> {
         // Locks belong to an open descriptor: only a handle takes them.
         Err(Errno::EBADF)

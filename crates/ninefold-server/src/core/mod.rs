@@ -70,6 +70,24 @@ pub(crate) struct Admitted {
     pub(crate) marks: Vec<BusyMark>,
     /// Whether the request ended its fid on arrival (Tclunk, Tremove).
     pub(crate) ended_fid: bool,
+    /// A `.Z` duplicate: answer from the ledger instead of running.
+    pub(crate) replay: Option<Replay>,
+}
+
+/// How a `.Z` duplicate gets its outcome.
+#[derive(Debug)]
+pub(crate) enum Replay {
+    /// Stored: a create that must still bind its fid.
+    Stored(Arc<Message>),
+    /// Still running elsewhere: wait for it (single-flight).
+    Wait(tokio::sync::watch::Receiver<crate::ledger::Outcome>),
+}
+
+/// Whether replaying `reply` to `message` still has fid work to do: a
+/// create whose new (or own) fid must name and open the created file.
+fn binds_on_replay(message: &Message, reply: Option<&Message>) -> bool {
+    let create = matches!(message, Message::Tlcreate(_) | Message::Tlcreateattr(_));
+    create && reply.is_none_or(|r| matches!(r, Message::Rlcreate(_) | Message::Rlcreateattr(_)))
 }
 
 /// The state of one connection.
@@ -163,17 +181,46 @@ impl Core {
         if self.tags.in_flight(tag) {
             return Err(Violation::TagInUse(tag).into());
         }
+        // The ledger first: a duplicate is answered (or waits) instead of
+        // running again; only the first attempt records an outcome.
+        let mut replay = None;
         if let Some(env) = &envelope {
-            if let Verdict::Answer(reply) = self.ledger.admit(env) {
-                return self.answer(tag, *reply, permit);
+            match self.ledger.admit(env) {
+                Verdict::Execute => {}
+                Verdict::Answer(reply) if !binds_on_replay(&message, Some(&reply)) => {
+                    return self.answer(tag, (*reply).clone(), permit);
+                }
+                Verdict::Answer(reply) => replay = Some(Replay::Stored(reply)),
+                Verdict::Wait(rx) => replay = Some(Replay::Wait(rx)),
             }
         }
-        let admitted = match self.resolve(&message) {
-            Ok(a) => a,
-            Err(errno) => return self.answer(tag, error_reply(self.facts.dialect, errno), permit),
+        let record = if replay.is_some() { None } else { envelope };
+        let admitted = if replay.is_none() || binds_on_replay(&message, None) {
+            match self.resolve(&message) {
+                Ok(a) => a,
+                Err(errno) => {
+                    let reply = error_reply(self.facts.dialect, errno);
+                    if let Some(env) = &record {
+                        self.ledger.complete(env, Some(&reply));
+                    }
+                    return self.answer(tag, reply, permit);
+                }
+            }
+        } else {
+            Resolved::default()
         };
-        let cancel = self.tags.admit(tag, permit, envelope)?;
-        Ok(Received::Run(Box::new(self.admitted(tag, envelope, message, admitted, cancel))))
+        let cancel = match self.tags.admit(tag, permit, record) {
+            Ok(c) => c,
+            Err(v) => {
+                if let Some(env) = &record {
+                    self.ledger.complete(env, None);
+                }
+                return Err(v.into());
+            }
+        };
+        let mut run = self.admitted(tag, envelope, message, admitted, cancel);
+        run.replay = replay;
+        Ok(Received::Run(Box::new(run)))
     }
 
     /// Resolves the message's fids by role: existing fids are looked up
@@ -264,6 +311,7 @@ impl Core {
             newfid: r.newfid,
             marks: r.marks,
             ended_fid: r.ended_fid,
+            replay: None,
         }
     }
 

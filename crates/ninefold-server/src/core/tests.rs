@@ -32,7 +32,7 @@ impl Ledger for Recorder {
     fn admit(&self, envelope: &Envelope) -> Verdict {
         self.admitted.lock().unwrap().push(envelope.op_id);
         match self.answer.lock().unwrap().take() {
-            Some(m) => Verdict::Answer(Box::new(m)),
+            Some(m) => Verdict::Answer(Arc::new(m)),
             None => Verdict::Execute,
         }
     }
@@ -236,4 +236,116 @@ fn the_ledger_sees_the_envelope_at_admission_and_completion() {
     // Requests without an envelope never reach the ledger.
     admitted(feed(&mut c, 4, l::Tgetattr { fid: 0, request_mask: Default::default() }));
     assert_eq!(ledger.admitted.lock().unwrap().len(), 2);
+}
+
+fn z_core() -> (Core, Arc<crate::ledger::MemLedger>) {
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let ledger = Arc::new(crate::ledger::MemLedger::new(crate::LedgerConfig::default(), metrics));
+    let mut c = core_with(ledger.clone());
+    negotiate(&mut c, "9P2000.L.Z");
+    attach(&mut c, 0);
+    (c, ledger)
+}
+
+fn enveloped(c: &mut Core, tag: u16, env: Envelope, msg: impl Into<Message>) -> Received {
+    let raw = frame_in(c, Frame::new(tag, msg).with_envelope(env));
+    c.receive(raw, None).unwrap()
+}
+
+#[test]
+fn a_duplicate_of_a_running_op_waits_then_replays() {
+    let (mut c, ledger) = z_core();
+    let env = Envelope { op_id: [1; 16], flags: EnvelopeFlags::empty(), origin_writer_epoch: 0 };
+    let mkdir = l::Tmkdir { dfid: 0, name: "d".into(), mode: 0o755, gid: 0 };
+    let first = admitted(enveloped(&mut c, 2, env, mkdir.clone()));
+    assert!(first.replay.is_none());
+    // The same op id again (a RETRY on another frame) while it runs.
+    let retry = Envelope { flags: EnvelopeFlags::RETRY, ..env };
+    let dup = admitted(enveloped(&mut c, 3, retry, mkdir.clone()));
+    let Some(Replay::Wait(mut rx)) = dup.replay else { panic!("expected a wait") };
+    assert!(rx.borrow().is_none());
+    let qid = Qid { path: 42, ..Qid::default() };
+    c.complete(2, Some(l::Rmkdir { qid }.into()));
+    assert_eq!(rx.borrow_and_update().as_deref(), Some(&l::Rmkdir { qid }.into()));
+    // Completing the waiting duplicate records nothing new.
+    c.complete(3, Some(l::Rmkdir { qid }.into()));
+    // Later duplicates are answered at once, errors and all.
+    let out = replies(enveloped(&mut c, 4, retry, mkdir));
+    assert!(matches!(&out[..], [(4, Message::Rmkdir(r))] if r.qid.path == 42));
+    let s = ledger.stats();
+    assert_eq!((s.entries, s.waits, s.replays), (1, 1, 1));
+}
+
+#[test]
+fn unknown_retries_bad_flags_and_zero_ids_fail_closed() {
+    let (mut c, ledger) = z_core();
+    let mkdir = l::Tmkdir { dfid: 0, name: "d".into(), mode: 0o755, gid: 0 };
+    let stale = |out: Vec<(u16, Message)>| matches!(&out[..], [(_, Message::Rlerror(e))] if e.ecode == ninefold_proto::z::EOPIDSTALE);
+    let retry = Envelope { op_id: [9; 16], flags: EnvelopeFlags::RETRY, origin_writer_epoch: 0 };
+    assert!(stale(replies(enveloped(&mut c, 2, retry, mkdir.clone()))));
+    let bad = Envelope { flags: EnvelopeFlags::from_bits_retain(0x02), ..retry };
+    assert!(stale(replies(enveloped(&mut c, 2, bad, mkdir.clone()))));
+    let zero_retry = Envelope { op_id: [0; 16], ..retry };
+    assert!(stale(replies(enveloped(&mut c, 2, zero_retry, mkdir.clone()))));
+    // A zero op id without RETRY runs, untracked.
+    let zero = Envelope::NONE;
+    admitted(enveloped(&mut c, 2, zero, mkdir));
+    c.complete(2, Some(l::Rmkdir { qid: Qid::default() }.into()));
+    let s = ledger.stats();
+    assert_eq!((s.entries, s.stale), (0, 3));
+}
+
+#[test]
+fn an_admission_error_is_the_recorded_outcome() {
+    let (mut c, _) = z_core();
+    let env = Envelope { op_id: [5; 16], flags: EnvelopeFlags::empty(), origin_writer_epoch: 0 };
+    // fid 9 is not bound: EBADF, recorded, and replayed to the retry.
+    let mkdir = l::Tmkdir { dfid: 9, name: "d".into(), mode: 0o755, gid: 0 };
+    let out = replies(enveloped(&mut c, 2, env, mkdir.clone()));
+    assert!(matches!(&out[..], [(2, Message::Rlerror(e))] if e.ecode == Errno::EBADF));
+    let retry = Envelope { flags: EnvelopeFlags::RETRY, ..env };
+    let out = replies(enveloped(&mut c, 3, retry, mkdir));
+    assert!(matches!(&out[..], [(3, Message::Rlerror(e))] if e.ecode == Errno::EBADF));
+}
+
+#[test]
+fn a_suppressed_first_attempt_leaves_waiters_and_retries_stale() {
+    let (mut c, _) = z_core();
+    let env = Envelope { op_id: [6; 16], flags: EnvelopeFlags::empty(), origin_writer_epoch: 0 };
+    let mkdir = l::Tmkdir { dfid: 0, name: "d".into(), mode: 0o755, gid: 0 };
+    admitted(enveloped(&mut c, 2, env, mkdir.clone()));
+    let retry = Envelope { flags: EnvelopeFlags::RETRY, ..env };
+    let dup = admitted(enveloped(&mut c, 3, retry, mkdir.clone()));
+    let Some(Replay::Wait(rx)) = dup.replay else { panic!() };
+    c.complete(2, None);
+    assert!(rx.has_changed().is_err(), "the waiter learns it will get no outcome");
+    c.complete(3, None);
+    let out = replies(enveloped(&mut c, 4, retry, mkdir));
+    assert!(
+        matches!(&out[..], [(4, Message::Rlerror(e))] if e.ecode == ninefold_proto::z::EOPIDSTALE)
+    );
+}
+
+#[test]
+fn a_replayed_create_still_binds_its_fid() {
+    let (mut c, _) = z_core();
+    let env = Envelope { op_id: [4; 16], flags: EnvelopeFlags::empty(), origin_writer_epoch: 0 };
+    let create = ninefold_proto::z::Tlcreateattr {
+        dfid: 0,
+        newfid: 1,
+        name: "f".into(),
+        flags: ninefold_proto::OpenFlags::RDWR,
+        mode: 0o644,
+        gid: 0,
+    };
+    let first = admitted(enveloped(&mut c, 2, env, create.clone()));
+    assert_eq!(first.newfid, Some((1, false)));
+    let reply = ninefold_proto::z::Rlcreateattr { iounit: 0, attr: Default::default() };
+    c.complete(2, Some(reply.into()));
+    drop(first);
+    c.unreserve(1);
+    let retry = Envelope { flags: EnvelopeFlags::RETRY, ..env };
+    let dup = admitted(enveloped(&mut c, 3, retry, create));
+    assert!(matches!(dup.replay, Some(Replay::Stored(_))));
+    assert_eq!(dup.newfid, Some((1, false)), "the new fid is reserved for the replay");
 }

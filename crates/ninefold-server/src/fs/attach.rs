@@ -20,6 +20,19 @@ pub trait Attacher: Send + Sync + 'static {
     /// The root for this attach, or an errno (ENOENT for an unknown
     /// aname, EACCES/EPERM for a refused user).
     async fn attach(&self, req: &Request) -> Result<Arc<dyn Node>>;
+
+    /// The export roots, with the aname that attaches each (9P2000.L.Z
+    /// Trebind names its attach root by `qid.path` only, so the server
+    /// looks for it among these). The default is the tree the empty
+    /// aname attaches, if any.
+    async fn roots(&self, req: &Request) -> Vec<(Bytes, Arc<dyn Node>)> {
+        let mut empty = req.clone();
+        empty.aname = Bytes::new();
+        match self.attach(&empty).await {
+            Ok(root) => vec![(Bytes::new(), root)],
+            Err(_) => Vec::new(),
+        }
+    }
 }
 
 /// A single tree answers the aname the Linux client sends by default
@@ -102,5 +115,13 @@ impl Exports {
 impl Attacher for Exports {
     async fn attach(&self, req: &Request) -> Result<Arc<dyn Node>> {
         self.get(req.aname()).cloned().ok_or(Errno::ENOENT)
+    }
+
+    async fn roots(&self, _req: &Request) -> Vec<(Bytes, Arc<dyn Node>)> {
+        let mut roots: Vec<_> = self.map.iter().map(|(a, n)| (a.clone(), n.clone())).collect();
+        if let Some(d) = &self.default {
+            roots.push((Bytes::new(), d.clone()));
+        }
+        roots
     }
 }

@@ -6,7 +6,7 @@ use std::any::Any;
 use async_trait::async_trait;
 use bytes::Bytes;
 use ninefold_proto::l::{Attr, SetAttr};
-use ninefold_proto::{GetattrMask, LockStatus};
+use ninefold_proto::{FallocateMode, GetattrMask, LockStatus};
 
 use super::{DirSink, LockInfo, LockRequest, Node, Request, Result};
 
@@ -78,6 +78,18 @@ pub trait Handle: Any + Send + Sync + std::fmt::Debug {
     /// Tfsync on the open fid. Defaults to [`Node::fsync`].
     async fn fsync(&self, req: &Request, node: &dyn Node, datasync: bool) -> Result<()> {
         node.fsync(req, datasync).await
+    }
+
+    /// Tfallocate on the open fid. Defaults to [`Node::fallocate`].
+    async fn fallocate(
+        &self,
+        req: &Request,
+        node: &dyn Node,
+        offset: u64,
+        length: u64,
+        mode: FallocateMode,
+    ) -> Result<()> {
+        node.fallocate(req, offset, length, mode).await
     }
 
     /// Tlock on the open fid. Defaults to [`Node::lock`].

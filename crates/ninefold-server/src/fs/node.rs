@@ -7,7 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use ninefold_proto::l::{Attr, SetAttr};
-use ninefold_proto::{Errno, GetattrMask, LockStatus, OpenFlags, Qid, UnlinkatFlags, XattrFlags};
+use ninefold_proto::{
+    Errno, FallocateMode, GetattrMask, LockStatus, OpenFlags, Qid, UnlinkatFlags, XattrFlags,
+};
 
 use super::{Created, DirSink, LockInfo, LockRequest, Opened, Request, StatFs};
 
@@ -278,6 +280,42 @@ pub trait Node: Any + Send + Sync + std::fmt::Debug {
     async fn fsync(&self, req: &Request, datasync: bool) -> Result<()> {
         let _ = (req, datasync);
         Ok(())
+    }
+
+    /// Flushes the whole filesystem this node belongs to (9P2000.L.Z
+    /// Tfsyncdur without the inode scope; called on the fid's attach
+    /// root), like `syncfs(2)`. The default answers ENOSYS: a filesystem
+    /// must say itself that nothing it acknowledged can be lost.
+    async fn sync_fs(&self, req: &Request) -> Result<()> {
+        let _ = req;
+        Err(Errno::ENOSYS)
+    }
+
+    /// Allocates, punches or zeroes `length` bytes at `offset`
+    /// (9P2000.L.Z Tfallocate, on a fid open for writing; the server has
+    /// already refused modes other than the four of
+    /// [`FallocateMode::is_supported`] with EOPNOTSUPP). Mode 0 may extend
+    /// the file; KEEP_SIZE never changes its size.
+    async fn fallocate(
+        &self,
+        req: &Request,
+        offset: u64,
+        length: u64,
+        mode: FallocateMode,
+    ) -> Result<()> {
+        let _ = (req, offset, length, mode);
+        Err(Errno::ENOSYS)
+    }
+
+    /// The live object of this filesystem whose `qid.path` is `path`
+    /// (9P2000.L.Z Trebind: how a reconnecting client restores a fid
+    /// without walking). Called on an export root. The default answers
+    /// ESTALE ("cannot be restored": the client falls back to walking
+    /// the path again). Never return another object than the one the
+    /// qid named, even if it was replaced: ESTALE is the honest answer.
+    async fn resolve(&self, req: &Request, path: u64) -> Result<Arc<dyn Node>> {
+        let _ = (req, path);
+        Err(Errno::ESTALE)
     }
 
     /// Takes or releases a byte-range lock (Tlock) for

@@ -7,24 +7,34 @@
 
 pub(crate) mod attach;
 pub(crate) mod clunk;
+pub(crate) mod createattr;
+pub(crate) mod fallocate;
 pub(crate) mod fsync;
+pub(crate) mod fsyncdur;
 pub(crate) mod getattr;
+pub(crate) mod lineage;
 pub(crate) mod link;
 pub(crate) mod lock;
+pub(crate) mod lopenat;
 pub(crate) mod mkdir;
 pub(crate) mod mknod;
 pub(crate) mod open;
 pub(crate) mod read;
 pub(crate) mod readdir;
+pub(crate) mod readdirattr;
 pub(crate) mod readlink;
+pub(crate) mod rebind;
 pub(crate) mod remove;
 pub(crate) mod rename;
+pub(crate) mod replay;
 pub(crate) mod setattr;
+pub(crate) mod setattrattr;
 pub(crate) mod stat;
 pub(crate) mod statfs;
 pub(crate) mod symlink;
 pub(crate) mod unlinkat;
 pub(crate) mod walk;
+pub(crate) mod walkgetattr;
 pub(crate) mod write;
 pub(crate) mod xattr;
 
@@ -185,8 +195,23 @@ pub(crate) async fn run(ctx: &Ctx, msg: &Message) -> Message {
         Message::Tlink(m) => link::tlink(ctx, m).await,
         Message::Tmkdir(m) => mkdir::tmkdir(ctx, m).await,
         Message::Tunlinkat(m) => unlinkat::tunlinkat(ctx, m).await,
-        // Everything else in the negotiated table that the server does not
-        // implement (9P2000.L.Z private messages until that dialect lands).
+        // 9P2000.L.Z private messages.
+        Message::Tgetlineage(_) => lineage::tgetlineage(ctx).await,
+        Message::Twalkgetattr(m) => walkgetattr::twalkgetattr(ctx, m).await,
+        Message::Tlopenat(m) => lopenat::tlopenat(ctx, m).await,
+        Message::Tlopenatread(m) => lopenat::tlopenatread(ctx, m).await,
+        Message::Tlcreateattr(m) => createattr::tlcreateattr(ctx, m).await,
+        Message::Tmkdirattr(m) => createattr::tmkdirattr(ctx, m).await,
+        Message::Tsymlinkattr(m) => createattr::tsymlinkattr(ctx, m).await,
+        Message::Tmknodattr(m) => createattr::tmknodattr(ctx, m).await,
+        Message::Tlinkattr(m) => createattr::tlinkattr(ctx, m).await,
+        Message::Tsetattrattr(m) => setattrattr::tsetattrattr(ctx, m).await,
+        Message::Treaddirattr(m) => readdirattr::treaddirattr(ctx, m).await,
+        Message::Tfsyncdur(m) => fsyncdur::tfsyncdur(ctx, m).await,
+        Message::Tfallocate(m) => fallocate::tfallocate(ctx, m).await,
+        Message::Trebind(m) => rebind::trebind(ctx, m).await,
+        // Anything else in the negotiated table the server does not
+        // implement.
         _ => Err(Errno::ENOSYS),
     };
     r.unwrap_or_else(|e| error_reply(ctx.dialect(), e))

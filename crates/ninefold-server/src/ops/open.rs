@@ -31,16 +31,23 @@ pub(crate) async fn open_fid(
     if qid.is_dir() && (flags.access_mode().can_write() || flags.contains(OpenFlags::TRUNC)) {
         return Err(Errno::EISDIR);
     }
-    let opened = node.open(&ctx.req, flags).await?;
+    let replay = fid.replay_opened.swap(false, std::sync::atomic::Ordering::Relaxed);
+    if replay && node.getattr(&ctx.req, GetattrMask::BASIC).await.map(|a| a.nlink) == Ok(0) {
+        // Open-unlinked objects are not restored across reconnects.
+        return Err(Errno::ESTALE);
+    }
+    let opened = match node.open(&ctx.req, flags).await {
+        Err(e) if replay && e == Errno::EACCES => return Err(Errno::ESTALE),
+        r => r?,
+    };
     let unit = iounit(opened.iounit, ctx.req.msize());
-    install(fid, &node, opened, flags, remove_on_clunk)?;
+    install(fid, opened, flags, remove_on_clunk)?;
     Ok((node.qid(), unit))
 }
 
 /// Records an open on a fid that is still unopened.
-fn install(
+pub(crate) fn install(
     fid: &Fid,
-    _node: &Arc<dyn Node>,
     opened: Opened,
     flags: OpenFlags,
     remove_on_clunk: bool,
@@ -90,7 +97,7 @@ pub(crate) async fn tlcreate(ctx: &Ctx, m: &l::Tlcreate) -> OpResult {
     // The directory fid becomes the new, open file.
     let loc = Location::child(&fid.location(), Bytes::copy_from_slice(name), created.node.clone());
     fid.set_location(loc);
-    install(fid, &created.node, created.opened, m.flags, false)?;
+    install(fid, created.opened, m.flags, false)?;
     Ok(l::Rlcreate { qid, iounit: unit }.into())
 }
 

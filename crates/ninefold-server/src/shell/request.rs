@@ -33,10 +33,11 @@ pub(crate) fn spawn(conn: &Arc<Conn>, admitted: Admitted) {
     tokio::spawn(run(conn.clone(), admitted).instrument(span));
 }
 
-async fn run(conn: Arc<Conn>, admitted: Admitted) {
+async fn run(conn: Arc<Conn>, mut admitted: Admitted) {
     let facts = admitted.message.facts();
     let tag = admitted.request.tag();
     let cancel = admitted.request.cancel.clone();
+    let replay = admitted.replay.take();
     let (ctx, message) = Ctx::new(conn.clone(), admitted);
 
     // 1. A running slot.
@@ -59,7 +60,12 @@ async fn run(conn: Arc<Conn>, admitted: Admitted) {
     // 2. The middleware chain and the operation.
     let started = Instant::now();
     conn.server.metrics.active(1);
-    let work = catch_panic(ops::run_chain(&ctx, &message));
+    let work = catch_panic(async {
+        match replay {
+            None => ops::run_chain(&ctx, &message).await,
+            Some(r) => ops::replay::run(&ctx, &message, r).await,
+        }
+    });
     let outcome = if facts.is_interruptible() {
         tokio::select! {
             biased;
