@@ -1,19 +1,20 @@
 //! [`Client`]: the path-based API over one [`Session`].
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use tokio::sync::{oneshot, watch};
 
 use bytes::Bytes;
-use ninefold_proto::{Errno, UnlinkatFlags};
+use ninefold_proto::{Errno, Qid, UnlinkatFlags};
 
 use crate::dir::Dir;
 use crate::error::{Error, Result};
-use crate::file::File;
+use crate::file::{File, FileInner};
 use crate::op;
 use crate::options::{ConnectOptions, NodeKind, OpenOptions, SetAttrs, SetTime};
 use crate::path;
@@ -63,9 +64,34 @@ pub(crate) struct ClientInner {
     _shutdown: Option<oneshot::Sender<()>>,
     /// Alive while the supervisor task runs.
     task_token: Weak<()>,
+    /// Bounds the handle restores running at once after a reconnect.
+    pub(crate) restores: tokio::sync::Semaphore,
+    /// Files with acknowledged writes not yet synced (for `sync`).
+    unsynced: Mutex<HashMap<usize, Weak<FileInner>>>,
 }
 
 impl ClientInner {
+    /// Registers a file with unsynced writes.
+    pub(crate) fn register_unsynced(&self, f: &Arc<FileInner>) {
+        if let Ok(mut m) = self.unsynced.lock() {
+            m.entry(Arc::as_ptr(f) as usize).or_insert_with(|| Arc::downgrade(f));
+        }
+    }
+
+    /// Forgets a file whose writes are synced.
+    pub(crate) fn unregister_unsynced(&self, f: &Arc<FileInner>) {
+        if let Ok(mut m) = self.unsynced.lock() {
+            m.remove(&(Arc::as_ptr(f) as usize));
+        }
+    }
+
+    /// The live files with unsynced writes.
+    fn unsynced_files(&self) -> Vec<File> {
+        let Ok(mut m) = self.unsynced.lock() else { return Vec::new() };
+        m.retain(|_, w| w.strong_count() > 0);
+        m.values().filter_map(Weak::upgrade).map(File::from_inner).collect()
+    }
+
     /// The current connection.
     pub(crate) fn conn_now(&self) -> Arc<Conn> {
         match self.conn.read() {
@@ -75,13 +101,13 @@ impl ClientInner {
     }
 
     /// Installs a new connection under the next generation; returns it.
-    pub(crate) fn publish(&self, session: Session, root: Fid) -> u64 {
+    pub(crate) fn publish(&self, session: Session, root: Fid, root_qid: Qid) -> u64 {
         let mut guard = match self.conn.write() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
         let gen = guard.gen + 1;
-        *guard = Arc::new(Conn { session, root: Arc::new(root), gen });
+        *guard = Arc::new(Conn { session, root: Arc::new(root), root_qid, gen });
         drop(guard);
         self.gen_tx.send_replace(gen);
         gen
@@ -122,7 +148,7 @@ impl Client {
     pub async fn connect_with(target: &str, opts: ConnectOptions) -> Result<Client> {
         let target = Target::parse(target)?;
         let fut = reconnect::connect_once(&target, &opts);
-        let (session, root) = match opts.connect_timeout_ms {
+        let (session, root, root_qid) = match opts.connect_timeout_ms {
             Some(ms) => {
                 tokio::time::timeout(Duration::from_millis(ms), fut).await.map_err(|_| {
                     Error::ConnectFailed(format!("{target}: timed out after {ms} ms"))
@@ -132,7 +158,8 @@ impl Client {
         };
         let (tx, rx) = oneshot::channel();
         let token = Arc::new(());
-        let client = Client::build(session, root, opts.clone(), Some(tx), Arc::downgrade(&token));
+        let client =
+            Client::build(session, root, root_qid, opts.clone(), Some(tx), Arc::downgrade(&token));
         let weak = Arc::downgrade(&client.inner);
         tokio::spawn(reconnect::supervise(weak, target, opts, rx, token));
         Ok(client)
@@ -142,25 +169,33 @@ impl Client {
     /// sessions over custom transports). Such a client does not reconnect:
     /// once the session dies, calls fail with a protocol error.
     pub fn from_parts(session: Session, root: Fid, opts: ConnectOptions) -> Client {
-        Client::build(session, root, opts, None, Weak::new())
+        Client::build(session, root, Qid::default(), opts, None, Weak::new())
     }
 
     fn build(
         session: Session,
         root: Fid,
+        root_qid: Qid,
         opts: ConnectOptions,
         shutdown: Option<oneshot::Sender<()>>,
         task_token: Weak<()>,
     ) -> Client {
         Client {
             inner: Arc::new(ClientInner {
-                conn: RwLock::new(Arc::new(Conn { session, root: Arc::new(root), gen: 0 })),
+                conn: RwLock::new(Arc::new(Conn {
+                    session,
+                    root: Arc::new(root),
+                    root_qid,
+                    gen: 0,
+                })),
                 gen_tx: watch::Sender::new(0),
                 opts,
                 closed: AtomicBool::new(false),
                 reconnects: shutdown.is_some(),
                 _shutdown: shutdown,
                 task_token,
+                restores: tokio::sync::Semaphore::new(crate::restore::RESTORE_CONCURRENCY),
+                unsynced: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -334,11 +369,41 @@ impl Client {
         self.run(op::Statfs).await
     }
 
-    /// Flushes to durable storage. Plain 9P2000.L has no filesystem-wide
-    /// sync: this fsyncs the attach root directory (servers such as diod
-    /// then sync that directory; durable file data needs
-    /// [`File::sync_all`]).
+    /// Flushes everything to durable storage.
+    ///
+    /// On `9P2000.L.Z` this is one Tfsyncdur of the attach root with
+    /// filesystem scope, checked against the lineage token of the oldest
+    /// write not yet synced: [`Error::Stale`] when the server's lineage
+    /// changed since (writes acknowledged before may be lost).
+    ///
+    /// Plain dialects have no filesystem-wide sync: the client fsyncs every
+    /// open handle it knows has unsynced writes (Tfsync; on 9P2000/.u the
+    /// Twstat sync request), at most 16 at once, then the attach root
+    /// directory. Writes made through other clients, or through handles
+    /// already dropped, are not covered there.
     pub async fn sync(&self) -> Result<()> {
+        let files = self.inner.unsynced_files();
+        if self.conn()?.session.dialect() == ninefold_proto::Dialect::Z {
+            let since: Vec<_> = files.iter().map(|f| f.unsynced_since()).collect();
+            let token = since.iter().flatten().map(|u| u.token).filter(|&t| t != 0).min();
+            let token = token.unwrap_or(0);
+            self.run(op::SyncFs { token }).await?;
+            for (f, s) in files.iter().zip(since) {
+                f.mark_synced(s);
+            }
+            return Ok(());
+        }
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        stream::iter(files)
+            .map(|f| async move {
+                match f.sync_all().await {
+                    Err(Error::Closed) => Ok(()),
+                    other => other,
+                }
+            })
+            .buffer_unordered(16)
+            .try_collect::<()>()
+            .await?;
         self.run(op::SyncRoot).await
     }
 

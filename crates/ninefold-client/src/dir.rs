@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use ninefold_proto::{OpenFlags, P9String, UnlinkatFlags};
+use ninefold_proto::{Dialect, OpenFlags, P9String, UnlinkatFlags};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -23,9 +23,16 @@ use crate::types::{DirEntry, FileType, Metadata};
 /// on its children. Child names are bytes: feed
 /// [`DirEntry::name_bytes`] back verbatim.
 ///
-/// Like [`File`], a directory handle survives reconnects: it walks its
-/// canonical path again on first use after one (and reopens its listing,
-/// keeping the server's directory offset).
+/// Like [`File`], a directory handle survives reconnects: it is restored on
+/// its first use after one (Trebind on `9P2000.L.Z`, else a walk of its
+/// canonical path that must reach the same qid.path; [`Error::Stale`]
+/// otherwise) and reopens its listing, keeping the server's directory
+/// offset.
+///
+/// Listing: on `9P2000.L.Z` Tlopenat + Treaddirattr, so every
+/// [`DirEntry::metadata`] is filled (readdirplus); on 9P2000.L Treaddir
+/// (metadata `None`); on 9P2000/.u Tread of stat records (metadata
+/// filled).
 #[derive(Clone)]
 pub struct Dir {
     inner: Arc<DirInner>,
@@ -39,6 +46,8 @@ struct DirInner {
     cursor: tokio::sync::Mutex<Cursor>,
     /// The canonical path from the attach root.
     path: Vec<P9String>,
+    /// The directory's qid.path: what a restore must reach.
+    ino: u64,
     /// Serialises re-walks after a reconnect.
     rewalk: tokio::sync::Mutex<()>,
 }
@@ -112,7 +121,7 @@ impl fmt::Debug for Dir {
 }
 
 impl Dir {
-    pub(crate) fn new(client: Client, fid: Fid, path: Vec<P9String>) -> Dir {
+    pub(crate) fn new(client: Client, fid: Fid, path: Vec<P9String>, ino: u64) -> Dir {
         Dir {
             inner: Arc::new(DirInner {
                 client,
@@ -120,6 +129,7 @@ impl Dir {
                 closed: AtomicBool::new(false),
                 cursor: tokio::sync::Mutex::new(Cursor::default()),
                 path,
+                ino,
                 rewalk: tokio::sync::Mutex::new(()),
             }),
         }
@@ -138,16 +148,9 @@ impl Dir {
         if !fid.session().is_dead() {
             return Ok(fid);
         }
-        let conn = self.client().inner.conn_now();
-        if conn.session.is_dead() {
-            return Err(Error::disconnected());
-        }
-        let r =
-            crate::path::resolve(&conn.session, &conn.root, self.inner.path.clone(), false).await?;
-        if r.qid.is_some_and(|q| !q.is_dir()) {
-            return Err(Error::NotADirectory);
-        }
-        let new = Arc::new(r.fid);
+        let (fid, _) =
+            crate::restore::restore(self.client(), &self.inner.path, self.inner.ino, None).await?;
+        let new = Arc::new(fid);
         let mut slot = self.inner.fid.lock().map_err(|_| Error::protocol("fid slot poisoned"))?;
         if slot.is_none() || self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
@@ -198,25 +201,72 @@ impl Dir {
         if cur.listing.as_ref().is_some_and(|l| !s.owns(l)) {
             cur.listing = None;
         }
+        let dialect = s.dialect();
         while cur.buffered.is_empty() && !cur.eof {
             if cur.listing.is_none() {
-                let (lfid, _) = s.walk::<&[u8]>(fid, &[]).await?;
-                s.lopen(&lfid, OpenFlags::RDONLY | OpenFlags::DIRECTORY).await?;
+                let dflags = OpenFlags::RDONLY | OpenFlags::DIRECTORY;
+                let lfid = match dialect {
+                    Dialect::Z => s.lopenat(fid, dflags).await?.0,
+                    Dialect::L => {
+                        let (lfid, _) = s.walk::<&[u8]>(fid, &[]).await?;
+                        s.lopen(&lfid, dflags).await?;
+                        lfid
+                    }
+                    _ => {
+                        let (lfid, _) = s.walk::<&[u8]>(fid, &[]).await?;
+                        crate::op::plan9_open(s, &lfid, OpenFlags::RDONLY).await?;
+                        lfid
+                    }
+                };
                 cur.listing = Some(lfid);
             }
             let Some(listing) = cur.listing.as_ref() else { continue };
-            let block = s.readdir(listing, cur.offset, s.max_read_chunk()).await?;
-            if block.is_empty() {
-                cur.eof = true;
-                break;
-            }
             let mut last = cur.offset;
             let mut entries = VecDeque::new();
-            for d in block.iter() {
-                last = d.offset;
-                let name = d.name.as_bytes();
-                if name != b"." && name != b".." {
-                    entries.push_back(DirEntry::from_dirent(&d));
+            let keep = |name: &[u8]| name != b"." && name != b"..";
+            match dialect {
+                Dialect::Z => {
+                    let block = s.readdirattr(listing, cur.offset, s.max_read_chunk()).await?;
+                    if block.is_empty() {
+                        cur.eof = true;
+                        break;
+                    }
+                    for d in block.iter() {
+                        last = d.offset;
+                        if keep(d.name.as_bytes()) {
+                            entries.push_back(DirEntry::from_dirent_attr(&d));
+                        }
+                    }
+                }
+                Dialect::L => {
+                    let block = s.readdir(listing, cur.offset, s.max_read_chunk()).await?;
+                    if block.is_empty() {
+                        cur.eof = true;
+                        break;
+                    }
+                    for d in block.iter() {
+                        last = d.offset;
+                        if keep(d.name.as_bytes()) {
+                            entries.push_back(DirEntry::from_dirent(&d));
+                        }
+                    }
+                }
+                _ => {
+                    // 9P2000/.u: the offset is the byte position in the
+                    // stream of stat records.
+                    let data = s.read(listing, cur.offset, s.max_read_chunk()).await?;
+                    if data.is_empty() {
+                        cur.eof = true;
+                        break;
+                    }
+                    last = cur.offset + data.len() as u64;
+                    for st in ninefold_proto::dir::read_stats(&data, dialect) {
+                        let st =
+                            st.map_err(|e| Error::protocol(format!("bad stat record: {e}")))?;
+                        if keep(st.name.as_bytes()) {
+                            entries.push_back(DirEntry::from_stat(&st));
+                        }
+                    }
                 }
             }
             let asked = cur.offset;

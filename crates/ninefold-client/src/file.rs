@@ -24,16 +24,34 @@ pub const PIPELINE_DEPTH: usize = 8;
 /// pipelined, [`PIPELINE_DEPTH`] chunks in flight.
 ///
 /// A file survives reconnects of a [`Client::connect`](crate::Client::connect)
-/// client: it keeps its canonical path and open flags, and on first use
-/// after a reconnect walks the path again from the new root and reopens
-/// (without CREATE, EXCL or TRUNC). If the path no longer exists then, the
-/// call fails with [`Error::NotFound`].
+/// client: it keeps its object's qid.path, its canonical path and open
+/// flags, and is restored on its first use after a reconnect (never
+/// before, so a reconnect costs nothing per handle): on `9P2000.L.Z` by
+/// Trebind of the qid.path and a reopen in place; when the server does not
+/// know that object any more (ESTALE, e.g. after a restart) and on plain
+/// dialects by walking the path again from the new root and reopening
+/// (without CREATE, EXCL or TRUNC), accepted only if the walk reaches an
+/// object with the same qid.path. A handle that cannot be restored (its
+/// path is gone, or now names another file) fails with
+/// [`Error::Stale`]; it never silently points at another file. At most
+/// [`RESTORE_CONCURRENCY`](crate::RESTORE_CONCURRENCY) restores run at
+/// once.
 #[derive(Clone)]
 pub struct File {
     inner: Arc<FileInner>,
 }
 
-struct FileInner {
+/// Writes acknowledged but not yet synced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unsynced {
+    /// The lineage token of the connection the oldest of them was
+    /// acknowledged on (0 on plain dialects).
+    pub(crate) token: u64,
+    /// The write count when this was taken.
+    pub(crate) writes: u64,
+}
+
+pub(crate) struct FileInner {
     client: Client,
     fid: Mutex<Option<Arc<Fid>>>,
     closed: AtomicBool,
@@ -43,8 +61,13 @@ struct FileInner {
     /// The canonical path from the attach root, to walk again after a
     /// reconnect.
     path: Vec<P9String>,
+    /// The object's qid.path: what a restore must reach.
+    ino: u64,
     /// Serialises reopens after a reconnect.
     reopen: tokio::sync::Mutex<()>,
+    /// Writes since the last successful sync, and their lineage.
+    unsynced: Mutex<Option<Unsynced>>,
+    writes: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for File {
@@ -64,6 +87,7 @@ impl File {
         iounit: u32,
         flags: OpenFlags,
         path: Vec<P9String>,
+        ino: u64,
     ) -> File {
         File {
             inner: Arc::new(FileInner {
@@ -73,14 +97,53 @@ impl File {
                 iounit: AtomicU32::new(iounit),
                 flags: flags - OpenFlags::CREATE - OpenFlags::EXCL - OpenFlags::TRUNC,
                 path,
+                ino,
                 reopen: tokio::sync::Mutex::new(()),
+                unsynced: Mutex::new(None),
+                writes: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
 
-    /// The open fid on a live connection: after a reconnect, the path is
-    /// walked again from the new root and reopened with the saved flags
-    /// (the runner calls this before each attempt of a file operation).
+    /// A handle from its shared state (the client's unsynced registry).
+    pub(crate) fn from_inner(inner: Arc<FileInner>) -> File {
+        File { inner }
+    }
+
+    /// Records an acknowledged write on the connection of `cx` and
+    /// registers the file with its client for `Client::sync`.
+    pub(crate) fn mark_unsynced(&self, cx: &op::Cx<'_>) {
+        let writes = self.inner.writes.fetch_add(1, Ordering::AcqRel) + 1;
+        let token = cx.session.lineage().map_or(0, |l| l.token);
+        if let Ok(mut u) = self.inner.unsynced.lock() {
+            match u.as_mut() {
+                Some(u) => u.writes = writes,
+                None => *u = Some(Unsynced { token, writes }),
+            }
+        }
+        self.inner.client.inner.register_unsynced(&self.inner);
+    }
+
+    /// The unsynced writes now (what a sync starting now covers).
+    pub(crate) fn unsynced_since(&self) -> Option<Unsynced> {
+        self.inner.unsynced.lock().ok().and_then(|u| *u)
+    }
+
+    /// A sync that started at `since` succeeded: clears the obligation
+    /// unless newer writes came in meanwhile.
+    pub(crate) fn mark_synced(&self, since: Option<Unsynced>) {
+        let Some(since) = since else { return };
+        if let Ok(mut u) = self.inner.unsynced.lock() {
+            if u.is_some_and(|u| u.writes == since.writes) {
+                *u = None;
+                self.inner.client.inner.unregister_unsynced(&self.inner);
+            }
+        }
+    }
+
+    /// The open fid on a live connection: after a reconnect the handle is
+    /// restored (see the type's docs; the runner calls this before each
+    /// attempt of a file operation).
     pub(crate) async fn live_fid(&self) -> Result<Arc<Fid>> {
         let fid = self.fid()?;
         if !fid.session().is_dead() {
@@ -91,21 +154,22 @@ impl File {
         if !fid.session().is_dead() {
             return Ok(fid);
         }
-        let conn = self.inner.client.inner.conn_now();
-        if conn.session.is_dead() {
-            return Err(Error::disconnected());
-        }
-        let r =
-            crate::path::resolve(&conn.session, &conn.root, self.inner.path.clone(), false).await?;
-        let (_qid, iounit) = conn.session.lopen(&r.fid, self.inner.flags).await?;
-        let new = Arc::new(r.fid);
+        let client = &self.inner.client;
+        let (new, iounit) = crate::restore::restore(
+            client,
+            &self.inner.path,
+            self.inner.ino,
+            Some(self.inner.flags),
+        )
+        .await?;
+        let new = Arc::new(new);
         let mut slot = self.inner.fid.lock().map_err(|_| Error::protocol("fid slot poisoned"))?;
         if slot.is_none() || self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
         *slot = Some(new.clone());
         self.inner.iounit.store(iounit, Ordering::Relaxed);
-        tracing::debug!(fid = new.num(), "file reopened after reconnect");
+        tracing::debug!(fid = new.num(), "file restored after reconnect");
         Ok(new)
     }
 

@@ -145,6 +145,7 @@ mod opid;
 mod options;
 mod path;
 mod reconnect;
+mod restore;
 mod session;
 mod target;
 mod types;
@@ -165,10 +166,13 @@ pub use io::FileCursor;
 pub use location::Location;
 pub use ninefold_proto as proto;
 pub use ninefold_proto::{Dialect, Errno, GetattrMask, OpenFlags, Qid, UnlinkatFlags};
+pub use opid::RETRY_HORIZON;
 pub use options::{ConnectOptions, NodeKind, OpenOptions, SetAttrs, SetTime, Timestamp};
 pub use path::{MAX_NAME_LEN, MAX_SYMLINK_HOPS};
 pub use reconnect::{BACKOFF_MAX, BACKOFF_MIN};
-pub use opid::RETRY_HORIZON;
-pub use session::{Fid, Lineage, OpenedRead, Session, SessionStats, DEFAULT_DIALECTS, DEFAULT_MAX_IN_FLIGHT};
+pub use restore::RESTORE_CONCURRENCY;
+pub use session::{
+    Fid, Lineage, OpenedRead, Session, SessionStats, DEFAULT_DIALECTS, DEFAULT_MAX_IN_FLIGHT,
+};
 pub use target::{Target, DEFAULT_PORT};
 pub use types::{Capabilities, DirEntry, FileType, Metadata, StatFs};

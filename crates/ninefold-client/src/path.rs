@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use bytes::Bytes;
-use ninefold_proto::{P9String, Qid, MAXWELEM};
+use ninefold_proto::{l, Dialect, P9String, Qid, MAXWELEM};
 
 use crate::error::{Error, Result};
 use crate::session::{Fid, Session};
@@ -150,6 +150,49 @@ pub(crate) struct Resolved {
     pub(crate) fid: Fid,
     pub(crate) qid: Option<Qid>,
     pub(crate) names: Vec<P9String>,
+    /// The final object's attributes, when the walk returned them
+    /// (Twalkgetattr on `9P2000.L.Z`).
+    pub(crate) attr: Option<l::Attr>,
+}
+
+/// Resolves `names` from `root` like [`resolve`], on `9P2000.L.Z` in one
+/// round trip for up to 16 names: Twalk for all but the last chunk of 16,
+/// Twalkgetattr for the last, so the result carries the final object's
+/// attributes. A walk that meets a symlink (ENOTDIR from the server, or a
+/// final symlink to follow) is redone by [`resolve`], which follows it.
+pub(crate) async fn resolve_attr(
+    session: &Session,
+    root: &Fid,
+    names: Vec<P9String>,
+    follow_final: bool,
+) -> Result<Resolved> {
+    if session.dialect() != Dialect::Z {
+        return resolve(session, root, names, follow_final).await;
+    }
+    let split = names.len().saturating_sub(1) / MAXWELEM * MAXWELEM;
+    let (head, last) = names.split_at(split);
+    let start = if head.is_empty() {
+        None
+    } else {
+        match walk_chunks(session, root, head).await {
+            Ok(Walked { fid: Some(f), .. }) => Some(f),
+            // Stopped early (a symlink, or missing): the general path.
+            Ok(_) | Err(_) => return resolve(session, root, names, follow_final).await,
+        }
+    };
+    let from = start.as_ref().unwrap_or(root);
+    match session.walkgetattr(from, last).await {
+        Ok((fid, qids, attr)) => {
+            let qid = qids.last().copied().or((!names.is_empty()).then_some(attr.qid));
+            if follow_final && qid.is_some_and(|q| q.is_symlink()) {
+                drop(fid);
+                return resolve(session, root, names, follow_final).await;
+            }
+            Ok(Resolved { fid, qid, names, attr: Some(attr) })
+        }
+        Err(Error::NotADirectory) => resolve(session, root, names, follow_final).await,
+        Err(e) => Err(e),
+    }
 }
 
 /// Resolves `names` from `root`, following every symlink met on the way
@@ -178,7 +221,7 @@ pub(crate) async fn resolve(
             let target = {
                 let lw = walk_chunks(session, root, &names[..=i]).await?;
                 let fid = lw.fid.ok_or_else(|| walk_error_owned(lw.err, &lw.qids, i + 1))?;
-                session.readlink(&fid).await?
+                crate::op::readlink_any(session, &fid).await?
             };
             names = splice(&names[..i], &target, &names[i + 1..])?;
             continue;
@@ -186,7 +229,7 @@ pub(crate) async fn resolve(
         match w.fid {
             Some(fid) => {
                 let qid = w.qids.last().copied();
-                return Ok(Resolved { fid, qid, names });
+                return Ok(Resolved { fid, qid, names, attr: None });
             }
             None => return Err(walk_error(&w, names.len())),
         }

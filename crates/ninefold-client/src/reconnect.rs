@@ -21,6 +21,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::client::ClientInner;
+use ninefold_proto::Qid;
+
 use crate::error::{Error, Result};
 use crate::options::ConnectOptions;
 use crate::session::{Fid, Session};
@@ -39,17 +41,22 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) struct Conn {
     pub(crate) session: Session,
     pub(crate) root: Arc<Fid>,
+    /// The attach root's qid (its `path` is the `root_inode` of Trebind).
+    pub(crate) root_qid: Qid,
     pub(crate) gen: u64,
 }
 
 /// Dials, negotiates and attaches once.
-pub(crate) async fn connect_once(target: &Target, opts: &ConnectOptions) -> Result<(Session, Fid)> {
+pub(crate) async fn connect_once(
+    target: &Target,
+    opts: &ConnectOptions,
+) -> Result<(Session, Fid, Qid)> {
     let session = target.connect_offer(opts.msize, opts.max_in_flight, &opts.dialects).await?;
-    let (root, _qid) = session
+    let (root, qid) = session
         .attach(opts.uname.as_bytes(), opts.aname.as_bytes(), opts.uid)
         .await
         .map_err(|e| Error::ConnectFailed(format!("attach to {:?}: {e}", opts.aname)))?;
-    Ok((session, root))
+    Ok((session, root, qid))
 }
 
 /// The supervisor: waits for the connection to die, reconnects with
@@ -82,9 +89,9 @@ pub(crate) async fn supervise(
                 r = attempt => r.unwrap_or_else(|_| Err(Error::ConnectFailed("timed out".into()))),
             };
             match res {
-                Ok((session, root)) => {
+                Ok((session, root, qid)) => {
                     let Some(c) = client.upgrade() else { return };
-                    let gen = c.publish(session, root);
+                    let gen = c.publish(session, root, qid);
                     tracing::info!(%target, gen, attempts, "9P connection re-established");
                     break;
                 }

@@ -135,9 +135,9 @@ impl Target {
                 Session::handshake_from(r, w, msize, max_in_flight, offer, start).await
             }
             #[cfg(not(unix))]
-            Target::Unix(_) => Err(Refused::Failed(Error::ConnectFailed(
-                "unix sockets need a unix host".into(),
-            ))),
+            Target::Unix(_) => {
+                Err(Refused::Failed(Error::ConnectFailed("unix sockets need a unix host".into())))
+            }
         }
     }
 }

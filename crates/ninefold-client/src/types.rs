@@ -177,6 +177,28 @@ impl DirEntry {
             metadata: None,
         }
     }
+
+    /// An entry of Rreaddirattr (`9P2000.L.Z`): metadata filled.
+    pub(crate) fn from_dirent_attr(d: &ninefold_proto::z::DirentAttr) -> DirEntry {
+        let plain = l::Dirent { qid: d.qid, offset: d.offset, ty: d.ty, name: d.name.clone() };
+        let mut e = DirEntry::from_dirent(&plain);
+        e.metadata = Some(Metadata::from_attr(&d.attr));
+        e
+    }
+
+    /// An entry of a 9P2000/.u directory read: metadata filled.
+    pub(crate) fn from_stat(st: &ninefold_proto::base::Stat) -> DirEntry {
+        let meta = crate::op::meta_from_stat(st);
+        let plain = l::Dirent {
+            qid: st.qid,
+            offset: 0,
+            ty: DirentType::from_mode(meta.mode),
+            name: st.name.clone(),
+        };
+        let mut e = DirEntry::from_dirent(&plain);
+        e.metadata = Some(meta);
+        e
+    }
 }
 
 #[cfg(feature = "serde")]

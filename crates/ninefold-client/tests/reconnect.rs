@@ -6,7 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use ninefold_client::{Client, ConnectOptions, Error, OpenOptions};
+use ninefold_client::{Client, ConnectOptions, OpenOptions};
 use ninefold_fs::memfs::MemFs;
 use ninefold_server::Exports;
 use support::{serve_in_process, serve_on_port, Served, MEMFS_ANAME};
@@ -156,7 +156,8 @@ async fn a_vanished_path_is_a_clear_error() {
     let _srv = serve(&MemFs::new(), Some(port));
     wait_generation(&c, 1).await;
     let e = tokio::time::timeout(GUARD, f.read_at(0, 4)).await.unwrap().unwrap_err();
-    assert_eq!(e, Error::NotFound);
+    assert!(e.is_stale(), "a handle whose path vanished is stale: {e:?}");
+    assert_eq!(e.errno(), ninefold_client::Errno::ESTALE);
     assert!(!c.exists("/gone").await.unwrap());
     // The client itself is fine.
     c.write("/new", b"ok").await.unwrap();

@@ -2,7 +2,7 @@
 //! openat-style calls on its children.
 
 use bytes::Bytes;
-use ninefold_proto::{UnlinkatFlags, S_IFDIR};
+use ninefold_proto::UnlinkatFlags;
 
 use super::{access_flags, child_path, Cx, On, Op};
 use crate::dir::Dir;
@@ -189,9 +189,7 @@ impl Op for MkdirAt<'_> {
         On::Dir(self.dir)
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<Metadata> {
-        let fid = cx.fid()?;
-        cx.session.mkdir(fid, self.name, S_IFDIR | (self.mode & 0o7777), cx.gid()).await?;
-        cx.getattr_at(fid, self.name).await
+        cx.mkdir_in(cx.fid()?, self.name, self.mode).await
     }
 }
 
@@ -212,9 +210,7 @@ impl Op for SymlinkAt<'_> {
         On::Dir(self.dir)
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<Metadata> {
-        let fid = cx.fid()?;
-        cx.session.symlink(fid, self.name, self.target, cx.gid()).await?;
-        cx.getattr_at(fid, self.name).await
+        cx.symlink_in(cx.fid()?, self.name, self.target).await
     }
 }
 
@@ -238,8 +234,7 @@ impl Op for LinkAt<'_> {
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<Metadata> {
         let (target, _) = cx.session.walk(cx.fid2()?, &[self.original_name]).await?;
-        cx.session.link(cx.fid()?, &target, self.new_name).await?;
-        cx.getattr(&target).await
+        cx.link_in(cx.fid()?, &target, self.new_name).await
     }
 }
 
@@ -261,11 +256,7 @@ impl Op for MknodAt<'_> {
         On::Dir(self.dir)
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<Metadata> {
-        let fid = cx.fid()?;
-        let (ty, major, minor) = self.kind.wire();
-        let mode = ty | (self.mode & 0o7777);
-        cx.session.mknod(fid, self.name, mode, major, minor, cx.gid()).await?;
-        cx.getattr_at(fid, self.name).await
+        cx.mknod_in(cx.fid()?, self.name, self.kind, self.mode).await
     }
 }
 
@@ -329,6 +320,6 @@ impl Op for ReadLinkAt<'_> {
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<Bytes> {
         let (child, _) = cx.session.walk(cx.fid()?, &[self.name]).await?;
-        cx.session.readlink(&child).await
+        super::plan9::readlink_any(&cx.session, &child).await
     }
 }

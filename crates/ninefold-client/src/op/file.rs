@@ -4,6 +4,8 @@
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
+use ninefold_proto::FsyncdurFlags;
+
 use super::{Cx, On, Op};
 use crate::error::{Error, Result};
 use crate::file::{File, PIPELINE_DEPTH};
@@ -59,22 +61,32 @@ impl Op for WriteAt<'_> {
             let end = (start + chunk).min(data.len());
             (self.offset + start as u64, data.slice(start..end))
         });
-        stream::iter(pieces)
-            .map(|(off, mut piece)| async move {
+        // Each chunk's Twrites get sequence numbers of their own (chunk
+        // index, then short-write continuation), so a re-send after a
+        // reconnect names the same op ids whatever order they went out in.
+        let per_chunk = 1u32 << 12;
+        stream::iter(pieces.enumerate())
+            .map(|(i, (off, mut piece))| async move {
                 let mut off = off;
+                let mut k = 0u32;
                 while !piece.is_empty() {
-                    let n = s.write(fid, off, piece.clone()).await? as usize;
+                    let seq = (i as u32).wrapping_mul(per_chunk).wrapping_add(k);
+                    let n = crate::opid::with_seq(seq, s.write(fid, off, piece.clone())).await?
+                        as usize;
                     if n == 0 || n > piece.len() {
                         return Err(Error::Io(ninefold_proto::Errno::EIO));
                     }
                     piece = piece.slice(n..);
                     off += n as u64;
+                    k += 1;
                 }
                 Ok(())
             })
             .buffer_unordered(PIPELINE_DEPTH)
             .try_collect::<()>()
-            .await
+            .await?;
+        self.file.mark_unsynced(cx);
+        Ok(())
     }
 }
 
@@ -113,7 +125,11 @@ impl Op for FileSetAttr<'_> {
         On::File(self.file)
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<Metadata> {
-        cx.setattr(cx.fid()?, self.attrs).await
+        let m = cx.setattr(cx.fid()?, self.attrs).await?;
+        if self.attrs.size.is_some() {
+            self.file.mark_unsynced(cx);
+        }
+        Ok(m)
     }
 }
 
@@ -133,7 +149,33 @@ impl Op for Fsync<'_> {
         On::File(self.file)
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<()> {
-        cx.session.fsync(cx.fid()?, self.datasync).await
+        let fid = cx.fid()?;
+        let since = self.file.unsynced_since();
+        if cx.z() {
+            // Inode scope, checked against the lineage the oldest unsynced
+            // write was acknowledged under.
+            let mut flags = FsyncdurFlags::INODE;
+            if self.datasync {
+                flags |= FsyncdurFlags::DATASYNC;
+            }
+            let token = since.map_or(0, |u| u.token);
+            match cx.session.fsyncdur(fid, flags, token).await {
+                Err(Error::Stale(_)) => {
+                    return Err(Error::Stale(
+                        "the server's durability lineage changed since this file's writes \
+                         were acknowledged: they may be lost"
+                            .into(),
+                    ))
+                }
+                other => other?,
+            }
+        } else if cx.plan9() {
+            cx.sync9(fid).await?;
+        } else {
+            cx.session.fsync(fid, self.datasync).await?;
+        }
+        self.file.mark_synced(since);
+        Ok(())
     }
 }
 

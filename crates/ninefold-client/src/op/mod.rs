@@ -49,16 +49,18 @@
 mod dir;
 mod file;
 mod paths;
+mod plan9;
 
 pub(crate) use dir::*;
 pub(crate) use file::*;
 pub(crate) use paths::*;
+pub(crate) use plan9::{meta_from_stat, open as plan9_open, readlink_any};
 
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 
-use ninefold_proto::{Errno, GetattrMask, OpenFlags, P9String, Qid, UnlinkatFlags};
+use ninefold_proto::{Dialect, Errno, GetattrMask, OpenFlags, P9String, Qid, UnlinkatFlags};
 
 use crate::client::Client;
 use crate::dir::Dir;
@@ -225,6 +227,32 @@ impl<'a> Cx<'a> {
         self.root.as_deref().ok_or_else(|| Error::protocol("operation has no attach root"))
     }
 
+    /// The connection's dialect.
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.session.dialect()
+    }
+
+    /// Whether the connection speaks `9P2000.L.Z` (its one-round-trip
+    /// messages are used).
+    pub(crate) fn z(&self) -> bool {
+        self.dialect() == Dialect::Z
+    }
+
+    /// Whether the connection speaks 9P2000 or 9P2000.u (Topen, Tcreate,
+    /// Tstat, Twstat, Tremove instead of the .L messages).
+    pub(crate) fn plan9(&self) -> bool {
+        !self.dialect().is_dotl()
+    }
+
+    /// Metadata of a resolved path: from its walk when the walk returned
+    /// attributes, else one Tgetattr (Tstat on 9P2000/.u).
+    pub(crate) async fn meta_of(&self, r: &Resolved) -> Result<Metadata> {
+        match &r.attr {
+            Some(a) => Ok(Metadata::from_attr(a)),
+            None => self.getattr(&r.fid).await,
+        }
+    }
+
     /// The gid new objects are created with.
     pub(crate) fn gid(&self) -> u32 {
         self.client.inner.opts.gid
@@ -234,7 +262,7 @@ impl<'a> Cx<'a> {
     /// last one too when `follow`).
     pub(crate) async fn resolve(&self, path: &Path, follow: bool) -> Result<Resolved> {
         let names = path::components(path)?;
-        path::resolve(&self.session, self.root()?, names, follow).await
+        path::resolve_attr(&self.session, self.root()?, names, follow).await
     }
 
     /// The parent directory's fid and the final name.
@@ -247,32 +275,126 @@ impl<'a> Cx<'a> {
     /// canonical path.
     pub(crate) async fn parent_full(&self, path: &Path) -> Result<(Fid, P9String, Vec<P9String>)> {
         let (parent, name) = path::split_last(path)?;
-        let r = path::resolve(&self.session, self.root()?, parent, true).await?;
+        let r = path::resolve_attr(&self.session, self.root()?, parent, true).await?;
         Ok((r.fid, name, r.names))
     }
 
-    /// Tgetattr of `fid`.
+    /// Tgetattr of `fid` (Tstat on 9P2000/.u).
     pub(crate) async fn getattr(&self, fid: &Fid) -> Result<Metadata> {
+        if self.plan9() {
+            return self.stat9(fid).await;
+        }
         let r = self.session.getattr(fid, GetattrMask::BASIC).await?;
         Ok(Metadata::from_attr(&r.attr))
     }
 
-    /// Metadata of `name` in `dir` (not following a symlink).
+    /// Metadata of `name` in `dir` (not following a symlink): one
+    /// Twalkgetattr on `9P2000.L.Z`, a walk and a getattr elsewhere.
     pub(crate) async fn getattr_at(&self, dir: &Fid, name: &[u8]) -> Result<Metadata> {
+        if self.z() {
+            let (_fid, _, attr) = self.session.walkgetattr(dir, &[name]).await?;
+            return Ok(Metadata::from_attr(&attr));
+        }
         let (fid, _) = self.session.walk(dir, &[name]).await?;
         self.getattr(&fid).await
     }
 
-    /// Tsetattr (unless `attrs` is empty), then the new metadata.
+    /// The attribute change (unless `attrs` is empty), then the new
+    /// metadata: one Tsetattrattr on `9P2000.L.Z`, Tsetattr + Tgetattr on
+    /// 9P2000.L, Twstat + Tstat on 9P2000/.u.
     pub(crate) async fn setattr(&self, fid: &Fid, attrs: SetAttrs) -> Result<Metadata> {
+        if self.plan9() {
+            if !attrs.is_empty() {
+                self.wstat9(fid, attrs).await?;
+            }
+            return self.stat9(fid).await;
+        }
         if !attrs.is_empty() {
-            self.session.setattr(fid, attrs.to_wire()?).await?;
+            let wire = attrs.to_wire()?;
+            if self.z() {
+                return Ok(Metadata::from_attr(&self.session.setattrattr(fid, wire).await?));
+            }
+            self.session.setattr(fid, wire).await?;
         }
         self.getattr(fid).await
     }
 
+    /// mkdir of `name` in `dir`, returning its metadata: Tmkdirattr on
+    /// `9P2000.L.Z`, Tmkdir + walk + Tgetattr on 9P2000.L, Tcreate with
+    /// DMDIR on 9P2000/.u.
+    pub(crate) async fn mkdir_in(&self, dir: &Fid, name: &[u8], mode: u32) -> Result<Metadata> {
+        let mode = ninefold_proto::S_IFDIR | (mode & 0o7777);
+        if self.plan9() {
+            return self.mkdir9(dir, name, mode).await;
+        }
+        if self.z() {
+            return Ok(Metadata::from_attr(
+                &self.session.mkdirattr(dir, name, mode, self.gid()).await?,
+            ));
+        }
+        self.session.mkdir(dir, name, mode, self.gid()).await?;
+        self.getattr_at(dir, name).await
+    }
+
+    /// symlink `name` → `target` in `dir`, returning its metadata.
+    pub(crate) async fn symlink_in(
+        &self,
+        dir: &Fid,
+        name: &[u8],
+        target: &[u8],
+    ) -> Result<Metadata> {
+        if self.plan9() {
+            return self.symlink9(dir, name, target).await;
+        }
+        if self.z() {
+            let a = self.session.symlinkattr(dir, name, target, self.gid()).await?;
+            return Ok(Metadata::from_attr(&a));
+        }
+        self.session.symlink(dir, name, target, self.gid()).await?;
+        self.getattr_at(dir, name).await
+    }
+
+    /// mknod `name` in `dir`, returning its metadata.
+    pub(crate) async fn mknod_in(
+        &self,
+        dir: &Fid,
+        name: &[u8],
+        kind: crate::options::NodeKind,
+        mode: u32,
+    ) -> Result<Metadata> {
+        if self.plan9() {
+            return self.mknod9(dir, name, kind, mode).await;
+        }
+        let (ty, major, minor) = kind.wire();
+        let mode = ty | (mode & 0o7777);
+        if self.z() {
+            let a = self.session.mknodattr(dir, name, mode, major, minor, self.gid()).await?;
+            return Ok(Metadata::from_attr(&a));
+        }
+        self.session.mknod(dir, name, mode, major, minor, self.gid()).await?;
+        self.getattr_at(dir, name).await
+    }
+
+    /// Hard link `name` in `dir` to the object `target` names, returning
+    /// the linked object's metadata.
+    pub(crate) async fn link_in(&self, dir: &Fid, target: &Fid, name: &[u8]) -> Result<Metadata> {
+        if self.plan9() {
+            return self.link9(dir, target, name).await;
+        }
+        if self.z() {
+            return Ok(Metadata::from_attr(&self.session.linkattr(dir, target, name).await?));
+        }
+        self.session.link(dir, target, name).await?;
+        self.getattr(target).await
+    }
+
+    /// The qid.path of the attach root of this attempt's connection.
+    pub(crate) fn root_ino(&self) -> u64 {
+        self.client.inner.conn_now().root_qid.path
+    }
+
     /// Tunlinkat, falling back to Twalk + Tremove on servers that answer
-    /// EOPNOTSUPP (as the Linux client does).
+    /// EOPNOTSUPP (as the Linux client does) and on 9P2000/.u.
     pub(crate) async fn unlink_in(
         &self,
         dir: &Fid,
@@ -280,7 +402,12 @@ impl<'a> Cx<'a> {
         flags: UnlinkatFlags,
     ) -> Result<()> {
         let s = &self.session;
-        match s.unlinkat(dir, name, flags).await {
+        let res = if self.plan9() {
+            Err(Error::Io(Errno::EOPNOTSUPP))
+        } else {
+            s.unlinkat(dir, name, flags).await
+        };
+        match res {
             Err(Error::Io(e)) if e == Errno::EOPNOTSUPP || e == Errno::ENOSYS => {
                 let (fid, qids) = s.walk(dir, &[name]).await?;
                 let is_dir = qids.last().is_some_and(|q| q.is_dir());
@@ -306,6 +433,9 @@ impl<'a> Cx<'a> {
         nname: &[u8],
     ) -> Result<()> {
         let s = &self.session;
+        if self.plan9() {
+            return self.rename9(odir, oname, ndir, nname).await;
+        }
         match s.renameat(odir, oname, ndir, nname).await {
             Err(Error::Io(e)) if e == Errno::EOPNOTSUPP || e == Errno::ENOSYS => {
                 path::check_name(nname)?;
@@ -330,12 +460,19 @@ impl<'a> Cx<'a> {
         if is_dir && opts.write {
             return Err(Error::IsADirectory);
         }
-        let (_qid, iounit) = s.lopen(&fid, flags).await?;
+        if self.plan9() {
+            return self.open9(fid, names, flags, opts).await;
+        }
+        let (oqid, iounit) = s.lopen(&fid, flags).await?;
         if opts.truncate && opts.write {
             let attr = SetAttrs { size: Some(0), ..SetAttrs::default() }.to_wire()?;
-            s.setattr(&fid, attr).await?;
+            if self.z() {
+                s.setattrattr(&fid, attr).await?;
+            } else {
+                s.setattr(&fid, attr).await?;
+            }
         }
-        Ok(File::new(self.client.clone(), fid, iounit, flags, names))
+        Ok(File::new(self.client.clone(), fid, iounit, flags, names, oqid.path))
     }
 
     /// Tlcreate of `name` in `dir` (exclusive when `excl`); `dir_names` is
@@ -351,13 +488,24 @@ impl<'a> Cx<'a> {
     ) -> Result<File> {
         let s = &self.session;
         path::check_name(name)?;
+        if self.plan9() {
+            return self.create9(dir, name, dir_names, flags, opts).await;
+        }
+        if self.z() {
+            // Exclusive by definition: EEXIST for an existing name.
+            let f = flags | OpenFlags::CREATE;
+            let mode = ninefold_proto::S_IFREG | (opts.mode & 0o7777);
+            let (fid, iounit, attr) = s.lcreateattr(dir, name, f, mode, self.gid()).await?;
+            let path = child_path(dir_names, name);
+            return Ok(File::new(self.client.clone(), fid, iounit, f, path, attr.qid.path));
+        }
         let (fid, _) = s.walk::<&[u8]>(dir, &[]).await?;
         let mut f = flags | OpenFlags::CREATE;
         if excl {
             f |= OpenFlags::EXCL;
         }
-        let (_qid, iounit) = s.lcreate(&fid, name, f, opts.mode & 0o7777, self.gid()).await?;
-        Ok(File::new(self.client.clone(), fid, iounit, f, child_path(dir_names, name)))
+        let (qid, iounit) = s.lcreate(&fid, name, f, opts.mode & 0o7777, self.gid()).await?;
+        Ok(File::new(self.client.clone(), fid, iounit, f, child_path(dir_names, name), qid.path))
     }
 
     /// Walks to child directory `name` of `parent` (whose canonical path
@@ -369,10 +517,10 @@ impl<'a> Cx<'a> {
         parent_names: &[P9String],
     ) -> Result<Dir> {
         let (fid, qids) = self.session.walk(parent, &[name]).await?;
-        if !qids.last().is_some_and(|q| q.is_dir()) {
+        let Some(qid) = qids.last().filter(|q| q.is_dir()) else {
             return Err(Error::NotADirectory);
-        }
-        Ok(Dir::new(self.client.clone(), fid, child_path(parent_names, name)))
+        };
+        Ok(Dir::new(self.client.clone(), fid, child_path(parent_names, name), qid.path))
     }
 }
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use bytes::{Bytes, BytesMut};
-use ninefold_proto::{OpenFlags, UnlinkatFlags, S_IFDIR};
+use ninefold_proto::{OpenFlags, UnlinkatFlags};
 
 use super::file::{read_chunk, read_span, LenFrom};
 use super::{access_flags, Cx, Op};
@@ -30,7 +30,7 @@ impl Op for Stat<'_> {
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<Metadata> {
         let r = cx.resolve(self.path, self.follow).await?;
-        cx.getattr(&r.fid).await
+        cx.meta_of(&r).await
     }
 }
 
@@ -99,22 +99,53 @@ impl Op for Statfs {
         false
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<StatFs> {
+        if cx.plan9() {
+            return Err(Error::unsupported("statfs", cx.dialect()));
+        }
         Ok(cx.session.statfs(cx.root()?).await?.into())
     }
 }
 
-/// `sync`: fsync of the attach root directory.
-pub(crate) struct SyncRoot;
+/// `sync` on `9P2000.L.Z`: Tfsyncdur of the attach root with filesystem
+/// scope, checked against the lineage of the oldest unsynced write.
+pub(crate) struct SyncFs {
+    pub(crate) token: u64,
+}
 
-impl Op for SyncRoot {
+impl Op for SyncFs {
     type Output = ();
     const NAME: &'static str = "sync";
     fn mutates(&self) -> bool {
         false
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<()> {
+        let flags = ninefold_proto::FsyncdurFlags::empty();
+        match cx.session.fsyncdur(cx.root()?, flags, self.token).await {
+            Err(Error::Stale(_)) => Err(Error::Stale(
+                "the server's durability lineage changed: writes acknowledged before may be lost"
+                    .into(),
+            )),
+            other => other,
+        }
+    }
+}
+
+/// The last step of `sync` on plain dialects: fsync of the attach root
+/// directory (Twstat sync request on 9P2000/.u).
+pub(crate) struct SyncRoot;
+
+impl Op for SyncRoot {
+    type Output = ();
+    const NAME: &'static str = "sync_root";
+    fn mutates(&self) -> bool {
+        false
+    }
+    async fn plan(&self, cx: &Cx<'_>) -> Result<()> {
         let s = &cx.session;
         let (fid, _) = s.walk::<&[u8]>(cx.root()?, &[]).await?;
+        if cx.plan9() {
+            return cx.sync9(&fid).await;
+        }
         s.lopen(&fid, OpenFlags::RDONLY | OpenFlags::DIRECTORY).await?;
         s.fsync(&fid, false).await
     }
@@ -134,8 +165,7 @@ impl Op for Mkdir<'_> {
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<Metadata> {
         let (dir, name) = cx.parent(self.path).await?;
-        cx.session.mkdir(&dir, &name, S_IFDIR | (self.mode & 0o7777), cx.gid()).await?;
-        cx.getattr_at(&dir, &name).await
+        cx.mkdir_in(&dir, &name, self.mode).await
     }
 }
 
@@ -209,8 +239,7 @@ impl Op for HardLink<'_> {
     async fn plan(&self, cx: &Cx<'_>) -> Result<Metadata> {
         let target = cx.resolve(self.original, false).await?;
         let (dir, name) = cx.parent(self.link).await?;
-        cx.session.link(&dir, &target.fid, &name).await?;
-        cx.getattr(&target.fid).await
+        cx.link_in(&dir, &target.fid, &name).await
     }
 }
 
@@ -228,8 +257,7 @@ impl Op for Symlink<'_> {
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<Metadata> {
         let (dir, name) = cx.parent(self.link_path).await?;
-        cx.session.symlink(&dir, &name, self.target, cx.gid()).await?;
-        cx.getattr_at(&dir, &name).await
+        cx.symlink_in(&dir, &name, self.target).await
     }
 }
 
@@ -246,7 +274,7 @@ impl Op for ReadLink<'_> {
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<Bytes> {
         let r = cx.resolve(self.path, false).await?;
-        cx.session.readlink(&r.fid).await
+        super::plan9::readlink_any(&cx.session, &r.fid).await
     }
 }
 
@@ -264,11 +292,8 @@ impl Op for Mknod<'_> {
         true
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<Metadata> {
-        let (ty, major, minor) = self.kind.wire();
         let (dir, name) = cx.parent(self.path).await?;
-        let mode = ty | (self.mode & 0o7777);
-        cx.session.mknod(&dir, &name, mode, major, minor, cx.gid()).await?;
-        cx.getattr_at(&dir, &name).await
+        cx.mknod_in(&dir, &name, self.kind, self.mode).await
     }
 }
 
@@ -288,7 +313,8 @@ impl Op for OpenDir<'_> {
         if r.qid.is_some_and(|q| !q.is_dir()) {
             return Err(Error::NotADirectory);
         }
-        Ok(Dir::new(cx.client.clone(), r.fid, r.names))
+        let ino = r.qid.map_or_else(|| cx.root_ino(), |q| q.path);
+        Ok(Dir::new(cx.client.clone(), r.fid, r.names, ino))
     }
 }
 
@@ -350,8 +376,16 @@ impl Op for ReadWhole<'_> {
     async fn plan(&self, cx: &Cx<'_>) -> Result<Bytes> {
         let s = &cx.session;
         let r = cx.resolve(self.path, true).await?;
-        let (_qid, iounit) = s.lopen(&r.fid, OpenFlags::RDONLY).await?;
-        let size = cx.getattr(&r.fid).await?.size;
+        if cx.z() {
+            return read_whole_z(cx, &r).await;
+        }
+        let (iounit, size) = if cx.plan9() {
+            let (_, iounit) = super::plan9::open(s, &r.fid, OpenFlags::RDONLY).await?;
+            (iounit, cx.getattr(&r.fid).await?.size)
+        } else {
+            let (_qid, iounit) = s.lopen(&r.fid, OpenFlags::RDONLY).await?;
+            (iounit, cx.getattr(&r.fid).await?.size)
+        };
         let chunk = read_chunk(s, iounit);
         let len = usize::try_from(size).unwrap_or(usize::MAX);
         let first = read_span(s, &r.fid, 0, len, chunk, LenFrom::Server).await?;
@@ -394,8 +428,66 @@ impl Op for ReadRange<'_> {
     async fn plan(&self, cx: &Cx<'_>) -> Result<Bytes> {
         let s = &cx.session;
         let r = cx.resolve(self.path, true).await?;
-        let (_qid, iounit) = s.lopen(&r.fid, OpenFlags::RDONLY).await?;
+        let max = ninefold_proto::sizes::max_lopenatread_payload(s.msize()) as usize;
+        if cx.z() && self.offset == 0 && self.len <= max {
+            // Open and read in one round trip.
+            let o = s.lopenatread(&r.fid, OpenFlags::RDONLY, self.len as u32).await?;
+            if o.eof || o.data.len() == self.len {
+                return Ok(o.data);
+            }
+            let chunk = read_chunk(s, o.iounit);
+            let rest = self.len - o.data.len();
+            let more =
+                read_span(s, &o.fid, o.data.len() as u64, rest, chunk, LenFrom::Caller).await?;
+            return Ok(concat(o.data, more));
+        }
+        let iounit = if cx.plan9() {
+            super::plan9::open(s, &r.fid, OpenFlags::RDONLY).await?.1
+        } else {
+            s.lopen(&r.fid, OpenFlags::RDONLY).await?.1
+        };
         let chunk = read_chunk(s, iounit);
         read_span(s, &r.fid, self.offset, self.len, chunk, LenFrom::Caller).await
     }
+}
+
+/// `read` on `9P2000.L.Z`: the walk returned the size; Tlopenatread opens
+/// and reads up to one frame in the same round trip (`eof`: that was the
+/// whole file), and Treads continue on the new fid until an empty read.
+async fn read_whole_z(cx: &Cx<'_>, r: &crate::path::Resolved) -> Result<Bytes> {
+    let s = &cx.session;
+    let max = ninefold_proto::sizes::max_lopenatread_payload(s.msize());
+    let size = r.attr.as_ref().map_or(u64::from(max), |a| a.size);
+    // One byte more than the size, so a file of exactly that size ends
+    // with a short read.
+    let count = u32::try_from(size.saturating_add(1)).unwrap_or(u32::MAX).min(max);
+    let o = s.lopenatread(&r.fid, OpenFlags::RDONLY, count).await?;
+    if o.eof {
+        return Ok(o.data);
+    }
+    let chunk = read_chunk(s, o.iounit);
+    let mut more = BytesMut::new();
+    loop {
+        let off = (o.data.len() + more.len()) as u64;
+        let b = read_span(s, &o.fid, off, chunk, chunk, LenFrom::Server).await?;
+        if b.is_empty() {
+            break;
+        }
+        more.extend_from_slice(&b);
+    }
+    Ok(concat(o.data, more.freeze()))
+}
+
+/// `a` then `b` (no copy when one is empty).
+fn concat(a: Bytes, b: Bytes) -> Bytes {
+    if b.is_empty() {
+        return a;
+    }
+    if a.is_empty() {
+        return b;
+    }
+    let mut all = BytesMut::with_capacity(a.len() + b.len());
+    all.extend_from_slice(&a);
+    all.extend_from_slice(&b);
+    all.freeze()
 }

@@ -31,8 +31,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 pub use fid::Fid;
-pub use negotiate::{Lineage, DEFAULT_DIALECTS};
 pub(crate) use negotiate::{check_offer, negotiate, refused_error, Refused};
+pub use negotiate::{Lineage, DEFAULT_DIALECTS};
 pub(crate) use tags::Settle;
 
 use crate::error::{Error, Result};

@@ -19,6 +19,7 @@
 pub mod diod;
 pub mod fake;
 pub mod host;
+pub mod proxy;
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -207,7 +208,29 @@ pub fn serve_on_port(attacher: impl Attacher, port: u16) -> Served {
     serve_listener(attacher, listener)
 }
 
+/// Serves `attacher` on a free loopback port, offering only `dialects`.
+pub fn serve_dialects(attacher: impl Attacher, dialects: &[ninefold_proto::Dialect]) -> Served {
+    serve_custom(attacher, |b| b.dialects(dialects))
+}
+
+/// Serves `attacher` on a free loopback port with a tuned server.
+pub fn serve_custom(
+    attacher: impl Attacher,
+    tune: impl FnOnce(ninefold_server::ServerBuilder) -> ninefold_server::ServerBuilder,
+) -> Served {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    serve_listener_with(attacher, listener, tune)
+}
+
 fn serve_listener(attacher: impl Attacher, listener: TcpListener) -> Served {
+    serve_listener_with(attacher, listener, |b| b)
+}
+
+fn serve_listener_with(
+    attacher: impl Attacher,
+    listener: TcpListener,
+    tune: impl FnOnce(ninefold_server::ServerBuilder) -> ninefold_server::ServerBuilder,
+) -> Served {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("nf-test-server")
@@ -216,7 +239,7 @@ fn serve_listener(attacher: impl Attacher, listener: TcpListener) -> Served {
         .expect("server runtime");
     listener.set_nonblocking(true).expect("nonblocking");
     let port = listener.local_addr().expect("addr").port();
-    let server = Server::builder(attacher).build().expect("server config");
+    let server = tune(Server::builder(attacher)).build().expect("server config");
     let s = server.clone();
     rt.spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("listener");

@@ -4,7 +4,9 @@
 
 use bytes::Bytes;
 use ninefold_proto::dir::DirBlock;
-use ninefold_proto::{l, z, FsyncdurFlags, Message, OpenFlags, P9String, Qid, RebindFlags, MAXWELEM};
+use ninefold_proto::{
+    l, z, FsyncdurFlags, Message, OpenFlags, P9String, Qid, RebindFlags, MAXWELEM,
+};
 
 use crate::error::{Error, Result};
 use crate::session::{unexpected, Fid, Lineage, Session};
