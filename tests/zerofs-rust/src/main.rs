@@ -167,7 +167,13 @@ async fn t_write_read(c: &Ctx) -> R {
     let big: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
     ok!(c.fs.write(c.p("big.bin"), &big).await);
     let back = ok!(c.fs.read(c.p("big.bin")).await);
-    ensure!(back.len() == big.len() && back[..] == big[..], "big file differs");
+    let diff = back.iter().zip(big.iter()).position(|(a, b)| a != b);
+    ensure!(
+        back.len() == big.len() && diff.is_none(),
+        "big file differs: read {} bytes of {}, first difference at {diff:?}",
+        back.len(),
+        big.len()
+    );
     if let Some(h) = &c.host {
         let on_disk = std::fs::read(h.join(c.p("big.bin").trim_start_matches('/')))
             .map_err(|e| e.to_string())?;
@@ -409,7 +415,12 @@ async fn t_file_ops(c: &Ctx) -> R {
     let big = vec![0x5a_u8; 2_500_000];
     ok!(f.write_at(0, &big).await);
     let back = ok!(f.read_at(0, 2_600_000).await);
-    ensure!(back.len() == 2_500_000 && back.iter().all(|b| *b == 0x5a), "big write_at");
+    ensure!(
+        back.len() == 2_500_000 && back.iter().all(|b| *b == 0x5a),
+        "big write_at: read back {} bytes (max_read_chunk {})",
+        back.len(),
+        c.fs.capabilities().max_read_chunk
+    );
     f.close().await;
     f.close().await; // idempotent
     fails!(f.read_at(0, 1).await, ZeroFsError::Closed);
@@ -546,14 +557,28 @@ async fn t_reconnect(c: &Ctx, server: &mut Server) -> R {
         "listing after restart {names:?}"
     );
     if c.host.is_some() {
-        // passthrough: the data survived, and the open handle was restored (Trebind)
+        // passthrough: the data survived
         ensure!(&ok!(c.fs.read(&p).await)[..] == b"before restart", "data survived");
-        ensure!(&ok!(f.read_at(0, 6).await)[..] == b"before", "handle restored");
-        ok!(f.write_at(0, b"BEFORE").await);
-        ensure!(
-            &ok!(c.fs.read(&p).await)[..] == b"BEFORE restart",
-            "write through restored handle"
-        );
+        // The open handle is restored (Trebind finds the inode again) or, if
+        // the restarted server cannot find objects by inode number, fails
+        // cleanly as Stale; never reads another file.
+        match f.read_at(0, 6).await {
+            Ok(b) => {
+                ensure!(&b[..] == b"before", "restored handle reads {b:?}");
+                ok!(f.write_at(0, b"BEFORE").await);
+                ensure!(
+                    &ok!(c.fs.read(&p).await)[..] == b"BEFORE restart",
+                    "write through restored handle"
+                );
+                println!("note [passthrough] an open handle was restored after the restart");
+            }
+            Err(ZeroFsError::Stale { .. }) => {
+                println!(
+                    "note [passthrough] an open handle is Stale after the restart (not restored)"
+                );
+            }
+            Err(e) => return Err(format!("old handle after restart: {e:?}")),
+        }
     } else {
         // memfs: the old tree is gone; the handle must fail cleanly, never
         // point at another file.
