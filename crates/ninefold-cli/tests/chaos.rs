@@ -20,7 +20,8 @@
 //!
 //! The server binary is `NINEFOLD_BIN` (scripts/test-zerofs.sh passes the
 //! release build) or the one Cargo built for this test. `NINEFOLD_CHAOS_SEED`
-//! replays a run; `NINEFOLD_CHAOS_RESTARTS` raises the restart count.
+//! replays a run; `NINEFOLD_CHAOS_RESTARTS` raises the restart count;
+//! `NINEFOLD_CHAOS_NO_STATE_DIR=1` runs the server without its journal.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{TcpListener, TcpStream};
@@ -627,7 +628,10 @@ async fn chaos_sigkill_restarts_against_a_model() {
     let bin = server_bin();
     let help =
         Command::new(&bin).args(["serve", "--help"]).output().expect("ninefold serve --help");
-    let has_state_dir = String::from_utf8_lossy(&help.stdout).contains("--state-dir");
+    // NINEFOLD_CHAOS_NO_STATE_DIR=1: run without the journal, to see what a
+    // restart does to exactly-once when the ledger lives only in memory
+    let has_state_dir = String::from_utf8_lossy(&help.stdout).contains("--state-dir")
+        && std::env::var_os("NINEFOLD_CHAOS_NO_STATE_DIR").is_none();
     let export = tempfile::tempdir().expect("tempdir");
     let state = tempfile::tempdir().expect("tempdir");
     let port =
@@ -668,7 +672,7 @@ async fn chaos_sigkill_restarts_against_a_model() {
     println!(
         "chaos: seed {seed}, server {} (--state-dir: {}), dialect {}",
         bin.display(),
-        if has_state_dir { "yes" } else { "not available" },
+        if has_state_dir { "yes" } else { "no" },
         caps.dialect.version()
     );
 
