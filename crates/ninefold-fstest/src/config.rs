@@ -36,12 +36,15 @@ bitflags::bitflags! {
         /// FIFOs are real pipes: opening one waits for (or finds) the
         /// other end and reads wait for data (a passthrough export).
         const FIFO_IO = 1 << 11;
+        /// The server speaks ZeroFS's `9P2000.L.Z` (envelope, ledger and
+        /// private messages 228–255).
+        const DOTZ = 1 << 12;
     }
 }
 
 impl Caps {
     /// Name of each capability as used on the command line.
-    pub const NAMES: [(&'static str, Caps); 12] = [
+    pub const NAMES: [(&'static str, Caps); 13] = [
         ("xattr", Caps::XATTR),
         ("locks", Caps::LOCKS),
         ("mknod", Caps::MKNOD),
@@ -54,6 +57,7 @@ impl Caps {
         ("privileged", Caps::PRIVILEGED),
         ("sparse", Caps::SPARSE),
         ("fifo_io", Caps::FIFO_IO),
+        ("dotz", Caps::DOTZ),
     ];
 
     /// Parses a comma-separated list of capability names (`"xattr,locks"`).

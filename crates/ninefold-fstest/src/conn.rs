@@ -148,6 +148,28 @@ impl RawConn {
     }
 
     /// The reply to `tag`, stashing replies to other tags on the way.
+    /// The bytes of the next frame, undecoded, within the reply timeout
+    /// (for checking a reply's exact layout).
+    pub(crate) async fn recv_raw_frame(&mut self) -> Result<Bytes, ConnError> {
+        let t = self.timeout;
+        let read = async {
+            loop {
+                if let FrameStatus::Complete { frame_len } = framing::check(&self.rbuf, self.msize)?
+                {
+                    return Ok(self.rbuf.split_to(frame_len).freeze());
+                }
+                self.rbuf.reserve(64);
+                if self.io.read_buf(&mut self.rbuf).await? == 0 {
+                    return Err(ConnError::Closed);
+                }
+            }
+        };
+        match tokio::time::timeout(t, read).await {
+            Ok(r) => r,
+            Err(_) => Err(ConnError::Timeout(t)),
+        }
+    }
+
     pub(crate) async fn recv_tag(&mut self, tag: u16) -> Result<Message, ConnError> {
         if let Some(q) = self.stash.get_mut(&tag) {
             if let Some(f) = q.pop_front() {

@@ -107,6 +107,15 @@ impl<'t> Ctx<'t> {
         async move { e.session_aname(&aname).await }
     }
 
+    /// A session in another dialect, same credentials.
+    pub(crate) fn session_in(
+        &self,
+        dialect: Dialect,
+    ) -> impl Future<Output = R<Session>> + Send + 't {
+        let e = Env { dialect, ..self.env() };
+        async move { e.session().await }
+    }
+
     /// A fresh connection with nothing sent on it.
     pub(crate) fn raw(&self) -> impl Future<Output = R<RawConn>> + Send + 't {
         let e = self.env();

@@ -68,14 +68,20 @@ pub fn registry() -> Vec<Case> {
 /// Why a case is not selected to run, or `None` when it runs.
 fn skip_reason(case: &Case, cfg: &Config) -> Option<String> {
     if let Some(d) = cfg.dialect {
-        if case.dialect != d {
+        // The .Z mode runs the .L cases over .Z too (envelopes on every
+        // covered mutation), plus the .Z cases.
+        let runs = case.dialect == d || (d == Dialect::Z && case.dialect == Dialect::L);
+        if !runs {
             return Some(format!("dialect {} not selected", case.dialect));
         }
+    } else if case.dialect == Dialect::Z {
+        return Some("9P2000.L.Z cases run in the .Z mode (--dialect 9P2000.L.Z)".into());
     }
     let mut needs = case.needs;
     match case.dialect {
         Dialect::U => needs |= Caps::DOTU,
         Dialect::Base => needs |= Caps::BASE9P2000,
+        Dialect::Z => needs |= Caps::DOTZ,
         _ => {}
     }
     let missing = needs - cfg.effective_caps();
@@ -83,6 +89,16 @@ fn skip_reason(case: &Case, cfg: &Config) -> Option<String> {
         return Some(format!("target lacks {}", missing.names().join(",")));
     }
     None
+}
+
+/// The dialect a case's sessions speak: its own, except that the .Z mode
+/// runs the .L cases over 9P2000.L.Z.
+fn session_dialect(case: &Case, cfg: &Config) -> Dialect {
+    if cfg.dialect == Some(Dialect::Z) && case.dialect == Dialect::L {
+        Dialect::Z
+    } else {
+        case.dialect
+    }
 }
 
 /// Runs every selected case against `target` and reports the results.
@@ -125,7 +141,7 @@ async fn run_one(
     scratch: String,
 ) -> (Outcome, Option<String>) {
     let body = async {
-        let mut cx = ctx::Ctx::setup(target, cfg, case.dialect, scratch.clone())
+        let mut cx = ctx::Ctx::setup(target, cfg, session_dialect(case, cfg), scratch.clone())
             .await
             .map_err(|s| s.context("setup"))?;
         (case.run)(&mut cx).await
@@ -138,7 +154,7 @@ async fn run_one(
     };
     let cleanup = tokio::time::timeout(
         cfg.case_timeout.max(Duration::from_secs(5)),
-        ctx::cleanup(target, cfg, case.dialect, &scratch),
+        ctx::cleanup(target, cfg, session_dialect(case, cfg), &scratch),
     )
     .await;
     let cleanup_error = match cleanup {

@@ -38,7 +38,8 @@ struct Args {
     /// Unprivileged uid for permission cases.
     #[arg(long, default_value_t = 65534)]
     other_uid: u32,
-    /// Only run cases of one dialect: 9P2000.L, 9P2000.u or 9P2000.
+    /// Only run cases of one dialect: 9P2000.L, 9P2000.u or 9P2000; or
+    /// 9P2000.L.Z: the .Z cases, and the .L cases over a .Z session.
     #[arg(long)]
     dialect: Option<String>,
     /// Only run cases whose name contains this substring (repeatable).

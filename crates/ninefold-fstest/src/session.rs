@@ -202,7 +202,8 @@ impl Session {
 
     /// Writes all of `data` at `offset`, in msize-sized pieces.
     pub(crate) async fn write_all(&mut self, fid: u32, offset: u64, data: &[u8]) -> R<()> {
-        let chunk = (self.msize() - 24).max(1) as usize;
+        let dialect = self.c.dialect();
+        let chunk = ninefold_proto::sizes::max_write_payload(self.msize(), dialect).max(1) as usize;
         let mut done = 0;
         while done < data.len() {
             let end = (done + chunk).min(data.len());

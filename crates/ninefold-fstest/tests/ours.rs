@@ -16,6 +16,7 @@ use ninefold_fs::memfs::MemFs;
 use ninefold_fs::passthrough::Passthrough;
 use ninefold_fs::synthetic::Wrapped;
 use ninefold_fstest::{run, Caps, Config, FnTarget, Outcome, Report, SlowFile, Stream};
+use ninefold_proto::Dialect;
 use ninefold_server::{Attacher, Node, Server};
 
 /// Cases failing against memfs because of a server or memfs bug:
@@ -96,6 +97,28 @@ fn verdict(report: &Report, known: &[(&str, &str)]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memfs() {
+    memfs_in(None).await;
+}
+
+/// The .Z mode: the 9P2000.L.Z cases, and every 9P2000.L case over a .Z
+/// session (envelopes on the covered mutations).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memfs_dotz() {
+    memfs_in(Some(Dialect::Z)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passthrough() {
+    passthrough_in(None).await;
+}
+
+/// The .Z mode against passthrough.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passthrough_dotz() {
+    passthrough_in(Some(Dialect::Z)).await;
+}
+
+async fn memfs_in(dialect: Option<Dialect>) {
     let t0 = Instant::now();
     let fs = slow_tree();
     // memfs has xattrs, byte-range locks, mknod, symlinks, hard links,
@@ -106,6 +129,7 @@ async fn memfs() {
     let cfg = Config {
         caps: Caps::all() - Caps::SPARSE - Caps::FIFO_IO,
         slow: Some(SlowFile { aname: None, path: "slow".into() }),
+        dialect,
         ..Config::default()
     };
     let report = run_suite("ninefold-server + memfs", fs.root(), &cfg).await;
@@ -113,8 +137,7 @@ async fn memfs() {
     verdict(&report, MEMFS_KNOWN);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn passthrough() {
+async fn passthrough_in(dialect: Option<Dialect>) {
     let t0 = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let export = Passthrough::new(dir.path()).unwrap();
@@ -144,6 +167,7 @@ async fn passthrough() {
     let cfg = Config {
         caps,
         slow: Some(SlowFile { aname: Some("slow".into()), path: "slow".into() }),
+        dialect,
         ..Config::default()
     };
     let report = run_suite("ninefold-server + passthrough", exports, &cfg).await;

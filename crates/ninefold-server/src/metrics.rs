@@ -11,7 +11,7 @@
 //! | `ninefold.server.connections_rejected` | counter | |
 //! | `ninefold.server.fid.count` | up-down counter | |
 //! | `ninefold.server.ledger.entries` | up-down counter (`.Z` outcomes kept) | |
-//! | `ninefold.server.ledger.bytes` | up-down counter | By |
+//! | `ninefold.server.ledger.size` | up-down counter | By |
 //! | `ninefold.server.ledger.events` | counter, by `event`: `replayed`, `waited` (single-flight), `stale` (116), `evicted` | |
 
 use std::time::Duration;
@@ -178,7 +178,7 @@ mod otel {
                     .with_description("9P2000.L.Z outcomes kept for exactly-once replay")
                     .build(),
                 ledger_bytes: m
-                    .i64_up_down_counter("ninefold.server.ledger.bytes")
+                    .i64_up_down_counter("ninefold.server.ledger.size")
                     .with_unit("By")
                     .with_description("Bytes of 9P2000.L.Z outcomes kept")
                     .build(),

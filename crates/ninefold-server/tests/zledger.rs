@@ -167,3 +167,25 @@ async fn with_a_state_dir_a_retry_after_a_restart_replays() {
     let mk2 = z::Tmkdirattr { dfid: 0, name: "e".into(), mode: S_IFDIR | 0o755, gid: 0 };
     assert_eq!(errno(&c.rpc_env(retry(1), mk2).await), EOPIDSTALE);
 }
+
+#[tokio::test]
+async fn a_replayed_standard_lcreate_turns_its_fid_into_the_file() {
+    let s = serve_memfs(|b| b).await;
+    let create = |fid| l::Tlcreate {
+        fid,
+        name: "std".into(),
+        flags: OpenFlags::RDWR | OpenFlags::CREATE,
+        mode: 0o644,
+        gid: 0,
+    };
+    let mut c1 = Z::attached(s.addr, Dialect::Z).await;
+    c1.rpc(base::Twalk { fid: 0, newfid: 1, wnames: vec![] }).await;
+    let Message::Rlcreate(first) = c1.rpc_env(op(12), create(1)).await else { panic!() };
+    drop(c1);
+    let mut c2 = Z::attached(s.addr, Dialect::Z).await;
+    c2.rpc(base::Twalk { fid: 0, newfid: 7, wnames: vec![] }).await;
+    let Message::Rlcreate(again) = c2.rpc_env(retry(12), create(7)).await else { panic!() };
+    assert_eq!(again, first);
+    let r = c2.rpc(base::Twrite { fid: 7, offset: 0, data: Bytes::from_static(b"ok") }).await;
+    assert!(matches!(r, Message::Rwrite(base::Rwrite { count: 2 })), "{r:?}");
+}

@@ -498,6 +498,28 @@ mod tests {
     }
 
     #[test]
+    fn dialects_and_state_dir() {
+        use ninefold_proto::Dialect;
+        let s = merge(ServeArgs::default(), "").unwrap();
+        assert_eq!(s.dialects, [Dialect::Z, Dialect::L, Dialect::U, Dialect::Base]);
+        assert_eq!(s.state_dir, None);
+        let s =
+            merge(ServeArgs::default(), "dialects = [\"9P2000.L\"]\nstate_dir = \"/var/lib/nf\"")
+                .unwrap();
+        assert_eq!(s.dialects, [Dialect::L]);
+        assert_eq!(s.state_dir, Some("/var/lib/nf".into()));
+        let args = ServeArgs {
+            dialect: vec!["9P2000.L.Z".into(), "9P2000.L".into()],
+            ..ServeArgs::default()
+        };
+        let s = merge(args, "dialects = [\"9P2000\"]").unwrap();
+        assert_eq!(s.dialects, [Dialect::Z, Dialect::L], "the flag wins");
+        let bad = ServeArgs { dialect: vec!["9P2000.L.Z2".into()], ..ServeArgs::default() };
+        assert!(merge(bad, "").unwrap_err().to_string().contains("unknown dialect"));
+        assert!(merge(ServeArgs::default(), "dialects = []").is_err());
+    }
+
+    #[test]
     fn named_exports_alone_leave_no_default() {
         let args = ServeArgs { aname: vec!["a=memory".into()], ..ServeArgs::default() };
         let s = merge(args, "").unwrap();

@@ -115,6 +115,7 @@ impl PassthroughNode {
         let perm = mode & 0o7777;
         let fs = self.fs.clone();
         let parent = self.fd.clone();
+        let parent_path = self.qid.path;
         blocking_as(&self.fs, req, move || {
             let file = rustix::fs::openat(parent.as_fd(), &name, host, Mode::from_raw_mode(perm))
                 .map_err(errno)?;
@@ -128,8 +129,9 @@ impl PassthroughNode {
                     rustix::fs::fchmod(&file, Mode::from_raw_mode(perm)).map_err(errno)?;
                 }
                 let path = fs.reopen(&file, OFlags::PATH).map_err(errno)?;
-                let node: Arc<dyn Node> =
-                    Arc::new(PassthroughNode::from_fd(&fs, path).map_err(errno)?);
+                let node: Arc<dyn Node> = Arc::new(
+                    PassthroughNode::from_child(&fs, path, parent_path, &name).map_err(errno)?,
+                );
                 Ok(Created { node, opened: Opened::node() })
             };
             match finish() {
@@ -165,9 +167,10 @@ impl PassthroughNode {
         let perm = mode & 0o7777;
         let fs = self.fs.clone();
         let parent = self.fd.clone();
+        let parent_path = self.qid.path;
         blocking_as(&self.fs, req, move || {
             rustix::fs::mkdirat(parent.as_fd(), &name, Mode::from_raw_mode(perm)).map_err(errno)?;
-            finish_new(&fs, &parent, &name, Kind::Dir, owner, Some(perm))
+            finish_new(&fs, &parent, parent_path, &name, Kind::Dir, owner, Some(perm))
         })
         .await
     }
@@ -192,9 +195,10 @@ impl PassthroughNode {
         let owner = self.owner(req, gid);
         let fs = self.fs.clone();
         let parent = self.fd.clone();
+        let parent_path = self.qid.path;
         blocking_as(&self.fs, req, move || {
             rustix::fs::symlinkat(&target, parent.as_fd(), &name).map_err(errno)?;
-            finish_new(&fs, &parent, &name, Kind::Symlink, owner, None)
+            finish_new(&fs, &parent, parent_path, &name, Kind::Symlink, owner, None)
         })
         .await
     }
@@ -227,10 +231,11 @@ impl PassthroughNode {
         let owner = self.owner(req, gid);
         let fs = self.fs.clone();
         let parent = self.fd.clone();
+        let parent_path = self.qid.path;
         blocking_as(&self.fs, req, move || {
             rustix::fs::mknodat(parent.as_fd(), &name, ty, Mode::from_raw_mode(perm), dev)
                 .map_err(errno)?;
-            finish_new(&fs, &parent, &name, kind, owner, Some(perm))
+            finish_new(&fs, &parent, parent_path, &name, kind, owner, Some(perm))
         })
         .await
     }
@@ -281,6 +286,7 @@ impl PassthroughNode {
 fn finish_new(
     fs: &Arc<Shared>,
     parent: &OwnedFd,
+    parent_path: u64,
     name: &OsStr,
     kind: Kind,
     owner: Owner,
@@ -288,7 +294,7 @@ fn finish_new(
 ) -> Result<Arc<dyn Node>> {
     let result = (|| {
         let fd = open_child(fs, parent.as_fd(), name).map_err(errno)?;
-        let node = PassthroughNode::from_fd(fs, fd).map_err(errno)?;
+        let node = PassthroughNode::from_child(fs, fd, parent_path, name).map_err(errno)?;
         if node.kind != kind {
             // Replaced between creation and open: touch nothing.
             return Err(Errno::EAGAIN);

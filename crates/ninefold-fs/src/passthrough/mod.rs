@@ -104,6 +104,7 @@ mod fifo;
 mod flags;
 mod handle;
 mod idmap;
+mod index;
 mod lock;
 mod node;
 mod options;

@@ -46,6 +46,8 @@ pub(crate) struct Shared {
     pub(crate) as_root: bool,
     /// Per-request credential switching.
     pub(crate) creds: Credentials,
+    /// One descriptor per live object, and where objects were seen.
+    pub(crate) index: super::index::Index,
 }
 
 impl Shared {
@@ -121,6 +123,7 @@ impl Shared {
                 root_ident,
                 as_root,
                 creds,
+                index: super::index::Index::default(),
             },
             root_fd,
         ))
@@ -268,23 +271,61 @@ impl Kind {
 
 /// A host object of a [`Passthrough`](super::Passthrough) export.
 ///
-/// Holds one `O_PATH | O_NOFOLLOW | O_CLOEXEC` descriptor: the node keeps
-/// naming the same object across renames and after unlink.
+/// Holds an `O_PATH | O_NOFOLLOW | O_CLOEXEC` descriptor, shared with
+/// every other node of the same host object: the node keeps naming the
+/// same object across renames and after unlink.
 #[derive(Debug)]
 pub struct PassthroughNode {
     pub(crate) fs: Arc<Shared>,
     pub(crate) fd: Arc<OwnedFd>,
     pub(crate) kind: Kind,
     pub(crate) qid: Qid,
+    /// Birth time, when the host filesystem reports one: with the inode
+    /// number, what tells this object from a later one reusing it.
+    pub(crate) born: Option<(i64, u32)>,
+}
+
+/// The birth time of a statx result, if reported.
+pub(crate) fn born(st: &rustix::fs::Statx) -> Option<(i64, u32)> {
+    let has = rustix::fs::StatxFlags::from_bits_retain(st.stx_mask)
+        .contains(rustix::fs::StatxFlags::BTIME);
+    has.then_some((st.stx_btime.tv_sec, st.stx_btime.tv_nsec))
 }
 
 impl PassthroughNode {
     /// A node for `fd` (an `O_PATH` descriptor). Blocking.
+    /// The descriptor is shared with the other nodes of the same object
+    /// (a duplicate is closed).
     pub(crate) fn from_fd(fs: &Arc<Shared>, fd: OwnedFd) -> rustix::io::Result<PassthroughNode> {
         let st = super::attr::stat(fd.as_fd())?;
         let kind = Kind::from_mode(u32::from(st.stx_mode));
         let qid = fs.qids.qid(kind, &st, fs.opts.qid_version);
-        Ok(PassthroughNode { fs: fs.clone(), fd: Arc::new(fd), kind, qid })
+        let fd = fs.index.share(qid.path, fd);
+        Ok(PassthroughNode { fs: fs.clone(), fd, kind, qid, born: born(&st) })
+    }
+
+    /// A node for `fd`, found as `name` in directory `parent` (recorded
+    /// for [`resolve`](Node::resolve)). Blocking.
+    pub(crate) fn from_child(
+        fs: &Arc<Shared>,
+        fd: OwnedFd,
+        parent: u64,
+        name: &std::ffi::OsStr,
+    ) -> rustix::io::Result<PassthroughNode> {
+        let node = PassthroughNode::from_fd(fs, fd)?;
+        fs.index.hint(node.qid.path, parent, name, node.born);
+        Ok(node)
+    }
+
+    /// A node for a descriptor already shared. Blocking.
+    pub(crate) fn from_shared(
+        fs: &Arc<Shared>,
+        fd: Arc<OwnedFd>,
+    ) -> rustix::io::Result<PassthroughNode> {
+        let st = super::attr::stat(fd.as_fd())?;
+        let kind = Kind::from_mode(u32::from(st.stx_mode));
+        let qid = fs.qids.qid(kind, &st, fs.opts.qid_version);
+        Ok(PassthroughNode { fs: fs.clone(), fd, kind, qid, born: born(&st) })
     }
 
     /// Whether `other` belongs to the same export.
@@ -412,6 +453,22 @@ impl Node for PassthroughNode {
 
     async fn sync_fs(&self, req: &Request) -> Result<()> {
         self.sync_fs_impl(req).await
+    }
+
+    async fn resolve(&self, req: &Request, path: u64) -> Result<Arc<dyn Node>> {
+        let fs = self.fs.clone();
+        let root = PassthroughNode {
+            fs: fs.clone(),
+            fd: self.fd.clone(),
+            kind: self.kind,
+            qid: self.qid,
+            born: self.born,
+        };
+        blocking_as(&self.fs, req, move || {
+            let node = super::index::resolve(&fs, &root, path)?;
+            Ok(Arc::new(node) as Arc<dyn Node>)
+        })
+        .await
     }
 
     async fn lock(&self, _req: &Request, _lock: &LockRequest) -> Result<LockStatus> {

@@ -50,8 +50,18 @@ impl PassthroughNode {
         self.writable()?;
         let from = self.fd.clone();
         let to = new_dir.fd.clone();
+        let (fs, to_path) = (self.fs.clone(), new_dir.qid.path);
         blocking_as(&self.fs, req, move || {
-            rustix::fs::renameat(from.as_fd(), &name, to.as_fd(), &new_name).map_err(errno)
+            // Which object moves, for the index's record of where it is.
+            let moved =
+                rustix::fs::statat(from.as_fd(), &name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+                    .ok()
+                    .map(|st| fs.qids.path(st.st_dev, st.st_ino));
+            rustix::fs::renameat(from.as_fd(), &name, to.as_fd(), &new_name).map_err(errno)?;
+            if let Some(path) = moved {
+                fs.index.hint(path, to_path, &new_name, None);
+            }
+            Ok(())
         })
         .await
     }

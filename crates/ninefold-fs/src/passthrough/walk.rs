@@ -75,9 +75,10 @@ impl PassthroughNode {
         self.dir()?;
         let fs = self.fs.clone();
         let parent = self.fd.clone();
+        let parent_path = self.qid.path;
         blocking_as(&self.fs, req, move || {
             let fd = open_child(&fs, parent.as_fd(), &name).map_err(errno)?;
-            let node = PassthroughNode::from_fd(&fs, fd).map_err(errno)?;
+            let node = PassthroughNode::from_child(&fs, fd, parent_path, &name).map_err(errno)?;
             Ok(Arc::new(node) as Arc<dyn Node>)
         })
         .await

@@ -26,6 +26,7 @@ pub(crate) mod version;
 pub(crate) mod walk;
 pub(crate) mod write;
 pub(crate) mod xattr;
+pub(crate) mod z;
 
 use crate::case::Case;
 
@@ -56,5 +57,6 @@ pub(crate) fn all() -> Vec<Case> {
     v.extend(statfs::cases());
     v.extend(malformed::cases());
     v.extend(legacy::cases());
+    v.extend(z::cases());
     v
 }

@@ -13,7 +13,7 @@ use crate::expect::{describe, ensure, ensure_eq, expect_msg, fail, is_error, R};
 cases! {
     "msize/read_at_bound", L, Caps::empty(), "Tread count msize-24 (the Linux rsize) returns exactly msize-24 bytes" => read_at_bound;
     "msize/read_huge_count", L, Caps::empty(), "Tread count 0xffffffff is clamped: 0 < data <= msize-11" => read_huge_count;
-    "msize/write_at_bound", L, Caps::empty(), "Twrite of msize-23 bytes (a frame of exactly msize) gives Rwrite count msize-23" => write_at_bound;
+    "msize/write_at_bound", L, Caps::empty(), "Twrite of msize-23 bytes (msize-48 in .Z: a frame of exactly msize) gives Rwrite count msize-23" => write_at_bound;
     "msize/write_too_big", L, Caps::empty(), "a Twrite frame larger than msize: connection closed or an error reply, server stays up" => write_too_big;
     "msize/readdir_huge_count", L, Caps::empty(), "Treaddir count 0xffffffff is clamped to what fits in msize" => readdir_huge_count;
     "msize/iounit_zero", L, Caps::empty(), "Rlopen and Rlcreate carry iounit 0 (kernel then uses msize-24)" => iounit_zero;
@@ -50,10 +50,11 @@ async fn write_at_bound(cx: &mut Ctx<'_>) -> R<()> {
     let d = cx.dir;
     let m = cx.msize() as usize;
     let (f, _) = cx.create(d, "w", OpenFlags::RDWR, 0o644).await?;
-    let data = vec![0x5a; m - 23];
+    let bound = ninefold_proto::sizes::max_write_payload(m as u32, cx.dialect()) as usize;
+    let data = vec![0x5a; bound];
     let n = cx.write(f, 0, &data).await?;
-    ensure_eq("Rwrite count", n as usize, m - 23)?;
-    ensure_eq("size", cx.getattr(f).await?.size, (m - 23) as u64)
+    ensure_eq("Rwrite count", n as usize, bound)?;
+    ensure_eq("size", cx.getattr(f).await?.size, bound as u64)
 }
 
 async fn write_too_big(cx: &mut Ctx<'_>) -> R<()> {
