@@ -1,8 +1,13 @@
-//! An async 9P2000.L client: a multiplexed low-level [`Session`] and a
+//! An async 9P client: a multiplexed low-level [`Session`] and a
 //! path-based [`Client`] with [`File`] and [`Dir`] handles.
 //!
-//! It speaks plain 9P2000.L to any server (Ninefold's, diod, QEMU's,
-//! ZeroFS) over TCP or a unix socket. Paths are bytes, as on POSIX and the
+//! It negotiates ZeroFS's `9P2000.L.Z` (one-round-trip messages,
+//! exactly-once mutations, durability lineage) and falls back to plain
+//! 9P2000.L, 9P2000.u and 9P2000 ([`ConnectOptions::dialects`],
+//! [`Capabilities`]), so it talks to Ninefold's server, ZeroFS, diod,
+//! QEMU's and Plan 9 style servers, over TCP or a unix socket. What a
+//! dialect cannot express is [`Error::Unsupported`]. `docs/CLIENT.md` has
+//! the wire plans and round trips per call in each dialect. Paths are bytes, as on POSIX and the
 //! wire: every path parameter is `impl AsRef<Path>`, so non-UTF-8 names
 //! work with no separate API.
 //!
@@ -63,12 +68,16 @@
 //!   [`ConnectOptions`] and bumps [`Client::generation`]. While the server
 //!   is unreachable, calls block rather than fail (bound them with
 //!   `tokio::time::timeout`). A call in flight when the connection drops
-//!   is sent again from the start, so a non-idempotent one (create,
-//!   rename, unlink) can apply twice. Open [`File`] and [`Dir`] handles
-//!   keep their canonical path (and a file its open flags, less CREATE,
-//!   EXCL and TRUNC) and on first use after a reconnect walk it again
-//!   from the new root and reopen; a path that no longer exists then
-//!   gives [`Error::NotFound`]. [`Capabilities`] is a snapshot of the
+//!   is sent again from the start: on `9P2000.L.Z` its mutations carry
+//!   the same op ids with RETRY, so the server applies them exactly once
+//!   (within [`RETRY_HORIZON`]); on plain dialects a non-idempotent one
+//!   (create, rename, unlink) can apply twice. Open [`File`] and [`Dir`]
+//!   handles are restored lazily, on their own first use after a
+//!   reconnect (at most [`RESTORE_CONCURRENCY`] at once): Trebind of their
+//!   qid.path on `.Z`, else a walk of their canonical path that must reach
+//!   the same qid.path, then a reopen with the saved flags (less CREATE,
+//!   EXCL and TRUNC); a handle that cannot be restored fails with
+//!   [`Error::Stale`]. [`Capabilities`] is a snapshot of the
 //!   current connection and can change across reconnects. The task ends
 //!   when the client and every handle made from it are dropped. A raw
 //!   [`Session`] is one connection and never reconnects (nor does a
@@ -97,9 +106,10 @@
 //! (Tattach, Twalk) carry the fid in the slot, so that an abandoned one
 //! clunks it only once the server's answer says it may be bound.
 //!
-//! Extension points: the dialect is chosen after Tversion (only 9P2000.L
-//! today; the ZeroFS `.Z` fast paths can be enabled by asking for
-//! `9P2000.L.Z` first and reporting it in [`Capabilities`]).
+//! Dialects: negotiation tries each offered dialect in turn
+//! (`session/negotiate.rs`); each operation's plan branches on the
+//! negotiated one (`op/`, `op/plan9.rs`); op ids for the `.Z` envelope are
+//! minted per logical mutation by the runner (`opid.rs`).
 //!
 //! Logical operations (`op/`): every public call of [`Client`], [`File`]
 //! and [`Dir`] that talks to the server is one operation, a struct with
@@ -109,13 +119,13 @@
 //! the plan, and on a lost-connection error waits for a newer generation
 //! and runs it again. A new operation is one struct and one plan.
 //!
-//! Reconnect (`reconnect.rs`): the client holds its current connection
-//! (session, root fid, generation) behind a lock; a supervisor task waits
-//! for [`Session::closed`], reconnects and publishes the next generation.
-//! Calls naming a fid go to the session that fid belongs to
-//! ([`Fid::session`]), never to a newer one where its number could mean
-//! something else; a handle whose fid is on a dead session re-walks and
-//! reopens before its call.
+//! Reconnect (`reconnect.rs`, `restore.rs`): the client holds its current
+//! connection (session, root fid, generation) behind a lock; a supervisor
+//! task waits for [`Session::closed`], reconnects and publishes the next
+//! generation, replaying nothing. Calls naming a fid go to the session
+//! that fid belongs to ([`Fid::session`]), never to a newer one where its
+//! number could mean something else; a handle whose fid is on a dead
+//! session is restored before its call.
 //!
 //! Trust: replies that break the protocol's promises (a read longer than
 //! asked, readdir cookies that never lead to the end) are

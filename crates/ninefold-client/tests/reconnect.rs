@@ -204,3 +204,29 @@ async fn dropping_the_client_stops_reconnecting() {
     let e = tokio::time::timeout(GUARD, raw.metadata("/r")).await.unwrap().unwrap_err();
     assert!(e.is_disconnected(), "{e:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_after_a_lineage_change_is_stale() {
+    let fs = MemFs::new();
+    let srv = serve(&fs, None);
+    let port = port_of(&srv);
+    let c = Client::connect_with(&srv.target, options()).await.unwrap();
+    assert_eq!(c.capabilities().dialect, ninefold_client::Dialect::Z);
+    let before = c.session().lineage().expect("Rgetlineage on .Z");
+    let f = c.create("/w").await.unwrap();
+    f.write_at(0, b"acknowledged").await.unwrap();
+
+    // A new memory-backed server: durable history is gone, and its
+    // lineage token says so.
+    stop(srv);
+    let _srv = serve(&MemFs::new(), Some(port));
+    wait_generation(&c, 1).await;
+    assert_ne!(c.session().lineage().unwrap().token, before.token);
+    let e = tokio::time::timeout(GUARD, c.sync()).await.unwrap().unwrap_err();
+    assert!(e.is_stale(), "{e:?}");
+    // Nothing unsynced after a fresh write on the new server: sync passes.
+    drop(f);
+    let g = c.create("/w2").await.unwrap();
+    g.write_at(0, b"x").await.unwrap();
+    g.sync_all().await.unwrap();
+}

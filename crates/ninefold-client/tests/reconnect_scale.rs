@@ -115,3 +115,8 @@ async fn scale(server_dialects: &[Dialect], want: Dialect) {
 async fn plain_l_150k_handles_first_call_under_a_second() {
     scale(&[Dialect::L], Dialect::L).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn z_150k_handles_first_call_under_a_second() {
+    scale(&[Dialect::Z, Dialect::L], Dialect::Z).await;
+}

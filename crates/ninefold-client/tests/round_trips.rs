@@ -108,9 +108,33 @@ fn get(t: &Table, name: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_trips_per_call() {
     let l = measure(&[Dialect::L], Dialect::L).await;
-    print(&[("9P2000.L", l.clone())]);
-    // Plain 9P2000.L: walk + getattr for a stat, walk + open + getattr +
-    // read + the empty read that ends the file for a read ...
+    let z = measure(&[Dialect::Z, Dialect::L], Dialect::Z).await;
+    print(&[("9P2000.L", l.clone()), ("9P2000.L.Z", z.clone())]);
+    // No call costs more on .Z than on plain .L.
+    for ((name, nl), (_, nz)) in l.iter().zip(&z) {
+        assert!(nz <= nl, "{name}: {nz} round trips on .Z, {nl} on .L");
+    }
+    // The one-round-trip plans.
+    for (call, want) in [
+        ("metadata(\"/a/b/small\")", 1),
+        ("stat", 1),
+        ("read (4 KiB file)", 2),
+        ("read_range(0, 100)", 2),
+        ("create (new file)", 3),
+        ("create_dir", 2),
+        ("symlink", 2),
+        ("hard_link", 3),
+        ("mknod (fifo)", 2),
+        ("set_attr (chmod)", 2),
+        ("File::set_len", 1),
+        ("sync", 1),
+        ("Dir::metadata_at", 1),
+        ("Dir::create_dir_at", 1),
+        ("Dir::set_attr_at", 2),
+    ] {
+        assert_eq!(get(&z, call), want, "{call} on .Z");
+    }
+    // Plain 9P2000.L: walk + getattr for a stat ...
     assert_eq!(get(&l, "metadata(\"/a/b/small\")"), 2);
     assert_eq!(get(&l, "create_dir"), 4);
     assert_eq!(get(&l, "File::write_at (3 B)"), 1);

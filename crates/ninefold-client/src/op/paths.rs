@@ -432,7 +432,7 @@ impl Op for ReadRange<'_> {
         if cx.z() && self.offset == 0 && self.len <= max {
             // Open and read in one round trip.
             let o = s.lopenatread(&r.fid, OpenFlags::RDONLY, self.len as u32).await?;
-            if o.eof || o.data.len() == self.len {
+            if o.data.len() == self.len || trusted_eof(&o, r.attr.as_ref()) {
                 return Ok(o.data);
             }
             let chunk = read_chunk(s, o.iounit);
@@ -462,7 +462,7 @@ async fn read_whole_z(cx: &Cx<'_>, r: &crate::path::Resolved) -> Result<Bytes> {
     // with a short read.
     let count = u32::try_from(size.saturating_add(1)).unwrap_or(u32::MAX).min(max);
     let o = s.lopenatread(&r.fid, OpenFlags::RDONLY, count).await?;
-    if o.eof {
+    if trusted_eof(&o, r.attr.as_ref()) {
         return Ok(o.data);
     }
     let chunk = read_chunk(s, o.iounit);
@@ -476,6 +476,14 @@ async fn read_whole_z(cx: &Cx<'_>, r: &crate::path::Resolved) -> Result<Bytes> {
         more.extend_from_slice(&b);
     }
     Ok(concat(o.data, more.freeze()))
+}
+
+/// Whether Rlopenatread's `eof` can end the read: only when the data
+/// covers the size the walk reported. A server may answer a short read
+/// before the end (a proxy, a synthetic file) and flag it as the end;
+/// then the client reads on until an empty Rread, as everywhere else.
+fn trusted_eof(o: &crate::session::OpenedRead, attr: Option<&ninefold_proto::l::Attr>) -> bool {
+    o.eof && attr.is_some_and(|a| o.data.len() as u64 >= a.size)
 }
 
 /// `a` then `b` (no copy when one is empty).

@@ -10,10 +10,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-/// Requests seen by type number.
+/// Requests seen by type number, and the trap for one reply.
 #[derive(Default)]
 struct Counts {
     by_type: HashMap<u8, u64>,
+    /// Swallow the reply to the next request of this type and cut.
+    trap_type: Option<u8>,
+    /// The tag of the trapped request.
+    trap_tag: Option<u16>,
+    /// Replies swallowed.
+    trapped: u64,
 }
 
 /// A running proxy; stops (and cuts everything) on drop.
@@ -23,6 +29,7 @@ pub struct Proxy {
     counts: Arc<Mutex<Counts>>,
     conns: Arc<Mutex<Vec<JoinHandle<()>>>>,
     accept: JoinHandle<()>,
+    backend: Arc<Mutex<String>>,
 }
 
 impl Proxy {
@@ -32,12 +39,13 @@ impl Proxy {
         let port = listener.local_addr().expect("addr").port();
         let counts = Arc::new(Mutex::new(Counts::default()));
         let conns: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::new(Mutex::new(Vec::new()));
-        let backend = backend.trim_start_matches("tcp://").to_string();
-        let (c2, k2) = (counts.clone(), conns.clone());
+        let backend = Arc::new(Mutex::new(backend.trim_start_matches("tcp://").to_string()));
+        let (c2, k2, b2) = (counts.clone(), conns.clone(), backend.clone());
         let accept = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else { return };
-                let Ok(server) = TcpStream::connect(&backend).await else { continue };
+                let to = b2.lock().unwrap().clone();
+                let Ok(server) = TcpStream::connect(&to).await else { continue };
                 let _ = client.set_nodelay(true);
                 let _ = server.set_nodelay(true);
                 let counts = c2.clone();
@@ -45,7 +53,13 @@ impl Proxy {
                 k2.lock().unwrap().push(h);
             }
         });
-        Proxy { target: format!("tcp://127.0.0.1:{port}"), counts, conns, accept }
+        Proxy { target: format!("tcp://127.0.0.1:{port}"), counts, conns, accept, backend }
+    }
+
+    /// Sends connections accepted from now on to `backend` (open ones
+    /// stay where they are).
+    pub fn set_backend(&self, backend: &str) {
+        *self.backend.lock().unwrap() = backend.trim_start_matches("tcp://").to_string();
     }
 
     /// Cuts every connection open now (both sockets closed at once).
@@ -53,6 +67,20 @@ impl Proxy {
         for h in self.conns.lock().unwrap().drain(..) {
             h.abort();
         }
+    }
+
+    /// Lets the next request of type `ty` reach the server, waits for its
+    /// reply, drops it and cuts the connection: the client cannot know
+    /// whether the request was applied.
+    pub fn drop_reply_of(&self, ty: u8) {
+        let mut c = self.counts.lock().unwrap();
+        c.trap_type = Some(ty);
+        c.trap_tag = None;
+    }
+
+    /// Replies swallowed by [`drop_reply_of`](Proxy::drop_reply_of).
+    pub fn trapped(&self) -> u64 {
+        self.counts.lock().unwrap().trapped
     }
 
     /// Forgets the counts so far.
@@ -81,6 +109,7 @@ impl Drop for Proxy {
 }
 
 async fn pipe(client: TcpStream, server: TcpStream, counts: Arc<Mutex<Counts>>) {
+    let counts2 = counts.clone();
     let (mut cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
     let up = async move {
@@ -100,7 +129,15 @@ async fn pipe(client: TcpStream, server: TcpStream, counts: Arc<Mutex<Counts>>) 
                 if size < 7 || buf.len() - at < size {
                     break;
                 }
-                *counts.lock().unwrap().by_type.entry(buf[at + 4]).or_insert(0) += 1;
+                {
+                    let mut c = counts.lock().unwrap();
+                    let ty = buf[at + 4];
+                    *c.by_type.entry(ty).or_insert(0) += 1;
+                    if c.trap_type == Some(ty) && c.trap_tag.is_none() {
+                        c.trap_tag = Some(u16::from_le_bytes([buf[at + 5], buf[at + 6]]));
+                        c.trap_type = None;
+                    }
+                }
                 at += size;
             }
             if sw.write_all(&buf[..at]).await.is_err() {
@@ -110,7 +147,43 @@ async fn pipe(client: TcpStream, server: TcpStream, counts: Arc<Mutex<Counts>>) 
         }
     };
     let down = async move {
-        let _ = tokio::io::copy(&mut sr, &mut cw).await;
+        // Server → client, frame by frame, to swallow a trapped reply.
+        let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+        let mut chunk = vec![0u8; 1 << 16];
+        loop {
+            let n = match sr.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            buf.extend_from_slice(&chunk[..n]);
+            let mut at = 0;
+            while buf.len() - at >= 7 {
+                let size =
+                    u32::from_le_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]) as usize;
+                if size < 7 || buf.len() - at < size {
+                    break;
+                }
+                let tag = u16::from_le_bytes([buf[at + 5], buf[at + 6]]);
+                let trapped = {
+                    let mut c = counts2.lock().unwrap();
+                    let hit = c.trap_tag == Some(tag);
+                    if hit {
+                        c.trap_tag = None;
+                        c.trapped += 1;
+                    }
+                    hit
+                };
+                if trapped {
+                    let _ = cw.write_all(&buf[..at]).await;
+                    return; // cut: the reply never reaches the client
+                }
+                at += size;
+            }
+            if cw.write_all(&buf[..at]).await.is_err() {
+                return;
+            }
+            buf.drain(..at);
+        }
     };
     tokio::select! {
         () = up => {}
