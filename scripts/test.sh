@@ -199,4 +199,7 @@ scripts/test-python.sh
 step "Go module (bindings/go) against ninefold serve and diod: go test -race, cgocheck"
 scripts/test-go.sh
 
+step "9P2000.L.Z: official zerofs-client (PyPI wheel, crates.io crate) against ninefold serve; chaos with SIGKILL restarts"
+scripts/test-zerofs.sh
+
 end_step
