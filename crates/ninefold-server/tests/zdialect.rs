@@ -160,7 +160,8 @@ async fn lopenatread_reads_the_start_and_says_eof() {
     let r = c.rpc(z::Tlopenatread { fid: 1, newfid: 5, flags: wr, count: 100 }).await;
     let Message::Rlopenatread(o) = r else { panic!("{r:?}") };
     assert!(!o.eof && o.data.is_empty());
-    // A count beyond msize is clamped so the reply stays below msize.
+    // A count beyond msize is clamped to msize - 29 (a `.Z` reply may fill
+    // msize: ZeroFS's client reads `msize - 11` and takes less for EOF).
     for off in [0u64, 35_000] {
         let data = Bytes::from(vec![7u8; 35_000]);
         let r = c.rpc(base::Twrite { fid: 5, offset: off, data }).await;
@@ -171,7 +172,11 @@ async fn lopenatread_reads_the_start_and_says_eof() {
         .await;
     let Message::Rlopenatread(o) = r else { panic!("{r:?}") };
     assert!(!o.eof);
-    assert_eq!(o.data.len(), 65536 - 30);
+    assert_eq!(o.data.len(), 65536 - 29);
+    // A plain Tread on `.Z` returns the full `msize - 11` the client asked.
+    let r = c.rpc(base::Tread { fid: 6, offset: 0, count: 65536 - 11 }).await;
+    let Message::Rread(o) = r else { panic!("{r:?}") };
+    assert_eq!(o.data.len(), 65536 - 11);
 }
 
 #[tokio::test]

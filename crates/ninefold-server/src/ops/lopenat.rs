@@ -39,8 +39,9 @@ pub(crate) async fn tlopenat(ctx: &Ctx, m: &z::Tlopenat) -> OpResult {
 
 pub(crate) async fn tlopenatread(ctx: &Ctx, m: &z::Tlopenatread) -> OpResult {
     let (fid, qid, iounit) = open_at(ctx, m.newfid, m.flags).await?;
-    // Every reply stays strictly below msize.
-    let max = ctx.req.msize().saturating_sub(RLOPENATREAD_OVERHEAD + 1);
+    // Clamped to msize - 29, as the reference says (only `.Z` replies may
+    // fill msize; see the writer).
+    let max = ctx.req.msize().saturating_sub(RLOPENATREAD_OVERHEAD);
     let count = m.count.min(max);
     // The open is authoritative, the read best-effort: no data and eof
     // false when the open cannot read or the read fails.

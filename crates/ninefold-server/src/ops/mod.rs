@@ -100,11 +100,18 @@ impl Ctx {
         self.req.dialect()
     }
 
-    /// The largest payload one reply may carry: every reply stays strictly
-    /// below msize (the Linux fd transport drops the connection at
-    /// `size >= msize`).
+    /// The largest payload one reply may carry. In the Linux dialects every
+    /// reply stays strictly below msize (the kernel's fd transport drops the
+    /// connection at `size >= msize`). A `9P2000.L.Z` client is never the
+    /// kernel, and ZeroFS's client asks for exactly `msize - 11` and takes
+    /// any shorter reply for end of file, so there a reply may fill msize.
     pub(crate) fn max_payload(&self) -> u32 {
-        ninefold_proto::sizes::max_read_payload(self.req.msize()).saturating_sub(1)
+        let full = ninefold_proto::sizes::max_read_payload(self.req.msize());
+        if self.dialect() == Dialect::Z {
+            full
+        } else {
+            full.saturating_sub(1)
+        }
     }
 
     /// Binds the request's new fid to `f` (on full success only).

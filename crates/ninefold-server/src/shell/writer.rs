@@ -62,7 +62,7 @@ pub(crate) async fn run<W: AsyncWrite>(
 
 /// Encodes one reply into `chunks`: its head as a slice of `head`, its
 /// payload (if any) by reference. A reply that cannot be encoded or would
-/// reach msize is replaced by an error, so the tag is still answered.
+/// not fit msize is replaced by an error, so the tag is still answered.
 fn encode(
     tag: u16,
     message: Message,
@@ -72,8 +72,15 @@ fn encode(
     chunks: &mut Vec<Bytes>,
 ) {
     let frame = Frame::new(tag, message);
+    // The Linux dialects keep every reply strictly below msize (the
+    // kernel's fd transport drops the connection at `size >= msize`); a
+    // `9P2000.L.Z` reply may fill msize exactly, as ZeroFS's client expects.
+    let fits = |len: usize| match dialect {
+        Dialect::Z => len <= msize as usize,
+        _ => len < msize as usize,
+    };
     let fallback = match frame.encoded_len(dialect) {
-        Ok(len) if len < msize as usize => None,
+        Ok(len) if fits(len) => None,
         Ok(len) => {
             error!(
                 tag = tag,
