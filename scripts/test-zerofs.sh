@@ -96,7 +96,7 @@ fi
 
 say "chaos: 8 tasks, one client, serve SIGKILLed and restarted >= 20 times (crates/ninefold-cli/tests/chaos.rs)"
 rc=0
-NINEFOLD_BIN=$bin CARGO_INCREMENTAL=0 nice -n 10 cargo test -q -p ninefold-cli --test chaos \
+NINEFOLD_BIN=$bin nice -n 10 cargo test -q -p ninefold-cli --test chaos \
     -- --nocapture --test-threads 1 || rc=$?
 record "chaos (our client vs ninefold serve, SIGKILL restarts)" "$rc"
 
