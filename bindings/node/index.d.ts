@@ -107,6 +107,8 @@ export declare class StatFs {
 /** Negotiated session properties: a snapshot that can change across reconnects. */
 export declare class Capabilities {
   private constructor();
+  /** The negotiated dialect: `9P2000.L.Z`, `9P2000.L`, `9P2000.u` or `9P2000`. */
+  readonly dialect: string;
   readonly extensions_v1: boolean;
   readonly extensionsV1: boolean;
   readonly extensions_v2: boolean;

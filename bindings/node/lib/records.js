@@ -137,6 +137,7 @@ aliasFields(StatFs, ['block_size', 'blocks_free', 'blocks_available', 'files_fre
 /** Negotiated session properties. */
 class Capabilities {
   constructor(raw) {
+    this.dialect = raw.dialect;
     this.extensions_v1 = raw.extensionsV1;
     this.extensions_v2 = raw.extensionsV2;
     this.msize = raw.msize;

@@ -241,6 +241,9 @@ impl From<StatFs> for JsStatFs {
 #[derive(Debug)]
 #[napi(object, object_from_js = false)]
 pub struct JsCapabilities {
+    /// The negotiated dialect's version string (`9P2000.L.Z`, `9P2000.L`,
+    /// `9P2000.u` or `9P2000`).
+    pub dialect: String,
     /// ZeroFS extensions v1.
     pub extensions_v1: bool,
     /// ZeroFS extensions v2.
@@ -256,6 +259,7 @@ pub struct JsCapabilities {
 impl From<Capabilities> for JsCapabilities {
     fn from(c: Capabilities) -> JsCapabilities {
         JsCapabilities {
+            dialect: c.dialect.version().to_string(),
             extensions_v1: c.extensions_v1,
             extensions_v2: c.extensions_v2,
             msize: c.msize,

@@ -67,6 +67,11 @@ for (const backend of backends) {
       const caps = fs.capabilities();
       assert.ok(caps.msize > 0 && caps.maxReadChunk > 0 && caps.max_write_chunk > 0);
       assert.equal(typeof caps.extensions_v1, "boolean");
+      // ours speaks ZeroFS's dialect, which the client offers first; diod plain 9P2000.L
+      const z = backend.name !== "diod";
+      assert.equal(caps.dialect, z ? "9P2000.L.Z" : "9P2000.L");
+      assert.equal(caps.extensions_v1, z);
+      assert.equal(caps.max_read_chunk, z ? caps.msize - 11 : caps.msize - 24);
       const st = await fs.statfs();
       assert.ok(st.block_size > 0);
       assert.equal(st.blockSize, st.block_size);

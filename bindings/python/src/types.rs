@@ -316,6 +316,9 @@ impl PyStatFs {
 #[pyclass(name = "Capabilities", module = "ninefold", frozen, get_all)]
 #[derive(Debug, Clone)]
 pub(crate) struct PyCapabilities {
+    /// The negotiated dialect's version string (`"9P2000.L.Z"`,
+    /// `"9P2000.L"`, `"9P2000.u"` or `"9P2000"`).
+    dialect: &'static str,
     /// ZeroFS extensions, first generation.
     extensions_v1: bool,
     /// ZeroFS extensions, second generation.
@@ -331,6 +334,7 @@ pub(crate) struct PyCapabilities {
 impl From<nf::Capabilities> for PyCapabilities {
     fn from(c: nf::Capabilities) -> PyCapabilities {
         PyCapabilities {
+            dialect: c.dialect.version(),
             extensions_v1: c.extensions_v1,
             extensions_v2: c.extensions_v2,
             msize: c.msize,
@@ -344,8 +348,8 @@ impl From<nf::Capabilities> for PyCapabilities {
 impl PyCapabilities {
     fn __repr__(&self) -> String {
         format!(
-            "Capabilities(extensions_v1={}, extensions_v2={}, msize={}, max_read_chunk={}, max_write_chunk={})",
-            py_bool(self.extensions_v1), py_bool(self.extensions_v2), self.msize, self.max_read_chunk, self.max_write_chunk
+            "Capabilities(dialect={:?}, extensions_v1={}, extensions_v2={}, msize={}, max_read_chunk={}, max_write_chunk={})",
+            self.dialect, py_bool(self.extensions_v1), py_bool(self.extensions_v2), self.msize, self.max_read_chunk, self.max_write_chunk
         )
     }
 }

@@ -46,7 +46,12 @@ async def test_connect_plain_target(ninefold_server: Server) -> None:
     assert isinstance(fs, ninefold.Client)
     caps = fs.capabilities()
     assert caps.msize > 0 and caps.max_read_chunk > 0 and caps.max_write_chunk > 0
-    assert caps.extensions_v1 is False
+    # Our server speaks ZeroFS's dialect, which the client offers first.
+    assert caps.dialect == "9P2000.L.Z"
+    assert caps.extensions_v1 is True and caps.extensions_v2 is True
+    assert caps.max_read_chunk == caps.msize - 11
+    assert caps.max_write_chunk == caps.msize - 48
+    assert "9P2000.L.Z" in repr(caps)
     assert fs.generation == 0
     await fs.close()
 
