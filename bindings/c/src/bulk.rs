@@ -1,12 +1,10 @@
-//! Bulk I/O against caller memory with one copy per byte.
+//! Bulk writes from caller memory with one copy per byte (reads into
+//! caller memory are the client's [`File::read_into`]).
 //!
-//! [`File::read_at`] assembles a multi-chunk read into a buffer of its
-//! own, and [`File::write_at`] copies all of its data into one before
-//! sending; across the C boundary each would then add a second copy (into
-//! or out of the caller's buffer). Here the pipeline runs at this layer
-//! instead: every Tread asks for at most one chunk, so its reply arrives
-//! as the received buffer and is copied once, straight into the caller's
-//! memory; every Twrite sends a chunk-sized copy of the caller's bytes.
+//! [`File::write_at`] copies all of its data into one buffer before
+//! sending; across the C boundary that would be a second copy. Here the
+//! pipeline runs at this layer instead: every Twrite sends a chunk-sized
+//! copy of the caller's bytes.
 //!
 //! Every copy to or from caller memory happens in the future the calling
 //! thread polls, never in a spawned task, so none can run after the call
@@ -23,48 +21,6 @@ use ninefold_client::{Bytes, Client, File, OpenOptions, Result, PIPELINE_DEPTH};
 pub(crate) fn chunks(c: &Client) -> (usize, usize) {
     let caps = c.capabilities();
     (caps.max_read_chunk.max(1) as usize, caps.max_write_chunk.max(1) as usize)
-}
-
-/// Reads up to `buf.len()` bytes of `f` at `offset` into `buf` in
-/// `chunk`-sized Treads, [`PIPELINE_DEPTH`] in flight, and returns the
-/// count; fewer than `buf.len()` means end of file.
-///
-/// [`File::read_at`] of at most one chunk completes a short Rread itself
-/// (only an empty one is the end), so a piece shorter than asked is the
-/// end of file: what follows it is not counted.
-pub(crate) async fn read_into(
-    f: &File,
-    chunk: usize,
-    offset: u64,
-    buf: &mut [u8],
-) -> Result<usize> {
-    let len = buf.len();
-    if len <= chunk {
-        let b = f.read_at(offset, len).await?;
-        let n = b.len().min(len);
-        buf[..n].copy_from_slice(&b[..n]);
-        return Ok(n);
-    }
-    let pieces = stream::iter(buf.chunks_mut(chunk).enumerate())
-        .map(|(i, dst)| async move {
-            let off = offset + (i * chunk) as u64;
-            f.read_at(off, dst.len()).await.map(|b| (b, dst))
-        })
-        .buffered(PIPELINE_DEPTH);
-    let mut pieces = std::pin::pin!(pieces);
-    let mut total = 0;
-    while let Some(piece) = pieces.next().await {
-        let (b, dst) = piece?;
-        let n = b.len().min(dst.len());
-        dst[..n].copy_from_slice(&b[..n]);
-        total += n;
-        if n < dst.len() {
-            // End of file: later pieces (empty unless the file grew
-            // meanwhile) are not part of this read.
-            break;
-        }
-    }
-    Ok(total)
 }
 
 /// Writes all of `data` to `f` at `offset` in `chunk`-sized pieces,

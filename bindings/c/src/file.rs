@@ -60,8 +60,7 @@ pub unsafe extern "C" fn nf_file_read_at(
             // library writes them only while the call runs (bulk.rs).
             unsafe { std::slice::from_raw_parts_mut(buf, len) }
         };
-        let (chunk, _) = crate::bulk::chunks(&h.client);
-        let n = block(cancel, crate::bulk::read_into(&h.inner, chunk, offset, dst))?;
+        let n = block(cancel, h.inner.read_into(offset, dst))?;
         out.set(n);
         Ok(())
     })

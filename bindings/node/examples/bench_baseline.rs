@@ -14,7 +14,7 @@
 //! - `read`: `Client::read`, then the `Bytes` turned into an owned `Vec`,
 //!   as the addon does before handing the memory to Node.
 //! - `read_into`: the whole file into one existing buffer through
-//!   [`ninefold_node::read_into`], the very function the addon's
+//!   [`ninefold_client::File::read_into`], the very function the addon's
 //!   `File.read_into` runs (pipelined `max_read_chunk` reads, each copied
 //!   once from the received frame into the buffer).
 //! - `metadata xN`: N tasks calling `Client::metadata` in a loop.
@@ -111,7 +111,6 @@ fn main() -> anyhow::Result<()> {
         let (mut write, mut read, mut read_into) = (Vec::new(), Vec::new(), Vec::new());
         let (mut meta1, mut meta32) = (Vec::new(), Vec::new());
         let (mut cpu1, mut cpu32) = (Vec::new(), Vec::new());
-        let chunk = fs.capabilities().max_read_chunk as usize;
         for _ in 0..reps {
             let (t, c0) = (Instant::now(), cpu_us()?);
             let opts = OpenOptions::new().write(true).create(true).truncate(true);
@@ -149,7 +148,7 @@ fn main() -> anyhow::Result<()> {
             let (n, buf) = task({
                 let (f, mut buf) = (f.clone(), std::mem::take(&mut into));
                 async move {
-                    let n = ninefold_node::read_into(&f, 0, &mut buf, chunk).await?;
+                    let n = f.read_into(0, &mut buf).await?;
                     Ok((n, buf))
                 }
             })

@@ -62,13 +62,7 @@ impl NativeFile {
     ) -> napi::Result<f64> {
         let offset = u64_of(&offset, "offset")?;
         let file = self.get()?;
-        let chunk = self.chunk;
-        run(
-            cancel,
-            async move { crate::read_into::read_into(&file, offset, &mut buf, chunk).await },
-        )
-        .await
-        .map(|n| n as f64)
+        run(cancel, async move { file.read_into(offset, &mut buf).await }).await.map(|n| n as f64)
     }
 
     /// All of `data` at `offset` (the buffer is sent without a copy).

@@ -17,7 +17,6 @@ mod client;
 mod convert;
 mod dir;
 mod file;
-mod read_into;
 
 pub use cancel::{cancel_token_drop, cancel_token_fire, cancel_token_new};
 pub use client::{connect, NativeClient};
@@ -26,4 +25,3 @@ pub use convert::{
 };
 pub use dir::NativeDir;
 pub use file::NativeFile;
-pub use read_into::read_into;

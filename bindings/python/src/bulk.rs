@@ -13,7 +13,6 @@
 use std::ffi::OsString;
 use std::future::Future;
 
-use futures_util::stream::{self, StreamExt};
 use ninefold_client as nf;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -41,39 +40,6 @@ async fn open_sized(c: &nf::Client, p: &OsString) -> Result<Sized, Failure> {
     let size = file.metadata().await.at(p)?.size;
     let chunk = c.capabilities().max_read_chunk.max(1) as usize;
     Ok(Sized { file, size, chunk })
-}
-
-/// Fills `buf` with the file's bytes from `offset` by pipelined reads of
-/// `chunk` bytes; returns how many arrived (fewer than `buf.len()`: EOF).
-async fn fill(
-    file: &nf::File,
-    offset: u64,
-    buf: &mut [u8],
-    chunk: usize,
-) -> Result<usize, nf::Error> {
-    let parts: Vec<_> = buf
-        .chunks_mut(chunk)
-        .enumerate()
-        .map(|(i, part)| fill_part(file, offset + (i * chunk) as u64, part))
-        .collect();
-    let mut parts = stream::iter(parts).buffered(nf::PIPELINE_DEPTH);
-    let mut total = 0;
-    while let Some(part) = parts.next().await {
-        let (n, asked) = part?;
-        total += n;
-        if n < asked {
-            break;
-        }
-    }
-    Ok(total)
-}
-
-/// One Tread's worth of [`fill`]: `(bytes that arrived, bytes asked)`.
-async fn fill_part(file: &nf::File, at: u64, part: &mut [u8]) -> Result<(usize, usize), nf::Error> {
-    let got = file.read_at(at, part.len()).await?;
-    let n = got.len().min(part.len());
-    part[..n].copy_from_slice(&got[..n]);
-    Ok((n, part.len()))
 }
 
 /// Everything past `offset` (a file that grew after its getattr).
@@ -132,7 +98,7 @@ fn direct<'py>(
         .map_err(|_| crate::errors::invalid(py, "file too large for this platform"))?;
     let mut got = 0;
     let whole = PyBytes::new_with(py, len, |buf| {
-        got = driver.drive(py, async { fill(&s.file, 0, buf, s.chunk).await.at(p) })?;
+        got = driver.drive(py, async { s.file.read_into(0, buf).await.at(p) })?;
         Ok(())
     })?;
     if got < len {

@@ -203,6 +203,45 @@ impl File {
         self.inner.client.run(op::ReadAt { file: self, offset, len }).await
     }
 
+    /// Reads up to `buf.len()` bytes at `offset` straight into `buf` and
+    /// returns how many arrived (fewer means end of file).
+    ///
+    /// The span goes out as one Tread per chunk (the connection's read
+    /// chunk, or the file's iounit if smaller), [`PIPELINE_DEPTH`] in
+    /// flight; each reply is copied once, from the received frame into
+    /// `buf`. This is the read the bindings use to fill a buffer their
+    /// caller owns (a Python `bytes`, a Node `Buffer`, a Go slice).
+    pub async fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        use futures_util::stream::{self, StreamExt};
+
+        let max = self.inner.client.capabilities().max_read_chunk;
+        let iounit = self.iounit();
+        let chunk = if iounit > 0 { iounit.min(max) } else { max }.max(1) as usize;
+        let len = buf.len();
+        // Spans by index, not `chunks_mut`: the futures then borrow only
+        // `self`, so the whole read stays `Send` for the bindings' runtimes.
+        let spans = (0..len.div_ceil(chunk)).map(|i| (i * chunk, chunk.min(len - i * chunk)));
+        let mut pieces =
+            stream::iter(spans)
+                .map(|(at, n)| async move {
+                    self.read_at(offset + at as u64, n).await.map(|b| (at, n, b))
+                })
+                .buffered(PIPELINE_DEPTH);
+        let mut total = 0;
+        while let Some(piece) = pieces.next().await {
+            let (at, n, b) = piece?;
+            let got = b.len().min(n);
+            buf[at..at + got].copy_from_slice(&b[..got]);
+            total += got;
+            if got < n {
+                // `read_at` is short only at the end of the file; later
+                // pieces are not part of this read.
+                break;
+            }
+        }
+        Ok(total)
+    }
+
     /// Writes all of `data` at `offset` (chunked and pipelined). Copies
     /// `data` once; see [`write_at_bytes`](File::write_at_bytes) to avoid
     /// that.

@@ -8,6 +8,30 @@ use std::sync::Arc;
 use ninefold_client::{Error, FileType, NodeKind, OpenOptions, SetAttrs};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_into_fills_the_callers_buffer_across_chunks() {
+    for_each_server!(srv => {
+        let data: Vec<u8> = (0..3_500_000u32).map(|i| (i % 251) as u8).collect();
+        srv.host_write("big", data.clone()).await;
+        let fs = srv.client().await;
+        let f = fs.open("/big", OpenOptions::new().read(true)).await.unwrap();
+        // Several chunks, from an unaligned offset, into a sub-slice: bytes
+        // outside the slice stay as they were.
+        let mut buf = vec![0xEEu8; 2_600_010];
+        let n = f.read_into(12_345, &mut buf[5..2_600_005]).await.unwrap();
+        assert_eq!(n, 2_600_000);
+        assert_eq!(&buf[5..2_600_005], &data[12_345..2_612_345]);
+        assert!(buf[..5].iter().chain(&buf[2_600_005..]).all(|&b| b == 0xEE));
+        // Past the end: the count says where the file ended.
+        let mut tail = vec![0u8; 3_000_000];
+        let n = f.read_into(1_000_000, &mut tail).await.unwrap();
+        assert_eq!(n, 2_500_000);
+        assert_eq!(&tail[..n], &data[1_000_000..]);
+        assert_eq!(f.read_into(0, &mut []).await.unwrap(), 0);
+        assert_eq!(f.read_into(9_000_000, &mut [0u8; 10]).await.unwrap(), 0);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_positioned_io_from_many_tasks() {
     for_each_server!(srv => {
         let fs = srv.client().await;
