@@ -86,6 +86,7 @@ mod lineage;
 mod metrics;
 mod middleware;
 mod ops;
+mod peer;
 mod reply;
 mod server;
 mod shell;
@@ -96,6 +97,7 @@ pub use fs::*;
 pub use ledger::LedgerConfig;
 pub use middleware::{Middleware, Next};
 pub use ninefold_proto::Errno;
+pub use peer::{AuthMethod, Peer, Principal};
 pub use reply::error_reply;
 pub use server::{Server, ServerBuilder};
 /// The cancellation token a [`Request`] carries (re-exported so that tests

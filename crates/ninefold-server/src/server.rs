@@ -15,7 +15,7 @@ use crate::config::ServerConfig;
 use crate::ledger::{Ledger, MemLedger};
 use crate::lineage::Lineage;
 use crate::metrics::Metrics;
-use crate::{shell, Attacher, ConfigError, Middleware, ServeError};
+use crate::{shell, Attacher, ConfigError, Middleware, Peer, ServeError};
 
 /// Shared by every connection of a server.
 #[derive(Debug)]
@@ -260,9 +260,19 @@ impl Server {
     where
         IO: AsyncRead + AsyncWrite + Send + 'static,
     {
-        let remote: Option<Arc<str>> = remote.map(Arc::from);
+        self.serve_peer(io, Peer::new(remote)).await
+    }
+
+    /// [`serve_connection`](Server::serve_connection) for a peer the
+    /// transport already identified (its address, and the
+    /// [`Principal`](crate::Principal) a TLS handshake proved), seen by
+    /// every request as [`Request::peer`](crate::Request::peer).
+    pub async fn serve_peer<IO>(&self, io: IO, peer: Peer) -> Result<(), ServeError>
+    where
+        IO: AsyncRead + AsyncWrite + Send + 'static,
+    {
         self.inner.metrics.connection(1);
-        let r = shell::run(self.inner.clone(), io, remote).await;
+        let r = shell::run(self.inner.clone(), io, Arc::new(peer)).await;
         self.inner.metrics.connection(-1);
         r
     }
@@ -307,21 +317,34 @@ impl Server {
     where
         IO: AsyncRead + AsyncWrite + Send + 'static,
     {
+        self.spawn_peer(io, Peer::new(remote));
+    }
+
+    /// [`spawn_connection`](Server::spawn_connection) for a peer the
+    /// transport already identified (see [`serve_peer`](Server::serve_peer)).
+    pub fn spawn_peer<IO>(&self, io: IO, peer: Peer)
+    where
+        IO: AsyncRead + AsyncWrite + Send + 'static,
+    {
         let inner = &self.inner;
         let count = inner.connections.fetch_add(1, Ordering::AcqRel) + 1;
+        let remote = peer.remote().unwrap_or("-").to_owned();
         if inner.config.max_connections.is_some_and(|max| count > max) {
             inner.connections.fetch_sub(1, Ordering::AcqRel);
             inner.metrics.rejected();
-            warn!(remote = remote.as_deref().unwrap_or("-"), "connection limit reached, closing");
+            warn!(remote = %remote, "connection limit reached, closing");
             drop(io);
             return;
         }
         let server = self.clone();
-        let span = tracing::info_span!("conn", remote = remote.as_deref().unwrap_or("-"));
+        let span = match peer.principal() {
+            Some(p) => tracing::info_span!("conn", remote = %remote, principal = p.name()),
+            None => tracing::info_span!("conn", remote = %remote),
+        };
         inner.tracker.spawn(
             async move {
                 debug!("connected");
-                match server.serve_connection_from(io, remote).await {
+                match server.serve_peer(io, peer).await {
                     Ok(()) => debug!("disconnected"),
                     Err(e) => info!(error = %e, "connection ended"),
                 }

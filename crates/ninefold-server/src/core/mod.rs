@@ -106,12 +106,12 @@ impl Core {
     /// a Tversion agrees on a dialect).
     pub(crate) fn new(
         id: u64,
-        remote: Option<Arc<str>>,
+        peer: Arc<crate::Peer>,
         limits: Limits,
         ledger: Arc<dyn Ledger>,
     ) -> Core {
         let facts =
-            Arc::new(ConnFacts { id, dialect: Dialect::Base, msize: limits.max_msize, remote });
+            Arc::new(ConnFacts { id, dialect: Dialect::Base, msize: limits.max_msize, peer });
         let fids = FidTable::new(limits.max_fids);
         Core { facts, negotiated: false, limits, tags: Tags::default(), fids, ledger }
     }
@@ -364,8 +364,8 @@ impl Core {
     /// negotiates msize and dialect and answers. Until a dialect is agreed
     /// the connection is back to unnegotiated 9P2000.
     pub(crate) fn negotiate(&mut self, tag: u16, v: &base::Tversion, permit: Permit) -> Reply {
-        let (id, remote) = (self.facts.id, self.facts.remote.clone());
-        let base_facts = |dialect, msize| ConnFacts { id, dialect, msize, remote: remote.clone() };
+        let (id, peer) = (self.facts.id, self.facts.peer.clone());
+        let base_facts = |dialect, msize| ConnFacts { id, dialect, msize, peer: peer.clone() };
         self.facts = Arc::new(base_facts(Dialect::Base, self.limits.max_msize));
         self.negotiated = false;
         if tag != ninefold_proto::NOTAG {

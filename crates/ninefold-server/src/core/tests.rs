@@ -43,7 +43,7 @@ impl Ledger for Recorder {
 
 fn core_with(ledger: Arc<dyn Ledger>) -> Core {
     let limits = Limits { max_msize: 65536, max_fids: 3, dialects: Dialect::ALL.to_vec() };
-    Core::new(1, None, limits, ledger)
+    Core::new(1, Arc::default(), limits, ledger)
 }
 
 fn core() -> Core {

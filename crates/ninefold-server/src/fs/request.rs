@@ -42,7 +42,7 @@ pub(crate) struct ConnFacts {
     pub(crate) id: u64,
     pub(crate) dialect: Dialect,
     pub(crate) msize: u32,
-    pub(crate) remote: Option<Arc<str>>,
+    pub(crate) peer: Arc<crate::Peer>,
 }
 
 /// Lock ownership: an open fid on one connection. Two fids (or two
@@ -97,7 +97,7 @@ impl Request {
                 id: 0,
                 dialect: Dialect::L,
                 msize: crate::config::DEFAULT_MAX_MSIZE,
-                remote: None,
+                peer: Arc::default(),
             }),
             identity: Arc::new(identity),
             aname: Bytes::new(),
@@ -123,7 +123,7 @@ impl Request {
             id,
             dialect: self.conn.dialect,
             msize: self.conn.msize,
-            remote: self.conn.remote.clone(),
+            peer: self.conn.peer.clone(),
         };
         self.conn = Arc::new(facts);
         self
@@ -177,7 +177,13 @@ impl Request {
 
     /// The peer's address, when the transport has one.
     pub fn remote_addr(&self) -> Option<&str> {
-        self.conn.remote.as_deref()
+        self.conn.peer.remote()
+    }
+
+    /// The connection's peer: its address and the principal its
+    /// transport authenticated, if any.
+    pub fn peer(&self) -> &crate::Peer {
+        &self.conn.peer
     }
 
     /// The fid the request is about (its first fid field), or

@@ -113,7 +113,7 @@ impl Conn {
 pub(crate) async fn run<IO>(
     server: Arc<ServerInner>,
     io: IO,
-    remote: Option<Arc<str>>,
+    peer: Arc<crate::Peer>,
 ) -> Result<(), ServeError>
 where
     IO: AsyncRead + AsyncWrite + Send + 'static,
@@ -131,7 +131,7 @@ where
     let conn = Arc::new(Conn {
         server: server.clone(),
         id,
-        core: Mutex::new(Core::new(id, remote, limits, server.ledger.clone())),
+        core: Mutex::new(Core::new(id, peer, limits, server.ledger.clone())),
         run: Arc::new(Semaphore::new(config.max_inflight)),
         budget: Arc::new(Semaphore::new(budget)),
         flush_budget: Arc::new(Semaphore::new(budget)),
