@@ -47,7 +47,8 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     pub(crate) memory: bool,
 
-    /// Where to listen: tcp://HOST:PORT or unix:/PATH. Repeatable.
+    /// Where to listen: tcp://HOST:PORT, tls://HOST:PORT (with --tls-cert
+    /// and --tls-key) or unix:/PATH. Repeatable.
     /// [default: tcp://127.0.0.1:5564]
     #[arg(long, short = 'l', value_name = "ADDR")]
     pub(crate) listen: Vec<String>,
@@ -116,6 +117,10 @@ pub(crate) struct ServeArgs {
     /// export's lineage token) in DIR, so a restart keeps them.
     #[arg(long, value_name = "DIR")]
     pub(crate) state_dir: Option<PathBuf>,
+
+    /// TLS certificate, key and client CA of tls:// listeners.
+    #[command(flatten)]
+    pub(crate) tls: crate::serve::TlsArgs,
 
     /// TOML configuration file; flags override its settings.
     #[arg(long, short = 'c', value_name = "FILE")]

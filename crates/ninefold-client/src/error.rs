@@ -29,6 +29,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// | `Stale` | ESTALE |
 /// | `Unsupported` | EOPNOTSUPP |
 /// | `ConnectFailed` | EIO |
+/// | `Tls` | EIO |
 /// | `Io` | its own |
 /// | `Protocol` | EIO |
 ///
@@ -90,6 +91,11 @@ pub enum Error {
     /// The initial connection, negotiation or attach failed (EIO).
     #[error("connect failed: {0}")]
     ConnectFailed(String),
+    /// A `tls://` connection failed its TLS handshake, or its local TLS
+    /// material is unusable (EIO); [`TlsError::kind`](crate::TlsError::kind)
+    /// says which.
+    #[error("TLS: {0}")]
+    Tls(crate::TlsError),
     /// Any other server errno, preserved verbatim.
     #[error("server error: {0}")]
     Io(Errno),
@@ -137,7 +143,7 @@ impl Error {
             Error::Closed => Errno::EBADF,
             Error::Stale(_) => Errno::ESTALE,
             Error::Unsupported(_) => Errno::EOPNOTSUPP,
-            Error::ConnectFailed(_) | Error::Protocol(_) => Errno::EIO,
+            Error::ConnectFailed(_) | Error::Protocol(_) | Error::Tls(_) => Errno::EIO,
             Error::Io(e) => *e,
         }
     }
@@ -210,9 +216,18 @@ impl Error {
         matches!(self, Error::IsADirectory)
     }
 
-    /// [`ConnectFailed`](Error::ConnectFailed).
+    /// [`ConnectFailed`](Error::ConnectFailed) or [`Tls`](Error::Tls):
+    /// the connection could not be made.
     pub fn is_connect_failed(&self) -> bool {
-        matches!(self, Error::ConnectFailed(_))
+        matches!(self, Error::ConnectFailed(_) | Error::Tls(_))
+    }
+
+    /// The TLS failure, for [`Tls`](Error::Tls).
+    pub fn tls_error(&self) -> Option<&crate::TlsError> {
+        match self {
+            Error::Tls(t) => Some(t),
+            _ => None,
+        }
     }
 
     /// [`Protocol`](Error::Protocol): a wire-level failure or a lost

@@ -138,6 +138,10 @@
 //!   `AsyncRead + AsyncWrite + AsyncSeek`.
 //! - `stream`: `Dir::entries` returns a `Stream` of [`DirEntry`].
 //! - `serde`: `Serialize`/`Deserialize` on the plain data records.
+//! - `tls` (default): `tls://` targets ([`TlsOptions`]; rustls with the
+//!   ring provider, the system's roots or a given CA, client
+//!   certificates). Without it, dialling a `tls://` target fails with
+//!   [`Error::Tls`].
 
 #![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used)]
@@ -158,6 +162,7 @@ mod reconnect;
 mod restore;
 mod session;
 mod target;
+mod tls;
 mod types;
 
 /// The README's examples, compiled as doctests.
@@ -185,4 +190,5 @@ pub use session::{
     Fid, Lineage, OpenedRead, Session, SessionStats, DEFAULT_DIALECTS, DEFAULT_MAX_IN_FLIGHT,
 };
 pub use target::{Target, DEFAULT_PORT};
+pub use tls::{TlsError, TlsErrorKind, TlsOptions, TlsTarget};
 pub use types::{Capabilities, DirEntry, FileType, Metadata, StatFs};

@@ -14,6 +14,7 @@ use crate::target::{Target, DEFAULT_PORT};
 /// | Form | Server | Path |
 /// |---|---|---|
 /// | `tcp://HOST[:PORT][/PATH]` | TCP | after the first `/` of the authority |
+/// | `tls://HOST[:PORT][/PATH][?PARAMS]` | TLS ([`TlsOptions`](crate::TlsOptions) parameters) | same, up to the first `?` |
 /// | `HOST[:PORT][/PATH]`, `[V6][:PORT][/PATH]` | TCP (port 5564 by default) | same |
 /// | `unix:SOCKET[:PATH]` (also `unix://SOCKET[:PATH]`) | unix socket | after the first `:` of the socket path |
 /// | `/SOCKET[:PATH]`, `./SOCKET[:PATH]` | unix socket | same |
@@ -24,7 +25,9 @@ use crate::target::{Target, DEFAULT_PORT};
 /// contains one; a socket path ends at the first `:`, so a path on the
 /// server may contain `:` freely but a socket path with a `:` can only be
 /// reached through [`Target`] (or a symlink to the socket). An IPv6 address
-/// followed by a path needs brackets (`[::1]:5564/a`).
+/// followed by a path needs brackets (`[::1]:5564/a`). In a `tls://`
+/// location the first `?` starts the TLS parameters, so a path with a `?`
+/// is named with [`with_path`](Location::with_path) instead.
 ///
 /// For every string without a path part, and every socket path without a
 /// `:`, `Location::parse(s)?.target == Target::parse(s)?`.
@@ -74,9 +77,16 @@ impl Location {
         if s.starts_with('/') || s.starts_with('.') {
             return Location::unix(s, s);
         }
-        let (explicit, hostpath) = match s.strip_prefix("tcp://") {
-            Some(r) => (true, r),
-            None => (false, s),
+        let (tls_query, hostpath) = match s.strip_prefix("tls://") {
+            Some(r) => {
+                let (hostpath, query) = r.split_once('?').unwrap_or((r, ""));
+                (Some(query), hostpath)
+            }
+            None => (None, s),
+        };
+        let (explicit, hostpath) = match hostpath.strip_prefix("tcp://") {
+            Some(r) if tls_query.is_none() => (true, r),
+            _ => (tls_query.is_some(), hostpath),
         };
         // The authority ends at the first `/` (after a bracketed IPv6
         // address, if any).
@@ -97,7 +107,9 @@ impl Location {
                 "an IPv6 address followed by a path needs brackets, as in [::1]:{DEFAULT_PORT}/path: {s:?}"
             )));
         }
-        let target = if explicit {
+        let target = if let Some(query) = tls_query {
+            Target::tls(authority, query)?
+        } else if explicit {
             Target::parse(&format!("tcp://{authority}"))?
         } else {
             Target::parse(authority)?
@@ -137,6 +149,14 @@ impl fmt::Display for Location {
         match &self.target {
             Target::Tcp(a) => write!(f, "tcp://{a}{}", self.path),
             Target::Unix(p) => write!(f, "unix:{}:{}", p.display(), self.path),
+            Target::Tls(t) => {
+                write!(f, "tls://{}{}", t.addr, self.path)?;
+                let q = t.options.query();
+                if !q.is_empty() {
+                    write!(f, "?{q}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -176,6 +196,19 @@ mod tests {
         assert!(Location::parse("unix::/x").is_err());
         assert!(Location::parse("h:99999/x").is_err());
         assert!(Location::parse("").is_err());
+        let tls =
+            |a: &str, o: crate::TlsOptions| Target::Tls(crate::TlsTarget::new(a).with_options(o));
+        assert_eq!(l("tls://h:1/a/b"), (tls("h:1", Default::default()), "/a/b".into()));
+        assert_eq!(
+            l("tls://h/a?ca=/x.pem&servername=n"),
+            (tls("h:5564", crate::TlsOptions::new().ca("/x.pem").server_name("n")), "/a".into())
+        );
+        assert_eq!(
+            l("tls://[::1]:9?cert=c"),
+            (tls("[::1]:9", crate::TlsOptions::new().cert("c")), "/".into())
+        );
+        assert!(Location::parse("tls://h:1/a?nope=1").is_err());
+        assert!(Location::parse("tls:///a").is_err());
     }
 
     #[test]
@@ -192,6 +225,8 @@ mod tests {
             "::1",
             "/run/x.sock",
             "./x.sock",
+            "tls://h:1",
+            "tls://h:1?ca=/c.pem",
         ] {
             assert_eq!(Location::parse(s).unwrap().target, Target::parse(s).unwrap(), "{s}");
         }
@@ -199,7 +234,7 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for s in ["tcp://h:1/a/b", "unix:/s.sock:/a", "tcp://[::1]:5/"] {
+        for s in ["tcp://h:1/a/b", "unix:/s.sock:/a", "tcp://[::1]:5/", "tls://h:1/a?ca=/c.pem"] {
             let loc = Location::parse(s).unwrap();
             assert_eq!(loc.to_string(), s);
             assert_eq!(Location::parse(&loc.to_string()).unwrap(), loc);

@@ -91,7 +91,8 @@ impl OpenOptions {
 /// as text), aname `""` (the server's default export), msize 1 MiB,
 /// connect timeout 30 s (`None` waits indefinitely), dialects
 /// [`DEFAULT_DIALECTS`](crate::DEFAULT_DIALECTS) (`9P2000.L.Z`, then
-/// `9P2000.L`, `9P2000.u`, `9P2000`).
+/// `9P2000.L`, `9P2000.u`, `9P2000`), TLS options unset (they apply to
+/// `tls://` targets only, over the target's own `?ca=...` parameters).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -115,6 +116,10 @@ pub struct ConnectOptions {
     /// dialect, e.g. `vec![Dialect::L]` for plain 9P2000.L only.
     #[cfg_attr(feature = "serde", serde(with = "crate::types::dialect_serde::list"))]
     pub dialects: Vec<ninefold_proto::Dialect>,
+    /// CA, client certificate and server name for `tls://` targets; a
+    /// field set here wins over the target's query parameter.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub tls: crate::TlsOptions,
 }
 
 impl Default for ConnectOptions {
@@ -133,6 +138,7 @@ impl Default for ConnectOptions {
             connect_timeout_ms: Some(30_000),
             max_in_flight: crate::session::DEFAULT_MAX_IN_FLIGHT,
             dialects: crate::session::DEFAULT_DIALECTS.to_vec(),
+            tls: crate::TlsOptions::default(),
         }
     }
 }
@@ -180,6 +186,11 @@ impl ConnectOptions {
     /// Sets `dialects`, the dialects offered in order.
     pub fn dialects(mut self, v: impl Into<Vec<ninefold_proto::Dialect>>) -> Self {
         self.dialects = v.into();
+        self
+    }
+    /// Sets `tls`, the options of `tls://` targets.
+    pub fn tls(mut self, v: crate::TlsOptions) -> Self {
+        self.tls = v;
         self
     }
 }

@@ -51,7 +51,7 @@ pub(crate) async fn connect_once(
     target: &Target,
     opts: &ConnectOptions,
 ) -> Result<(Session, Fid, Qid)> {
-    let session = target.connect_offer(opts.msize, opts.max_in_flight, &opts.dialects).await?;
+    let session = target.connect(opts).await?;
     let (root, qid) = session
         .attach(opts.uname.as_bytes(), opts.aname.as_bytes(), opts.uid)
         .await

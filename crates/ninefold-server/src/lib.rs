@@ -71,6 +71,8 @@
 //! # Features
 //!
 //! - `otel`: [`ServerBuilder::meter`] records OpenTelemetry metrics.
+//! - `tls`: TLS listeners ([`tls`]: rustls, certificate reload, client
+//!   certificates as [`Principal`]s).
 
 #![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used)]
@@ -90,6 +92,9 @@ mod peer;
 mod reply;
 mod server;
 mod shell;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
 
 pub use config::ServerConfig;
 pub use error::{ConfigError, ServeError};

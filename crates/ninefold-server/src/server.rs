@@ -354,6 +354,29 @@ impl Server {
         );
     }
 
+    /// Cancelled when the server shuts down (for listener loops of other
+    /// modules).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn shutdown_token(&self) -> CancellationToken {
+        self.inner.shutdown.clone()
+    }
+
+    /// Runs `fut` as a task of this server: [`shutdown`](Server::shutdown)
+    /// cancels it and waits for it (a TLS handshake, say).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn spawn_tracked<F>(&self, fut: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let shutdown = self.inner.shutdown.clone();
+        self.inner.tracker.spawn(async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                () = fut => {}
+            }
+        });
+    }
+
     /// Graceful shutdown: stop accepting, let requests in flight finish
     /// (within the shutdown deadline), close every connection. Returns
     /// once all connections spawned by the listener loops are closed.
@@ -369,7 +392,7 @@ impl Server {
 
 /// Transient accept errors (out of descriptors, aborted handshakes) must
 /// not end the listener.
-async fn accept_error(e: io::Error) -> io::Result<()> {
+pub(crate) async fn accept_error(e: io::Error) -> io::Result<()> {
     match e.kind() {
         io::ErrorKind::ConnectionAborted
         | io::ErrorKind::ConnectionReset

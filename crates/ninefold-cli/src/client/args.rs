@@ -43,6 +43,26 @@ pub(crate) struct ConnectArgs {
     /// drops (the library's behaviour), instead of failing at once.
     #[arg(long)]
     pub(crate) wait: bool,
+
+    /// tls:// locations: trust the CA certificates of this PEM file
+    /// instead of the system's roots (also `?ca=FILE`).
+    #[arg(long, value_name = "FILE", env = "NINEFOLD_TLS_CA")]
+    pub(crate) tls_ca: Option<std::path::PathBuf>,
+
+    /// tls:// locations: client certificate (PEM) for servers that ask
+    /// for one (also `?cert=FILE`).
+    #[arg(long, value_name = "FILE", env = "NINEFOLD_TLS_CERT")]
+    pub(crate) tls_cert: Option<std::path::PathBuf>,
+
+    /// tls:// locations: the client certificate's key (PEM; default: read
+    /// from --tls-cert) (also `?key=FILE`).
+    #[arg(long, value_name = "FILE", env = "NINEFOLD_TLS_KEY")]
+    pub(crate) tls_key: Option<std::path::PathBuf>,
+
+    /// tls:// locations: the name to send (SNI) and to check the server's
+    /// certificate against, instead of the host (also `?servername=NAME`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) tls_server_name: Option<String>,
 }
 
 /// The client commands, flattened into the top-level command list.

@@ -36,6 +36,12 @@ impl Connector {
         if let Some(an) = &a.aname {
             opts = opts.aname(an.clone());
         }
+        let mut tls = ninefold_client::TlsOptions::new();
+        tls.ca.clone_from(&a.tls_ca);
+        tls.cert.clone_from(&a.tls_cert);
+        tls.key.clone_from(&a.tls_key);
+        tls.server_name.clone_from(&a.tls_server_name);
+        opts = opts.tls(tls);
         Ok(Connector { opts, connect_timeout, wait: a.wait })
     }
 
@@ -99,6 +105,16 @@ impl Connector {
                     .map_err(|e| Failure::local(&what, &e))?;
                 let (r, w) = stream.into_split();
                 Session::handshake_split(r, w, o.msize, DEFAULT_MAX_IN_FLIGHT).await
+            }
+            Target::Tls(_) => {
+                // Dial, TLS handshake and 9P2000.L, like the arms above.
+                let tls_opts = o.clone().dialects([ninefold_client::Dialect::L]);
+                match target.connect(&tls_opts).await {
+                    Err(e @ ninefold_client::Error::Tls(_)) => {
+                        return Err(Failure::At { what, msg: describe(&e) })
+                    }
+                    r => r,
+                }
             }
             _ => return Err(Failure::At { what, msg: "unsupported transport".into() }),
         }

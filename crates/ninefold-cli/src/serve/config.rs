@@ -57,6 +57,8 @@ pub(crate) struct FileConfig {
     pub(crate) dialects: Option<Vec<String>>,
     /// Where the `.Z` ledger journal and lineage token live.
     pub(crate) state_dir: Option<PathBuf>,
+    /// `[tls]`: certificate, key and client CA of tls:// listeners.
+    pub(crate) tls: Option<super::tls::FileTls>,
 }
 
 /// A squash owner: `65534` or `"65534:65534"`.
@@ -165,6 +167,8 @@ pub(crate) struct Settings {
     pub(crate) dialects: Vec<ninefold_proto::Dialect>,
     /// Where the `.Z` ledger journal and lineage token live.
     pub(crate) state_dir: Option<PathBuf>,
+    /// TLS material of tls:// listeners (`None` without one).
+    pub(crate) tls: Option<super::tls::TlsSettings>,
 }
 
 impl Settings {
@@ -190,6 +194,7 @@ impl Settings {
             bail!("`listen` is empty: give at least one address");
         }
         let listen = listen_text.iter().map(|s| s.parse()).collect::<Result<Vec<ListenAddr>>>()?;
+        let tls = super::tls::TlsSettings::merge(&args.tls, file.tls, &listen)?;
 
         let read_only = args.read_only || file.read_only.unwrap_or(false);
 
@@ -270,6 +275,7 @@ impl Settings {
             log: args.log.clone().or(file.log),
             dialects: dialects(&args.dialect, file.dialects.as_deref(), &server.dialects)?,
             state_dir: args.state_dir.clone().or(file.state_dir),
+            tls,
         })
     }
 }

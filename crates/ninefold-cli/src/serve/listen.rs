@@ -1,4 +1,5 @@
-//! Listening addresses: `tcp://HOST:PORT` and `unix:/PATH`, binding them
+//! Listening addresses: `tcp://HOST:PORT`, `tls://HOST:PORT` and
+//! `unix:/PATH`, binding them
 //! (with stale unix sockets removed first and on exit), and the
 //! "how to connect" lines printed at start.
 
@@ -26,6 +27,13 @@ pub(crate) enum ListenAddr {
         /// The port; 0 picks a free one.
         port: u16,
     },
+    /// `tls://HOST:PORT`: TCP with TLS (the `[tls]` settings).
+    Tls {
+        /// A name or an address, IPv6 without brackets.
+        host: String,
+        /// The port; 0 picks a free one.
+        port: u16,
+    },
     /// `unix:/PATH`.
     Unix(PathBuf),
 }
@@ -35,7 +43,7 @@ impl FromStr for ListenAddr {
 
     fn from_str(s: &str) -> Result<ListenAddr> {
         let syntax = || {
-            format!("invalid listen address {s:?}: expected tcp://HOST:PORT (e.g. tcp://127.0.0.1:5564) or unix:/PATH")
+            format!("invalid listen address {s:?}: expected tcp://HOST:PORT (e.g. tcp://127.0.0.1:5564), tls://HOST:PORT or unix:/PATH")
         };
         if let Some(path) = s.strip_prefix("unix:") {
             let path = path.strip_prefix("//").unwrap_or(path);
@@ -44,10 +52,11 @@ impl FromStr for ListenAddr {
             }
             return Ok(ListenAddr::Unix(PathBuf::from(path)));
         }
-        let rest = match s.split_once("://") {
-            Some(("tcp", rest)) => rest,
+        let (tls, rest) = match s.split_once("://") {
+            Some(("tcp", rest)) => (false, rest),
+            Some(("tls", rest)) => (true, rest),
             Some(_) => bail!("{}", syntax()),
-            None => s,
+            None => (false, s),
         };
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         let (host, port) = rest.rsplit_once(':').with_context(syntax)?;
@@ -56,7 +65,8 @@ impl FromStr for ListenAddr {
         if host.is_empty() || host.contains('/') {
             bail!("{}", syntax());
         }
-        Ok(ListenAddr::Tcp { host: host.to_owned(), port })
+        let host = host.to_owned();
+        Ok(if tls { ListenAddr::Tls { host, port } } else { ListenAddr::Tcp { host, port } })
     }
 }
 
@@ -67,6 +77,10 @@ impl fmt::Display for ListenAddr {
                 write!(f, "tcp://[{host}]:{port}")
             }
             ListenAddr::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
+            ListenAddr::Tls { host, port } if host.contains(':') => {
+                write!(f, "tls://[{host}]:{port}")
+            }
+            ListenAddr::Tls { host, port } => write!(f, "tls://{host}:{port}"),
             ListenAddr::Unix(p) => write!(f, "unix:{}", p.display()),
         }
     }
@@ -77,6 +91,8 @@ impl fmt::Display for ListenAddr {
 pub(crate) enum Bound {
     /// A TCP listener and its actual address.
     Tcp(TcpListener, SocketAddr),
+    /// A TCP listener whose connections speak TLS, and its address.
+    Tls(TcpListener, SocketAddr),
     /// A unix-socket listener, its path and the socket file's identity.
     Unix(UnixListener, SocketFile),
 }
@@ -113,13 +129,16 @@ impl ListenAddr {
     /// Binds the address; errors say which address and why.
     pub(crate) async fn bind(&self) -> Result<Bound> {
         match self {
-            ListenAddr::Tcp { host, port } => {
+            ListenAddr::Tcp { host, port } | ListenAddr::Tls { host, port } => {
                 let listener = TcpListener::bind((host.as_str(), *port))
                     .await
                     .map_err(|e| bind_error(self, e))?;
                 let local =
                     listener.local_addr().with_context(|| format!("cannot listen on {self}"))?;
-                Ok(Bound::Tcp(listener, local))
+                Ok(match self {
+                    ListenAddr::Tls { .. } => Bound::Tls(listener, local),
+                    _ => Bound::Tcp(listener, local),
+                })
             }
             ListenAddr::Unix(path) => {
                 remove_stale_socket(path).with_context(|| format!("cannot listen on {self}"))?;
@@ -171,6 +190,7 @@ impl Bound {
     pub(crate) fn url(&self) -> String {
         match self {
             Bound::Tcp(_, a) => format!("tcp://{a}"),
+            Bound::Tls(_, a) => format!("tls://{a}"),
             Bound::Unix(_, f) => format!("unix:{}", f.path().display()),
         }
     }
@@ -195,6 +215,9 @@ impl Bound {
                     a.port()
                 )
             }
+            Bound::Tls(_, a) => format!(
+                "# tls://{a}: the kernel client needs a TLS tunnel (stunnel; see docs/TLS.md)"
+            ),
             Bound::Unix(_, f) => format!(
                 "mount -t 9p -o trans=unix,version=9p2000.L,msize={msize}{aname} {} /mnt",
                 f.path().display()
@@ -218,6 +241,14 @@ mod tests {
         assert_eq!("0.0.0.0:564".parse::<ListenAddr>().unwrap(), tcp("0.0.0.0", 564));
         assert_eq!("tcp://[::1]:5564".parse::<ListenAddr>().unwrap(), tcp("::1", 5564));
         assert_eq!(
+            "tls://[::1]:5564".parse::<ListenAddr>().unwrap(),
+            ListenAddr::Tls { host: "::1".into(), port: 5564 }
+        );
+        assert_eq!(
+            "tls://0.0.0.0:0".parse::<ListenAddr>().unwrap(),
+            ListenAddr::Tls { host: "0.0.0.0".into(), port: 0 }
+        );
+        assert_eq!(
             "unix:/run/9p.sock".parse::<ListenAddr>().unwrap(),
             ListenAddr::Unix("/run/9p.sock".into())
         );
@@ -236,6 +267,8 @@ mod tests {
             "tcp://host:port",
             "tcp://:1",
             "tcp://h:70000",
+            "tls://h",
+            "tls://",
             "udp://h:1",
             "unix:",
             "http://x:1",
@@ -247,7 +280,13 @@ mod tests {
 
     #[test]
     fn displays_round_trip() {
-        for s in ["tcp://127.0.0.1:5564", "tcp://[::1]:5564", "unix:/tmp/a.sock"] {
+        for s in [
+            "tcp://127.0.0.1:5564",
+            "tcp://[::1]:5564",
+            "tls://[::1]:5564",
+            "tls://h:1",
+            "unix:/tmp/a.sock",
+        ] {
             assert_eq!(s.parse::<ListenAddr>().unwrap().to_string(), s);
         }
     }

@@ -4,13 +4,17 @@
 //! - [`listen`]: listening addresses and the connect hints;
 //! - [`exports`]: the trees, by aname;
 //! - [`readonly`]: EROFS for read-only exports;
-//! - [`metrics`]: the Prometheus endpoint.
+//! - [`metrics`]: the Prometheus endpoint;
+//! - [`tls`]: tls:// listeners' certificate, reloaded on SIGHUP.
 
 mod config;
 mod exports;
 mod listen;
 mod metrics;
 mod readonly;
+mod tls;
+
+pub(crate) use tls::TlsArgs;
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -101,6 +105,16 @@ async fn serve(settings: Settings) -> Result<()> {
         builder = builder.lineage_token(token);
     }
     let server = builder.build().context("invalid settings")?;
+    let tls_acceptor = match &settings.tls {
+        Some(t) => {
+            let mut a = t.acceptor()?;
+            if let Some((_, m)) = &metrics {
+                a = a.meter(&m.meter());
+            }
+            Some(Arc::new(a))
+        }
+        None => None,
+    };
 
     print_banner(&settings, &table, &bound, metrics.as_ref().map(|(l, _)| l));
 
@@ -112,6 +126,16 @@ async fn serve(settings: Settings) -> Result<()> {
             Bound::Tcp(l, addr) => {
                 tasks.spawn(async move {
                     s.serve_tcp(l).await.with_context(|| format!("accepting on tcp://{addr}"))
+                });
+            }
+            Bound::Tls(l, addr) => {
+                let Some(acceptor) = tls_acceptor.clone() else {
+                    anyhow::bail!("tls://{addr} has no TLS settings");
+                };
+                tasks.spawn(async move {
+                    s.serve_tls(l, acceptor)
+                        .await
+                        .with_context(|| format!("accepting on tls://{addr}"))
                 });
             }
             Bound::Unix(l, file) => {
@@ -128,19 +152,27 @@ async fn serve(settings: Settings) -> Result<()> {
 
     let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
     let mut outcome = Ok(());
-    tokio::select! {
-        _ = term.recv() => info!("SIGTERM received, shutting down"),
-        _ = int.recv() => info!("SIGINT received, shutting down"),
-        Some(done) = tasks.join_next() => {
-            let e = match done {
-                Ok(Ok(())) => anyhow::anyhow!("a listener stopped unexpectedly"),
-                Ok(Err(e)) => e,
-                Err(e) => anyhow::anyhow!("a listener task failed: {e}"),
-            };
-            error!(error = %format!("{e:#}"), "shutting down");
-            outcome = Err(e);
+    loop {
+        tokio::select! {
+            _ = term.recv() => info!("SIGTERM received, shutting down"),
+            _ = int.recv() => info!("SIGINT received, shutting down"),
+            _ = hup.recv() => {
+                tls::reload(tls_acceptor.as_ref());
+                continue;
+            }
+            Some(done) = tasks.join_next() => {
+                let e = match done {
+                    Ok(Ok(())) => anyhow::anyhow!("a listener stopped unexpectedly"),
+                    Ok(Err(e)) => e,
+                    Err(e) => anyhow::anyhow!("a listener task failed: {e}"),
+                };
+                error!(error = %format!("{e:#}"), "shutting down");
+                outcome = Err(e);
+            }
         }
+        break;
     }
 
     tokio::select! {
@@ -235,6 +267,10 @@ fn print_banner(
     line(String::new());
     line("Mount with the Linux kernel client (as root):".into());
     for b in bound {
+        if matches!(b, Bound::Tls(..)) {
+            line(format!("  {}", b.mount_line(settings.max_msize, None)));
+            continue;
+        }
         if table.default_export().is_some() {
             line(format!("  {}", b.mount_line(settings.max_msize, None)));
         }
