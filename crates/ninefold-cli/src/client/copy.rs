@@ -657,11 +657,11 @@ pub(crate) async fn put(ctx: &mut Ctx, a: CopyArgs) -> Result<(), Failure> {
     copy_all(ctx, eps, dest, &a).await
 }
 
-/// Whether a `cp` operand names a server: a `tcp://` or `unix:` location,
+/// Whether a `cp` operand names a server: a `tcp://`, `tls://` or `unix:` location,
 /// or `HOST:PORT[/PATH]` / `[V6]:PORT[/PATH]`. Anything else is local
 /// (write `./host:1/x` for a local file of that name).
 fn is_remote(s: &str) -> bool {
-    if s.starts_with("tcp://") || s.starts_with("unix:") {
+    if s.starts_with("tcp://") || s.starts_with("tls://") || s.starts_with("unix:") {
         return true;
     }
     if s.starts_with('/') || s.starts_with('.') {
@@ -744,7 +744,15 @@ mod tests {
 
     #[test]
     fn remote_operands() {
-        for s in ["tcp://h:1/a", "unix:/s:/a", "h:1/a", "127.0.0.1:5564", "[::1]:5/a", "h:1"] {
+        for s in [
+            "tcp://h:1/a",
+            "tls://h:1/a?ca=c",
+            "unix:/s:/a",
+            "h:1/a",
+            "127.0.0.1:5564",
+            "[::1]:5/a",
+            "h:1",
+        ] {
             assert!(is_remote(s), "{s}");
         }
         for s in ["file", "dir/file", "./h:1/a", "/abs/x", "a:b", "c:/x", "h:/x"] {
