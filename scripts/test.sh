@@ -14,12 +14,14 @@
 # qemu-system-x86 + busybox-static (apt) and a Debian kernel with 9p modules
 # (apt-get download, unpacked into target/qemu9p), gcc + libc6-dev (apt, for
 # tests/kernel/nf-probe.c), pjdfstest and fsx (crates.io, into
-# target/qemu9p/tools), cargo-fuzz (crates.io).
+# target/qemu9p/tools), cargo-fuzz (crates.io), stunnel4 + openssl (apt, for
+# scripts/test-tls.sh).
 #
 # A suite that cannot get its peer fails. Leaving something out takes an
 # explicit opt-out variable, and every skip is listed in the final summary:
 #   NINEFOLD_SKIP_KERNEL=1        no qemu runs (kernel client suites)
 #   NINEFOLD_SKIP_ROOT_TESTS=1    not root: credential/permission tests left out
+#   NINEFOLD_SKIP_TLS_KERNEL=1    the kernel-through-stunnel TLS run left out
 #   NINEFOLD_SKIP_LOCK_CHECKS=1   kernel lock checks left out when
 #                                 tests/kernel/nf-probe.c does not build
 # Other environment: NINEFOLD_FUZZ_SECONDS (default 10) per fuzz target;
@@ -201,5 +203,8 @@ scripts/test-go.sh
 
 step "9P2000.L.Z: official zerofs-client (PyPI wheel, crates.io crate) against ninefold serve; chaos with SIGKILL restarts"
 scripts/test-zerofs.sh
+
+step "TLS: the Linux v9fs client under qemu through stunnel (client certificate) to ninefold serve --listen tls://"
+scripts/test-tls.sh
 
 end_step
