@@ -197,10 +197,13 @@ impl Target {
                 }
             }
             #[cfg(not(feature = "tls"))]
-            Target::Tls(_) => Err(Refused::Failed(Error::Tls(crate::TlsError::new(
-                crate::TlsErrorKind::Config,
-                "this build of ninefold-client has no TLS support (feature `tls`)",
-            )))),
+            Target::Tls(_) => Err({
+                let _ = tls;
+                Refused::Failed(Error::Tls(crate::TlsError::new(
+                    crate::TlsErrorKind::Config,
+                    "this build of ninefold-client has no TLS support (feature `tls`)",
+                )))
+            }),
         }
     }
 }

@@ -77,6 +77,7 @@ impl TlsOptions {
     }
 
     /// These options, with unset ones taken from `base`.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub(crate) fn over(&self, base: &TlsOptions) -> TlsOptions {
         TlsOptions {
             ca: self.ca.clone().or_else(|| base.ca.clone()),
