@@ -20,9 +20,12 @@ use ninefold_server::{AuthMethod, Middleware, Next, Request, Server};
 use tls_support::{Ca, Names, Validity};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// The principal of one Tattach, if any.
+type Attached = Option<(String, AuthMethod)>;
+
 /// Records the principal of every Tattach.
 #[derive(Debug, Default, Clone)]
-struct Seen(Arc<Mutex<Vec<Option<(String, AuthMethod)>>>>);
+struct Seen(Arc<Mutex<Vec<Attached>>>);
 
 #[async_trait]
 impl Middleware for Seen {
