@@ -320,3 +320,32 @@ async fn a_tls_principal_is_granted_without_tauth() {
     let Message::Rreadlink(t) = c.rpc(l::Treadlink { fid: 1 }).await else { panic!("readlink") };
     assert_eq!(t.target.as_bytes(), b"node1/TlsCertificate");
 }
+
+/// A directory that records the group its creates were asked for.
+#[derive(Debug, Default)]
+struct GidProbe(std::sync::Mutex<Vec<u32>>);
+
+#[async_trait]
+impl Node for GidProbe {
+    fn qid(&self) -> ninefold_proto::Qid {
+        ninefold_proto::Qid { ty: QidType::DIR, version: 0, path: 5 }
+    }
+    async fn mkdir(&self, _r: &Request, _n: &[u8], _m: u32, gid: u32) -> Result<Arc<dyn Node>> {
+        self.0.lock().unwrap().push(gid);
+        Err(Errno::EEXIST)
+    }
+}
+
+#[tokio::test]
+async fn a_mapped_group_replaces_the_one_a_create_names() {
+    let probe = Arc::new(GidProbe::default());
+    let root: Arc<dyn Node> = probe.clone();
+    let pol = AccessPolicy::new().trust_none().grant(Grant::new("backup").uid(1000).gid(100));
+    let server = Server::builder(root).auth_keys(keys()).access(pol).build().unwrap();
+    let mut c = connect(serve_as(server, LAN).await).await;
+    authenticate(&mut c, 1, ("backup", KEY), ("u", "", 1000)).await;
+    assert!(matches!(c.rpc(tattach(0, 1, "u", "", 1000)).await, Message::Rattach(_)));
+    let mkdir = l::Tmkdir { dfid: 0, name: "d".into(), mode: 0o755, gid: 0 };
+    assert_eq!(errno(&c.rpc(mkdir).await), Errno::EEXIST);
+    assert_eq!(*probe.0.lock().unwrap(), [100]);
+}

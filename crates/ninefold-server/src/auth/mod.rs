@@ -257,6 +257,20 @@ mod tests {
     }
 
     #[test]
+    fn an_expired_challenge_is_refused() {
+        let (k, s) = keys();
+        let af = fresh();
+        let r = respond(&af, &s, "k");
+        if let State::Challenged { issued, .. } = &mut *lock(&af.state) {
+            match issued.checked_sub(CHALLENGE_VALIDITY + Duration::from_secs(1)) {
+                Some(past) => *issued = past,
+                None => return, // a clock this young cannot go back 31 s
+            }
+        }
+        assert_eq!(af.write(&k, 0, &r), Err("the challenge expired"));
+    }
+
+    #[test]
     fn reads_at_offsets_and_unanswered_fids() {
         let af = fresh();
         let whole = af.read(0, 4096).unwrap();

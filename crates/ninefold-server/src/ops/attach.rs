@@ -196,3 +196,32 @@ fn deny_as(
         }
     );
 }
+
+/// A create through an identity whose grant maps a group carries that
+/// group, whatever the client named (`None`: the message as sent).
+pub(crate) fn map_gid(ctx: &Ctx, msg: &Message) -> Option<Message> {
+    let gid = ctx.req.identity().gid?;
+    let mut m = match msg {
+        Message::Tlcreate(_)
+        | Message::Tmkdir(_)
+        | Message::Tsymlink(_)
+        | Message::Tmknod(_)
+        | Message::Tlcreateattr(_)
+        | Message::Tmkdirattr(_)
+        | Message::Tsymlinkattr(_)
+        | Message::Tmknodattr(_) => msg.clone(),
+        _ => return None,
+    };
+    match &mut m {
+        Message::Tlcreate(x) => x.gid = gid,
+        Message::Tmkdir(x) => x.gid = gid,
+        Message::Tsymlink(x) => x.gid = gid,
+        Message::Tmknod(x) => x.gid = gid,
+        Message::Tlcreateattr(x) => x.gid = gid,
+        Message::Tmkdirattr(x) => x.gid = gid,
+        Message::Tsymlinkattr(x) => x.gid = gid,
+        Message::Tmknodattr(x) => x.gid = gid,
+        _ => {}
+    }
+    Some(m)
+}

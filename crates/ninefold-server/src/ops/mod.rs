@@ -168,6 +168,8 @@ pub(crate) async fn run_chain(ctx: &Ctx, msg: &Message) -> Message {
     if let Some(reply) = attach::refuse_read_only(ctx, msg) {
         return reply;
     }
+    let mapped = attach::map_gid(ctx, msg);
+    let msg = mapped.as_ref().unwrap_or(msg);
     let chain = &ctx.conn.server.middleware;
     if chain.is_empty() {
         run(ctx, msg).await
