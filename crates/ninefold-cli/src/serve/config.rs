@@ -57,6 +57,8 @@ pub(crate) struct FileConfig {
     pub(crate) dialects: Option<Vec<String>>,
     /// Where the `.Z` ledger journal and lineage token live.
     pub(crate) state_dir: Option<PathBuf>,
+    /// Authentication and access control (`[access]`).
+    pub(crate) access: Option<super::access::FileAccess>,
 }
 
 /// A squash owner: `65534` or `"65534:65534"`.
@@ -165,6 +167,8 @@ pub(crate) struct Settings {
     pub(crate) dialects: Vec<ninefold_proto::Dialect>,
     /// Where the `.Z` ledger journal and lineage token live.
     pub(crate) state_dir: Option<PathBuf>,
+    /// Tauth keys, grants and trusted networks.
+    pub(crate) access: super::access::AccessSettings,
 }
 
 impl Settings {
@@ -270,6 +274,7 @@ impl Settings {
             log: args.log.clone().or(file.log),
             dialects: dialects(&args.dialect, file.dialects.as_deref(), &server.dialects)?,
             state_dir: args.state_dir.clone().or(file.state_dir),
+            access: super::access::AccessSettings::merge(&args.trust, &args.auth_key, file.access)?,
         })
     }
 }
