@@ -109,8 +109,9 @@ impl Secret {
     /// FILE` makes a good one; the text itself is the secret, it is not
     /// decoded).
     pub fn from_file(path: &Path) -> Result<Secret, AuthError> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| AuthError::BadKey(format!("cannot read key file {}: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            AuthError::BadKey(format!("cannot read key file {}: {e}", path.display()))
+        })?;
         Secret::new(trim(&bytes).to_vec())
             .map_err(|e| AuthError::BadKey(format!("key file {}: {e}", path.display())))
     }
@@ -445,9 +446,8 @@ mod tests {
         assert!(Challenge::decode(b"short").is_err());
         assert!(Challenge::decode(&[0u8; 40]).is_err());
         assert!(Response::decode(&[0u8; 10]).is_err());
-        let mut r = Response::new(&secret(), "name", &Challenge::new().unwrap(), &B)
-            .unwrap()
-            .encode();
+        let mut r =
+            Response::new(&secret(), "name", &Challenge::new().unwrap(), &B).unwrap().encode();
         r[40] = 200; // name length past the end
         assert!(Response::decode(&r).is_err());
         assert!(Response::decode(&vec![0u8; 4096]).is_err());

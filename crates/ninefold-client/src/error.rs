@@ -29,6 +29,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// | `Stale` | ESTALE |
 /// | `Unsupported` | EOPNOTSUPP |
 /// | `ConnectFailed` | EIO |
+/// | `AuthFailed` | EACCES |
 /// | `Io` | its own |
 /// | `Protocol` | EIO |
 ///
@@ -90,6 +91,13 @@ pub enum Error {
     /// The initial connection, negotiation or attach failed (EIO).
     #[error("connect failed: {0}")]
     ConnectFailed(String),
+    /// Authentication or access was refused at connect (EACCES): the key
+    /// was wrong or unknown, the server could not prove it holds the key,
+    /// offers no authentication, or refused the attach (an export not
+    /// granted, a uid not allowed, an unauthenticated peer on a network
+    /// it does not trust). Not retried by the first connect.
+    #[error("authentication failed: {0}")]
+    AuthFailed(String),
     /// Any other server errno, preserved verbatim.
     #[error("server error: {0}")]
     Io(Errno),
@@ -138,6 +146,7 @@ impl Error {
             Error::Stale(_) => Errno::ESTALE,
             Error::Unsupported(_) => Errno::EOPNOTSUPP,
             Error::ConnectFailed(_) | Error::Protocol(_) => Errno::EIO,
+            Error::AuthFailed(_) => Errno::EACCES,
             Error::Io(e) => *e,
         }
     }

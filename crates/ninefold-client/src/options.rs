@@ -115,6 +115,11 @@ pub struct ConnectOptions {
     /// dialect, e.g. `vec![Dialect::L]` for plain 9P2000.L only.
     #[cfg_attr(feature = "serde", serde(with = "crate::types::dialect_serde::list"))]
     pub dialects: Vec<ninefold_proto::Dialect>,
+    /// Authenticate with this key (the ninefold Tauth scheme, docs/AUTH.md)
+    /// at connect and at every reconnect. `None` (the default) attaches
+    /// without authentication. Never serialized.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub auth: Option<crate::AuthKey>,
 }
 
 impl Default for ConnectOptions {
@@ -133,6 +138,7 @@ impl Default for ConnectOptions {
             connect_timeout_ms: Some(30_000),
             max_in_flight: crate::session::DEFAULT_MAX_IN_FLIGHT,
             dialects: crate::session::DEFAULT_DIALECTS.to_vec(),
+            auth: None,
         }
     }
 }
@@ -175,6 +181,11 @@ impl ConnectOptions {
     /// Sets `max_in_flight`.
     pub fn max_in_flight(mut self, v: usize) -> Self {
         self.max_in_flight = v;
+        self
+    }
+    /// Sets `auth`: authenticate with `key`.
+    pub fn auth(mut self, key: crate::AuthKey) -> Self {
+        self.auth = Some(key);
         self
     }
     /// Sets `dialects`, the dialects offered in order.

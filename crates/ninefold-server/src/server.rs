@@ -11,11 +11,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn, Instrument};
 
+use crate::access::Denials;
 use crate::config::ServerConfig;
 use crate::ledger::{Ledger, MemLedger};
 use crate::lineage::Lineage;
 use crate::metrics::Metrics;
-use crate::access::Denials;
 use crate::{
     shell, AccessDenials, AccessPolicy, Attacher, ConfigError, Keyring, Middleware, Peer,
     ServeError,

@@ -12,7 +12,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use ninefold_auth::{Binding, Challenge, Proof, Response};
 use ninefold_proto::l::Attr;
-use ninefold_proto::{base, l, Dialect, Errno, GetattrMask, Message, OpenFlags, QidType, NOFID, NOTAG};
+use ninefold_proto::{
+    base, l, Dialect, Errno, GetattrMask, Message, OpenFlags, QidType, NOFID, NOTAG,
+};
 use ninefold_server::{
     AccessPolicy, AuthMethod, Exports, Grant, Keyring, Node, Peer, Principal, Request, Result,
     Secret, Server,
@@ -94,7 +96,8 @@ fn tattach(fid: u32, afid: u32, uname: &str, aname: &str, n_uname: u32) -> base:
 
 /// Tauth + read the challenge; returns it.
 async fn challenge(c: &mut Raw, afid: u32, uname: &str, aname: &str, uid: u32) -> Challenge {
-    let r = c.rpc(base::Tauth { afid, uname: uname.into(), aname: aname.into(), n_uname: uid }).await;
+    let r =
+        c.rpc(base::Tauth { afid, uname: uname.into(), aname: aname.into(), n_uname: uid }).await;
     match r {
         Message::Rauth(a) => assert_eq!(a.aqid.ty, QidType::AUTH),
         other => panic!("Tauth: {other:?}"),
@@ -130,7 +133,11 @@ async fn authenticate(
     (wire, r)
 }
 
-async fn started(keys: Keyring, policy: AccessPolicy, remote: &'static str) -> (Server, std::net::SocketAddr) {
+async fn started(
+    keys: Keyring,
+    policy: AccessPolicy,
+    remote: &'static str,
+) -> (Server, std::net::SocketAddr) {
     let server = Server::builder(exports()).auth_keys(keys).access(policy).build().unwrap();
     let addr = serve_as(server.clone(), remote).await;
     (server, addr)
@@ -148,7 +155,8 @@ async fn a_proven_key_attaches_as_its_principal_with_its_uid() {
     let r = c.rpc(tattach(0, 9, "root", "home", 0)).await;
     assert!(matches!(r, Message::Rattach(_)), "{r:?}");
     c.walk(0, 1, &["whoami"]).await;
-    let Message::Rgetattr(a) = c.rpc(l::Tgetattr { fid: 1, request_mask: GetattrMask::BASIC }).await
+    let Message::Rgetattr(a) =
+        c.rpc(l::Tgetattr { fid: 1, request_mask: GetattrMask::BASIC }).await
     else {
         panic!("getattr")
     };
@@ -255,7 +263,8 @@ async fn without_a_policy_or_keys_everything_is_as_before() {
         }
         let addr = serve_as(b.build().unwrap(), "127.0.0.1:5555").await;
         let mut c = connect(addr).await;
-        let r = c.rpc(base::Tauth { afid: 5, uname: "u".into(), aname: "".into(), n_uname: 0 }).await;
+        let r =
+            c.rpc(base::Tauth { afid: 5, uname: "u".into(), aname: "".into(), n_uname: 0 }).await;
         assert_eq!(errno(&r), Errno::ENOENT);
         assert!(matches!(c.rpc(tattach(0, NOFID, "root", "", 0)).await, Message::Rattach(_)));
     }
@@ -288,7 +297,8 @@ async fn the_default_policy_trusts_loopback_only_until_told_otherwise() {
     let mut c = connect(serve_as(s, LAN).await).await;
     assert!(matches!(c.rpc(tattach(0, NOFID, "u", "", 4242)).await, Message::Rattach(_)));
     c.walk(0, 1, &["whoami"]).await;
-    let Message::Rgetattr(a) = c.rpc(l::Tgetattr { fid: 1, request_mask: GetattrMask::BASIC }).await
+    let Message::Rgetattr(a) =
+        c.rpc(l::Tgetattr { fid: 1, request_mask: GetattrMask::BASIC }).await
     else {
         panic!("getattr")
     };

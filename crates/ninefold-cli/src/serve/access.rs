@@ -155,7 +155,11 @@ impl AccessSettings {
 
     /// The policy, with each grant's exports checked against `known`
     /// (`""` for the default export) and `""` expanded to `default_aliases`.
-    pub(crate) fn policy(&self, known: &[String], default_aliases: &[Bytes]) -> Result<AccessPolicy> {
+    pub(crate) fn policy(
+        &self,
+        known: &[String],
+        default_aliases: &[Bytes],
+    ) -> Result<AccessPolicy> {
         let mut p = AccessPolicy::new().trust_none();
         for n in &self.trusted {
             p = p.trust(*n);
@@ -331,7 +335,10 @@ mod tests {
         assert!(s.trusts_remote_peers());
         assert_eq!(s.keys["backup"], PathBuf::from("/etc/ninefold/backup.key"));
         let g = &s.grants[0];
-        assert_eq!((g.method, g.read_only, g.uid, g.gid), (Some(AuthMethod::Tauth), true, Some(1000), Some(100)));
+        assert_eq!(
+            (g.method, g.read_only, g.uid, g.gid),
+            (Some(AuthMethod::Tauth), true, Some(1000), Some(100))
+        );
         assert!(g.squash && !g.any_uid && g.uids == [1001]);
         assert!(s.grants[1].any_uid);
         let p = s.policy(&["home".into(), "".into()], &[Bytes::from_static(b"/srv")]).unwrap();
@@ -361,7 +368,8 @@ mod tests {
         let e = |t: &str| format!("{:#}", parse(t).unwrap_err());
         assert!(e("[[access.grant]]\nprincipal = \"a\"").contains("allows no uid"));
         assert!(e("[[access.grant]]\nprincipal = \"a\"\nuids = \"all\"").contains("\"any\""));
-        assert!(e("[[access.grant]]\nprincipal = \"a\"\nuid = 1\nmethod = \"x\"").contains("tauth, tls"));
+        assert!(e("[[access.grant]]\nprincipal = \"a\"\nuid = 1\nmethod = \"x\"")
+            .contains("tauth, tls"));
         assert!(e("[[access.grant]]\nprincipal = \"a\"\nuids = [1]\non_uid_mismatch = \"squash\"")
             .contains("needs a `uid`"));
         assert!(e("[access]\nkeys = { \"\" = \"/k\" }").contains("key name"));

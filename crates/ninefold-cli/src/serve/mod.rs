@@ -95,10 +95,8 @@ async fn serve(settings: Settings) -> Result<()> {
 
     let keys = settings.access.keyring()?;
     let policy = settings.access.policy(&table.export_names(), table.default_aliases())?;
-    let mut builder = Server::builder(TableAttacher(table.clone()))
-        .config(config)
-        .auth_keys(keys)
-        .access(policy);
+    let mut builder =
+        Server::builder(TableAttacher(table.clone())).config(config).auth_keys(keys).access(policy);
     if table.any_read_only() {
         builder = builder.middleware(readonly::ReadOnly(table.clone()));
     }

@@ -331,7 +331,9 @@ impl Denials {
     pub(crate) fn with_meter(meter: &opentelemetry::metrics::Meter) -> Denials {
         let counter = meter
             .u64_counter("ninefold.server.access.denied")
-            .with_description("Refusals: failed auth exchanges, refused attaches, EROFS under read-only grants")
+            .with_description(
+                "Refusals: failed auth exchanges, refused attaches, EROFS under read-only grants",
+            )
             .build();
         Denials { counter: Some(counter), ..Denials::default() }
     }

@@ -26,10 +26,7 @@ fn default_trusts_only_local_peers() {
     let id = decide(&pol, "127.0.0.1:5", None, 0, "").unwrap();
     assert_eq!((id.uid, id.read_only, id.principal.is_none()), (Some(0), false, true));
     assert!(decide(&pol, "unix", None, 0, "").is_ok());
-    assert_eq!(
-        decide(&pol, LAN, None, 0, ""),
-        Err("unauthenticated peer on an untrusted network")
-    );
+    assert_eq!(decide(&pol, LAN, None, 0, ""), Err("unauthenticated peer on an untrusted network"));
     let pol = pol.trust("192.168.0.0/16".parse().unwrap());
     assert_eq!(decide(&pol, LAN, None, 5, "").unwrap().uid, Some(5));
 }

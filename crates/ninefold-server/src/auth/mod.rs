@@ -64,7 +64,11 @@ impl Keyring {
     }
 
     /// [`insert`](Keyring::insert), builder style.
-    pub fn with_key(mut self, name: impl Into<String>, secret: Secret) -> Result<Keyring, AuthError> {
+    pub fn with_key(
+        mut self,
+        name: impl Into<String>,
+        secret: Secret,
+    ) -> Result<Keyring, AuthError> {
         self.insert(name, secret)?;
         Ok(self)
     }

@@ -27,15 +27,15 @@ pub(crate) async fn tauth(ctx: &Ctx, m: &base::Tauth) -> OpResult {
         return if ctx.dialect().is_dotl() {
             Err(Errno::ENOENT)
         } else {
-            Ok(base::Rerror { ename: "no authentication required".into(), errno: Errno::EOPNOTSUPP }
-                .into())
+            Ok(base::Rerror {
+                ename: "no authentication required".into(),
+                errno: Errno::EOPNOTSUPP,
+            }
+            .into())
         };
     }
-    let n_uname = if ctx.dialect().has_unix_fields() {
-        m.n_uname
-    } else {
-        ninefold_proto::NONUNAME
-    };
+    let n_uname =
+        if ctx.dialect().has_unix_fields() { m.n_uname } else { ninefold_proto::NONUNAME };
     let af = AuthFid::new(m.uname.clone().into_bytes(), n_uname, m.aname.clone().into_bytes())?;
     let aqid = Qid { ty: QidType::AUTH, version: 0, path: u64::from(m.afid) };
     let fid = Fid::new_auth(Location::root(Arc::new(AuthNode(aqid))), af);
@@ -86,7 +86,9 @@ pub(crate) async fn auth_fid_op(ctx: &Ctx, msg: &Message) -> Option<Message> {
         },
         // A clunk of an auth fid is an ordinary clunk.
         (Message::Tclunk(_), Some(_)) => return None,
-        (Message::Tremove(_), Some(_)) => super::clunk::tclunk(ctx).await.map(|_| base::Rremove.into()),
+        (Message::Tremove(_), Some(_)) => {
+            super::clunk::tclunk(ctx).await.map(|_| base::Rremove.into())
+        }
         _ => Err(Errno::EBADF),
     };
     Some(reply.unwrap_or_else(|e| error_reply(ctx.dialect(), e)))
@@ -99,11 +101,8 @@ pub(crate) async fn auth_fid_op(ctx: &Ctx, msg: &Message) -> Option<Message> {
 pub(crate) async fn tattach(ctx: &Ctx, m: &base::Tattach) -> OpResult {
     let uname = m.uname.clone().into_bytes();
     let aname = m.aname.clone().into_bytes();
-    let n_uname = if ctx.dialect().has_unix_fields() {
-        m.n_uname
-    } else {
-        ninefold_proto::NONUNAME
-    };
+    let n_uname =
+        if ctx.dialect().has_unix_fields() { m.n_uname } else { ninefold_proto::NONUNAME };
     let principal = if m.afid == NOFID {
         ctx.req.peer().principal().cloned().map(Arc::new)
     } else {

@@ -34,8 +34,9 @@ pub(crate) async fn trebind(ctx: &Ctx, m: &z::Trebind) -> OpResult {
     // transport's principal, or a trusted network).
     let principal = ctx.req.peer().principal().cloned().map(Arc::new);
     let n_uname = identity.uid.unwrap_or(ninefold_proto::NONUNAME);
-    let identity = super::attach::authorize(ctx, principal.as_ref(), &identity.uname, n_uname, &aname)
-        .map_err(stale)?;
+    let identity =
+        super::attach::authorize(ctx, principal.as_ref(), &identity.uname, n_uname, &aname)
+            .map_err(stale)?;
     req.identity = identity.clone();
     req.aname = aname.clone();
     let target = if m.inode_id == m.root_inode {
