@@ -86,6 +86,7 @@ pub(crate) fn print(cmd: &str, f: &Failure) {
 pub(crate) fn describe(e: &Error) -> String {
     match e {
         Error::ConnectFailed(m) => m.clone(),
+        Error::AuthFailed(_) => e.to_string(),
         Error::Protocol(_) if e.is_disconnected() => "connection to the server lost".into(),
         Error::Protocol(m) => format!("protocol error: {m}"),
         Error::InvalidArgument(m) if m == "server answered EINVAL" => {
