@@ -156,7 +156,7 @@ impl Client {
         if key.is_some() {
             opts.auth = key;
         }
-        let target = Target::parse(target)?;
+        let target = Target::parse(&target)?;
         let fut = reconnect::connect_once(&target, &opts);
         let (session, root, root_qid) = match opts.connect_timeout_ms {
             Some(ms) => {

@@ -153,30 +153,34 @@ impl Session {
     }
 }
 
-/// Splits `?auth=NAME&key-file=PATH` (or `&key-env=VAR`) off a target
-/// string: the target, and the key it names. The secret itself never goes
-/// in a target (`key=`/`secret=` are refused).
-pub(crate) fn split_target(s: &str) -> Result<(&str, Option<AuthKey>)> {
-    let Some((target, query)) = s.split_once('?') else { return Ok((s, None)) };
+/// Takes `auth=NAME` with `key-file=PATH` (or `key-env=VAR`) out of a
+/// target's query string: the target without them, and the key they name.
+/// Other parameters stay in the target for its own parser (a `tls://`
+/// target's); on other targets they are an error. The secret itself never
+/// goes in a target (`secret=`, `password=`, `token=` are refused).
+pub(crate) fn split_target(s: &str) -> Result<(String, Option<AuthKey>)> {
+    let Some((target, query)) = s.split_once('?') else { return Ok((s.to_owned(), None)) };
     let (mut name, mut file, mut env) = (None, None, None);
+    let mut rest = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = percent_decode(v)?;
         match k {
-            "auth" => name = Some(v),
-            "key-file" => file = Some(v),
-            "key-env" => env = Some(v),
-            "key" | "secret" | "password" | "token" => {
+            "auth" => name = Some(percent_decode(v)?),
+            "key-file" => file = Some(percent_decode(v)?),
+            "key-env" => env = Some(percent_decode(v)?),
+            "secret" | "password" | "token" => {
                 return Err(Error::invalid(format!(
                     "a secret never goes in a target: use ?auth=NAME&key-file=PATH or &key-env=VAR instead of {k}="
                 )))
             }
-            other => {
-                return Err(Error::invalid(format!(
-                    "unknown target parameter {other:?} (expected auth, key-file, key-env)"
-                )))
-            }
+            _ => rest.push(pair),
         }
+    }
+    if !rest.is_empty() && !target.starts_with("tls://") {
+        return Err(Error::invalid(format!(
+            "unknown target parameter {:?} (expected auth, key-file, key-env)",
+            rest[0].split_once('=').map_or(rest[0], |(k, _)| k)
+        )));
     }
     let key = match (name, file, env) {
         (None, None, None) => None,
@@ -190,6 +194,8 @@ pub(crate) fn split_target(s: &str) -> Result<(&str, Option<AuthKey>)> {
         }
         (None, _, _) => return Err(Error::invalid("key-file/key-env need auth=NAME")),
     };
+    let target =
+        if rest.is_empty() { target.to_owned() } else { format!("{target}?{}", rest.join("&")) };
     Ok((target, key))
 }
 
@@ -229,7 +235,13 @@ mod tests {
         assert_eq!(k.unwrap().name(), "backup");
         assert_eq!(split_target("unix:/a").unwrap().0, "unix:/a");
         let e = |s: &str| split_target(s).unwrap_err().to_string();
-        assert!(e("h:1?auth=a&key=abc").contains("never goes in a target"));
+        assert!(e("h:1?auth=a&secret=abc").contains("never goes in a target"));
+        assert!(e("h:1?auth=a&key=abc").contains("unknown target parameter \"key\""));
+        // Other parameters of a tls:// target are left for its parser.
+        let path = f.display().to_string().replace(' ', "%20");
+        let (t, k) = split_target(&format!("tls://h:1?ca=%2Fx&auth=b&key-file={path}")).unwrap();
+        assert_eq!(t, "tls://h:1?ca=%2Fx");
+        assert_eq!(k.unwrap().name(), "b");
         assert!(e("h:1?auth=a").contains("needs key-file"));
         assert!(e("h:1?key-file=/x").contains("need auth"));
         assert!(e("h:1?color=red").contains("unknown target parameter"));
