@@ -6,7 +6,9 @@
 
 mod client_support;
 
-use client_support::{run, serve};
+use std::io::{Read, Write};
+
+use client_support::{free_port, run, serve};
 
 const SECRET: &str = "serve-auth-test-secret-0123456789";
 
@@ -23,7 +25,9 @@ fn a_key_is_required_and_checked() {
     let good = key_file(dir.path(), "good", SECRET);
     let bad = key_file(dir.path(), "bad", "some-other-secret-entirely");
     let spec = format!("backup={good}");
-    let s = serve(&["--memory", "--auth-key", &spec, "--trust", "none"], None);
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let s =
+        serve(&["--memory", "--auth-key", &spec, "--trust", "none", "--metrics", &metrics], None);
     let readme = s.loc("/README");
     run(&["cat", &readme]).fails(1, &["authentication failed", "--auth-key"]);
     let out = run(&["cat", "--auth-key", &spec, &readme]);
@@ -39,6 +43,13 @@ fn a_key_is_required_and_checked() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("README"), "{out:?}");
     run(&["cat", "--auth-key", "nonsense", &readme]).fails(2, &["NAME=FILE"]);
+    // Refusals are counted, by stage.
+    let mut h = std::net::TcpStream::connect(&metrics).unwrap();
+    write!(h, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut text = String::new();
+    h.read_to_string(&mut text).unwrap();
+    assert!(text.contains("ninefold_server_access_denied_total{stage=\"attach\"} 1"), "{text}");
+    assert!(text.contains("ninefold_server_access_denied_total{stage=\"auth\"} 2"), "{text}");
 }
 
 #[test]

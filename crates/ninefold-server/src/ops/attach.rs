@@ -181,10 +181,11 @@ fn deny_as(
 ) {
     ctx.conn.server.denials.count(stage);
     let aname = aname.map(|a| String::from_utf8_lossy(a).into_owned());
+    let uid = uid.map_or_else(|| "-".to_owned(), |u| u.to_string());
     warn!(
         remote = ctx.req.peer().remote().unwrap_or("-"),
         principal = principal.unwrap_or("-"),
-        uid = ?uid,
+        uid = %uid,
         aname = aname.as_deref().unwrap_or("-"),
         reason = why,
         "access denied ({})",
