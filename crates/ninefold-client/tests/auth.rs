@@ -90,7 +90,7 @@ async fn target_queries_name_a_key_file_or_variable() {
     let t = format!("{}?auth=backup&key-env=NINEFOLD_AUTH_TEST_KEY", srv.target);
     let c = Client::connect_with(&t, options()).await.unwrap();
     assert_eq!(&c.read("/f").await.unwrap()[..], b"1");
-    let e = Client::connect_with(&format!("{}?auth=backup&key=abc", srv.target), options())
+    let e = Client::connect_with(&format!("{}?auth=backup&secret=abc", srv.target), options())
         .await
         .unwrap_err();
     assert!(e.to_string().contains("never goes in a target"), "{e}");

@@ -317,7 +317,7 @@ pub(crate) enum Stage {
 }
 
 impl Stage {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Stage::Auth => "auth",
             Stage::Attach => "attach",
@@ -348,7 +348,6 @@ impl Denials {
 
     pub(crate) fn snapshot(&self) -> AccessDenials {
         let get = |s: Stage| self.counts[s as usize].load(std::sync::atomic::Ordering::Relaxed);
-        let _ = Stage::name;
         AccessDenials {
             auth: get(Stage::Auth),
             attach: get(Stage::Attach),

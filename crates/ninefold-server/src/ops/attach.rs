@@ -189,11 +189,7 @@ fn deny_as(
         aname = aname.as_deref().unwrap_or("-"),
         reason = why,
         "access denied ({})",
-        match stage {
-            Stage::Auth => "auth",
-            Stage::Attach => "attach",
-            Stage::ReadOnly => "read-only",
-        }
+        stage.name()
     );
 }
 
