@@ -121,6 +121,20 @@ pub(crate) struct ServeArgs {
     /// TLS certificate, key and client CA of tls:// listeners.
     #[command(flatten)]
     pub(crate) tls: crate::serve::TlsArgs,
+    /// Accept the ninefold Tauth scheme (docs/AUTH.md) with key NAME,
+    /// whose secret is the content of FILE (at least 16 bytes; chmod 600).
+    /// A key given only here may attach every export as any uid; use
+    /// `[[access.grant]]` in the config file for per-export rules and uid
+    /// mapping. Repeatable.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub(crate) auth_key: Vec<String>,
+
+    /// Trust unauthenticated peers from this network (the uid they assert
+    /// is believed): `loopback`, `any`, an address or ADDR/PREFIX, or
+    /// `none` to require authentication from everyone. Repeatable; replaces
+    /// the config file's `trusted`. [default: loopback (and unix sockets)]
+    #[arg(long, value_name = "NETWORK")]
+    pub(crate) trust: Vec<String>,
 
     /// TOML configuration file; flags override its settings.
     #[arg(long, short = 'c', value_name = "FILE")]

@@ -137,6 +137,12 @@ impl Client {
     /// Connects with explicit identity and tuning: dial, Tversion and
     /// Tattach, all bounded by `connect_timeout_ms`.
     ///
+    /// With [`ConnectOptions::auth`] (or a target ending in
+    /// `?auth=NAME&key-file=PATH` or `?auth=NAME&key-env=VAR`, which sets
+    /// it) the attach is authenticated with the ninefold Tauth scheme, at
+    /// connect and at every reconnect; a refusal is
+    /// [`Error::AuthFailed`].
+    ///
     /// The client then reconnects forever: when the connection drops, a
     /// background task dials again with exponential backoff (50 ms doubling
     /// to 5 s), redoes Tversion + Tattach with these options and replays
@@ -145,8 +151,12 @@ impl Client {
     /// call in flight at the drop is sent again, so a non-idempotent one
     /// (create, rename, unlink) can apply twice. The task ends when the
     /// client and every handle made from it are dropped.
-    pub async fn connect_with(target: &str, opts: ConnectOptions) -> Result<Client> {
-        let target = Target::parse(target)?;
+    pub async fn connect_with(target: &str, mut opts: ConnectOptions) -> Result<Client> {
+        let (target, key) = crate::session::split_target(target)?;
+        if key.is_some() {
+            opts.auth = key;
+        }
+        let target = Target::parse(&target)?;
         let fut = reconnect::connect_once(&target, &opts);
         let (session, root, root_qid) = match opts.connect_timeout_ms {
             Some(ms) => {

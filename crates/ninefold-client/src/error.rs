@@ -30,6 +30,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// | `Unsupported` | EOPNOTSUPP |
 /// | `ConnectFailed` | EIO |
 /// | `Tls` | EIO |
+/// | `AuthFailed` | EACCES |
 /// | `Io` | its own |
 /// | `Protocol` | EIO |
 ///
@@ -96,6 +97,13 @@ pub enum Error {
     /// says which.
     #[error("TLS: {0}")]
     Tls(crate::TlsError),
+    /// Authentication or access was refused at connect (EACCES): the key
+    /// was wrong or unknown, the server could not prove it holds the key,
+    /// offers no authentication, or refused the attach (an export not
+    /// granted, a uid not allowed, an unauthenticated peer on a network
+    /// it does not trust). Not retried by the first connect.
+    #[error("authentication failed: {0}")]
+    AuthFailed(String),
     /// Any other server errno, preserved verbatim.
     #[error("server error: {0}")]
     Io(Errno),
@@ -144,6 +152,7 @@ impl Error {
             Error::Stale(_) => Errno::ESTALE,
             Error::Unsupported(_) => Errno::EOPNOTSUPP,
             Error::ConnectFailed(_) | Error::Protocol(_) | Error::Tls(_) => Errno::EIO,
+            Error::AuthFailed(_) => Errno::EACCES,
             Error::Io(e) => *e,
         }
     }

@@ -120,6 +120,11 @@ pub struct ConnectOptions {
     /// field set here wins over the target's query parameter.
     #[cfg_attr(feature = "serde", serde(default))]
     pub tls: crate::TlsOptions,
+    /// Authenticate with this key (the ninefold Tauth scheme, docs/AUTH.md)
+    /// at connect and at every reconnect. `None` (the default) attaches
+    /// without authentication. Never serialized.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub auth: Option<crate::AuthKey>,
 }
 
 impl Default for ConnectOptions {
@@ -139,6 +144,7 @@ impl Default for ConnectOptions {
             max_in_flight: crate::session::DEFAULT_MAX_IN_FLIGHT,
             dialects: crate::session::DEFAULT_DIALECTS.to_vec(),
             tls: crate::TlsOptions::default(),
+            auth: None,
         }
     }
 }
@@ -181,6 +187,11 @@ impl ConnectOptions {
     /// Sets `max_in_flight`.
     pub fn max_in_flight(mut self, v: usize) -> Self {
         self.max_in_flight = v;
+        self
+    }
+    /// Sets `auth`: authenticate with `key`.
+    pub fn auth(mut self, key: crate::AuthKey) -> Self {
+        self.auth = Some(key);
         self
     }
     /// Sets `dialects`, the dialects offered in order.

@@ -52,10 +52,22 @@ pub(crate) async fn connect_once(
     opts: &ConnectOptions,
 ) -> Result<(Session, Fid, Qid)> {
     let session = target.connect(opts).await?;
-    let (root, qid) = session
-        .attach(opts.uname.as_bytes(), opts.aname.as_bytes(), opts.uid)
-        .await
-        .map_err(|e| Error::ConnectFailed(format!("attach to {:?}: {e}", opts.aname)))?;
+    let (uname, aname) = (opts.uname.as_bytes(), opts.aname.as_bytes());
+    let attached = match &opts.auth {
+        Some(key) => session.auth_attach(key, uname, aname, opts.uid).await,
+        None => session.attach(uname, aname, opts.uid).await.map_err(|e| match e {
+            Error::PermissionDenied => Error::AuthFailed(format!(
+                "{target} refused an unauthenticated attach to {:?} (authenticate with a key: \
+                 ?auth=NAME&key-file=PATH, or have the server trust this network)",
+                opts.aname
+            )),
+            e => e,
+        }),
+    };
+    let (root, qid) = attached.map_err(|e| match e {
+        Error::AuthFailed(_) => e,
+        e => Error::ConnectFailed(format!("attach to {:?}: {e}", opts.aname)),
+    })?;
     Ok((session, root, qid))
 }
 

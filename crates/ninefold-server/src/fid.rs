@@ -124,6 +124,9 @@ pub(crate) struct Fid {
     /// Bound by a 9P2000.L.Z Trebind with REPLAY | OPENED: the next
     /// in-place open answers ESTALE for EACCES and for an unlinked object.
     pub(crate) replay_opened: AtomicBool,
+    /// Set on an auth fid (Tauth): its exchange. Such a fid only reads,
+    /// writes and clunks (see `ops::attach::auth_fid_op`).
+    pub(crate) auth: Option<Arc<crate::auth::AuthFid>>,
 }
 
 impl Fid {
@@ -135,6 +138,20 @@ impl Fid {
             mode: Mutex::new(FidMode::Walked),
             busy: Arc::new(RwLock::new(())),
             replay_opened: AtomicBool::new(false),
+            auth: None,
+        })
+    }
+
+    /// An auth fid: `loc` is a placeholder node, `auth` the exchange.
+    pub(crate) fn new_auth(loc: Arc<Location>, auth: crate::auth::AuthFid) -> Arc<Fid> {
+        Arc::new(Fid {
+            loc: Mutex::new(loc),
+            identity: Arc::new(Identity::default()),
+            aname: Bytes::new(),
+            mode: Mutex::new(FidMode::Walked),
+            busy: Arc::new(RwLock::new(())),
+            replay_opened: AtomicBool::new(false),
+            auth: Some(Arc::new(auth)),
         })
     }
 

@@ -57,8 +57,15 @@
 //!   until its reply is written, so a client that never reads is no
 //!   longer read rather than buffered for.
 //! - A panic in a filesystem method answers EIO for that request only.
-//! - Tauth answers "no authentication required" (ENOENT in 9P2000.L, as
-//!   diod's client tools expect).
+//! - Authentication and access control, opt-in: with a [`Keyring`],
+//!   Tauth runs the ninefold challenge-response (docs/AUTH.md) and proves
+//!   a [`Principal`]; a TLS transport hands one in through [`Peer`]. An
+//!   [`AccessPolicy`] then decides each Tattach: which principal may
+//!   attach which export, read-only or read-write, as which uid (the
+//!   asserted one, or squashed, or refused), and which networks are
+//!   trusted without authentication. Without keys Tauth answers "no
+//!   authentication required" (ENOENT in 9P2000.L, as diod's client tools
+//!   and the Linux client expect); without a policy every peer is trusted.
 //!
 //! Inside, a sans-IO connection core makes every decision (tags, flush
 //! ordering, fids, negotiation, admission, read from
@@ -78,6 +85,8 @@
 #![warn(clippy::unwrap_used)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod access;
+mod auth;
 pub mod config;
 mod core;
 mod error;
@@ -96,6 +105,8 @@ mod shell;
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 
+pub use access::{AccessDenials, AccessPolicy, Grant, Network, NetworkParseError};
+pub use auth::{AuthError, Keyring, Secret, CHALLENGE_VALIDITY};
 pub use config::ServerConfig;
 pub use error::{ConfigError, ServeError};
 pub use fs::*;

@@ -11,11 +11,15 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn, Instrument};
 
+use crate::access::Denials;
 use crate::config::ServerConfig;
 use crate::ledger::{Ledger, MemLedger};
 use crate::lineage::Lineage;
 use crate::metrics::Metrics;
-use crate::{shell, Attacher, ConfigError, Middleware, Peer, ServeError};
+use crate::{
+    shell, AccessDenials, AccessPolicy, Attacher, ConfigError, Keyring, Middleware, Peer,
+    ServeError,
+};
 
 /// Shared by every connection of a server.
 #[derive(Debug)]
@@ -29,6 +33,12 @@ pub(crate) struct ServerInner {
     pub(crate) ledger: Arc<dyn Ledger>,
     /// The `.Z` durability lineage token.
     pub(crate) lineage: Lineage,
+    /// Tauth keys (empty: Tauth answers "not required").
+    pub(crate) keys: Keyring,
+    /// Who may attach what (`None`: everyone, as asserted).
+    pub(crate) access: Option<AccessPolicy>,
+    /// Refusals, by stage.
+    pub(crate) denials: Denials,
     next_conn: AtomicU64,
     connections: AtomicUsize,
     tracker: TaskTracker,
@@ -82,6 +92,9 @@ pub struct ServerBuilder {
     middleware: Vec<Arc<dyn Middleware>>,
     metrics: Metrics,
     lineage: Option<Lineage>,
+    keys: Keyring,
+    access: Option<AccessPolicy>,
+    denials: Denials,
 }
 
 impl ServerBuilder {
@@ -92,6 +105,24 @@ impl ServerBuilder {
     /// naming an older token then gets ESTALE).
     pub fn lineage_token(mut self, token: u64) -> Self {
         self.lineage = Some(Lineage::fixed(token));
+        self
+    }
+
+    /// Offers the ninefold Tauth scheme with these keys (docs/AUTH.md):
+    /// a client proving a key attaches as the key's
+    /// [`Principal`](crate::Principal). Without keys (the default) Tauth
+    /// answers "not required" (ENOENT in 9P2000.L).
+    pub fn auth_keys(mut self, keys: Keyring) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    /// Decides every Tattach (and 9P2000.L.Z Trebind) by `policy`: who
+    /// may attach which export, read-only or not, as which uid. Without
+    /// a policy (the default) every peer is trusted and the uid asserted
+    /// in Tattach is believed.
+    pub fn access(mut self, policy: AccessPolicy) -> Self {
+        self.access = Some(policy);
         self
     }
 
@@ -161,6 +192,7 @@ impl ServerBuilder {
     #[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
     pub fn meter(mut self, meter: &opentelemetry::metrics::Meter) -> Self {
         self.metrics = Metrics::new(meter);
+        self.denials = Denials::with_meter(meter);
         self
     }
 
@@ -201,6 +233,9 @@ impl ServerBuilder {
                 metrics,
                 ledger,
                 lineage: self.lineage.unwrap_or_else(Lineage::random),
+                keys: self.keys,
+                access: self.access,
+                denials: self.denials,
                 next_conn: AtomicU64::new(1),
                 connections: AtomicUsize::new(0),
                 tracker: TaskTracker::new(),
@@ -227,12 +262,21 @@ impl Server {
             middleware: Vec::new(),
             metrics: Metrics::default(),
             lineage: None,
+            keys: Keyring::new(),
+            access: None,
+            denials: Denials::default(),
         }
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
+    }
+
+    /// Access refusals since the server started (failed Tauth exchanges,
+    /// refused attaches, EROFS under read-only grants).
+    pub fn access_denials(&self) -> AccessDenials {
+        self.inner.denials.snapshot()
     }
 
     /// Connections being served now.

@@ -27,6 +27,12 @@ pub(crate) struct ConnectArgs {
     #[arg(long, value_name = "ANAME", env = "NINEFOLD_ANAME")]
     pub(crate) aname: Option<String>,
 
+    /// Authenticate with key NAME, whose secret is the content of FILE
+    /// (the ninefold Tauth scheme, docs/AUTH.md; the server's
+    /// `--auth-key NAME=FILE`). The secret never goes on the command line.
+    #[arg(long, value_name = "NAME=FILE", env = "NINEFOLD_AUTH_KEY")]
+    pub(crate) auth_key: Option<String>,
+
     /// msize to ask for, in bytes (the server may lower it).
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub(crate) msize: u32,

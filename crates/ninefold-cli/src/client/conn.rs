@@ -42,6 +42,15 @@ impl Connector {
         tls.key.clone_from(&a.tls_key);
         tls.server_name.clone_from(&a.tls_server_name);
         opts = opts.tls(tls);
+        if let Some(spec) = &a.auth_key {
+            let (name, file) =
+                spec.split_once('=').filter(|(n, f)| !n.is_empty() && !f.is_empty()).ok_or_else(
+                    || Failure::Usage(format!("invalid --auth-key {spec:?}: expected NAME=FILE")),
+                )?;
+            let key = ninefold_client::AuthKey::from_file(name, file)
+                .map_err(|e| Failure::Msg(format!("--auth-key: {}", describe(&e))))?;
+            opts = opts.auth(key);
+        }
         Ok(Connector { opts, connect_timeout, wait: a.wait })
     }
 
@@ -122,13 +131,29 @@ impl Connector {
             what: what.clone(),
             msg: format!("9P handshake: {}", describe(&e)),
         })?;
-        let (root, _qid) = session
-            .attach(o.uname.as_bytes(), o.aname.as_bytes(), o.uid)
-            .await
-            .map_err(|e| Failure::At {
-                what: what.clone(),
-                msg: format!("attach to {:?}: {}", o.aname, describe(&e)),
-            })?;
+        let attached = match &o.auth {
+            Some(key) => {
+                session.auth_attach(key, o.uname.as_bytes(), o.aname.as_bytes(), o.uid).await
+            }
+            None => {
+                session.attach(o.uname.as_bytes(), o.aname.as_bytes(), o.uid).await.map_err(|e| {
+                    match e {
+                        ninefold_client::Error::PermissionDenied => {
+                            ninefold_client::Error::AuthFailed(
+                                "the server refused an unauthenticated attach (authenticate with \
+                         --auth-key NAME=FILE)"
+                                    .into(),
+                            )
+                        }
+                        e => e,
+                    }
+                })
+            }
+        };
+        let (root, _qid) = attached.map_err(|e| Failure::At {
+            what: what.clone(),
+            msg: format!("attach to {:?}: {}", o.aname, describe(&e)),
+        })?;
         Ok(Client::from_parts(session, root, o.clone()))
     }
 

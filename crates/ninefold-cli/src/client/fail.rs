@@ -87,6 +87,7 @@ pub(crate) fn describe(e: &Error) -> String {
     match e {
         Error::ConnectFailed(m) => m.clone(),
         Error::Tls(t) => format!("TLS: {t}"),
+        Error::AuthFailed(_) => e.to_string(),
         Error::Protocol(_) if e.is_disconnected() => "connection to the server lost".into(),
         Error::Protocol(m) => format!("protocol error: {m}"),
         Error::InvalidArgument(m) if m == "server answered EINVAL" => {

@@ -59,6 +59,8 @@ pub(crate) struct FileConfig {
     pub(crate) state_dir: Option<PathBuf>,
     /// `[tls]`: certificate, key and client CA of tls:// listeners.
     pub(crate) tls: Option<super::tls::FileTls>,
+    /// Authentication and access control (`[access]`).
+    pub(crate) access: Option<super::access::FileAccess>,
 }
 
 /// A squash owner: `65534` or `"65534:65534"`.
@@ -169,6 +171,8 @@ pub(crate) struct Settings {
     pub(crate) state_dir: Option<PathBuf>,
     /// TLS material of tls:// listeners (`None` without one).
     pub(crate) tls: Option<super::tls::TlsSettings>,
+    /// Tauth keys, grants and trusted networks.
+    pub(crate) access: super::access::AccessSettings,
 }
 
 impl Settings {
@@ -276,6 +280,7 @@ impl Settings {
             dialects: dialects(&args.dialect, file.dialects.as_deref(), &server.dialects)?,
             state_dir: args.state_dir.clone().or(file.state_dir),
             tls,
+            access: super::access::AccessSettings::merge(&args.trust, &args.auth_key, file.access)?,
         })
     }
 }

@@ -63,6 +63,8 @@ pub(crate) struct ExportTable {
     default: Option<Export>,
     /// Names listed at start (not the path aliases).
     names: Vec<String>,
+    /// The extra anames reaching the default export (a directory's path).
+    default_aliases: Vec<Bytes>,
 }
 
 impl ExportTable {
@@ -74,7 +76,8 @@ impl ExportTable {
             let (export, aliases) = build_one(spec, &settings.id_map, mount_hint)
                 .context("cannot set up the default export")?;
             for alias in aliases.into_iter().filter(|a| !a.is_empty()) {
-                table.named.insert(alias, export.clone());
+                table.named.insert(alias.clone(), export.clone());
+                table.default_aliases.push(alias);
             }
             table.default = Some(export);
         }
@@ -103,6 +106,18 @@ impl ExportTable {
     /// The named exports, in name order, with what they are.
     pub(crate) fn named(&self) -> impl Iterator<Item = (&str, &Export)> {
         self.names.iter().filter_map(|n| self.named.get(n.as_bytes()).map(|e| (n.as_str(), e)))
+    }
+
+    /// Every aname an access grant may name: `""` for the default export,
+    /// then the named exports.
+    pub(crate) fn export_names(&self) -> Vec<String> {
+        let default = self.default.as_ref().map(|_| String::new());
+        default.into_iter().chain(self.names.iter().cloned()).collect()
+    }
+
+    /// The anames besides `""` that reach the default export.
+    pub(crate) fn default_aliases(&self) -> &[Bytes] {
+        &self.default_aliases
     }
 
     /// Whether any export refuses changes.

@@ -195,6 +195,12 @@ impl Bound {
         }
     }
 
+    /// Whether peers on other hosts can connect (a TCP address that is not
+    /// loopback).
+    pub(crate) fn reaches_other_hosts(&self) -> bool {
+        matches!(self, Bound::Tcp(_, a) if !a.ip().is_loopback())
+    }
+
     /// The Linux kernel mount command for this listener.
     pub(crate) fn mount_line(&self, msize: u32, aname: Option<&str>) -> String {
         let msize = msize.min(KERNEL_SOCKET_MSIZE);

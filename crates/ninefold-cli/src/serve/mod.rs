@@ -4,9 +4,12 @@
 //! - [`listen`]: listening addresses and the connect hints;
 //! - [`exports`]: the trees, by aname;
 //! - [`readonly`]: EROFS for read-only exports;
+//! - [`access`]: `[access]`, `--auth-key`, `--trust`: Tauth keys, grants,
+//!   trusted networks;
 //! - [`metrics`]: the Prometheus endpoint;
 //! - [`tls`]: tls:// listeners' certificate, reloaded on SIGHUP.
 
+mod access;
 mod config;
 mod exports;
 mod listen;
@@ -94,7 +97,10 @@ async fn serve(settings: Settings) -> Result<()> {
         None => None,
     };
 
-    let mut builder = Server::builder(TableAttacher(table.clone())).config(config);
+    let keys = settings.access.keyring()?;
+    let policy = settings.access.policy(&table.export_names(), table.default_aliases())?;
+    let mut builder =
+        Server::builder(TableAttacher(table.clone())).config(config).auth_keys(keys).access(policy);
     if table.any_read_only() {
         builder = builder.middleware(readonly::ReadOnly(table.clone()));
     }
@@ -260,6 +266,14 @@ fn print_banner(
     }
     for b in bound {
         line(format!("listening on {}", b.url()));
+    }
+    line(settings.access.summary());
+    if !settings.access.trusts_remote_peers() && bound.iter().any(Bound::reaches_other_hosts) {
+        line(
+            "  unauthenticated peers from other hosts are refused (EACCES): authenticate them \
+             (--auth-key, [[access.grant]]) or trust their network (--trust; docs/SECURITY.md)"
+                .into(),
+        );
     }
     if let Some(addr) = metrics.and_then(|l| l.local_addr().ok()) {
         line(format!("metrics on http://{addr}/metrics"));

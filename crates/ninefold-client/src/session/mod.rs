@@ -11,6 +11,7 @@
 //! the reply or the Rflush arrives; a fid the request may have bound is
 //! clunked once the outcome is known.
 
+mod auth;
 mod conn;
 mod fid;
 mod msg;
@@ -30,6 +31,8 @@ use ninefold_proto::{base, sizes, Dialect, Frame, Message};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
+pub(crate) use auth::split_target;
+pub use auth::AuthKey;
 pub use fid::Fid;
 pub(crate) use negotiate::{check_offer, negotiate, refused_error, Refused};
 pub use negotiate::{Lineage, DEFAULT_DIALECTS};

@@ -15,7 +15,7 @@ pub fn req() -> Request {
 }
 
 pub fn req_as(uid: u32) -> Request {
-    Request::new(Identity { uname: Bytes::new(), uid: Some(uid) })
+    Request::new(Identity { uname: Bytes::new(), uid: Some(uid), ..Identity::default() })
 }
 
 /// A temp dir holding `export/` (exported) and `outside/` (the canary).

@@ -343,6 +343,12 @@ impl Core {
         self.fids.bind(fid, f)
     }
 
+    /// Reserves an unused fid number (Tauth's afid, which admission does
+    /// not resolve): EINVAL when in use, EMFILE at the fid limit.
+    pub(crate) fn reserve(&mut self, fid: u32) -> Result<(), Errno> {
+        self.fids.reserve(fid)
+    }
+
     /// Drops a reservation that was not bound (the request failed).
     pub(crate) fn unreserve(&mut self, fid: u32) {
         self.fids.unreserve(fid);

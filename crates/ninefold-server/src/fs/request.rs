@@ -8,31 +8,53 @@ use ninefold_proto::z::Envelope;
 use ninefold_proto::{Dialect, NOFID, NONUNAME};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
-/// The identity a fid was attached with (Tattach `uname` and `n_uname`),
-/// inherited by every fid walked from it.
+/// The identity a fid was attached with, inherited by every fid walked
+/// from it.
 ///
-/// The server trusts what the client asserts; a filesystem that checks
-/// permissions reads [`Identity::uid`].
+/// Without an [`AccessPolicy`](crate::AccessPolicy) the server trusts what
+/// the client asserts in Tattach (`uname`, `n_uname`). With one, the
+/// identity is what the policy decided for the authenticated
+/// [`principal`](Identity::principal): the asserted uid when the grant
+/// allows it, else the grant's uid (squashed), and the attach is refused
+/// otherwise. A filesystem that checks permissions reads
+/// [`Identity::uid`] (and may read `principal` for its own rules).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Identity {
     /// The user name from Tattach (`""` for the Linux client's per-user
     /// attaches).
     pub uname: Bytes,
-    /// The numeric uid (`n_uname`), or `None` when the client sent
-    /// "none" (0xFFFFFFFF) and only a name.
+    /// The numeric uid (`n_uname`, or the uid the access policy mapped
+    /// it to), or `None` when the client sent "none" (0xFFFFFFFF) and
+    /// only a name.
     pub uid: Option<u32>,
+    /// The group the access policy maps this identity to (a grant's
+    /// `gid`), or `None`: the group a client names in a create is then
+    /// used as sent.
+    pub gid: Option<u32>,
+    /// Who authentication proved is at the other end (a Tauth key, a TLS
+    /// client certificate), or `None` for an unauthenticated peer the
+    /// policy trusts (or a server without a policy).
+    pub principal: Option<Arc<crate::Principal>>,
+    /// The attach was granted read-only: the server itself answers EROFS
+    /// to every request that would change the tree through this fid.
+    pub read_only: bool,
 }
 
 impl Identity {
     /// An identity from Tattach's `uname` and `n_uname` fields.
     pub fn from_attach(uname: impl Into<Bytes>, n_uname: u32) -> Identity {
         let uid = (n_uname != NONUNAME).then_some(n_uname);
-        Identity { uname: uname.into(), uid }
+        Identity { uname: uname.into(), uid, ..Identity::default() }
     }
 
     /// The superuser (uid 0, uname "root").
     pub fn root() -> Identity {
-        Identity { uname: Bytes::from_static(b"root"), uid: Some(0) }
+        Identity { uname: Bytes::from_static(b"root"), uid: Some(0), ..Identity::default() }
+    }
+
+    /// The authenticated principal's name, if any.
+    pub fn principal_name(&self) -> Option<&str> {
+        self.principal.as_deref().map(crate::Principal::name)
     }
 }
 
@@ -148,6 +170,13 @@ impl Request {
     /// Who is asking: the identity the fid was attached with.
     pub fn identity(&self) -> &Identity {
         &self.identity
+    }
+
+    /// The authenticated principal the fid was attached by (shorthand
+    /// for `identity().principal`); `None` for a trusted, unauthenticated
+    /// attach.
+    pub fn principal(&self) -> Option<&crate::Principal> {
+        self.identity.principal.as_deref()
     }
 
     /// Shorthand for `identity().uid`.

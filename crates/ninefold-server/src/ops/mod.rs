@@ -161,6 +161,15 @@ impl Drop for Reservation {
 
 /// Runs the middleware chain, then the operation.
 pub(crate) async fn run_chain(ctx: &Ctx, msg: &Message) -> Message {
+    // Auth fids and read-only grants are decided before any middleware.
+    if let Some(reply) = attach::auth_fid_op(ctx, msg).await {
+        return reply;
+    }
+    if let Some(reply) = attach::refuse_read_only(ctx, msg) {
+        return reply;
+    }
+    let mapped = attach::map_gid(ctx, msg);
+    let msg = mapped.as_ref().unwrap_or(msg);
     let chain = &ctx.conn.server.middleware;
     if chain.is_empty() {
         run(ctx, msg).await
@@ -172,7 +181,7 @@ pub(crate) async fn run_chain(ctx: &Ctx, msg: &Message) -> Message {
 /// The one `match` from a request to its operation.
 pub(crate) async fn run(ctx: &Ctx, msg: &Message) -> Message {
     let r = match msg {
-        Message::Tauth(_) => attach::tauth(ctx).await,
+        Message::Tauth(m) => attach::tauth(ctx, m).await,
         Message::Tattach(m) => attach::tattach(ctx, m).await,
         Message::Twalk(m) => walk::twalk(ctx, m).await,
         Message::Topen(m) => open::topen(ctx, m).await,

@@ -30,6 +30,14 @@ pub(crate) async fn trebind(ctx: &Ctx, m: &z::Trebind) -> OpResult {
     let stale = |e: Errno| if replay && e != Errno::EINVAL { Errno::ESTALE } else { e };
 
     let (aname, root, fs) = find_root(&req, ctx, m.root_inode).await.map_err(stale)?;
+    // The access policy decides as for a Tattach without an auth fid (the
+    // transport's principal, or a trusted network).
+    let principal = ctx.req.peer().principal().cloned().map(Arc::new);
+    let n_uname = identity.uid.unwrap_or(ninefold_proto::NONUNAME);
+    let identity =
+        super::attach::authorize(ctx, principal.as_ref(), &identity.uname, n_uname, &aname)
+            .map_err(stale)?;
+    req.identity = identity.clone();
     req.aname = aname.clone();
     let target = if m.inode_id == m.root_inode {
         root.node.clone()
