@@ -6,12 +6,15 @@
 //! takes its envelope from it in [`envelope_for`], called by the session
 //! when it encodes the frame:
 //!
-//! - the op id is the operation's random 12-byte base, the message type
-//!   and the request's sequence number among the plan's requests of that
-//!   type (or an explicit one, [`with_seq`], for requests sent
-//!   concurrently, such as the chunks of one write), so the same request of
-//!   the same plan gets the same id on every attempt and two requests never
-//!   share one;
+//! - the op id is the operation's 10-byte base (6 random bytes per
+//!   process, a 4-byte operation counter), the message type and a 40-bit
+//!   sequence number: the request's rank among the plan's requests of that
+//!   type, or an explicit one ([`with_seq`], [`chunk_seq`]) for requests
+//!   sent concurrently, such as the chunks of one write. The same request
+//!   of the same plan gets the same id on every attempt, and two requests
+//!   never share one: a sequence number that would not fit is an error,
+//!   never a wrapped (and so repeated) id, which the server's ledger would
+//!   answer with another request's outcome;
 //! - a request whose id went out in an earlier attempt carries RETRY and
 //!   the epoch of its first transmission; one never sent before goes out as
 //!   a first transmission (flags 0, the current connection's writer epoch);
@@ -37,13 +40,18 @@ pub const RETRY_HORIZON: Duration = Duration::from_secs(120);
 
 tokio::task_local! {
     static OP: Arc<OpIds>;
-    static SEQ: u32;
+    static SEQ: u64;
 }
+
+/// Bits of the sequence number in an op id.
+const SEQ_BITS: u32 = 40;
+/// Bits of [`chunk_seq`]'s continuation count (short writes of one chunk).
+const CONTINUATION_BITS: u32 = 12;
 
 /// The ids of one logical mutation across its attempts.
 #[derive(Debug)]
 pub(crate) struct OpIds {
-    base: [u8; 12],
+    base: [u8; 10],
     state: Mutex<State>,
 }
 
@@ -54,7 +62,8 @@ struct State {
     first_sent: Option<Instant>,
     /// Every id sent so far (any attempt).
     sent: HashSet<[u8; 16]>,
-    /// Per message type, requests sent in the current attempt.
+    /// Per message type, requests sent in the current attempt (a plan
+    /// sends far fewer than 2^32 of one type without explicit numbers).
     counters: HashMap<u8, u32>,
     /// Requests of the current attempt that went out with RETRY.
     retried: u32,
@@ -76,9 +85,9 @@ impl OpIds {
             h.finish()
         });
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut base = [0u8; 12];
-        base[..8].copy_from_slice(&key.to_le_bytes());
-        base[8..].copy_from_slice(&n.to_le_bytes());
+        let mut base = [0u8; 10];
+        base[..6].copy_from_slice(&key.to_le_bytes()[..6]);
+        base[6..].copy_from_slice(&n.to_le_bytes());
         Arc::new(OpIds { base, state: Mutex::new(State::default()) })
     }
 
@@ -105,7 +114,7 @@ impl OpIds {
         OP.scope(self.clone(), fut).await
     }
 
-    fn envelope(&self, ty: u8, seq: Option<u32>, conn_epoch: u64) -> Option<Envelope> {
+    fn envelope(&self, ty: u8, seq: Option<u64>, conn_epoch: u64) -> Option<Envelope> {
         let mut s = self.state.lock().ok()?;
         let seq = match seq {
             Some(n) => n,
@@ -113,13 +122,14 @@ impl OpIds {
                 let c = s.counters.entry(ty).or_insert(0);
                 let n = *c;
                 *c += 1;
-                n
+                u64::from(n)
             }
         };
+        debug_assert!(seq < 1 << SEQ_BITS, "sequence numbers are checked by their makers");
         let mut op_id = [0u8; 16];
-        op_id[..12].copy_from_slice(&self.base);
-        op_id[12] = ty;
-        op_id[13..].copy_from_slice(&seq.to_le_bytes()[..3]);
+        op_id[..10].copy_from_slice(&self.base);
+        op_id[10] = ty;
+        op_id[11..].copy_from_slice(&seq.to_le_bytes()[..5]);
         let retry = s.sent.contains(&op_id);
         let epoch = *s.epoch.get_or_insert(conn_epoch);
         if retry {
@@ -143,8 +153,28 @@ pub(crate) fn envelope_for(ty: u8, conn_epoch: u64) -> Option<Envelope> {
 
 /// Runs `fut` with an explicit sequence number for its enveloped requests
 /// (requests a plan sends concurrently, whose order is not fixed).
-pub(crate) async fn with_seq<F: std::future::Future>(seq: u32, fut: F) -> F::Output {
+pub(crate) async fn with_seq<F: std::future::Future>(seq: u64, fut: F) -> F::Output {
     SEQ.scope(seq, fut).await
+}
+
+/// The sequence number of the `continuation`-th Twrite (0 for the first,
+/// then one per short write) of chunk `chunk` of one write: distinct for
+/// every pair, or an error (EIO) when the pair does not fit, i.e. more
+/// than 2^28 chunks in one call or a server that keeps answering short
+/// writes (4,096 for one chunk) instead of making progress.
+pub(crate) fn chunk_seq(chunk: usize, continuation: u32) -> crate::Result<u64> {
+    let too_many = |what: &str| {
+        tracing::warn!(chunk, continuation, "{what}: refusing to reuse an op id");
+        crate::Error::Io(ninefold_proto::Errno::EIO)
+    };
+    if continuation >= 1 << CONTINUATION_BITS {
+        return Err(too_many("the server answered too many short writes for one chunk"));
+    }
+    let chunk = u64::try_from(chunk).unwrap_or(u64::MAX);
+    if chunk >= 1 << (SEQ_BITS - CONTINUATION_BITS) {
+        return Err(too_many("too many chunks in one write"));
+    }
+    Ok(chunk << CONTINUATION_BITS | u64::from(continuation))
 }
 
 #[cfg(test)]
@@ -173,5 +203,24 @@ mod tests {
         assert!(!d.is_retry());
         let other = OpIds::mint();
         assert_ne!(other.envelope(118, None, 7).unwrap().op_id, a.op_id);
+    }
+
+    /// Chunk 4096 of a write used to get chunk 0's id (only 24 bits of the
+    /// sequence number were kept), so the server's ledger answered it with
+    /// chunk 0's outcome and never wrote it.
+    #[test]
+    fn every_chunk_of_a_large_write_has_its_own_id() {
+        let op = OpIds::mint();
+        op.begin_attempt();
+        let mut seen = HashSet::new();
+        for chunk in [0usize, 1, 4095, 4096, 4097, 1 << 20, (1 << 28) - 1] {
+            for k in [0u32, 1, 4095] {
+                let seq = chunk_seq(chunk, k).unwrap();
+                let e = op.envelope(118, Some(seq), 1).unwrap();
+                assert!(seen.insert(e.op_id), "chunk {chunk} continuation {k} reused an id");
+            }
+        }
+        assert!(chunk_seq(1 << 28, 0).is_err());
+        assert!(chunk_seq(0, 4096).is_err());
     }
 }

@@ -64,13 +64,12 @@ impl Op for WriteAt<'_> {
         // Each chunk's Twrites get sequence numbers of their own (chunk
         // index, then short-write continuation), so a re-send after a
         // reconnect names the same op ids whatever order they went out in.
-        let per_chunk = 1u32 << 12;
         stream::iter(pieces.enumerate())
             .map(|(i, (off, mut piece))| async move {
                 let mut off = off;
                 let mut k = 0u32;
                 while !piece.is_empty() {
-                    let seq = (i as u32).wrapping_mul(per_chunk).wrapping_add(k);
+                    let seq = crate::opid::chunk_seq(i, k)?;
                     let n = crate::opid::with_seq(seq, s.write(fid, off, piece.clone())).await?
                         as usize;
                     if n == 0 || n > piece.len() {
