@@ -3,7 +3,7 @@
 # tools, against `ninefold serve DIR` and against diod, then pjdfstest and
 # fsx through the mount of `ninefold serve DIR`. Run as root.
 #
-#   scripts/test-mount.sh [--soak] [--bench] [--only ninefold|diod|bench|restart]
+#   scripts/test-mount.sh [--soak] [--bench] [--only ninefold|diod|bench|restart|trips]
 #
 #   --soak    longer runs: fsx with 100,000 operations per seed, and the
 #             server-restart case with 100,000 inodes (10,000 by default)
@@ -12,7 +12,8 @@
 #             `ninefold put`/`get` of the same file, fio 4 KiB random reads,
 #             tar of 3,000 files beside `put -r`, find over 10,000 entries
 #   --only    run one part (`--only bench` implies --bench; `restart` is the
-#             many-inodes restart case alone)
+#             many-inodes restart case alone, `trips` the readdirplus
+#             round-trip count)
 #
 # Environment: NINEFOLD_BIN (default target/release/ninefold, built if
 # missing); NINEFOLD_BENCH_RUNS (best of, default 3). Peers (fuse3, diod, pjdfstest, fsx) are installed when missing;
@@ -421,6 +422,70 @@ print(int(sum(v)) if v else 'missing')")
     echo "  (restart with $n inodes: $(( $(date +%s) - t0 ))s)"
 }
 
+# ---- readdirplus round trips, counted by the server ----
+# A directory of N entries listed with attributes (`find -printf`, which
+# stats every entry) through a fresh mount of `ninefold serve --metrics`:
+# on 9P2000.L.Z it must cost one Treaddirattr per listing page and no walk
+# or Tgetattr per entry; the same server restricted to 9P2000.L must take
+# the .L path (Treaddir, then a walk and a Tgetattr per entry). diod's
+# .L path is checked by the suite's attribute comparison.
+readdir_trips() {
+    local n=600
+    echo "== readdirplus round trips ($n entries; server request counters)"
+    local exp=$work/trips-exp m=$work/trips-mnt
+    mkdir -p "$exp/d"
+    for i in $(seq -w $n); do : > "$exp/d/entry-$i"; done
+    local dialect port mport spid before after
+    for dialect in 9P2000.L.Z 9P2000.L; do
+        port=$(free_port); mport=$(free_port)
+        "$bin" serve "$exp" --listen "tcp://127.0.0.1:$port" --metrics "127.0.0.1:$mport" \
+            --dialect "$dialect" --log error >> "$work/ninefold.log" 2>&1 &
+        spid=$!; pids+=("$spid")
+        wait_port "$port" && wait_port "$mport" || { ko "trips: server ($dialect)"; continue; }
+        do_mount "tcp://127.0.0.1:$port" "$m" "cache=default" || { ko "trips: mount ($dialect)"; continue; }
+        before=$(scrape_requests "$mport")
+        local listed
+        listed=$(find "$m/d" -mindepth 1 -printf '%s %m %n\n' | wc -l)
+        after=$(scrape_requests "$mport")
+        local d; d=$(python3 -c "
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(' '.join(f'{k}={b.get(k, 0) - a.get(k, 0)}' for k in ('Treaddirattr', 'Treaddir', 'Twalkgetattr', 'Twalk', 'Tgetattr')))
+" "$before" "$after")
+        echo "  $dialect: $listed entries listed; requests: $d"
+        local rda rd wg w g
+        eval "$(echo "$d" | sed 's/Treaddirattr=/rda=/; s/Treaddir=/rd=/; s/Twalkgetattr=/wg=/; s/Twalk=/w=/; s/Tgetattr=/g=/')"
+        if [ "$dialect" = 9P2000.L.Z ]; then
+            # 600 entries of ~180 bytes: 2 pages of 64 KiB, plus the empty
+            # page that ends the listing; the directory's own lookup and
+            # open cost a walk or two.
+            check "trips: .Z lists with one Treaddirattr per page, no per-entry stat" \
+                bash -c "[ $listed = $n ] && [ $rda -ge 2 ] && [ $rda -le 4 ] && [ $rd = 0 ] && [ \$(( $wg + $w + $g )) -le 6 ]"
+        else
+            check "trips: .L fallback (Treaddir, then a walk and a Tgetattr per entry)" \
+                bash -c "[ $listed = $n ] && [ $rda = 0 ] && [ $rd -ge 1 ] && [ $g -ge $n ] && [ $w -ge $n ]"
+        fi
+        unmount "$m" || true
+        kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null || true
+    done
+    rm -rf "$exp"
+}
+
+# scrape_requests MPORT: requests served so far per message, as JSON.
+scrape_requests() {
+    python3 - "$1" <<'PY2'
+import json, re, sys, urllib.request
+t = urllib.request.urlopen(f'http://127.0.0.1:{sys.argv[1]}/metrics', timeout=10).read().decode()
+out = {}
+for l in t.splitlines():
+    if l.startswith('ninefold_server_duration') and '_count{' in l:
+        m = re.search(r'rpc_method="([^"]+)"', l)
+        if m:
+            out[m.group(1)] = out.get(m.group(1), 0) + int(float(l.split()[-1]))
+print(json.dumps(out))
+PY2
+}
+
 # ---- pjdfstest and fsx through the mount of ours ----
 pjd_known=${PJD_KNOWN:-}
 pjdfstest_run() {
@@ -539,6 +604,10 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
     local n; n=$(find "$m/many" | wc -l)
     ms=$(( $(now_ms) - t0 )); eval "bench_${kind}_f=$ms"
     printf '  %-9s find %d entries %8.0f entries/s\n' "$kind" "$n" "$(echo "$n * 1000 / $ms" | bc -l)"
+    local nl; t0=$(now_ms)
+    nl=$("$bin" ls -R "${cli[@]}" "$target/many" | wc -l)
+    ms=$(( $(now_ms) - t0 )); eval "bench_${kind}_lsr=$ms"
+    printf '  %-9s ls -R (client)     %8.0f entries/s (%d lines)\n' "$kind" "$(echo "$n * 1000 / $ms" | bc -l)" "$nl"
     rm -rf "$m/small" "$m/many"
     unmount "$m" || true
 }
@@ -546,6 +615,7 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
 ratio() { echo "$1 / $2" | bc -l; }
 bench_run() {
     echo "== benchmark (through the mount, cache=default; the client's own put/get beside it)"
+    echo "  load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     need_pkg bc bc || { ko "bench: bc installed"; return; }
     need_pkg fio fio || { ko "bench: fio installed"; return; }
     mkdir -p "$work/gen/small" && for i in $(seq 3000); do echo "file $i" > "$work/gen/small/f$i"; done
@@ -562,12 +632,13 @@ bench_run() {
         fi
     done
     rm -f "$work/seq.src"
+    echo "  load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     for kind in $bench_kinds; do
-        local w r pu ge pr t
-        eval "w=\${bench_${kind}_w:-} r=\${bench_${kind}_r:-} pu=\${bench_${kind}_put:-} ge=\${bench_${kind}_get:-} pr=\${bench_${kind}_putr:-} t=\${bench_${kind}_t:-}"
+        local w r pu ge pr t f lr
+        eval "w=\${bench_${kind}_w:-} r=\${bench_${kind}_r:-} pu=\${bench_${kind}_put:-} ge=\${bench_${kind}_get:-} pr=\${bench_${kind}_putr:-} t=\${bench_${kind}_t:-} f=\${bench_${kind}_f:-} lr=\${bench_${kind}_lsr:-}"
         [ -n "$w" ] || continue
-        printf '  %-9s mount/client: dd write %.2fx put, dd read %.2fx get, tar x %.2fx put -r (per-file time %.2fx)\n' \
-            "$kind" "$(ratio "$pu" "$w")" "$(ratio "$ge" "$r")" "$(ratio "$pr" "$t")" "$(ratio "$t" "$pr")"
+        printf '  %-9s mount/client: dd write %.2fx put, dd read %.2fx get, tar x %.2fx put -r (per-file time %.2fx), find per-entry time %.2fx ls -R\n' \
+            "$kind" "$(ratio "$pu" "$w")" "$(ratio "$ge" "$r")" "$(ratio "$pr" "$t")" "$(ratio "$t" "$pr")" "$(ratio "$f" "$lr")"
     done
     if [ -n "${bench_ninefold_r:-}" ] && [ -n "${bench_diod_r:-}" ]; then
         printf '  ours/diod through the mount: dd write %.2fx, dd read %.2fx, fio %.2fx, tar %.2fx, find %.2fx\n' \
@@ -586,12 +657,16 @@ if [ -z "$only" ] || [ "$only" = ninefold ]; then
     run_suite ninefold "tcp://127.0.0.1:$port" "$exp" "allow_other"
     plumbing "tcp://127.0.0.1:$port"
     write_error
+    readdir_trips
     restart_many
     pjdfstest_run "tcp://127.0.0.1:$port" "$exp"
     fsx_run "tcp://127.0.0.1:$port"
 fi
 if [ "$only" = restart ]; then
     restart_many
+fi
+if [ "$only" = trips ]; then
+    readdir_trips
 fi
 if [ -z "$only" ] || [ "$only" = diod ]; then
     if [ "${NINEFOLD_MOUNT_SKIP_DIOD:-0}" = 1 ]; then

@@ -6,10 +6,10 @@ use std::time::UNIX_EPOCH;
 
 use fuser::{FileAttr, TimeOrNow};
 use ninefold_client::proto::l::SetAttr;
-use ninefold_client::{Bytes, Errno, Error, OpenFlags, Result, UnlinkatFlags};
+use ninefold_client::{Bytes, Dialect, Errno, Error, OpenFlags, Result, UnlinkatFlags};
 use ninefold_proto::{SetattrMask, S_IFDIR, S_IFMT, S_IFREG};
 
-use crate::core::{Core, Who};
+use crate::core::{to_file_attr, Core, Who};
 use crate::remote::{is_unsupported, retry, Conn};
 
 /// `rename(2)` flags.
@@ -105,6 +105,9 @@ impl Core {
 
     pub(crate) async fn setattr(&self, who: Who, id: u64, ch: Changes) -> Result<FileAttr> {
         let attr = ch.to_wire()?;
+        if ch.mode.is_some() || ch.uid.is_some() || ch.gid.is_some() {
+            crate::core::lock(&self.plain).remove(&id);
+        }
         // A truncate must not be overtaken by writes queued before it.
         self.behind.settle(id, None).await;
         let h = match ch.fh {
@@ -116,9 +119,15 @@ impl Core {
                 Some(h) => self.handle_fid(&c, h).await?,
                 None => self.fid_of(&c, id, who.uid).await?,
             };
-            if !attr.valid.is_empty() {
-                c.session.setattr(&fid, attr.clone()).await?;
+            if attr.valid.is_empty() {
+                return Ok(self.attr_of(&c, &fid, id).await?.0);
             }
+            if c.session.dialect() == Dialect::Z {
+                // One round trip: Tsetattrattr answers the new attributes.
+                let a = c.session.setattrattr(&fid, attr.clone()).await?;
+                return Ok(to_file_attr(&a, id));
+            }
+            c.session.setattr(&fid, attr.clone()).await?;
             Ok(self.attr_of(&c, &fid, id).await?.0)
         })
     }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use ninefold_client::{Error, Fid, Result, Session};
+use ninefold_client::{Dialect, Error, Fid, Result, Session};
 use tokio::sync::watch;
 
 /// Runs `$body` (an expression producing a future of `Result`) with `$c`
@@ -55,6 +55,13 @@ pub(crate) struct Remote {
     names: Mutex<HashMap<u32, String>>,
 }
 
+/// Dialects asked for, best first: `9P2000.L.Z` where the server speaks
+/// it (one-round-trip listing, lookup, create and setattr), else
+/// 9P2000.L. Raw session calls carry the all-zero `.Z` envelope, so
+/// mutations are not deduplicated: the same at-least-once behaviour on
+/// both dialects (see "Server restarts" in docs/MOUNT.md).
+const OFFER: &[Dialect] = &[Dialect::Z, Dialect::L];
+
 /// Backoff bounds while the server is away.
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
@@ -69,7 +76,7 @@ impl Remote {
         uname: Option<String>,
         uid: u32,
     ) -> Result<Remote> {
-        let session = Session::connect(target, msize).await?;
+        let session = Session::connect_offer(target, msize, OFFER).await?;
         let remote = Remote {
             target: target.to_owned(),
             msize,
@@ -133,7 +140,7 @@ impl Remote {
         }
         let mut delay = BACKOFF_MIN;
         loop {
-            match Session::connect(&self.target, self.msize).await {
+            match Session::connect_offer(&self.target, self.msize, OFFER).await {
                 Ok(session) => {
                     let next = Arc::new(Conn {
                         session,
