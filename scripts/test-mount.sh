@@ -540,6 +540,15 @@ fsx_run() {
         check "fsx seed $seed ($ops ops)" fsx -N "$ops" -S "$seed" -P "$work" "$m/fsx.$seed"
     done
     unmount "$m" || true
+    # cache=loose runs on the kernel's writeback cache: another path.
+    local ml=$work/fsx-loose-mnt
+    do_mount "$target" "$ml" "cache=loose" || { ko "fsx loose mount"; return; }
+    check "fsx cache=loose (writeback cache) seed 4 ($ops ops)" fsx -N "$ops" -S 4 -P "$work" "$ml/fsx.4"
+    check "cache=loose: dd 20 MB + checksum, then fsync" bash -c "
+        head -c 20000000 /dev/urandom > '$work/wb' && dd if='$work/wb' of='$ml/wb' bs=1M status=none conv=fsync &&
+        ( sync; echo 3 > /proc/sys/vm/drop_caches ) 2>/dev/null;
+        [ \"\$(sha256sum < '$ml/wb')\" = \"\$(sha256sum < '$work/wb')\" ] && rm -f '$ml/wb' '$work/wb'"
+    unmount "$ml" || true
     echo "  (fsx: $(( $(date +%s) - t0 ))s)"
 }
 
@@ -556,10 +565,12 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
     local kind=$1 target=$2 opts=$3 m=$work/bench-$1; shift 3
     local cli=("$@")
     do_mount "$target" "$m" "$opts" || { echo "bench: mount $kind failed"; return; }
+    local ml=$work/bench-$1-loose
+    do_mount "$target" "$ml" "$opts,cache=loose" || { echo "bench: loose mount $kind failed"; return; }
     # Sequential rows: put, dd write, get, dd read in turn, $bench_runs
     # times; the best of each (the machine is shared, so single runs are
     # noisy, and alternating keeps the pairs under the same load).
-    local t0 ms run best_put="" best_w="" best_get="" best_r=""
+    local t0 ms run best_put="" best_w="" best_get="" best_r="" best_wl="" best_rl=""
     keep_min() { eval "local cur=\${$1}"; if [ -z "$cur" ] || [ "$2" -lt "$cur" ]; then eval "$1=$2"; fi; }
     for run in $(seq "$bench_runs"); do
         drop_caches; t0=$(now_ms)
@@ -569,6 +580,10 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
         drop_caches; t0=$(now_ms)
         dd if="$work/seq.src" of="$m/seq" bs=1M conv=fsync status=none
         keep_min best_w $(( $(now_ms) - t0 ))
+        rm -f "$ml/seql"
+        drop_caches; t0=$(now_ms)
+        dd if="$work/seq.src" of="$ml/seql" bs=1M conv=fsync status=none
+        keep_min best_wl $(( $(now_ms) - t0 ))
         drop_caches; t0=$(now_ms)
         "$bin" get --no-progress "${cli[@]}" "$target/seq.put" "$work/seq.got"
         keep_min best_get $(( $(now_ms) - t0 ))
@@ -576,13 +591,20 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
         drop_caches; t0=$(now_ms)
         dd if="$m/seq" of=/dev/null bs=1M status=none
         keep_min best_r $(( $(now_ms) - t0 ))
+        drop_caches; t0=$(now_ms)
+        dd if="$ml/seql" of=/dev/null bs=1M status=none
+        keep_min best_rl $(( $(now_ms) - t0 ))
     done
+    cmp -s "$work/seq.src" "$ml/seql" || ko "bench: $kind dd copy (cache=loose) differs"
+    rm -f "$ml/seql"; unmount "$ml" || true
     cmp -s "$work/seq.src" "$m/seq" || ko "bench: $kind dd copy differs"
-    eval "bench_${kind}_put=$best_put bench_${kind}_w=$best_w bench_${kind}_get=$best_get bench_${kind}_r=$best_r"
+    eval "bench_${kind}_put=$best_put bench_${kind}_w=$best_w bench_${kind}_get=$best_get bench_${kind}_r=$best_r bench_${kind}_wl=$best_wl bench_${kind}_rl=$best_rl"
     printf '  %-9s put 1 GiB          %8.1f MB/s\n' "$kind" "$(mbps "$best_put")"
     printf '  %-9s dd write 1 GiB     %8.1f MB/s\n' "$kind" "$(mbps "$best_w")"
     printf '  %-9s get 1 GiB          %8.1f MB/s\n' "$kind" "$(mbps "$best_get")"
     printf '  %-9s dd read 1 GiB      %8.1f MB/s\n' "$kind" "$(mbps "$best_r")"
+    printf '  %-9s dd write (loose)   %8.1f MB/s\n' "$kind" "$(mbps "$best_wl")"
+    printf '  %-9s dd read (loose)    %8.1f MB/s\n' "$kind" "$(mbps "$best_rl")"
     drop_caches
     local iops
     iops=$(fio --name=rr --filename="$m/seq" --rw=randread --bs=4k --size=1g --runtime=10 \
@@ -595,7 +617,7 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
     "$bin" put -r --no-progress "${cli[@]}" "$work/gen/small" "$target/"
     ms=$(( $(now_ms) - t0 )); eval "bench_${kind}_putr=$ms"
     printf '  %-9s put -r 3,000 files %8.0f files/s\n' "$kind" "$(echo "3000 * 1000 / $ms" | bc -l)"
-    rm -rf "$m/small"
+    rm -rf "$work/bench-exp-$kind/small"   # on the export: not measured
     drop_caches; t0=$(now_ms)
     tar -C "$m" -xf "$work/small.tar"; sync
     ms=$(( $(now_ms) - t0 )); eval "bench_${kind}_t=$ms"
@@ -608,7 +630,8 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
     nl=$("$bin" ls -R "${cli[@]}" "$target/many" | wc -l)
     ms=$(( $(now_ms) - t0 )); eval "bench_${kind}_lsr=$ms"
     printf '  %-9s ls -R (client)     %8.0f entries/s (%d lines)\n' "$kind" "$(echo "$n * 1000 / $ms" | bc -l)" "$nl"
-    rm -rf "$m/small" "$m/many"
+    # Cleanup on the export itself (not a measurement; diod unlinks slowly).
+    rm -rf "$work/bench-exp-$kind/small" "$work/bench-exp-$kind/many"
     unmount "$m" || true
 }
 
@@ -634,11 +657,12 @@ bench_run() {
     rm -f "$work/seq.src"
     echo "  load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     for kind in $bench_kinds; do
-        local w r pu ge pr t f lr
-        eval "w=\${bench_${kind}_w:-} r=\${bench_${kind}_r:-} pu=\${bench_${kind}_put:-} ge=\${bench_${kind}_get:-} pr=\${bench_${kind}_putr:-} t=\${bench_${kind}_t:-} f=\${bench_${kind}_f:-} lr=\${bench_${kind}_lsr:-}"
+        local w r pu ge pr t f lr wl rl
+        eval "w=\${bench_${kind}_w:-} r=\${bench_${kind}_r:-} pu=\${bench_${kind}_put:-} ge=\${bench_${kind}_get:-} pr=\${bench_${kind}_putr:-} t=\${bench_${kind}_t:-} f=\${bench_${kind}_f:-} lr=\${bench_${kind}_lsr:-} wl=\${bench_${kind}_wl:-} rl=\${bench_${kind}_rl:-}"
         [ -n "$w" ] || continue
         printf '  %-9s mount/client: dd write %.2fx put, dd read %.2fx get, tar x %.2fx put -r (per-file time %.2fx), find per-entry time %.2fx ls -R\n' \
             "$kind" "$(ratio "$pu" "$w")" "$(ratio "$ge" "$r")" "$(ratio "$pr" "$t")" "$(ratio "$t" "$pr")" "$(ratio "$f" "$lr")"
+        printf '  %-9s cache=loose: dd write %.2fx put, dd read %.2fx get\n' "$kind" "$(ratio "$pu" "$wl")" "$(ratio "$ge" "$rl")"
     done
     if [ -n "${bench_ninefold_r:-}" ] && [ -n "${bench_diod_r:-}" ]; then
         printf '  ours/diod through the mount: dd write %.2fx, dd read %.2fx, fio %.2fx, tar %.2fx, find %.2fx\n' \

@@ -95,7 +95,15 @@ impl Filesystem for NinefoldFs {
         };
         match self.core.cache() {
             CacheMode::Default => want |= InitFlags::FUSE_AUTO_INVAL_DATA | plus,
-            CacheMode::Loose => want |= InitFlags::FUSE_CACHE_SYMLINKS | plus,
+            // The kernel's writeback cache: writes gather in the page
+            // cache and go out in the background, many in flight, so a
+            // writer never waits for the daemon. The kernel then trusts
+            // its own size and mtime of a file it caches (another
+            // client's change of them is not seen), which is `loose`'s
+            // contract and not `default`'s.
+            CacheMode::Loose => {
+                want |= InitFlags::FUSE_CACHE_SYMLINKS | InitFlags::FUSE_WRITEBACK_CACHE | plus
+            }
             CacheMode::Strict => {}
         }
         if let Err(missing) = config.add_capabilities(want) {

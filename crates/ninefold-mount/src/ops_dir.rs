@@ -28,8 +28,12 @@ use crate::remote::{retry, Conn};
 /// Bytes asked for per Treaddir.
 pub(crate) const READDIR_COUNT: u32 = 64 * 1024;
 
-/// Entries whose attributes are fetched together for readdirplus.
-const PLUS_BATCH: usize = 64;
+/// Entries whose attributes are fetched together for readdirplus on
+/// 9P2000.L: about what one kernel readdirplus buffer (a 4 KiB page,
+/// ~150 bytes per entry) takes, so that the kernel's first call in a
+/// directory under `READDIRPLUS_AUTO` (as a bare `find` makes) does not
+/// stat entries it will then ask for without attributes.
+const PLUS_BATCH: usize = 32;
 
 /// What is known of a listed entry beyond its name.
 #[derive(Debug, Clone, Default)]

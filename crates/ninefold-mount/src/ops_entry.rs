@@ -1,6 +1,7 @@
 //! Namespace operations: lookup, getattr, setattr, create of every kind,
 //! link, unlink, rename, readlink, access.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
@@ -320,8 +321,14 @@ fn is_exists(e: &Error) -> bool {
 /// Tunlinkat, falling back to Twalk + Tremove on servers without it.
 async fn unlink_at(c: &Conn, d: &Arc<ninefold_client::Fid>, name: &[u8], dir: bool) -> Result<()> {
     let flags = if dir { UnlinkatFlags::REMOVEDIR } else { UnlinkatFlags::empty() };
-    match c.session.unlinkat(d, name, flags).await {
+    let r = if c.no_unlinkat.load(Ordering::Relaxed) {
+        Err(Error::Io(Errno::EOPNOTSUPP))
+    } else {
+        c.session.unlinkat(d, name, flags).await
+    };
+    match r {
         Err(e) if is_unsupported(&e) => {
+            c.no_unlinkat.store(true, Ordering::Relaxed);
             let (fid, qids) = c.session.walk(d, &[name]).await?;
             let is_dir = qids.last().is_some_and(|q| q.is_dir());
             if dir && !is_dir {
@@ -344,8 +351,14 @@ async fn rename_at(
     nd: &Arc<ninefold_client::Fid>,
     newname: &[u8],
 ) -> Result<()> {
-    match c.session.renameat(od, name, nd, newname).await {
+    let r = if c.no_renameat.load(Ordering::Relaxed) {
+        Err(Error::Io(Errno::EOPNOTSUPP))
+    } else {
+        c.session.renameat(od, name, nd, newname).await
+    };
+    match r {
         Err(e) if is_unsupported(&e) => {
+            c.no_renameat.store(true, Ordering::Relaxed);
             let (fid, _) = c.session.walk(od, &[name]).await?;
             c.session.rename(&fid, nd, newname).await
         }

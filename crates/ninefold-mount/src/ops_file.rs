@@ -68,21 +68,45 @@ impl Core {
         }
     }
 
+    /// In `loose` mode (the kernel's writeback cache), the read-write
+    /// version of write-only open flags.
+    fn writeback_flags(&self, f: OpenFlags) -> Option<OpenFlags> {
+        let wronly = f.bits() & 3 == OpenFlags::WRONLY.bits();
+        (self.cache() == CacheMode::Loose && wronly)
+            .then(|| OpenFlags::from_bits_truncate((f.bits() & !3) | OpenFlags::RDWR.bits()))
+    }
+
     pub(crate) async fn open(&self, who: Who, id: u64, flags: i32) -> Result<(u64, FopenFlags)> {
         let oflags = open_flags(flags);
         let want_attr = self.cache() == CacheMode::Default;
         if want_attr {
             self.behind.settle(id, None).await;
         }
-        let (fid, attr) = retry!(self.remote, |c| async {
+        let (fid, oflags, attr) = retry!(self.remote, |c| async {
             let fid = self.clone_fid(&c, id, who.uid).await?;
-            c.session.lopen(&fid, oflags).await?;
+            let oflags = match self.writeback_flags(oflags) {
+                // The kernel's writeback cache reads the rest of a page it
+                // writes partly, through any open handle of the file: a
+                // write-only open is made read-write where permitted.
+                Some(rw) => match c.session.lopen(&fid, rw).await {
+                    Ok(_) => rw,
+                    Err(e) if is_denied(&e) => {
+                        c.session.lopen(&fid, oflags).await?;
+                        oflags
+                    }
+                    Err(e) => return Err(e),
+                },
+                None => {
+                    c.session.lopen(&fid, oflags).await?;
+                    oflags
+                }
+            };
             let attr = if want_attr {
                 Some(c.session.getattr(&fid, ninefold_client::GetattrMask::BASIC).await?.attr)
             } else {
                 None
             };
-            Ok((fid, attr))
+            Ok((fid, oflags, attr))
         })?;
         let reply = self.open_reply_flags(id, attr.as_ref());
         Ok((self.add_handle(id, who.uid, oflags, fid), reply))
@@ -97,6 +121,9 @@ impl Core {
         flags: i32,
     ) -> Result<(u64, FileAttr, u64, FopenFlags)> {
         let mut oflags = open_flags(flags) | OpenFlags::CREATE;
+        // A new file may be opened read-write whatever its mode: the
+        // writeback cache may read through this handle (see `open`).
+        oflags = self.writeback_flags(oflags).unwrap_or(oflags);
         if flags & O_EXCL != 0 {
             oflags |= OpenFlags::EXCL;
         }
@@ -474,4 +501,10 @@ fn short(n: usize, len: usize) -> Result<u32> {
 /// Whether `e` says the name exists.
 fn is_exists(e: &Error) -> bool {
     matches!(e, Error::AlreadyExists) || matches!(e, Error::Io(x) if *x == Errno::EEXIST)
+}
+
+/// Whether `e` is a permission refusal.
+fn is_denied(e: &Error) -> bool {
+    matches!(e, Error::PermissionDenied)
+        || matches!(e, Error::Io(x) if *x == Errno::EACCES || *x == Errno::EPERM)
 }

@@ -10,6 +10,7 @@
 //! a restart costs one walk whatever the number of cached inodes.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -40,6 +41,22 @@ pub(crate) struct Conn {
     pub(crate) session: Session,
     pub(crate) gen: u64,
     roots: tokio::sync::Mutex<HashMap<u32, Arc<Fid>>>,
+    /// The server answered Tunlinkat / Trenameat with EOPNOTSUPP/ENOSYS
+    /// (older diod): the fallbacks are used at once from then on.
+    pub(crate) no_unlinkat: AtomicBool,
+    pub(crate) no_renameat: AtomicBool,
+}
+
+impl Conn {
+    fn new(session: Session, gen: u64) -> Conn {
+        Conn {
+            session,
+            gen,
+            roots: tokio::sync::Mutex::new(HashMap::new()),
+            no_unlinkat: AtomicBool::new(false),
+            no_renameat: AtomicBool::new(false),
+        }
+    }
 }
 
 /// The server end of a mount.
@@ -82,11 +99,7 @@ impl Remote {
             msize,
             aname: aname.to_owned(),
             uname,
-            cur: RwLock::new(Arc::new(Conn {
-                session,
-                gen: 0,
-                roots: tokio::sync::Mutex::new(HashMap::new()),
-            })),
+            cur: RwLock::new(Arc::new(Conn::new(session, 0))),
             redial: tokio::sync::Mutex::new(()),
             gen_tx: watch::Sender::new(0),
             names: Mutex::new(HashMap::new()),
@@ -142,11 +155,7 @@ impl Remote {
         loop {
             match Session::connect_offer(&self.target, self.msize, OFFER).await {
                 Ok(session) => {
-                    let next = Arc::new(Conn {
-                        session,
-                        gen: gen + 1,
-                        roots: tokio::sync::Mutex::new(HashMap::new()),
-                    });
+                    let next = Arc::new(Conn::new(session, gen + 1));
                     match self.cur.write() {
                         Ok(mut g) => *g = next,
                         Err(p) => *p.into_inner() = next,
