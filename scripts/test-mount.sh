@@ -56,6 +56,7 @@ need_pkg() { # need_pkg COMMAND PACKAGE
 }
 need_pkg fusermount3 fuse3 || { echo "test-mount.sh: cannot install fuse3 (fusermount3)" >&2; exit 1; }
 need_pkg git git || { echo "test-mount.sh: cannot install git" >&2; exit 1; }
+need_pkg ss iproute2 || true   # free_port checks ports with ss
 need_pkg python3 python3 || { echo "test-mount.sh: cannot install python3" >&2; exit 1; }
 
 skipped=""
@@ -95,7 +96,16 @@ check() {
     if out=$("$@" 2>&1); then ok "$name"; else ko "$name" "$(echo "$out" | tail -5 | tr '\n' ' ')"; fi
 }
 
-free_port() { echo $(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 )); }
+# A random loopback port no socket uses (listening or connected: other
+# jobs on the machine hold ports too, and a bind to one in use fails).
+free_port() {
+    local p
+    for _ in $(seq 50); do
+        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        [ -z "$(ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null)" ] && break
+    done
+    echo "$p"
+}
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 # Servers: start_server KIND DIR PORT -> sets server_pid
