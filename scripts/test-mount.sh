@@ -575,7 +575,7 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
     local kind=$1 target=$2 opts=$3 m=$work/bench-$1; shift 3
     local cli=("$@")
     do_mount "$target" "$m" "$opts" || { echo "bench: mount $kind failed"; return; }
-    local ml=$work/bench-$1-loose
+    local ml=$work/bench-$kind-loose
     do_mount "$target" "$ml" "$opts,cache=loose" || { echo "bench: loose mount $kind failed"; return; }
     # Sequential rows: put, dd write, get, dd read in turn, $bench_runs
     # times; the best of each (the machine is shared, so single runs are
