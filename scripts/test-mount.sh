@@ -3,7 +3,7 @@
 # tools, against `ninefold serve DIR` and against diod, then pjdfstest and
 # fsx through the mount of `ninefold serve DIR`. Run as root.
 #
-#   scripts/test-mount.sh [--soak] [--bench] [--only ninefold|diod|bench|restart]
+#   scripts/test-mount.sh [--soak] [--bench] [--only ninefold|diod|bench|restart|trips]
 #
 #   --soak    longer runs: fsx with 100,000 operations per seed, and the
 #             server-restart case with 100,000 inodes (10,000 by default)
@@ -12,7 +12,8 @@
 #             `ninefold put`/`get` of the same file, fio 4 KiB random reads,
 #             tar of 3,000 files beside `put -r`, find over 10,000 entries
 #   --only    run one part (`--only bench` implies --bench; `restart` is the
-#             many-inodes restart case alone)
+#             many-inodes restart case alone, `trips` the readdirplus
+#             round-trip count)
 #
 # Environment: NINEFOLD_BIN (default target/release/ninefold, built if
 # missing); NINEFOLD_BENCH_RUNS (best of, default 3). Peers (fuse3, diod, pjdfstest, fsx) are installed when missing;
@@ -55,6 +56,7 @@ need_pkg() { # need_pkg COMMAND PACKAGE
 }
 need_pkg fusermount3 fuse3 || { echo "test-mount.sh: cannot install fuse3 (fusermount3)" >&2; exit 1; }
 need_pkg git git || { echo "test-mount.sh: cannot install git" >&2; exit 1; }
+need_pkg ss iproute2 || true   # free_port checks ports with ss
 need_pkg python3 python3 || { echo "test-mount.sh: cannot install python3" >&2; exit 1; }
 
 skipped=""
@@ -94,7 +96,16 @@ check() {
     if out=$("$@" 2>&1); then ok "$name"; else ko "$name" "$(echo "$out" | tail -5 | tr '\n' ' ')"; fi
 }
 
-free_port() { echo $(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 )); }
+# A random loopback port no socket uses (listening or connected: other
+# jobs on the machine hold ports too, and a bind to one in use fails).
+free_port() {
+    local p
+    for _ in $(seq 50); do
+        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        [ -z "$(ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null)" ] && break
+    done
+    echo "$p"
+}
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 # Servers: start_server KIND DIR PORT -> sets server_pid
@@ -421,6 +432,70 @@ print(int(sum(v)) if v else 'missing')")
     echo "  (restart with $n inodes: $(( $(date +%s) - t0 ))s)"
 }
 
+# ---- readdirplus round trips, counted by the server ----
+# A directory of N entries listed with attributes (`find -printf`, which
+# stats every entry) through a fresh mount of `ninefold serve --metrics`:
+# on 9P2000.L.Z it must cost one Treaddirattr per listing page and no walk
+# or Tgetattr per entry; the same server restricted to 9P2000.L must take
+# the .L path (Treaddir, then a walk and a Tgetattr per entry). diod's
+# .L path is checked by the suite's attribute comparison.
+readdir_trips() {
+    local n=600
+    echo "== readdirplus round trips ($n entries; server request counters)"
+    local exp=$work/trips-exp m=$work/trips-mnt
+    mkdir -p "$exp/d"
+    for i in $(seq -w $n); do : > "$exp/d/entry-$i"; done
+    local dialect port mport spid before after
+    for dialect in 9P2000.L.Z 9P2000.L; do
+        port=$(free_port); mport=$(free_port)
+        "$bin" serve "$exp" --listen "tcp://127.0.0.1:$port" --metrics "127.0.0.1:$mport" \
+            --dialect "$dialect" --log error >> "$work/ninefold.log" 2>&1 &
+        spid=$!; pids+=("$spid")
+        wait_port "$port" && wait_port "$mport" || { ko "trips: server ($dialect)"; continue; }
+        do_mount "tcp://127.0.0.1:$port" "$m" "cache=default" || { ko "trips: mount ($dialect)"; continue; }
+        before=$(scrape_requests "$mport")
+        local listed
+        listed=$(find "$m/d" -mindepth 1 -printf '%s %m %n\n' | wc -l)
+        after=$(scrape_requests "$mport")
+        local d; d=$(python3 -c "
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(' '.join(f'{k}={b.get(k, 0) - a.get(k, 0)}' for k in ('Treaddirattr', 'Treaddir', 'Twalkgetattr', 'Twalk', 'Tgetattr')))
+" "$before" "$after")
+        echo "  $dialect: $listed entries listed; requests: $d"
+        local rda rd wg w g
+        eval "$(echo "$d" | sed 's/Treaddirattr=/rda=/; s/Treaddir=/rd=/; s/Twalkgetattr=/wg=/; s/Twalk=/w=/; s/Tgetattr=/g=/')"
+        if [ "$dialect" = 9P2000.L.Z ]; then
+            # 600 entries of ~180 bytes: 2 pages of 64 KiB, plus the empty
+            # page that ends the listing; the directory's own lookup and
+            # open cost a walk or two.
+            check "trips: .Z lists with one Treaddirattr per page, no per-entry stat" \
+                bash -c "[ $listed = $n ] && [ $rda -ge 2 ] && [ $rda -le 4 ] && [ $rd = 0 ] && [ \$(( $wg + $w + $g )) -le 6 ]"
+        else
+            check "trips: .L fallback (Treaddir, then a walk and a Tgetattr per entry)" \
+                bash -c "[ $listed = $n ] && [ $rda = 0 ] && [ $rd -ge 1 ] && [ $g -ge $n ] && [ $w -ge $n ]"
+        fi
+        unmount "$m" || true
+        kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null || true
+    done
+    rm -rf "$exp"
+}
+
+# scrape_requests MPORT: requests served so far per message, as JSON.
+scrape_requests() {
+    python3 - "$1" <<'PY2'
+import json, re, sys, urllib.request
+t = urllib.request.urlopen(f'http://127.0.0.1:{sys.argv[1]}/metrics', timeout=10).read().decode()
+out = {}
+for l in t.splitlines():
+    if l.startswith('ninefold_server_duration') and '_count{' in l:
+        m = re.search(r'rpc_method="([^"]+)"', l)
+        if m:
+            out[m.group(1)] = out.get(m.group(1), 0) + int(float(l.split()[-1]))
+print(json.dumps(out))
+PY2
+}
+
 # ---- pjdfstest and fsx through the mount of ours ----
 pjd_known=${PJD_KNOWN:-}
 pjdfstest_run() {
@@ -475,6 +550,15 @@ fsx_run() {
         check "fsx seed $seed ($ops ops)" fsx -N "$ops" -S "$seed" -P "$work" "$m/fsx.$seed"
     done
     unmount "$m" || true
+    # cache=loose runs on the kernel's writeback cache: another path.
+    local ml=$work/fsx-loose-mnt
+    do_mount "$target" "$ml" "cache=loose" || { ko "fsx loose mount"; return; }
+    check "fsx cache=loose (writeback cache) seed 4 ($ops ops)" fsx -N "$ops" -S 4 -P "$work" "$ml/fsx.4"
+    check "cache=loose: dd 20 MB + checksum, then fsync" bash -c "
+        head -c 20000000 /dev/urandom > '$work/wb' && dd if='$work/wb' of='$ml/wb' bs=1M status=none conv=fsync &&
+        ( sync; echo 3 > /proc/sys/vm/drop_caches ) 2>/dev/null;
+        [ \"\$(sha256sum < '$ml/wb')\" = \"\$(sha256sum < '$work/wb')\" ] && rm -f '$ml/wb' '$work/wb'"
+    unmount "$ml" || true
     echo "  (fsx: $(( $(date +%s) - t0 ))s)"
 }
 
@@ -491,10 +575,12 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
     local kind=$1 target=$2 opts=$3 m=$work/bench-$1; shift 3
     local cli=("$@")
     do_mount "$target" "$m" "$opts" || { echo "bench: mount $kind failed"; return; }
+    local ml=$work/bench-$kind-loose
+    do_mount "$target" "$ml" "$opts,cache=loose" || { echo "bench: loose mount $kind failed"; return; }
     # Sequential rows: put, dd write, get, dd read in turn, $bench_runs
     # times; the best of each (the machine is shared, so single runs are
     # noisy, and alternating keeps the pairs under the same load).
-    local t0 ms run best_put="" best_w="" best_get="" best_r=""
+    local t0 ms run best_put="" best_w="" best_get="" best_r="" best_wl="" best_rl=""
     keep_min() { eval "local cur=\${$1}"; if [ -z "$cur" ] || [ "$2" -lt "$cur" ]; then eval "$1=$2"; fi; }
     for run in $(seq "$bench_runs"); do
         drop_caches; t0=$(now_ms)
@@ -504,6 +590,10 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
         drop_caches; t0=$(now_ms)
         dd if="$work/seq.src" of="$m/seq" bs=1M conv=fsync status=none
         keep_min best_w $(( $(now_ms) - t0 ))
+        rm -f "$ml/seql"
+        drop_caches; t0=$(now_ms)
+        dd if="$work/seq.src" of="$ml/seql" bs=1M conv=fsync status=none
+        keep_min best_wl $(( $(now_ms) - t0 ))
         drop_caches; t0=$(now_ms)
         "$bin" get --no-progress "${cli[@]}" "$target/seq.put" "$work/seq.got"
         keep_min best_get $(( $(now_ms) - t0 ))
@@ -511,13 +601,20 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
         drop_caches; t0=$(now_ms)
         dd if="$m/seq" of=/dev/null bs=1M status=none
         keep_min best_r $(( $(now_ms) - t0 ))
+        drop_caches; t0=$(now_ms)
+        dd if="$ml/seql" of=/dev/null bs=1M status=none
+        keep_min best_rl $(( $(now_ms) - t0 ))
     done
+    cmp -s "$work/seq.src" "$ml/seql" || ko "bench: $kind dd copy (cache=loose) differs"
+    rm -f "$ml/seql"; unmount "$ml" || true
     cmp -s "$work/seq.src" "$m/seq" || ko "bench: $kind dd copy differs"
-    eval "bench_${kind}_put=$best_put bench_${kind}_w=$best_w bench_${kind}_get=$best_get bench_${kind}_r=$best_r"
+    eval "bench_${kind}_put=$best_put bench_${kind}_w=$best_w bench_${kind}_get=$best_get bench_${kind}_r=$best_r bench_${kind}_wl=$best_wl bench_${kind}_rl=$best_rl"
     printf '  %-9s put 1 GiB          %8.1f MB/s\n' "$kind" "$(mbps "$best_put")"
     printf '  %-9s dd write 1 GiB     %8.1f MB/s\n' "$kind" "$(mbps "$best_w")"
     printf '  %-9s get 1 GiB          %8.1f MB/s\n' "$kind" "$(mbps "$best_get")"
     printf '  %-9s dd read 1 GiB      %8.1f MB/s\n' "$kind" "$(mbps "$best_r")"
+    printf '  %-9s dd write (loose)   %8.1f MB/s\n' "$kind" "$(mbps "$best_wl")"
+    printf '  %-9s dd read (loose)    %8.1f MB/s\n' "$kind" "$(mbps "$best_rl")"
     drop_caches
     local iops
     iops=$(fio --name=rr --filename="$m/seq" --rw=randread --bs=4k --size=1g --runtime=10 \
@@ -530,7 +627,7 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
     "$bin" put -r --no-progress "${cli[@]}" "$work/gen/small" "$target/"
     ms=$(( $(now_ms) - t0 )); eval "bench_${kind}_putr=$ms"
     printf '  %-9s put -r 3,000 files %8.0f files/s\n' "$kind" "$(echo "3000 * 1000 / $ms" | bc -l)"
-    rm -rf "$m/small"
+    rm -rf "$work/bench-exp-$kind/small"   # on the export: not measured
     drop_caches; t0=$(now_ms)
     tar -C "$m" -xf "$work/small.tar"; sync
     ms=$(( $(now_ms) - t0 )); eval "bench_${kind}_t=$ms"
@@ -539,13 +636,19 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
     local n; n=$(find "$m/many" | wc -l)
     ms=$(( $(now_ms) - t0 )); eval "bench_${kind}_f=$ms"
     printf '  %-9s find %d entries %8.0f entries/s\n' "$kind" "$n" "$(echo "$n * 1000 / $ms" | bc -l)"
-    rm -rf "$m/small" "$m/many"
+    local nl; t0=$(now_ms)
+    nl=$("$bin" ls -R "${cli[@]}" "$target/many" | wc -l)
+    ms=$(( $(now_ms) - t0 )); eval "bench_${kind}_lsr=$ms"
+    printf '  %-9s ls -R (client)     %8.0f entries/s (%d lines)\n' "$kind" "$(echo "$n * 1000 / $ms" | bc -l)" "$nl"
+    # Cleanup on the export itself (not a measurement; diod unlinks slowly).
+    rm -rf "$work/bench-exp-$kind/small" "$work/bench-exp-$kind/many"
     unmount "$m" || true
 }
 
 ratio() { echo "$1 / $2" | bc -l; }
 bench_run() {
     echo "== benchmark (through the mount, cache=default; the client's own put/get beside it)"
+    echo "  load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     need_pkg bc bc || { ko "bench: bc installed"; return; }
     need_pkg fio fio || { ko "bench: fio installed"; return; }
     mkdir -p "$work/gen/small" && for i in $(seq 3000); do echo "file $i" > "$work/gen/small/f$i"; done
@@ -562,12 +665,14 @@ bench_run() {
         fi
     done
     rm -f "$work/seq.src"
+    echo "  load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     for kind in $bench_kinds; do
-        local w r pu ge pr t
-        eval "w=\${bench_${kind}_w:-} r=\${bench_${kind}_r:-} pu=\${bench_${kind}_put:-} ge=\${bench_${kind}_get:-} pr=\${bench_${kind}_putr:-} t=\${bench_${kind}_t:-}"
+        local w r pu ge pr t f lr wl rl
+        eval "w=\${bench_${kind}_w:-} r=\${bench_${kind}_r:-} pu=\${bench_${kind}_put:-} ge=\${bench_${kind}_get:-} pr=\${bench_${kind}_putr:-} t=\${bench_${kind}_t:-} f=\${bench_${kind}_f:-} lr=\${bench_${kind}_lsr:-} wl=\${bench_${kind}_wl:-} rl=\${bench_${kind}_rl:-}"
         [ -n "$w" ] || continue
-        printf '  %-9s mount/client: dd write %.2fx put, dd read %.2fx get, tar x %.2fx put -r (per-file time %.2fx)\n' \
-            "$kind" "$(ratio "$pu" "$w")" "$(ratio "$ge" "$r")" "$(ratio "$pr" "$t")" "$(ratio "$t" "$pr")"
+        printf '  %-9s mount/client: dd write %.2fx put, dd read %.2fx get, tar x %.2fx put -r (per-file time %.2fx), find per-entry time %.2fx ls -R\n' \
+            "$kind" "$(ratio "$pu" "$w")" "$(ratio "$ge" "$r")" "$(ratio "$pr" "$t")" "$(ratio "$t" "$pr")" "$(ratio "$f" "$lr")"
+        printf '  %-9s cache=loose: dd write %.2fx put, dd read %.2fx get\n' "$kind" "$(ratio "$pu" "$wl")" "$(ratio "$ge" "$rl")"
     done
     if [ -n "${bench_ninefold_r:-}" ] && [ -n "${bench_diod_r:-}" ]; then
         printf '  ours/diod through the mount: dd write %.2fx, dd read %.2fx, fio %.2fx, tar %.2fx, find %.2fx\n' \
@@ -586,12 +691,16 @@ if [ -z "$only" ] || [ "$only" = ninefold ]; then
     run_suite ninefold "tcp://127.0.0.1:$port" "$exp" "allow_other"
     plumbing "tcp://127.0.0.1:$port"
     write_error
+    readdir_trips
     restart_many
     pjdfstest_run "tcp://127.0.0.1:$port" "$exp"
     fsx_run "tcp://127.0.0.1:$port"
 fi
 if [ "$only" = restart ]; then
     restart_many
+fi
+if [ "$only" = trips ]; then
+    readdir_trips
 fi
 if [ -z "$only" ] || [ "$only" = diod ]; then
     if [ "${NINEFOLD_MOUNT_SKIP_DIOD:-0}" = 1 ]; then

@@ -108,6 +108,26 @@ impl Behind {
             }
             None => None,
         };
+        self.ticket(id, offset, len, permit)
+    }
+
+    /// [`register`](Behind::register) without waiting: `None` when the
+    /// budget is spent (or write-behind is off), and the caller takes
+    /// the waiting path.
+    pub(crate) fn try_register(&self, id: u64, offset: u64, len: usize) -> Option<Ticket> {
+        let b = self.budget.as_ref()?;
+        let units = (len as u64).div_ceil(UNIT).clamp(1, u64::from(self.limit_units));
+        let permit = b.clone().try_acquire_many_owned(units as u32).ok()?;
+        Some(self.ticket(id, offset, len, Some(permit)))
+    }
+
+    fn ticket(
+        &self,
+        id: u64,
+        offset: u64,
+        len: usize,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Ticket {
         let node = self.node(id);
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let end = offset.saturating_add(len as u64);

@@ -62,6 +62,9 @@ pub(crate) struct Core {
     pub(crate) behind: Behind,
     /// Nodes seen without `security.capability`, and when.
     pub(crate) no_caps: Mutex<HashMap<u64, std::time::Instant>>,
+    /// Nodes seen without set-user/group-ID bits, and when (writes by
+    /// unprivileged users need not clear them).
+    pub(crate) plain: Mutex<HashMap<u64, std::time::Instant>>,
 }
 
 impl Core {
@@ -79,6 +82,7 @@ impl Core {
             client_id,
             notifier: std::sync::OnceLock::new(),
             no_caps: Mutex::new(HashMap::new()),
+            plain: Mutex::new(HashMap::new()),
         }
     }
 
@@ -187,13 +191,29 @@ impl Core {
         uid: u32,
     ) -> Result<(u64, FileAttr)> {
         let dir = self.fid_of(c, parent, uid).await?;
-        let (fid, qids) = c.session.walk(&dir, &[name]).await?;
-        if let Some(q) = qids.last() {
-            self.behind.settle(node_id(q.path, self.table.root_qpath), None).await;
-        }
-        let r = c.session.getattr(&fid, ninefold_client::GetattrMask::BASIC).await?;
-        let id = self.table.remember(parent, name, r.attr.qid.path, uid, Some(Arc::new(fid)));
-        Ok((id, to_file_attr(&r.attr, id)))
+        let root = self.table.root_qpath;
+        let (fid, attr) = if c.session.dialect() == ninefold_client::Dialect::Z {
+            // One round trip: Twalkgetattr. Attributes taken while writes
+            // of the node were still queued are fetched again after them.
+            let (fid, _, attr) = c.session.walkgetattr(&dir, &[name]).await?;
+            let id = node_id(attr.qid.path, root);
+            if self.behind.busy(id) {
+                self.behind.settle(id, None).await;
+                let a = c.session.getattr(&fid, ninefold_client::GetattrMask::BASIC).await?.attr;
+                (fid, a)
+            } else {
+                (fid, attr)
+            }
+        } else {
+            let (fid, qids) = c.session.walk(&dir, &[name]).await?;
+            if let Some(q) = qids.last() {
+                self.behind.settle(node_id(q.path, root), None).await;
+            }
+            let a = c.session.getattr(&fid, ninefold_client::GetattrMask::BASIC).await?.attr;
+            (fid, a)
+        };
+        let id = self.table.remember(parent, name, attr.qid.path, uid, Some(Arc::new(fid)));
+        Ok((id, to_file_attr(&attr, id)))
     }
 
     /// Groups of process `pid` (from /proc), plus `gid`.

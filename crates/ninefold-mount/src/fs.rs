@@ -19,6 +19,7 @@ use tokio::runtime::Handle as Rt;
 
 use crate::core::{errno, Core, Who};
 use crate::ops_entry::Changes;
+use crate::ops_file::Queued;
 use crate::ops_lock::XattrReply;
 use crate::options::CacheMode;
 
@@ -56,8 +57,12 @@ fn einval() -> FErrno {
 
 impl Filesystem for NinefoldFs {
     fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
-        let chunk = self.core.remote.conn().session.max_write_chunk();
-        let max_write = (chunk / 4096 * 4096).clamp(4096, 1 << 20);
+        // 1 MiB writes whatever the msize: a `dd bs=1M` write(2) is one
+        // FUSE request, which the daemon sends as one or more Twrites in
+        // flight together (on `.Z` a Twrite carries msize − 48 bytes, so
+        // a page-rounded max_write would split every 1 MiB write in two
+        // FUSE requests, each a round trip the writer waits for).
+        let max_write = 1 << 20;
         if let Err(nearest) = config.set_max_write(max_write) {
             let _ = config.set_max_write(nearest);
         }
@@ -69,14 +74,36 @@ impl Filesystem for NinefoldFs {
             | InitFlags::FUSE_FLOCK_LOCKS
             | InitFlags::FUSE_PARALLEL_DIROPS
             | InitFlags::FUSE_ASYNC_READ
-            | InitFlags::FUSE_BIG_WRITES;
+            | InitFlags::FUSE_BIG_WRITES
+            // The kernel leaves set-ID clearing on write to us (the
+            // `FUSE_WRITE_KILL_SUIDGID` flag) and marks the superblock
+            // SB_NOSEC: no `security.capability` lookup before every
+            // write(2), which is a FUSE round trip the writer waits for.
+            | InitFlags::FUSE_HANDLE_KILLPRIV_V2;
         // readdirplus: names with attributes, so `ls -l` and `find` need
         // no lookup per entry (the kernel picks plain readdir when its
         // caller does not stat). Useless with zero timeouts.
-        let plus = InitFlags::FUSE_DO_READDIRPLUS | InitFlags::FUSE_READDIRPLUS_AUTO;
+        // On `9P2000.L.Z` a listing page with attributes costs the same
+        // one round trip as without (Treaddirattr), so the kernel is told
+        // to use readdirplus always; on 9P2000.L each entry's attributes
+        // cost a walk and a Tgetattr, so only when it expects stats.
+        let z = self.core.remote.conn().session.dialect() == ninefold_client::Dialect::Z;
+        let plus = if z {
+            InitFlags::FUSE_DO_READDIRPLUS
+        } else {
+            InitFlags::FUSE_DO_READDIRPLUS | InitFlags::FUSE_READDIRPLUS_AUTO
+        };
         match self.core.cache() {
             CacheMode::Default => want |= InitFlags::FUSE_AUTO_INVAL_DATA | plus,
-            CacheMode::Loose => want |= InitFlags::FUSE_CACHE_SYMLINKS | plus,
+            // The kernel's writeback cache: writes gather in the page
+            // cache and go out in the background, many in flight, so a
+            // writer never waits for the daemon. The kernel then trusts
+            // its own size and mtime of a file it caches (another
+            // client's change of them is not seen), which is `loose`'s
+            // contract and not `default`'s.
+            CacheMode::Loose => {
+                want |= InitFlags::FUSE_CACHE_SYMLINKS | InitFlags::FUSE_WRITEBACK_CACHE | plus
+            }
             CacheMode::Strict => {}
         }
         if let Err(missing) = config.add_capabilities(want) {
@@ -297,19 +324,28 @@ impl Filesystem for NinefoldFs {
         fh: FileHandle,
         offset: u64,
         data: &[u8],
-        _write_flags: WriteFlags,
+        write_flags: WriteFlags,
         _flags: FOpenFlags,
         _lock_owner: Option<LockOwner>,
         reply: ReplyWrite,
     ) {
+        let kill = write_flags.contains(WriteFlags::FUSE_WRITE_KILL_SUIDGID);
         let (core, data) = (self.core.clone(), Bytes::copy_from_slice(data));
-        self.spawn(async move {
-            core.write(fh.0, offset, data, |r| match r {
-                Ok(n) => reply.written(n),
-                Err(e) => reply.error(errno(&e)),
-            })
-            .await
-        });
+        match core.try_queue(fh.0, offset, data.len(), kill) {
+            // Answered from this thread: the writer goes on at once.
+            Queued::Now(h, t) => {
+                reply.written(data.len() as u32);
+                self.spawn(async move { core.send_queued(h, t, offset, data).await });
+            }
+            Queued::Failed(e) => reply.error(errno(&e)),
+            Queued::Later => self.spawn(async move {
+                core.write(fh.0, offset, data, kill, |r| match r {
+                    Ok(n) => reply.written(n),
+                    Err(e) => reply.error(errno(&e)),
+                })
+                .await
+            }),
+        }
     }
 
     fn flush(

@@ -19,7 +19,7 @@ use fuser::{FileAttr, FileType};
 use futures_util::future::join_all;
 use ninefold_client::proto::l::Attr;
 use ninefold_client::proto::DirentType;
-use ninefold_client::{Errno, Error, Fid, GetattrMask, OpenFlags, Result};
+use ninefold_client::{Dialect, Errno, Error, Fid, GetattrMask, OpenFlags, Result};
 
 use crate::core::{to_file_attr, Core, Handle, Who};
 use crate::inode::node_id;
@@ -28,8 +28,12 @@ use crate::remote::{retry, Conn};
 /// Bytes asked for per Treaddir.
 pub(crate) const READDIR_COUNT: u32 = 64 * 1024;
 
-/// Entries whose attributes are fetched together for readdirplus.
-const PLUS_BATCH: usize = 64;
+/// Entries whose attributes are fetched together for readdirplus on
+/// 9P2000.L: about what one kernel readdirplus buffer (a 4 KiB page,
+/// ~150 bytes per entry) takes, so that the kernel's first call in a
+/// directory under `READDIRPLUS_AUTO` (as a bare `find` makes) does not
+/// stat entries it will then ask for without attributes.
+const PLUS_BATCH: usize = 32;
 
 /// What is known of a listed entry beyond its name.
 #[derive(Debug, Clone, Default)]
@@ -111,7 +115,33 @@ fn kind_of_dirent(t: DirentType) -> FileType {
 
 /// A listing block from cookie `offset`: names, qids and cookies, with
 /// attributes where the server sends them along.
-async fn list_block(c: &Conn, fid: &Fid, offset: u64) -> Result<Vec<Listed>> {
+///
+/// For readdirplus (`plus`) on a `9P2000.L.Z` connection this is one
+/// Treaddirattr: every entry of the block arrives with its attributes, so
+/// a directory page costs one round trip instead of a walk and a Tgetattr
+/// per entry. The server's Treaddirattr fails the whole block when one
+/// entry cannot be stat'ed (a directory readable but not searchable): that
+/// block is then read with a plain Treaddir and stat'ed entry by entry,
+/// as on 9P2000.L, so the entries that can be stat'ed still are.
+async fn list_block(c: &Conn, fid: &Fid, offset: u64, plus: bool) -> Result<Vec<Listed>> {
+    if plus && c.session.dialect() == Dialect::Z {
+        match c.session.readdirattr(fid, offset, READDIR_COUNT).await {
+            Ok(block) => {
+                return Ok(block
+                    .iter()
+                    .map(|d| Listed {
+                        name: d.name.as_bytes().to_vec(),
+                        qpath: d.qid.path,
+                        ty: d.ty,
+                        offset: d.offset,
+                        known: Known::Attr(Box::new(d.attr), None),
+                    })
+                    .collect())
+            }
+            Err(e) if e.is_disconnected() => return Err(e),
+            Err(e) => tracing::debug!(error = %e, "Treaddirattr failed; plain Treaddir"),
+        }
+    }
     let block = c.session.readdir(fid, offset, READDIR_COUNT).await?;
     Ok(block
         .iter()
@@ -137,13 +167,19 @@ impl Core {
 
     /// Makes `buf` hold the entries after cookie `offset`; returns the
     /// index of the first one.
-    async fn position(&self, h: &Handle, buf: &mut DirBuf, offset: u64) -> Result<usize> {
+    async fn position(
+        &self,
+        h: &Handle,
+        buf: &mut DirBuf,
+        offset: u64,
+        plus: bool,
+    ) -> Result<usize> {
         if let Some(i) = buf.start(offset) {
             return Ok(i);
         }
         let entries = retry!(self.remote, |c| async {
             let fid = self.handle_fid(&c, h).await?;
-            list_block(&c, &fid, offset).await
+            list_block(&c, &fid, offset, plus).await
         })?;
         *buf = DirBuf { at: Some(offset), entries };
         Ok(0)
@@ -164,7 +200,7 @@ impl Core {
         let h = self.handle(fh)?;
         let root = self.table.root_qpath;
         let mut buf = h.dir.lock().await;
-        let mut i = self.position(&h, &mut buf, offset).await?;
+        let mut i = self.position(&h, &mut buf, offset, plus).await?;
         while i < buf.entries.len() {
             let end = (i + PLUS_BATCH).min(buf.entries.len());
             if plus {

@@ -1,15 +1,16 @@
 //! Namespace operations: lookup, getattr, setattr, create of every kind,
 //! link, unlink, rename, readlink, access.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use fuser::{FileAttr, TimeOrNow};
 use ninefold_client::proto::l::SetAttr;
-use ninefold_client::{Bytes, Errno, Error, OpenFlags, Result, UnlinkatFlags};
+use ninefold_client::{Bytes, Dialect, Errno, Error, OpenFlags, Result, UnlinkatFlags};
 use ninefold_proto::{SetattrMask, S_IFDIR, S_IFMT, S_IFREG};
 
-use crate::core::{Core, Who};
+use crate::core::{to_file_attr, Core, Who};
 use crate::remote::{is_unsupported, retry, Conn};
 
 /// `rename(2)` flags.
@@ -105,6 +106,9 @@ impl Core {
 
     pub(crate) async fn setattr(&self, who: Who, id: u64, ch: Changes) -> Result<FileAttr> {
         let attr = ch.to_wire()?;
+        if ch.mode.is_some() || ch.uid.is_some() || ch.gid.is_some() {
+            crate::core::lock(&self.plain).remove(&id);
+        }
         // A truncate must not be overtaken by writes queued before it.
         self.behind.settle(id, None).await;
         let h = match ch.fh {
@@ -116,9 +120,15 @@ impl Core {
                 Some(h) => self.handle_fid(&c, h).await?,
                 None => self.fid_of(&c, id, who.uid).await?,
             };
-            if !attr.valid.is_empty() {
-                c.session.setattr(&fid, attr.clone()).await?;
+            if attr.valid.is_empty() {
+                return Ok(self.attr_of(&c, &fid, id).await?.0);
             }
+            if c.session.dialect() == Dialect::Z {
+                // One round trip: Tsetattrattr answers the new attributes.
+                let a = c.session.setattrattr(&fid, attr.clone()).await?;
+                return Ok(to_file_attr(&a, id));
+            }
+            c.session.setattr(&fid, attr.clone()).await?;
             Ok(self.attr_of(&c, &fid, id).await?.0)
         })
     }
@@ -311,8 +321,14 @@ fn is_exists(e: &Error) -> bool {
 /// Tunlinkat, falling back to Twalk + Tremove on servers without it.
 async fn unlink_at(c: &Conn, d: &Arc<ninefold_client::Fid>, name: &[u8], dir: bool) -> Result<()> {
     let flags = if dir { UnlinkatFlags::REMOVEDIR } else { UnlinkatFlags::empty() };
-    match c.session.unlinkat(d, name, flags).await {
+    let r = if c.no_unlinkat.load(Ordering::Relaxed) {
+        Err(Error::Io(Errno::EOPNOTSUPP))
+    } else {
+        c.session.unlinkat(d, name, flags).await
+    };
+    match r {
         Err(e) if is_unsupported(&e) => {
+            c.no_unlinkat.store(true, Ordering::Relaxed);
             let (fid, qids) = c.session.walk(d, &[name]).await?;
             let is_dir = qids.last().is_some_and(|q| q.is_dir());
             if dir && !is_dir {
@@ -335,8 +351,14 @@ async fn rename_at(
     nd: &Arc<ninefold_client::Fid>,
     newname: &[u8],
 ) -> Result<()> {
-    match c.session.renameat(od, name, nd, newname).await {
+    let r = if c.no_renameat.load(Ordering::Relaxed) {
+        Err(Error::Io(Errno::EOPNOTSUPP))
+    } else {
+        c.session.renameat(od, name, nd, newname).await
+    };
+    match r {
         Err(e) if is_unsupported(&e) => {
+            c.no_renameat.store(true, Ordering::Relaxed);
             let (fid, _) = c.session.walk(od, &[name]).await?;
             c.session.rename(&fid, nd, newname).await
         }

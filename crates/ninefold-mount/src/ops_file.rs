@@ -7,16 +7,31 @@ use std::sync::Arc;
 use bytes::BytesMut;
 use fuser::{FileAttr, FopenFlags};
 use futures_util::{StreamExt, TryStreamExt};
-use ninefold_client::proto::l::Rstatfs;
-use ninefold_client::{Bytes, Errno, Error, OpenFlags, Result};
+use ninefold_client::proto::l::{Rstatfs, SetAttr};
+use ninefold_client::{Bytes, Dialect, Errno, Error, Fid, OpenFlags, Result};
+use ninefold_proto::{SetattrMask, S_IFREG};
 
-use crate::core::{open_flags, stamp_of, to_file_attr, Core, Handle, Who};
+use crate::behind::Ticket;
+use crate::core::{lock, open_flags, stamp_of, to_file_attr, Core, Handle, Who};
 use crate::options::CacheMode;
-use crate::remote::retry;
+use crate::remote::{retry, Conn};
 
 const SEEK_DATA: i32 = 3;
 const SEEK_HOLE: i32 = 4;
 const O_EXCL: i32 = 0o200;
+const S_ISUID: u32 = 0o4000;
+const S_ISGID: u32 = 0o2000;
+const S_IXGRP: u32 = 0o010;
+
+/// What [`Core::try_queue`] did with a write.
+pub(crate) enum Queued {
+    /// Queued: answer the kernel now, then send it.
+    Now(Arc<Handle>, Ticket),
+    /// Answer with this error.
+    Failed(Error),
+    /// Run [`Core::write`] in a task.
+    Later,
+}
 
 /// Pieces of a `copy_file_range` in flight at once.
 const COPY_DEPTH: usize = 8;
@@ -53,21 +68,45 @@ impl Core {
         }
     }
 
+    /// In `loose` mode (the kernel's writeback cache), the read-write
+    /// version of write-only open flags.
+    fn writeback_flags(&self, f: OpenFlags) -> Option<OpenFlags> {
+        let wronly = f.bits() & 3 == OpenFlags::WRONLY.bits();
+        (self.cache() == CacheMode::Loose && wronly)
+            .then(|| OpenFlags::from_bits_truncate((f.bits() & !3) | OpenFlags::RDWR.bits()))
+    }
+
     pub(crate) async fn open(&self, who: Who, id: u64, flags: i32) -> Result<(u64, FopenFlags)> {
         let oflags = open_flags(flags);
         let want_attr = self.cache() == CacheMode::Default;
         if want_attr {
             self.behind.settle(id, None).await;
         }
-        let (fid, attr) = retry!(self.remote, |c| async {
+        let (fid, oflags, attr) = retry!(self.remote, |c| async {
             let fid = self.clone_fid(&c, id, who.uid).await?;
-            c.session.lopen(&fid, oflags).await?;
+            let oflags = match self.writeback_flags(oflags) {
+                // The kernel's writeback cache reads the rest of a page it
+                // writes partly, through any open handle of the file: a
+                // write-only open is made read-write where permitted.
+                Some(rw) => match c.session.lopen(&fid, rw).await {
+                    Ok(_) => rw,
+                    Err(e) if is_denied(&e) => {
+                        c.session.lopen(&fid, oflags).await?;
+                        oflags
+                    }
+                    Err(e) => return Err(e),
+                },
+                None => {
+                    c.session.lopen(&fid, oflags).await?;
+                    oflags
+                }
+            };
             let attr = if want_attr {
                 Some(c.session.getattr(&fid, ninefold_client::GetattrMask::BASIC).await?.attr)
             } else {
                 None
             };
-            Ok((fid, attr))
+            Ok((fid, oflags, attr))
         })?;
         let reply = self.open_reply_flags(id, attr.as_ref());
         Ok((self.add_handle(id, who.uid, oflags, fid), reply))
@@ -82,10 +121,29 @@ impl Core {
         flags: i32,
     ) -> Result<(u64, FileAttr, u64, FopenFlags)> {
         let mut oflags = open_flags(flags) | OpenFlags::CREATE;
+        // A new file may be opened read-write whatever its mode: the
+        // writeback cache may read through this handle (see `open`).
+        oflags = self.writeback_flags(oflags).unwrap_or(oflags);
         if flags & O_EXCL != 0 {
             oflags |= OpenFlags::EXCL;
         }
         let (fid, id, attr) = retry!(self.remote, |c| async {
+            if c.session.dialect() == Dialect::Z {
+                // One round trip: Tlcreateattr creates, opens and stats.
+                // It is exclusive; without O_EXCL an existing name (made
+                // since the kernel's lookup) is opened below instead.
+                let dir = self.fid_of(&c, parent, who.uid).await?;
+                let mode = S_IFREG | (mode & 0o7777);
+                let f = oflags - OpenFlags::EXCL;
+                match c.session.lcreateattr(&dir, name, f, mode, who.gid).await {
+                    Ok((fid, _, a)) => {
+                        let id = self.table.remember(parent, name, a.qid.path, who.uid, None);
+                        return Ok((fid, id, a));
+                    }
+                    Err(e) if oflags.contains(OpenFlags::EXCL) || !is_exists(&e) => return Err(e),
+                    Err(_) => {}
+                }
+            }
             let fid = self.clone_fid(&c, parent, who.uid).await?;
             c.session.lcreate(&fid, name, oflags, mode & 0o7777, who.gid).await?;
             let a = c.session.getattr(&fid, ninefold_client::GetattrMask::BASIC).await?.attr;
@@ -105,49 +163,80 @@ impl Core {
         self.behind.settle(h.ino, Some((offset, offset.saturating_add(u64::from(size))))).await;
         retry!(self.remote, |c| async {
             let fid = self.handle_fid(&c, &h).await?;
-            let first = c.session.read(&fid, offset, size).await?;
-            if first.len() >= size as usize || first.is_empty() {
-                return Ok(first);
+            let chunk = c.session.max_read_chunk().max(1);
+            if size <= chunk {
+                return self.read_on(&c, &fid, offset, size).await;
             }
-            // A reply is capped by msize: read on until full or EOF.
-            let mut buf = BytesMut::from(&first[..]);
-            while buf.len() < size as usize {
-                let off = offset + buf.len() as u64;
-                let more = c.session.read(&fid, off, size - buf.len() as u32).await?;
-                if more.is_empty() {
+            // A FUSE read larger than one Tread (a small msize): every
+            // piece in flight at once, joined up to the first short one.
+            let pieces =
+                (0..size).step_by(chunk as usize).map(|at| {
+                    let n = chunk.min(size - at);
+                    let (c, fid) = (&c, &fid);
+                    async move {
+                        Ok::<_, Error>((c.session.read(fid, offset + u64::from(at), n).await?, n))
+                    }
+                });
+            let mut buf = BytesMut::with_capacity(size as usize);
+            for r in futures_util::future::join_all(pieces).await {
+                let (data, n) = r?;
+                buf.extend_from_slice(&data);
+                if data.len() < n as usize {
                     break;
                 }
-                buf.extend_from_slice(&more);
             }
             Ok(buf.freeze())
         })
     }
 
-    /// A FUSE write: `ack` answers the kernel. With write-behind the
-    /// answer goes out once the write is queued (see `behind.rs`), and
-    /// the Twrite follows; otherwise after the server's reply.
-    pub(crate) async fn write(
-        &self,
-        fh: u64,
-        offset: u64,
-        data: Bytes,
-        ack: impl FnOnce(Result<u32>),
-    ) {
+    /// One Tread, read on until `size` or EOF when the server answers
+    /// short.
+    async fn read_on(&self, c: &Conn, fid: &Fid, offset: u64, size: u32) -> Result<Bytes> {
+        let first = c.session.read(fid, offset, size).await?;
+        if first.len() >= size as usize || first.is_empty() {
+            return Ok(first);
+        }
+        let mut buf = BytesMut::from(&first[..]);
+        while buf.len() < size as usize {
+            let off = offset + buf.len() as u64;
+            let more = c.session.read(fid, off, size - buf.len() as u32).await?;
+            if more.is_empty() {
+                break;
+            }
+            buf.extend_from_slice(&more);
+        }
+        Ok(buf.freeze())
+    }
+
+    /// The FUSE thread's part of a write: with write-behind, budget left
+    /// and nothing to check first, the write is queued here and answered
+    /// at once, without waking a task ([`Queued::Now`]; the caller sends
+    /// it with [`send_queued`](Core::send_queued)); otherwise the caller
+    /// runs [`write`](Core::write) in a task.
+    pub(crate) fn try_queue(&self, fh: u64, offset: u64, len: usize, kill: bool) -> Queued {
         let h = match self.handle(fh) {
             Ok(h) => h,
-            Err(e) => return ack(Err(e)),
+            Err(e) => return Queued::Failed(e),
         };
         if let Some(e) = self.behind.take_error(h.ino) {
-            return ack(Err(Error::Io(e)));
+            return Queued::Failed(Error::Io(e));
         }
-        h.wrote.store(true, Ordering::Relaxed);
-        let len = data.len();
-        if !self.behind.enabled() {
-            return ack(self.write_now(&h, offset, data).await.and_then(|n| short(n, len)));
+        if kill && !self.known_plain(h.ino) {
+            return Queued::Later;
         }
-        let t = self.behind.register(h.ino, offset, len).await;
-        ack(Ok(len as u32));
+        match self.behind.try_register(h.ino, offset, len) {
+            Some(t) => {
+                h.wrote.store(true, Ordering::Relaxed);
+                Queued::Now(h, t)
+            }
+            None => Queued::Later,
+        }
+    }
+
+    /// Sends a write [`try_queue`](Core::try_queue) queued and answered.
+    pub(crate) async fn send_queued(&self, h: Arc<Handle>, t: Ticket, offset: u64, data: Bytes) {
         self.behind.ready(&t).await;
+        let len = data.len();
         let err = match self.write_now(&h, offset, data).await.and_then(|n| short(n, len)) {
             Ok(_) => None,
             Err(e) => Some(e.errno()),
@@ -158,20 +247,102 @@ impl Core {
         self.behind.finish(t, err);
     }
 
-    /// Sends `data` at `offset` (in Twrite-sized pieces); returns the
-    /// bytes the server took.
+    /// A FUSE write: `ack` answers the kernel. With write-behind the
+    /// answer goes out once the write is queued (see `behind.rs`), and
+    /// the Twrite follows; otherwise after the server's reply. `kill`:
+    /// the kernel asks for the file's set-user/group-ID bits to be
+    /// cleared (a writer without CAP_FSETID; see `handle_killpriv_v2` in
+    /// docs/MOUNT.md).
+    pub(crate) async fn write(
+        &self,
+        fh: u64,
+        offset: u64,
+        data: Bytes,
+        kill: bool,
+        ack: impl FnOnce(Result<u32>),
+    ) {
+        let h = match self.handle(fh) {
+            Ok(h) => h,
+            Err(e) => return ack(Err(e)),
+        };
+        if let Some(e) = self.behind.take_error(h.ino) {
+            return ack(Err(Error::Io(e)));
+        }
+        if kill {
+            if let Err(e) = self.kill_suid(&h).await {
+                return ack(Err(e));
+            }
+        }
+        h.wrote.store(true, Ordering::Relaxed);
+        let len = data.len();
+        if !self.behind.enabled() {
+            return ack(self.write_now(&h, offset, data).await.and_then(|n| short(n, len)));
+        }
+        let t = self.behind.register(h.ino, offset, len).await;
+        ack(Ok(len as u32));
+        self.send_queued(h, t, offset, data).await;
+    }
+
+    /// Whether node `id` was seen without set-user/group-ID bits within
+    /// the attribute timeout.
+    fn known_plain(&self, id: u64) -> bool {
+        let ttl = self.ttl();
+        !ttl.is_zero() && lock(&self.plain).get(&id).is_some_and(|t| t.elapsed() < ttl)
+    }
+
+    /// Clears the set-user-ID bit, and the set-group-ID bit of a
+    /// group-executable file, as a write by an unprivileged user does on
+    /// a local file system.
+    async fn kill_suid(&self, h: &Handle) -> Result<()> {
+        if self.known_plain(h.ino) {
+            return Ok(());
+        }
+        retry!(self.remote, |c| async {
+            let fid = self.handle_fid(&c, h).await?;
+            let a = c.session.getattr(&fid, ninefold_client::GetattrMask::BASIC).await?.attr;
+            let mut mode = a.mode & 0o7777;
+            if mode & S_ISUID != 0 {
+                mode &= !S_ISUID;
+            }
+            if mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP {
+                mode &= !S_ISGID;
+            }
+            if mode != a.mode & 0o7777 {
+                let set = SetAttr { valid: SetattrMask::MODE, mode, ..SetAttr::default() };
+                c.session.setattr(&fid, set).await?;
+            }
+            Ok(())
+        })?;
+        lock(&self.plain).insert(h.ino, std::time::Instant::now());
+        Ok(())
+    }
+
+    /// Sends `data` at `offset` in Twrite-sized pieces, all in flight at
+    /// once; returns the bytes the server took (up to the first short
+    /// piece).
     async fn write_now(&self, h: &Handle, offset: u64, data: Bytes) -> Result<usize> {
         retry!(self.remote, |c| async {
             let fid = self.handle_fid(&c, h).await?;
-            let chunk = c.session.max_write_chunk() as usize;
+            let chunk = (c.session.max_write_chunk() as usize).max(1);
+            if data.len() <= chunk {
+                return Ok(c.session.write(&fid, offset, data.clone()).await? as usize);
+            }
+            let pieces = (0..data.len()).step_by(chunk).map(|at| {
+                let piece = data.slice(at..(at + chunk).min(data.len()));
+                let (c, fid) = (&c, &fid);
+                async move {
+                    let want = piece.len();
+                    let n = c.session.write(fid, offset + at as u64, piece).await? as usize;
+                    Ok::<_, Error>((n, want))
+                }
+            });
             let mut done = 0usize;
-            while done < data.len() {
-                let end = (done + chunk).min(data.len());
-                let n = c.session.write(&fid, offset + done as u64, data.slice(done..end)).await?;
-                if n == 0 {
+            for r in futures_util::future::join_all(pieces).await {
+                let (n, want) = r?;
+                done += n;
+                if n < want {
                     break;
                 }
-                done += n as usize;
             }
             Ok(done)
         })
@@ -325,4 +496,15 @@ fn short(n: usize, len: usize) -> Result<u32> {
     } else {
         Ok(len as u32)
     }
+}
+
+/// Whether `e` says the name exists.
+fn is_exists(e: &Error) -> bool {
+    matches!(e, Error::AlreadyExists) || matches!(e, Error::Io(x) if *x == Errno::EEXIST)
+}
+
+/// Whether `e` is a permission refusal.
+fn is_denied(e: &Error) -> bool {
+    matches!(e, Error::PermissionDenied)
+        || matches!(e, Error::Io(x) if *x == Errno::EACCES || *x == Errno::EPERM)
 }

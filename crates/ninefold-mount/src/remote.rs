@@ -10,10 +10,11 @@
 //! a restart costs one walk whatever the number of cached inodes.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use ninefold_client::{Error, Fid, Result, Session};
+use ninefold_client::{Dialect, Error, Fid, Result, Session};
 use tokio::sync::watch;
 
 /// Runs `$body` (an expression producing a future of `Result`) with `$c`
@@ -40,6 +41,22 @@ pub(crate) struct Conn {
     pub(crate) session: Session,
     pub(crate) gen: u64,
     roots: tokio::sync::Mutex<HashMap<u32, Arc<Fid>>>,
+    /// The server answered Tunlinkat / Trenameat with EOPNOTSUPP/ENOSYS
+    /// (older diod): the fallbacks are used at once from then on.
+    pub(crate) no_unlinkat: AtomicBool,
+    pub(crate) no_renameat: AtomicBool,
+}
+
+impl Conn {
+    fn new(session: Session, gen: u64) -> Conn {
+        Conn {
+            session,
+            gen,
+            roots: tokio::sync::Mutex::new(HashMap::new()),
+            no_unlinkat: AtomicBool::new(false),
+            no_renameat: AtomicBool::new(false),
+        }
+    }
 }
 
 /// The server end of a mount.
@@ -55,6 +72,13 @@ pub(crate) struct Remote {
     names: Mutex<HashMap<u32, String>>,
 }
 
+/// Dialects asked for, best first: `9P2000.L.Z` where the server speaks
+/// it (one-round-trip listing, lookup, create and setattr), else
+/// 9P2000.L. Raw session calls carry the all-zero `.Z` envelope, so
+/// mutations are not deduplicated: the same at-least-once behaviour on
+/// both dialects (see "Server restarts" in docs/MOUNT.md).
+const OFFER: &[Dialect] = &[Dialect::Z, Dialect::L];
+
 /// Backoff bounds while the server is away.
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
@@ -69,17 +93,13 @@ impl Remote {
         uname: Option<String>,
         uid: u32,
     ) -> Result<Remote> {
-        let session = Session::connect(target, msize).await?;
+        let session = Session::connect_offer(target, msize, OFFER).await?;
         let remote = Remote {
             target: target.to_owned(),
             msize,
             aname: aname.to_owned(),
             uname,
-            cur: RwLock::new(Arc::new(Conn {
-                session,
-                gen: 0,
-                roots: tokio::sync::Mutex::new(HashMap::new()),
-            })),
+            cur: RwLock::new(Arc::new(Conn::new(session, 0))),
             redial: tokio::sync::Mutex::new(()),
             gen_tx: watch::Sender::new(0),
             names: Mutex::new(HashMap::new()),
@@ -133,13 +153,9 @@ impl Remote {
         }
         let mut delay = BACKOFF_MIN;
         loop {
-            match Session::connect(&self.target, self.msize).await {
+            match Session::connect_offer(&self.target, self.msize, OFFER).await {
                 Ok(session) => {
-                    let next = Arc::new(Conn {
-                        session,
-                        gen: gen + 1,
-                        roots: tokio::sync::Mutex::new(HashMap::new()),
-                    });
+                    let next = Arc::new(Conn::new(session, gen + 1));
                     match self.cur.write() {
                         Ok(mut g) => *g = next,
                         Err(p) => *p.into_inner() = next,

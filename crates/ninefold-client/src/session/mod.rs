@@ -144,6 +144,14 @@ impl Session {
         target.connect_session(msize, DEFAULT_MAX_IN_FLIGHT).await
     }
 
+    /// Connects to `target` and negotiates the first dialect of `offer`
+    /// the server accepts (a server that hangs up on one is dialled again
+    /// for the next). No attach is made.
+    pub async fn connect_offer(target: &str, msize: u32, offer: &[Dialect]) -> Result<Session> {
+        let target = crate::target::Target::parse(target)?;
+        target.connect_offer(msize, DEFAULT_MAX_IN_FLIGHT, offer).await
+    }
+
     /// Negotiates 9P2000.L over any byte stream (TCP, unix socket, an
     /// in-process duplex ...) and starts the connection tasks. Must be
     /// called within a tokio runtime.
