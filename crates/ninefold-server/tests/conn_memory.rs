@@ -27,13 +27,8 @@ fn handshake() -> Vec<u8> {
     let mut out = BytesMut::new();
     let v = base::Tversion { msize: (1 << 20) + 24, version: Dialect::L.version().into() };
     Frame::new(NOTAG, v).encode(Dialect::L, &mut out).unwrap();
-    let a = base::Tattach {
-        fid: 0,
-        afid: NOFID,
-        uname: "root".into(),
-        aname: "".into(),
-        n_uname: 0,
-    };
+    let a =
+        base::Tattach { fid: 0, afid: NOFID, uname: "root".into(), aname: "".into(), n_uname: 0 };
     Frame::new(1, a).encode(Dialect::L, &mut out).unwrap();
     out.to_vec()
 }

@@ -77,7 +77,8 @@ impl PassthroughNode {
         let parent = self.fd.clone();
         let parent_path = self.qid.path;
         cheap_as(&self.fs, req, move || {
-            if let Some(node) = PassthroughNode::live_child(&fs, parent.as_fd(), &name, parent_path) {
+            if let Some(node) = PassthroughNode::live_child(&fs, parent.as_fd(), &name, parent_path)
+            {
                 return Ok(Arc::new(node) as Arc<dyn Node>);
             }
             let fd = open_child(&fs, parent.as_fd(), &name).map_err(errno)?;
