@@ -19,6 +19,18 @@
 #   --no-client   skip examples/client_bench (ours vs diod through our client)
 #   --no-doc      print the tables only; do not touch docs/BENCHMARKS.md
 #   --no-build    use the release binaries as they are (default: cargo build)
+#   --idle-conns N  connections of the idle-memory row (default 1000; 0: no row)
+#   --soak [DUR]  instead of the tables: the memory soak (default 10m) of
+#                 every server in --servers (default passthrough): 64
+#                 connections at depth 4 run a rotating mix of every row,
+#                 the server's RSS is sampled every 10 s and must stay
+#                 within 10% of its value after the first 30 s; the series
+#                 goes into docs/BENCHMARKS.md (between soak markers)
+#
+# The idle-memory row: for each server, `ninefold-bench idle` opens N
+# connections that each do Tversion (msize 1 MiB) and Tattach, and divides
+# the growth of the server's RSS (/proc/PID/status) by N (issue 16's budget
+# is 64 KiB per connection).
 #
 # Servers, each on free loopback ports / sockets in a scratch directory,
 # all stopped at exit:
@@ -52,6 +64,8 @@ doc=""
 build=1
 quick=0
 out=""
+idle_conns=1000
+soak=""
 msize=$(( (1 << 20) + 24 ))
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -66,12 +80,17 @@ while [ $# -gt 0 ]; do
         --doc) doc=1; shift ;;
         --no-build) build=0; shift ;;
         --out) out=$2; shift 2 ;;
-        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+        --idle-conns) idle_conns=$2; shift 2 ;;
+        --soak)
+            if [ $# -gt 1 ] && [[ "$2" =~ ^[0-9]+(ms|s|m|h)?$ ]]; then soak=$2; shift 2; else soak=10m; shift; fi ;;
+        -h|--help) sed -n '2,52p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 [ -n "$doc" ] || { [ "$quick" = 1 ] && doc=0 || doc=1; }
-if [ -z "$servers" ]; then
+if [ -z "$servers" ] && [ -n "$soak" ]; then
+    servers=passthrough
+elif [ -z "$servers" ]; then
     servers=raw,memfs,passthrough,diod,unpfs
     [ -n "${NINEFOLD_BASE_BIN:-}" ] && servers=$servers,base-memfs,base-passthrough
 fi
@@ -136,7 +155,13 @@ if wanted unpfs && [ ! -x "$unpfs_bin" ]; then
 fi
 
 # --- servers: label -> "tcp://... unix:..." targets and an aname
-declare -A tcp_of unix_of aname_of
+declare -A tcp_of unix_of aname_of pid_of
+# leaf_pid PID: the process that serves (wrappers such as `timeout` fork it).
+leaf_pid() {
+    local p=$1 c
+    while c=$(pgrep -P "$p" | head -1) && [ -n "$c" ]; do p=$c; done
+    echo "$p"
+}
 start() { # start LABEL CMD...: runs CMD (with {port} {sock} {dir} filled in)
     local label=$1; shift
     local port sock dir
@@ -155,6 +180,7 @@ start() { # start LABEL CMD...: runs CMD (with {port} {sock} {dir} filled in)
     tcp_of[$label]=tcp://127.0.0.1:$port
     unix_of[$label]=unix:$sock
     aname_of[$label]=""
+    pid_of[$label]=$(leaf_pid "${pids[-1]}")
     echo "$dir" >"$scratch/$label.dir"
 }
 labels=()
@@ -211,6 +237,70 @@ if [ -n "${unix_of[unpfs]:-}" ]; then
     unix_of[unpfs]=unix:$sock
 fi
 
+# write_section NAME TEXT: replaces what lies between the NAME:begin and
+# NAME:end markers of docs/BENCHMARKS.md with TEXT (which carries the
+# markers); without markers, TEXT goes under "## Measured figures" (or at
+# the end).
+write_section() {
+    local name=$1 text=$2 docf=$root/docs/BENCHMARKS.md
+    printf '%s\n' "$text" >"$scratch/section.md"
+    if grep -q "<!-- $name:begin" "$docf"; then
+        awk -v f="$scratch/section.md" -v b="<!-- $name:begin" -v e="<!-- $name:end -->" '
+            index($0, b) == 1 { while ((getline l < f) > 0) print l; skip = 1; next }
+            index($0, e) == 1 { skip = 0; next }
+            !skip { print }' "$docf" >"$scratch/doc.md"
+    elif grep -q '^## Measured figures' "$docf"; then
+        awk -v f="$scratch/section.md" '
+            /^## Measured figures/ && !done { print; print ""; while ((getline l < f) > 0) print l; done = 1; next }
+            { print }' "$docf" >"$scratch/doc.md"
+    else
+        { cat "$docf"; echo; cat "$scratch/section.md"; } >"$scratch/doc.md"
+    fi
+    cp "$scratch/doc.md" "$docf"
+    say "wrote the $name section into docs/BENCHMARKS.md"
+}
+
+# --- the soak (instead of the tables)
+if [ -n "$soak" ]; then
+    failed=0
+    rows=""
+    for l in "${labels[@]}"; do
+        [ "$l" = raw ] && continue
+        say "soak of $l for $soak (64 connections, depth 4, every row in rotation)"
+        if "$bench" soak --target "${tcp_of[$l]}" --pid "${pid_of[$l]}" --aname "${aname_of[$l]}" \
+            --label "$l" --msize "$msize" --conns 64 --depth 4 --duration "$soak" --interval 10s \
+            --warmup-samples 3 --json "$out/soak-$l.json" >"$out/soak-$l.txt" 2>"$out/soak-$l.series"; then
+            verdict=flat
+        else
+            verdict="NOT flat"; failed=$((failed + 1))
+        fi
+        cat "$out/soak-$l.series" "$out/soak-$l.txt" >&2
+        series=$(sed -n 's/.*t= *\([0-9]*\)s rss= *\([0-9]*\) KiB.*/\1 s: \2/p' "$out/soak-$l.series" \
+            | awk '{ printf "%s%s %s %s", (NR > 1 ? ", " : ""), $1, $2, $3 }')
+        rows+="| $l | $verdict | $(cat "$out/soak-$l.txt" | sed 's/^[^:]*: //') |"$'\n'
+        rows+=$'\n'"RSS series of $l (KiB): $series"$'\n\n'
+    done
+    section=$(
+        echo "<!-- soak:begin (written by scripts/bench.sh --soak; edits here are overwritten) -->"
+        echo "### Memory soak"
+        echo
+        echo "Command: \`$cmdline\`; $(date -u '+%Y-%m-%d %H:%M UTC'), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
+        echo "64 connections at depth 4 run a rotating mix of every row (each 10 s segment the same"
+        echo "mix: getattr, walk-clunk, read/write 4 KiB, 64 KiB and 1 MiB); the server's RSS is"
+        echo "sampled after each segment; bound: ±10% of the first sample after 30 s."
+        echo
+        echo "| server | verdict | summary |"
+        echo "|---|---|---|"
+        printf '%s' "$rows"
+        echo "<!-- soak:end -->"
+    )
+    echo "$section"
+    [ "$doc" = 1 ] && write_section soak "$section"
+    say "JSON reports: $out"
+    if [ "$failed" -gt 0 ]; then say "$failed soaks were not flat"; exit 1; fi
+    exit 0
+fi
+
 # --- the cells
 failed=0
 files=()
@@ -243,6 +333,22 @@ for r in memfs/raw passthrough/raw passthrough/diod memfs/diod passthrough/unpfs
 done
 table=$("$bench" markdown "${ratios[@]}" "${files[@]}")
 
+# --- idle memory: RSS per idle negotiated connection, per server
+idle_rows=""
+if [ "$idle_conns" -gt 0 ]; then
+    for l in "${labels[@]}"; do
+        [ "$l" = raw ] && continue
+        say "idle memory: $l, $idle_conns connections"
+        if line=$("$bench" idle --target "${tcp_of[$l]}" --pid "${pid_of[$l]}" --aname "${aname_of[$l]}" \
+            --label "$l" --msize "$msize" --conns "$idle_conns" --json "$out/idle-$l.json" 2>&1); then
+            j() { sed -n "s/.*\"$1\": *\([0-9.]*\).*/\1/p" "$out/idle-$l.json" | head -1; }
+            idle_rows+="| $l | $(j msize) | $(j rss_before_kib) | $(j rss_after_kib) | $(awk -v b="$(j bytes_per_conn)" 'BEGIN { printf "%.1f", b / 1024 }') |"$'\n'
+        else
+            say "idle memory of $l failed: $line"; failed=$((failed + 1))
+        fi
+    done
+fi
+
 # --- client rows: our Rust client against our memfs (in process) and diod
 client_out=""
 if [ "$client" = 1 ]; then
@@ -251,7 +357,8 @@ if [ "$client" = 1 ]; then
         [ -x "$client_bench" ] || die "missing $client_bench (run without --no-build)"
         if [ "$quick" = 1 ]; then cargs=(--mib 32 --entries 1000 --secs 1); else cargs=(--mib 256 --entries 10000 --secs 3); fi
         client_out=$("$client_bench" "${cargs[@]}" --diod "${tcp_of[diod]}" --diod-aname "${aname_of[diod]}" 2>&1) \
-            || { say "client_bench failed:"; echo "$client_out" >&2; failed=$((failed + 1)); }
+            || { say "client_bench failed:"; echo "$client_out" >&2; failed=$((failed + 1))
+                 client_out="client_bench failed: $(grep -m1 -v '^ninefold+memfs\|^diod:' <<<"$client_out")"; }
     else
         say "client rows skipped: they need diod"
     fi
@@ -281,6 +388,14 @@ section=$(
     echo
     echo "$table"
     echo
+    if [ -n "$idle_rows" ]; then
+        echo "#### idle connections (\`ninefold-bench idle\`: $idle_conns connections, each Tversion + Tattach, RSS growth / $idle_conns; budget 64 KiB)"
+        echo
+        echo "| server | msize granted | RSS before (KiB) | RSS with them open (KiB) | KiB per connection |"
+        echo "|---|---|---|---|---|"
+        printf '%s' "$idle_rows"
+        echo
+    fi
     if [ -n "$client_out" ]; then
         echo "#### client rows (\`examples/client_bench\`, our Rust client; memfs in process vs diod over TCP)"
         echo
@@ -291,21 +406,6 @@ section=$(
     echo "<!-- bench:end -->"
 )
 echo "$section"
-if [ "$doc" = 1 ]; then
-    docf=$root/docs/BENCHMARKS.md
-    if grep -q '<!-- bench:begin' "$docf"; then
-        awk -v f="$scratch/section.md" '
-            /<!-- bench:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
-            /<!-- bench:end -->/ { skip = 0; next }
-            !skip { print }' <(echo "$section" >"$scratch/section.md"; cat "$docf") >"$scratch/doc.md"
-    else
-        echo "$section" >"$scratch/section.md"
-        awk -v f="$scratch/section.md" '
-            /^## Measured figures/ && !done { print; print ""; while ((getline l < f) > 0) print l; done = 1; next }
-            { print }' "$docf" >"$scratch/doc.md"
-    fi
-    cp "$scratch/doc.md" "$docf"
-    say "wrote the tables into docs/BENCHMARKS.md"
-fi
+[ "$doc" = 1 ] && write_section bench "$section"
 say "JSON reports: $out"
 if [ "$failed" -gt 0 ]; then say "$failed cells failed"; exit 1; fi

@@ -58,6 +58,7 @@ pub mod fixture;
 pub mod histogram;
 pub mod load;
 pub mod matrix;
+pub mod memory;
 pub mod report;
 pub mod responder;
 pub mod rows;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use ninefold_bench::memory;
 use ninefold_bench::responder::{self, ResponderConfig};
 use ninefold_bench::run::{run, RunConfig};
 use ninefold_bench::session::Attach;
@@ -44,6 +45,75 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// What an idle negotiated connection costs the server: RSS growth of
+    /// process --pid over --conns connections that did Tversion+Tattach.
+    Idle(IdleArgs),
+    /// RSS of process --pid, sampled while --conns connections run a
+    /// rotating mix of every row for --duration.
+    Soak(SoakArgs),
+}
+
+/// Where and as whom the memory rows connect.
+#[derive(Debug, Args)]
+struct ConnectArgs {
+    /// Server address: tcp://HOST:PORT or unix:/path.
+    #[arg(long)]
+    target: String,
+    /// The server's process id (its /proc/PID/status is read).
+    #[arg(long)]
+    pid: u32,
+    /// Tattach aname.
+    #[arg(long, default_value = "")]
+    aname: String,
+    /// msize asked for in Tversion.
+    #[arg(long, default_value_t = (1 << 20) + 24)]
+    msize: u32,
+    /// Name of the server in the output.
+    #[arg(long, default_value = "server")]
+    label: String,
+    /// Write the report as JSON to FILE.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct IdleArgs {
+    #[command(flatten)]
+    at: ConnectArgs,
+    /// Connections opened.
+    #[arg(long, default_value_t = 1000)]
+    conns: usize,
+    /// Pause before each RSS reading.
+    #[arg(long, default_value = "1s")]
+    settle: String,
+    /// Exit 1 when a connection costs more than this many bytes.
+    #[arg(long)]
+    budget: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+struct SoakArgs {
+    #[command(flatten)]
+    at: ConnectArgs,
+    /// Connections.
+    #[arg(long, default_value_t = 64)]
+    conns: usize,
+    /// Outstanding requests per connection.
+    #[arg(long, default_value_t = 4)]
+    depth: u16,
+    /// The whole soak.
+    #[arg(long, default_value = "10m")]
+    duration: String,
+    /// One segment (one RSS sample).
+    #[arg(long, default_value = "10s")]
+    interval: String,
+    /// Samples not held to the bound (allocator warm-up).
+    #[arg(long, default_value_t = 3)]
+    warmup_samples: usize,
+    /// Exit 1 when a judged sample is further than this from the first
+    /// judged one, percent.
+    #[arg(long, default_value_t = 10.0)]
+    bound_pct: f64,
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +211,8 @@ fn main() -> ExitCode {
         Some(Command::Responder(a)) => serve_responder(a),
         Some(Command::Compare { files }) => compare(&files),
         Some(Command::Markdown { ratios, files }) => markdown(&files, &ratios),
+        Some(Command::Idle(a)) => idle(a),
+        Some(Command::Soak(a)) => soak(a),
         None => measure(cli.run),
     };
     match result {
@@ -228,4 +300,90 @@ fn measure(a: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let failed = report.error.is_some() || report.rows.iter().any(|r| r.errors > 0);
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn attach_of(aname: &str) -> Attach {
+    let uname =
+        std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "root".into());
+    Attach { uname, aname: aname.to_owned(), n_uname: rustix::process::getuid().as_raw() }
+}
+
+fn write_json<T: serde::Serialize>(path: Option<&std::path::Path>, v: &T) -> anyhow::Result<()> {
+    if let Some(p) = path {
+        let json = serde_json::to_string_pretty(v)?;
+        std::fs::write(p, json + "\n").with_context(|| format!("writing {}", p.display()))?;
+    }
+    Ok(())
+}
+
+fn idle(a: IdleArgs) -> anyhow::Result<ExitCode> {
+    let target: Target = a.at.target.parse()?;
+    let settle = parse_duration(&a.settle)?;
+    let r = runtime(1)?.block_on(memory::idle(
+        &target,
+        &attach_of(&a.at.aname),
+        a.at.msize,
+        a.conns,
+        a.at.pid,
+        settle,
+        &a.at.label,
+    ))?;
+    println!(
+        "{}: {} idle connections (msize {}): RSS {} -> {} KiB, {:.1} KiB per connection",
+        r.label,
+        r.conns,
+        r.msize,
+        r.rss_before_kib,
+        r.rss_after_kib,
+        r.bytes_per_conn / 1024.0
+    );
+    write_json(a.at.json.as_deref(), &r)?;
+    let over = a.budget.is_some_and(|b| r.bytes_per_conn > b as f64);
+    Ok(if over { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn soak(a: SoakArgs) -> anyhow::Result<ExitCode> {
+    let cfg = memory::SoakConfig {
+        target: a.at.target.parse()?,
+        attach: attach_of(&a.at.aname),
+        gid: rustix::process::getgid().as_raw(),
+        pid: a.at.pid,
+        conns: a.conns,
+        depth: a.depth,
+        duration: parse_duration(&a.duration)?,
+        interval: parse_duration(&a.interval)?,
+        warmup_samples: a.warmup_samples,
+        msize: a.at.msize,
+        label: a.at.label,
+    };
+    let r = runtime(1)?.block_on(memory::soak(&cfg))?;
+    let first = r.samples.first().map_or(0, |s| s.rss_kib);
+    let last = r.samples.last().map_or(0, |s| s.rss_kib);
+    let (lo, hi) = r
+        .samples
+        .iter()
+        .skip(r.warmup_samples)
+        .fold((u64::MAX, 0), |(lo, hi), s| (lo.min(s.rss_kib), hi.max(s.rss_kib)));
+    let ops: u64 = r.samples.iter().map(|s| s.ops).sum();
+    let errors: u64 = r.samples.iter().map(|s| s.errors).sum();
+    println!(
+        "{}: soak of {} connections x depth {}, {} samples: RSS {} KiB before, {} first, {} last; \
+         judged from sample {}: baseline {} KiB, min {} max {}, max deviation {:.1}%; {} ops, {} errors",
+        r.label,
+        r.conns,
+        r.depth,
+        r.samples.len(),
+        r.rss_start_kib,
+        first,
+        last,
+        r.warmup_samples + 1,
+        r.baseline_kib,
+        lo,
+        hi,
+        r.max_deviation_pct,
+        ops,
+        errors
+    );
+    write_json(a.at.json.as_deref(), &r)?;
+    Ok(if r.flat_within(a.bound_pct) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -88,3 +88,37 @@ async fn resolve_finds_renamed_objects_after_their_fids_are_gone() {
     assert_eq!(root.resolve(&req(), file).await.unwrap_err(), Errno::ESTALE);
     assert_eq!(root.resolve(&req(), 1 << 40).await.unwrap_err(), Errno::ESTALE);
 }
+
+/// A walk to a name whose object another fid holds open reuses that
+/// object's descriptor only while the name still holds it: replaced,
+/// removed or renamed on the host behind the server's back, the walk
+/// finds what is there now.
+#[tokio::test]
+async fn walks_to_held_objects_follow_the_name_not_the_guess() {
+    let fx = Fixture::new();
+    std::fs::write(fx.path("f"), b"first").unwrap();
+    let root = fx.root();
+    let held = root.lookup(&req(), b"f").await.unwrap();
+    let again = root.lookup(&req(), b"f").await.unwrap();
+    assert_eq!(again.qid().path, held.qid().path, "the same object while the name holds it");
+    drop(again);
+
+    // Replaced on the host: another inode at the same name.
+    std::fs::write(fx.path("g"), b"second").unwrap();
+    std::fs::rename(fx.path("g"), fx.path("f")).unwrap();
+    let now = root.lookup(&req(), b"f").await.unwrap();
+    assert_ne!(now.qid().path, held.qid().path, "the replacement, not the held object");
+    let opened = now.open(&req(), OpenFlags::RDONLY).await.unwrap();
+    let data = match &opened.handle {
+        Some(h) => h.read(&req(), &*now, 0, 64).await.unwrap(),
+        None => now.read(&req(), 0, 64).await.unwrap(),
+    };
+    assert_eq!(&data[..], b"second");
+    drop((now, opened));
+
+    // Removed on the host while `held` still names the old object.
+    std::fs::remove_file(fx.path("f")).unwrap();
+    let gone = root.lookup(&req(), b"f").await.err();
+    assert_eq!(gone, Some(Errno::ENOENT));
+    drop(held);
+}

@@ -149,7 +149,9 @@ impl Session {
     /// for the next). No attach is made.
     pub async fn connect_offer(target: &str, msize: u32, offer: &[Dialect]) -> Result<Session> {
         let target = crate::target::Target::parse(target)?;
-        target.connect_offer(msize, DEFAULT_MAX_IN_FLIGHT, offer).await
+        target
+            .connect_offer(msize, DEFAULT_MAX_IN_FLIGHT, offer, &crate::TlsOptions::default())
+            .await
     }
 
     /// Negotiates 9P2000.L over any byte stream (TCP, unix socket, an

@@ -44,11 +44,40 @@ struct Hints {
     order: VecDeque<u64>,
 }
 
+/// Slots of the name cache ([`Index::guess`]).
+const NAME_SLOTS: usize = 4096;
+
+/// A direct-mapped cache from (parent, name) to the object last found
+/// there: a *guess* only, which a lookup verifies with one `statx` of the
+/// name before it reuses the object's live descriptor. Stale entries are
+/// harmless (the check fails, the lookup opens the name), so nothing is
+/// ever removed; a collision overwrites.
+#[derive(Debug)]
+struct Names(Vec<(u64, u64)>);
+
+impl Default for Names {
+    fn default() -> Names {
+        Names(vec![(0, 0); NAME_SLOTS])
+    }
+}
+
+/// An FNV-1a hash of (parent, name), never 0 (the empty slot).
+fn name_key(parent: u64, name: &OsStr) -> u64 {
+    use std::os::unix::ffi::OsStrExt;
+    let mut x: u64 = 0xcbf2_9ce4_8422_2325 ^ parent.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    for &b in name.as_bytes() {
+        x ^= u64::from(b);
+        x = x.wrapping_mul(0x0100_0000_01b3);
+    }
+    x | 1
+}
+
 /// See the module documentation.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     live: Mutex<Live>,
     hints: Mutex<Hints>,
+    names: Mutex<Names>,
 }
 
 impl Index {
@@ -72,6 +101,21 @@ impl Index {
         fd
     }
 
+    /// The live descriptor of the object last seen as `name` in
+    /// `parent`, with that object's `qid.path`: a guess the caller must
+    /// verify (see [`Names`]).
+    pub(crate) fn guess(&self, parent: u64, name: &OsStr) -> Option<(u64, Arc<OwnedFd>)> {
+        let key = name_key(parent, name);
+        let (k, path) = {
+            let names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+            names.0[(key as usize) % NAME_SLOTS]
+        };
+        if k != key {
+            return None;
+        }
+        Some((path, self.live(path)?))
+    }
+
     /// The descriptor held for `path`, if the object is live.
     fn live(&self, path: u64) -> Option<Arc<OwnedFd>> {
         self.live.lock().unwrap_or_else(PoisonError::into_inner).map.get(&path)?.upgrade()
@@ -82,6 +126,11 @@ impl Index {
     pub(crate) fn hint(&self, path: u64, parent: u64, name: &OsStr, born: Option<(i64, u32)>) {
         if path == parent {
             return;
+        }
+        {
+            let key = name_key(parent, name);
+            let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+            names.0[(key as usize) % NAME_SLOTS] = (key, path);
         }
         let mut h = self.hints.lock().unwrap_or_else(PoisonError::into_inner);
         let born = born.or_else(|| h.map.get(&path).and_then(|s| s.2));

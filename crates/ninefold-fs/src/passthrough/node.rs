@@ -337,6 +337,18 @@ impl PassthroughNode {
         Ok(node)
     }
 
+    /// A node for a descriptor already shared, whose object `st`
+    /// describes.
+    pub(crate) fn with_fd(
+        fs: &Arc<Shared>,
+        fd: Arc<OwnedFd>,
+        kind: Kind,
+        qid: Qid,
+        st: &rustix::fs::Statx,
+    ) -> PassthroughNode {
+        PassthroughNode { fs: fs.clone(), fd, kind, qid, born: born(st) }
+    }
+
     /// A node for a descriptor already shared. Blocking.
     pub(crate) fn from_shared(
         fs: &Arc<Shared>,

@@ -77,11 +77,41 @@ impl PassthroughNode {
         let parent = self.fd.clone();
         let parent_path = self.qid.path;
         cheap_as(&self.fs, req, move || {
+            if let Some(node) = PassthroughNode::live_child(&fs, parent.as_fd(), &name, parent_path)
+            {
+                return Ok(Arc::new(node) as Arc<dyn Node>);
+            }
             let fd = open_child(&fs, parent.as_fd(), &name).map_err(errno)?;
             let node = PassthroughNode::from_child(&fs, fd, parent_path, &name).map_err(errno)?;
             Ok(Arc::new(node) as Arc<dyn Node>)
         })
         .await
+    }
+
+    /// The object at `name` in `parent` when another fid holds it open
+    /// and the index remembers it there: one `statx` of the name (never
+    /// following a symlink) instead of an open, a stat and a close. The
+    /// name must still hold that very object: same device and inode
+    /// number, which cannot have been reused while a descriptor holds the
+    /// inode. Anything else (not remembered, not live, replaced, an error)
+    /// is `None`, and the caller opens the name. Blocking.
+    fn live_child(
+        fs: &Arc<Shared>,
+        parent: BorrowedFd<'_>,
+        name: &std::ffi::OsStr,
+        parent_path: u64,
+    ) -> Option<PassthroughNode> {
+        let (path, fd) = fs.index.guess(parent_path, name)?;
+        let st = rustix::fs::statx(
+            parent,
+            name,
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+            rustix::fs::StatxFlags::BASIC_STATS | rustix::fs::StatxFlags::BTIME,
+        )
+        .ok()?;
+        let kind = Kind::from_mode(u32::from(st.stx_mode));
+        let qid = fs.qids.qid(kind, &st, fs.opts.qid_version);
+        (qid.path == path).then(|| PassthroughNode::with_fd(fs, fd, kind, qid, &st))
     }
 
     pub(crate) async fn readlink_impl(&self, req: &Request) -> Result<Bytes> {

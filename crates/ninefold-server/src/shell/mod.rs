@@ -166,7 +166,9 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
     rd: R,
 ) -> Result<(), ServeError> {
     let mut rd = Box::pin(rd);
-    let mut buf = BytesMut::with_capacity(64 * 1024);
+    // Small until the peer sends more than a handshake: an idle connection
+    // costs little (issue 16's budget is 64 KiB); read_frame grows it.
+    let mut buf = BytesMut::with_capacity(8 * 1024);
     let shutdown = conn.server.shutdown.clone();
     let mut inline = Inline(None);
     loop {

@@ -29,10 +29,13 @@ pub(crate) async fn run<W: AsyncWrite>(
     mut rx: mpsc::UnboundedReceiver<Outgoing>,
 ) -> io::Result<()> {
     let mut w = Box::pin(w);
-    let mut head = BytesMut::with_capacity(16 * 1024);
-    let mut chunks: Vec<Bytes> = Vec::with_capacity(2 * BATCH);
-    let mut batch: Vec<Outgoing> = Vec::with_capacity(BATCH);
-    let mut permits = Vec::with_capacity(BATCH);
+    // Everything starts small and grows to the connection's load, so an
+    // idle connection costs little: an `Outgoing` is ~260 bytes, and a
+    // batch of 64 set aside up front would be 16 KiB.
+    let mut head = BytesMut::with_capacity(1024);
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut batch: Vec<Outgoing> = Vec::new();
+    let mut permits = Vec::new();
     while let Some(first) = rx.recv().await {
         batch.push(first);
         let mut bytes = 0;
