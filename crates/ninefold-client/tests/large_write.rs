@@ -24,7 +24,7 @@ async fn every_chunk_of_a_write_past_4096_chunks_lands() {
     let len = 4096 * 4200 + 17;
     // Every 4-byte word differs, so a chunk written with another's bytes
     // (or not at all) shows.
-    let data: Vec<u8> = (0..len).map(|i| (i / 4 * 2_654_435_761usize >> 7) as u8).collect();
+    let data: Vec<u8> = (0..len).map(|i| ((i / 4 * 2_654_435_761usize) >> 7) as u8).collect();
     f.write_at(0, &data).await.unwrap();
     let back = c.read("/big").await.unwrap();
     assert_eq!(back.len(), data.len());
