@@ -310,8 +310,8 @@ def main() -> None:
     print()
     print("every round (MiB/s or ops/s):")
     for n in names:
-        for i, r in enumerate(runs[n]):
-            print(f"  {n:15} round {i + 1}: " + ", ".join(f"{k} {v:.0f}" for k, v in r.items()))
+        for i, res in enumerate(runs[n]):
+            print(f"  {n:15} round {i + 1}: " + ", ".join(f"{k} {v:.0f}" for k, v in res.items()))
     sys.stdout.flush()
 
 
