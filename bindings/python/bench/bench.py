@@ -1,23 +1,33 @@
-"""Python client against the Rust client, on one ``ninefold serve`` in one run.
+"""The Python client against the official ``zerofs-client`` wheel and the Rust
+client, on one ``ninefold serve`` in one run.
 
 Rows: ``write`` and ``read`` of a whole file (MiB/s, default 256 MiB) and
-``metadata`` calls/s from 1 and 32 concurrent tasks, for the asyncio API, the
-blocking API (32 threads for the concurrent row) and the Rust client
-(``examples/bench_rust.rs``). The ratio is Python / Rust. Each round runs
-Rust, then asyncio, then blocking, against the same server; the table shows
-the median of the rounds, so load on a shared machine hits every column alike.
+``metadata`` calls/s from 1 and 32 concurrent tasks; for the Rust client
+also ``read via read_into``: the whole file read the way the binding's
+``read`` does it (open, fstat, a buffer of that size, ``File::read_into``).
+Columns: the Rust client (``examples/bench_rust.rs``), ``ninefold``'s asyncio
+and blocking APIs (32 threads for the concurrent row of the blocking ones),
+and the official wheel's asyncio and blocking APIs. The server is
+``ninefold serve --memory``, which speaks ``9P2000.L.Z`` (the only dialect
+the official wheel speaks), so every client runs the same dialect.
+
+Each round runs every column once against the same server, in an order that
+rotates from round to round; the table shows the median of the rounds, so
+load on a shared machine hits every column alike. Ratios: ours / Rust and
+ours / official (asyncio against asyncio, blocking against blocking).
 
     python bench/bench.py [--mib 256] [--secs 3] [--rounds 3] [--bin target/release/ninefold]
-
-The comparison with the official ``zerofs-client`` wheel is not here: that
-wheel speaks only ``9P2000.L.Z``, which ``ninefold serve`` does not speak yet.
+                          [--no-official]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import importlib.metadata
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -25,11 +35,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import ninefold
 
 REPO = Path(__file__).resolve().parents[3]
+FILE = "/bench.bin"
+Result = dict[str, float]
 
 
 def start_server(binary: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -48,68 +62,144 @@ def start_server(binary: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError(log.read_text())
 
 
-async def python_async(target: str, mib: int, secs: float) -> dict[str, float]:
-    out: dict[str, float] = {}
+async def rate_async(call: Callable[[], Awaitable[object]], tasks: int, secs: float) -> float:
+    """Calls per second of ``call`` from ``tasks`` asyncio tasks."""
+    deadline = time.perf_counter() + secs
+
+    async def loop() -> int:
+        n = 0
+        while time.perf_counter() < deadline:
+            await call()
+            n += 1
+        return n
+
+    t = time.perf_counter()
+    counts = await asyncio.gather(*(loop() for _ in range(tasks)))
+    return sum(counts) / (time.perf_counter() - t)
+
+
+def rate_sync(call: Callable[[], object], threads: int, secs: float) -> float:
+    """Calls per second of ``call`` from ``threads`` threads."""
+    deadline = time.perf_counter() + secs
+    counts = [0] * threads
+
+    def loop(i: int) -> None:
+        while time.perf_counter() < deadline:
+            call()
+            counts[i] += 1
+
+    t = time.perf_counter()
+    ts = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    for th in ts:
+        th.start()
+    for th in ts:
+        th.join()
+    return sum(counts) / (time.perf_counter() - t)
+
+
+def timed(mib: int, t: float) -> float:
+    return mib / (time.perf_counter() - t)
+
+
+async def ours_async(target: str, mib: int, secs: float) -> Result:
+    out: Result = {}
     async with await ninefold.Client.connect(target) as fs:
         data = b"\x07" * (mib << 20)
         t = time.perf_counter()
-        await fs.write("/bench.bin", data)
-        out["write_mib_s"] = mib / (time.perf_counter() - t)
+        await fs.write(FILE, data)
+        out["write_mib_s"] = timed(mib, t)
         t = time.perf_counter()
-        back = await fs.read("/bench.bin")
-        out["read_mib_s"] = mib / (time.perf_counter() - t)
-        assert len(back) == len(data)
+        back = await fs.read(FILE)
+        out["read_mib_s"] = timed(mib, t)
+        assert back == data
         del back, data
         for tasks in (1, 32):
-            deadline = time.perf_counter() + secs
-
-            async def loop(deadline: float = deadline) -> int:
-                n = 0
-                while time.perf_counter() < deadline:
-                    await fs.metadata("/bench.bin")
-                    n += 1
-                return n
-
-            t = time.perf_counter()
-            counts = await asyncio.gather(*(loop() for _ in range(tasks)))
-            out[f"metadata_{tasks}"] = sum(counts) / (time.perf_counter() - t)
-        await fs.remove_file("/bench.bin")
+            out[f"metadata_{tasks}"] = await rate_async(lambda: fs.metadata(FILE), tasks, secs)
+        await fs.remove_file(FILE)
     return out
 
 
-def python_sync(target: str, mib: int, secs: float) -> dict[str, float]:
-    out: dict[str, float] = {}
+def ours_sync(target: str, mib: int, secs: float) -> Result:
+    out: Result = {}
     with ninefold.connect_sync(target) as fs:
         data = b"\x07" * (mib << 20)
         t = time.perf_counter()
-        fs.write("/bench.bin", data)
-        out["write_mib_s"] = mib / (time.perf_counter() - t)
+        fs.write(FILE, data)
+        out["write_mib_s"] = timed(mib, t)
         t = time.perf_counter()
-        back = fs.read("/bench.bin")
-        out["read_mib_s"] = mib / (time.perf_counter() - t)
-        assert len(back) == len(data)
+        back = fs.read(FILE)
+        out["read_mib_s"] = timed(mib, t)
+        assert back == data
         del back, data
         for threads in (1, 32):
-            deadline = time.perf_counter() + secs
-            counts = [0] * threads
-
-            def loop(i: int, deadline: float = deadline, counts: list[int] = counts) -> None:
-                while time.perf_counter() < deadline:
-                    fs.metadata("/bench.bin")
-                    counts[i] += 1
-
-            t = time.perf_counter()
-            ts = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
-            for th in ts:
-                th.start()
-            for th in ts:
-                th.join()
-            out[f"metadata_{threads}"] = sum(counts) / (time.perf_counter() - t)
-        fs.remove_file("/bench.bin")
+            out[f"metadata_{threads}"] = rate_sync(lambda: fs.metadata(FILE), threads, secs)
+        fs.remove_file(FILE)
     return out
 
 
-def rust(target: str, mib: int, secs: float) -> dict[str, float]:
+#: The official wheel's `write` costs about a second per MiB here (its
+#: bindings hand the payload over byte by byte), so it writes this much; its
+#: `read` reads the full-size file, written by ninefold beforehand.
+OFFICIAL_WRITE_MIB = 8
+
+
+def put_file(target: str, mib: int) -> bytes:
+    """Writes the file the official wheel's read row reads (untimed)."""
+    data = b"\x07" * (mib << 20)
+    with ninefold.connect_sync(target) as fs:
+        fs.write(FILE, data)
+    return data
+
+
+def official() -> Any:
+    """The official wheel's module (``zerofs_client``), untyped here."""
+    return importlib.import_module("zerofs_client")
+
+
+async def official_async(target: str, mib: int, secs: float) -> Result:
+    z = official()
+    out: Result = {}
+    fs = await z.Client.connect(target)
+    try:
+        wmib = min(mib, OFFICIAL_WRITE_MIB)
+        t = time.perf_counter()
+        await fs.write(FILE, b"\x07" * (wmib << 20))
+        out["write_mib_s"] = timed(wmib, t)
+        data = put_file(target, mib)
+        t = time.perf_counter()
+        back = await fs.read(FILE)
+        out["read_mib_s"] = timed(mib, t)
+        assert back == data
+        del back, data
+        for tasks in (1, 32):
+            out[f"metadata_{tasks}"] = await rate_async(lambda: fs.metadata(FILE), tasks, secs)
+        await fs.remove_file(FILE)
+    finally:
+        await fs.close()
+    return out
+
+
+def official_sync(target: str, mib: int, secs: float) -> Result:
+    z = official()
+    out: Result = {}
+    with z.connect_sync(target) as fs:
+        wmib = min(mib, OFFICIAL_WRITE_MIB)
+        t = time.perf_counter()
+        fs.write(FILE, b"\x07" * (wmib << 20))
+        out["write_mib_s"] = timed(wmib, t)
+        data = put_file(target, mib)
+        t = time.perf_counter()
+        back = fs.read(FILE)
+        out["read_mib_s"] = timed(mib, t)
+        assert back == data
+        del back, data
+        for threads in (1, 32):
+            out[f"metadata_{threads}"] = rate_sync(lambda: fs.metadata(FILE), threads, secs)
+        fs.remove_file(FILE)
+    return out
+
+
+def rust(target: str, mib: int, secs: float) -> Result:
     exe = REPO / "target" / "release" / "examples" / "bench_rust"
     if not exe.exists():
         subprocess.run(
@@ -125,12 +215,30 @@ def rust(target: str, mib: int, secs: float) -> dict[str, float]:
             ],
             cwd=REPO,
             check=True,
+            env={**os.environ, "CARGO_INCREMENTAL": "0"},
         )
     res = subprocess.run(
         [str(exe), target, str(mib), str(secs)], check=True, capture_output=True, text=True
     )
-    parsed: dict[str, float] = json.loads(res.stdout)
+    parsed: Result = json.loads(res.stdout)
     return parsed
+
+
+ROWS = [
+    ("write 256 MiB (MiB/s)", "write_mib_s"),
+    ("read 256 MiB (MiB/s)", "read_mib_s"),
+    ("read via read_into (MiB/s)", "read_into_mib_s"),
+    ("metadata, 1 task (ops/s)", "metadata_1"),
+    ("metadata, 32 tasks (ops/s)", "metadata_32"),
+]
+
+
+def fmt(v: float | None, width: int, digits: int = 0) -> str:
+    return f"{'-':>{width}}" if v is None else f"{v:{width}.{digits}f}"
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else a / b
 
 
 def main() -> None:
@@ -139,42 +247,71 @@ def main() -> None:
     ap.add_argument("--secs", type=float, default=3.0)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--bin", default=str(REPO / "target" / "release" / "ninefold"))
+    ap.add_argument(
+        "--no-official", action="store_true", help="leave out the official zerofs-client wheel"
+    )
     a = ap.parse_args()
+    columns: dict[str, Callable[[str, int, float], Result]] = {
+        "rust": rust,
+        "ours async": lambda t, m, s: asyncio.run(ours_async(t, m, s)),
+        "ours sync": ours_sync,
+    }
+    zver = ""
+    if not a.no_official:
+        try:
+            zver = importlib.metadata.version("zerofs-client")
+        except importlib.metadata.PackageNotFoundError:
+            sys.exit("zerofs-client is not installed (pip install zerofs-client, or --no-official)")
+        columns["official async"] = lambda t, m, s: asyncio.run(official_async(t, m, s))
+        columns["official sync"] = official_sync
+    names = list(columns)
+    runs: dict[str, list[Result]] = {n: [] for n in names}
+    load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as tmp:
         proc, target = start_server(a.bin, Path(tmp) / "serve.log")
-        runs: list[tuple[dict[str, float], dict[str, float], dict[str, float]]] = []
         try:
-            for _ in range(a.rounds):
-                runs.append(
-                    (
-                        rust(target, a.mib, a.secs),
-                        asyncio.run(python_async(target, a.mib, a.secs)),
-                        python_sync(target, a.mib, a.secs),
-                    )
-                )
+            for r in range(a.rounds):
+                for n in names[r % len(names) :] + names[: r % len(names)]:
+                    runs[n].append(columns[n](target, a.mib, a.secs))
+                load.append(os.getloadavg()[0])
         finally:
             proc.terminate()
             proc.wait()
-    rows = [
-        ("write (MiB/s)", "write_mib_s"),
-        ("read (MiB/s)", "read_mib_s"),
-        ("metadata, 1 task (ops/s)", "metadata_1"),
-        ("metadata, 32 tasks (ops/s)", "metadata_32"),
-    ]
-    r, pa, ps = (
-        {k: statistics.median(run[i][k] for run in runs) for k in runs[0][i]} for i in range(3)
-    )
+    med: dict[str, dict[str, float | None]] = {
+        n: {
+            key: (statistics.median(v) if (v := [r[key] for r in runs[n] if key in r]) else None)
+            for _, key in ROWS
+        }
+        for n in names
+    }
     print(
-        f"ninefold {ninefold.__version__} ({Path(ninefold.__file__).parent}), serve --memory, "
-        f"{a.mib} MiB, {a.secs:g} s per metadata row, median of {a.rounds} rounds"
+        f"ninefold {ninefold.__version__} ({Path(ninefold.__file__).parent}), serve --memory "
+        f"(9P2000.L.Z), {a.mib} MiB, {a.secs:g} s per metadata row, median of {a.rounds} "
+        f"rounds, load average {min(load):.1f}-{max(load):.1f} on {os.cpu_count()} CPUs"
     )
-    print(f"{'row':28} {'rust':>10} {'py async':>10} {'ratio':>6} {'py sync':>10} {'ratio':>6}")
-    for label, key in rows:
+    if not a.no_official:
         print(
-            f"{label:28} {r[key]:10.0f} {pa[key]:10.0f} {pa[key] / r[key]:6.2f} "
-            f"{ps[key]:10.0f} {ps[key] / r[key]:6.2f}"
+            f"official wheel: zerofs-client {zver}; its write row writes "
+            f"{min(a.mib, OFFICIAL_WRITE_MIB)} MiB (see OFFICIAL_WRITE_MIB)"
         )
-    print("zerofs-client wheel: not compared (it speaks only 9P2000.L.Z; serve does not yet)")
+    head = f"{'row':28}" + "".join(f"{n:>15}" for n in names)
+    print(head)
+    for label, key in ROWS:
+        print(f"{label:28}" + "".join(fmt(med[n][key], 15) for n in names))
+    print()
+    pairs = [("ours async", "rust"), ("ours sync", "rust")]
+    if not a.no_official:
+        pairs += [("ours async", "official async"), ("ours sync", "official sync")]
+    print(f"{'ratio':28}" + "".join(f"{x + ' / ' + y.split()[0]:>22}" for x, y in pairs))
+    for label, key in ROWS:
+        print(
+            f"{label:28}" + "".join(fmt(ratio(med[x][key], med[y][key]), 22, 2) for x, y in pairs)
+        )
+    print()
+    print("every round (MiB/s or ops/s):")
+    for n in names:
+        for i, res in enumerate(runs[n]):
+            print(f"  {n:15} round {i + 1}: " + ", ".join(f"{k} {v:.0f}" for k, v in res.items()))
     sys.stdout.flush()
 
 

@@ -4,10 +4,16 @@
 //! ```text
 //! cargo run --release -p ninefold-python --example bench_rust -- TARGET [MIB] [SECS]
 //! ```
+//!
+//! Rows: `Client::write` and `Client::read` of a whole file; `read_into`,
+//! the whole file read the way the Python binding's `read` does it (open,
+//! fstat, a buffer of that size, `File::read_into`: pipelined Treads, each
+//! reply copied once into the buffer); and `Client::metadata` calls per
+//! second from 1 and 32 tasks.
 
 use std::time::{Duration, Instant};
 
-use ninefold_client::{Client, ConnectOptions};
+use ninefold_client::{Client, ConnectOptions, OpenOptions};
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -52,11 +58,23 @@ fn main() -> Res<()> {
         if back.len() != data.len() {
             return Err(format!("short read: {} of {}", back.len(), data.len()).into());
         }
+        drop(back);
+        let t = Instant::now();
+        let f = fs.open("/bench.bin", OpenOptions::new().read(true)).await?;
+        let size = usize::try_from(f.metadata().await?.size)?;
+        let mut buf = vec![0u8; size];
+        let got = f.read_into(0, &mut buf).await?;
+        f.close().await?;
+        let read_into = mib as f64 / t.elapsed().as_secs_f64();
+        if got != data.len() || buf != data {
+            return Err(format!("read_into: {got} of {} or wrong bytes", data.len()).into());
+        }
+        drop(buf);
         let meta1 = metadata_rate(&fs, 1, secs).await?;
         let meta32 = metadata_rate(&fs, 32, secs).await?;
         fs.remove_file("/bench.bin").await?;
         println!(
-            "{{\"write_mib_s\": {write:.1}, \"read_mib_s\": {read:.1}, \"metadata_1\": {meta1:.0}, \"metadata_32\": {meta32:.0}}}"
+            "{{\"write_mib_s\": {write:.1}, \"read_mib_s\": {read:.1}, \"read_into_mib_s\": {read_into:.1}, \"metadata_1\": {meta1:.0}, \"metadata_32\": {meta32:.0}}}"
         );
         Ok(())
     })
