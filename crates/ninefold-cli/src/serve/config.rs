@@ -57,6 +57,8 @@ pub(crate) struct FileConfig {
     pub(crate) dialects: Option<Vec<String>>,
     /// Where the `.Z` ledger journal and lineage token live.
     pub(crate) state_dir: Option<PathBuf>,
+    /// `[limits]`: abuse limits (see `serve/limits.rs`).
+    pub(crate) limits: Option<super::limits::FileLimits>,
 }
 
 /// A squash owner: `65534` or `"65534:65534"`.
@@ -165,6 +167,8 @@ pub(crate) struct Settings {
     pub(crate) dialects: Vec<ninefold_proto::Dialect>,
     /// Where the `.Z` ledger journal and lineage token live.
     pub(crate) state_dir: Option<PathBuf>,
+    /// Abuse limits and the descriptor budget.
+    pub(crate) limits: super::limits::LimitSettings,
 }
 
 impl Settings {
@@ -270,6 +274,8 @@ impl Settings {
             log: args.log.clone().or(file.log),
             dialects: dialects(&args.dialect, file.dialects.as_deref(), &server.dialects)?,
             state_dir: args.state_dir.clone().or(file.state_dir),
+            limits: super::limits::LimitSettings::merge(&args.limits, file.limits)
+                .context("[limits]")?,
         })
     }
 }

@@ -8,6 +8,7 @@
 
 mod config;
 mod exports;
+pub(crate) mod limits;
 mod listen;
 mod metrics;
 mod readonly;
@@ -71,6 +72,7 @@ fn server_config(s: &Settings) -> Result<ServerConfig> {
     c.shutdown_deadline = s.shutdown_deadline;
     c.dialects = s.dialects.clone();
     c.state_dir = s.state_dir.clone();
+    c.limits = s.limits.abuse.clone();
     c.validate().context("invalid settings")?;
     Ok(c)
 }

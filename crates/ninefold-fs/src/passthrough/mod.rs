@@ -102,6 +102,7 @@
 
 mod attach;
 mod attr;
+mod budget;
 mod create;
 mod creds;
 mod fifo;
@@ -195,6 +196,19 @@ impl Passthrough {
     /// lacks it and single-component `openat(O_NOFOLLOW)` is used).
     pub fn uses_openat2(&self) -> bool {
         self.shared.openat2
+    }
+
+    /// Host descriptors one connection may hold through this export (its
+    /// nodes and open fids); `None`: unlimited. See
+    /// [`PassthroughBuilder::descriptors_per_connection`].
+    pub fn descriptors_per_connection(&self) -> Option<usize> {
+        self.shared.fds.max()
+    }
+
+    /// Requests answered EMFILE so far because their connection held its
+    /// descriptor budget.
+    pub fn descriptor_refusals(&self) -> u64 {
+        self.shared.fds.refused()
     }
 
     /// An [`Attacher`](ninefold_server::Attacher) serving this export for

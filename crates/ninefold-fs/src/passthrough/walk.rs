@@ -76,9 +76,12 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let parent = self.fd.clone();
         let parent_path = self.qid.path;
+        let charge = self.fs.fds.charge(req)?;
         cheap_as(&self.fs, req, move || {
             let fd = open_child(&fs, parent.as_fd(), &name).map_err(errno)?;
-            let node = PassthroughNode::from_child(&fs, fd, parent_path, &name).map_err(errno)?;
+            let mut node =
+                PassthroughNode::from_child(&fs, fd, parent_path, &name).map_err(errno)?;
+            node.charge = charge;
             Ok(Arc::new(node) as Arc<dyn Node>)
         })
         .await
