@@ -89,8 +89,8 @@ pub(crate) struct LimitArgs {
     pub(crate) server_memory: Option<String>,
 
     /// Host descriptors one connection may hold on directory exports
-    /// (past it: EMFILE); 0 = unlimited. [default: a quarter of the
-    /// descriptor limit]
+    /// (past it: EMFILE); 0 = unlimited. [default: half the descriptor
+    /// limit]
     #[arg(long, value_name = "N")]
     pub(crate) descriptors_per_connection: Option<usize>,
 }

@@ -99,6 +99,18 @@ async fn serve(settings: Settings) -> Result<()> {
     if let Some((_, m)) = &metrics {
         builder = builder.meter(&m.meter());
     }
+    // Kept alive for the life of the server: read at each scrape.
+    let _descriptor_refusals = metrics.as_ref().map(|(_, m)| {
+        m.meter()
+            .u64_observable_counter("ninefold.server.descriptor_refusals")
+            .with_description(
+                "Walks, creates and opens answered EMFILE at a connection's descriptor budget",
+            )
+            .with_callback(|o| {
+                o.observe(ninefold_fs::passthrough::descriptor_refusals_total(), &[]);
+            })
+            .build()
+    });
     if let Some(token) = lineage_token(&settings)? {
         builder = builder.lineage_token(token);
     }

@@ -18,6 +18,15 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use ninefold_proto::Errno;
 use ninefold_server::{Request, Result};
 
+/// Refusals by every export of the process (for a metrics endpoint).
+static REFUSED_TOTAL: AtomicU64 = AtomicU64::new(0);
+
+/// Walks, creates and opens answered EMFILE at a connection's descriptor
+/// budget, by every export of this process.
+pub(crate) fn refused_total() -> u64 {
+    REFUSED_TOTAL.load(Ordering::Relaxed)
+}
+
 /// Descriptors held by one connection.
 #[derive(Debug, Default)]
 struct ConnFds {
@@ -88,6 +97,7 @@ impl FdBudget {
         };
         if conn.held.fetch_add(1, Ordering::AcqRel) >= max {
             conn.held.fetch_sub(1, Ordering::AcqRel);
+            REFUSED_TOTAL.fetch_add(1, Ordering::Relaxed);
             let n = self.refused.fetch_add(1, Ordering::Relaxed);
             if n.is_power_of_two() {
                 tracing::warn!(
@@ -104,13 +114,14 @@ impl FdBudget {
     }
 }
 
-/// The default budget: a quarter of the soft descriptor limit (after it
-/// was raised), at least 256, so that at least four connections must
-/// collude to run the server out.
+/// The default budget: half the soft descriptor limit (after it was
+/// raised), at least 256: one connection alone cannot run the server
+/// out, and the kernel client's single connection keeps room for every
+/// dentry it caches.
 pub(crate) fn default_budget() -> usize {
     let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
     let limit = limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
-    (limit / 4).max(256)
+    (limit / 2).max(256)
 }
 
 #[cfg(test)]

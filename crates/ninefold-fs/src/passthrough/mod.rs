@@ -161,6 +161,13 @@ pub enum PassthroughError {
     Credentials(String),
 }
 
+/// Walks, creates and opens answered EMFILE because their connection held
+/// its descriptor budget, by every passthrough export of this process
+/// (see [`PassthroughBuilder::descriptors_per_connection`]).
+pub fn descriptor_refusals_total() -> u64 {
+    budget::refused_total()
+}
+
 /// An exported host directory: its root node and how to attach to it.
 ///
 /// Cloning is cheap; every clone serves the same export.

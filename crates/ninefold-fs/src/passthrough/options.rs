@@ -22,7 +22,7 @@ pub(crate) struct Options {
     pub(crate) openat2: Option<bool>,
     pub(crate) raise_nofile: bool,
     pub(crate) credentials: Option<bool>,
-    /// Descriptors per connection: `None` the default (a quarter of the
+    /// Descriptors per connection: `None` the default (half the
     /// descriptor limit), `Some(0)` unlimited.
     pub(crate) fds_per_conn: Option<usize>,
 }
@@ -152,8 +152,8 @@ impl PassthroughBuilder {
     /// Host descriptors one connection may hold through the export: the
     /// `O_PATH` descriptor of every node it walked to or created (a fid
     /// pins its ancestors too) and every open fid's. Past it, the walk,
-    /// create or open answers EMFILE to that connection only. Default: a
-    /// quarter of the descriptor limit in force after
+    /// create or open answers EMFILE to that connection only. Default: half
+    /// the descriptor limit in force after
     /// [`raise_nofile`](Self::raise_nofile), at least 256; `0` is
     /// unlimited.
     #[must_use]
