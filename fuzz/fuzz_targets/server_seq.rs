@@ -23,8 +23,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use ninefold_proto::{
-    base, framing, l, Dialect, Frame, GetattrMask, Message, OpenFlags, UnlinkatFlags, NOFID,
-    NOTAG,
+    base, framing, l, Dialect, Frame, GetattrMask, Message, OpenFlags, UnlinkatFlags, NOFID, NOTAG,
 };
 use ninefold_server::{Node, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -99,14 +98,20 @@ impl Client {
         let frame = self.replies.recv().await.expect("the server closed the connection");
         let tag = frame.tag;
         if tag == NOTAG && self.version_pending {
-            assert!(matches!(frame.message, Message::Rversion(_) | Message::Rerror(_)), "{frame:?}");
+            assert!(
+                matches!(frame.message, Message::Rversion(_) | Message::Rerror(_)),
+                "{frame:?}"
+            );
             self.version_pending = false;
             // Requests cut off by Tversion were answered before it or
             // never.
             self.inflight.clear();
             return frame;
         }
-        let state = self.inflight.remove(&tag).unwrap_or_else(|| panic!("reply to tag {tag} not in flight: {frame:?}"));
+        let state = self
+            .inflight
+            .remove(&tag)
+            .unwrap_or_else(|| panic!("reply to tag {tag} not in flight: {frame:?}"));
         let ty = match state {
             State::Waiting(ty) | State::Flushed(ty, _) => ty,
         };
@@ -231,7 +236,8 @@ async fn program(data: &[u8]) {
                 base::Twalk { fid, newfid, wnames }.into()
             }
             1 => {
-                let flags = [0o0, 0o1, 0o2, 0o1002, 0o200000, 0o2002][usize::from(input.byte() % 6)];
+                let flags =
+                    [0o0, 0o1, 0o2, 0o1002, 0o200000, 0o2002][usize::from(input.byte() % 6)];
                 l::Tlopen { fid: input.small(), flags: OpenFlags::from_bits_retain(flags) }.into()
             }
             2 => {
@@ -265,8 +271,11 @@ async fn program(data: &[u8]) {
                 c.flush(tag, oldtag).await;
                 continue;
             }
-            9 => l::Tgetattr { fid: input.small(), request_mask: GetattrMask::from_bits_retain(0x3fff) }
-                .into(),
+            9 => l::Tgetattr {
+                fid: input.small(),
+                request_mask: GetattrMask::from_bits_retain(0x3fff),
+            }
+            .into(),
             10 => l::Treaddir {
                 fid: input.small(),
                 offset: u64::from(input.byte() % 8),
@@ -276,7 +285,11 @@ async fn program(data: &[u8]) {
             11 => l::Tunlinkat {
                 dirfid: input.small(),
                 name: input.name().into(),
-                flags: UnlinkatFlags::from_bits_retain(if input.byte() & 1 == 0 { 0 } else { 0x200 }),
+                flags: UnlinkatFlags::from_bits_retain(if input.byte() & 1 == 0 {
+                    0
+                } else {
+                    0x200
+                }),
             }
             .into(),
             12 => attach(input.small()),

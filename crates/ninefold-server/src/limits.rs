@@ -216,7 +216,12 @@ pub(crate) struct Stalled;
 
 impl ByteBudget {
     pub(crate) fn new(limit: usize) -> ByteBudget {
-        ByteBudget { limit, used: AtomicUsize::new(0), waiting: AtomicUsize::new(0), freed: Notify::new() }
+        ByteBudget {
+            limit,
+            used: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
+            freed: Notify::new(),
+        }
     }
 
     /// The limit.
@@ -235,7 +240,12 @@ impl ByteBudget {
             if used + n > self.limit {
                 return false;
             }
-            match self.used.compare_exchange_weak(used, used + n, Ordering::AcqRel, Ordering::Relaxed) {
+            match self.used.compare_exchange_weak(
+                used,
+                used + n,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
                 Ok(_) => return true,
                 Err(now) => used = now,
             }
@@ -244,8 +254,14 @@ impl ByteBudget {
 
     /// Takes `n` bytes (at most the whole limit, so one frame can always
     /// pass alone), waiting while there is no room. With `stall`, gives
-    /// up once nothing has been freed for that long.
-    pub(crate) async fn acquire(&self, n: usize, stall: Option<Duration>) -> Result<usize, Stalled> {
+    /// up once nothing has been freed for that long and `stalled()` says
+    /// the holder is to blame.
+    pub(crate) async fn acquire(
+        &self,
+        n: usize,
+        stall: Option<Duration>,
+        stalled: impl Fn() -> bool,
+    ) -> Result<usize, Stalled> {
         let n = n.min(self.limit);
         if self.try_take(n) {
             return Ok(n);
@@ -270,7 +286,7 @@ impl ByteBudget {
                 }
                 match stall {
                     Some(d) => {
-                        if tokio::time::timeout(d, freed).await.is_err() {
+                        if tokio::time::timeout(d, freed).await.is_err() && stalled() {
                             return Err(Stalled);
                         }
                     }
@@ -303,7 +319,8 @@ pub(crate) struct Charge {
 impl Charge {
     /// Adds `other`'s bytes to this charge.
     pub(crate) fn absorb(&mut self, mut other: Charge) {
-        for (mine, theirs) in [(&mut self.conn, other.conn.take()), (&mut self.server, other.server.take())]
+        for (mine, theirs) in
+            [(&mut self.conn, other.conn.take()), (&mut self.server, other.server.take())]
         {
             match (mine.as_mut(), theirs) {
                 (Some((_, n)), Some((budget, m))) => {
@@ -349,20 +366,26 @@ impl Budgets {
     }
 
     /// Charges `n` bytes, waiting for room (back-pressure). Fails when the
-    /// connection's own replies made no progress for the stall deadline.
-    pub(crate) async fn charge(&self, n: usize) -> Result<Charge, Stalled> {
+    /// connection's own replies made no progress for the stall deadline
+    /// while `stalled()` (nothing of the connection still running: what
+    /// holds the budget is replies the client does not read).
+    pub(crate) async fn charge(
+        &self,
+        n: usize,
+        stalled: impl Fn() -> bool,
+    ) -> Result<Charge, Stalled> {
         let mut charge = Charge::default();
         if n == 0 {
             return Ok(charge);
         }
         if let Some(b) = &self.conn {
-            let got = b.acquire(n, self.stall).await?;
+            let got = b.acquire(n, self.stall, &stalled).await?;
             charge.conn = Some((b.clone(), got));
         }
         if let Some(b) = &self.server {
             // No stall deadline here: the server's budget is spent by
             // others; each of them is bounded by its own.
-            let got = b.acquire(n, None).await?;
+            let got = b.acquire(n, None, || false).await?;
             charge.server = Some((b.clone(), got));
         }
         Ok(charge)
@@ -432,9 +455,9 @@ impl PeerTable {
         rate: Option<Rate>,
     ) -> Option<PeerSlot> {
         let mut peers = self.peers.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = peers
-            .entry(key.clone())
-            .or_insert_with(|| (0, Arc::new(PeerState { bucket: rate.map(|r| Mutex::new(Bucket::new(r))) })));
+        let entry = peers.entry(key.clone()).or_insert_with(|| {
+            (0, Arc::new(PeerState { bucket: rate.map(|r| Mutex::new(Bucket::new(r))) }))
+        });
         if max.is_some_and(|max| entry.0 >= max) {
             if entry.0 == 0 {
                 peers.remove(&key);
@@ -484,8 +507,14 @@ mod tests {
 
     #[test]
     fn peer_keys() {
-        assert_eq!(PeerKey::of(Some("10.0.0.1:5564")), Some(PeerKey::Ip("10.0.0.1".parse().unwrap())));
-        assert_eq!(PeerKey::of(Some("[::ffff:10.0.0.1]:1")), Some(PeerKey::Ip("10.0.0.1".parse().unwrap())));
+        assert_eq!(
+            PeerKey::of(Some("10.0.0.1:5564")),
+            Some(PeerKey::Ip("10.0.0.1".parse().unwrap()))
+        );
+        assert_eq!(
+            PeerKey::of(Some("[::ffff:10.0.0.1]:1")),
+            Some(PeerKey::Ip("10.0.0.1".parse().unwrap()))
+        );
         assert_eq!(PeerKey::of(Some("/run/9p.sock")), Some(PeerKey::Unix));
         assert_eq!(PeerKey::of(Some("unix")), Some(PeerKey::Unix));
         assert_eq!(PeerKey::of(None), None);
@@ -507,11 +536,12 @@ mod tests {
     #[tokio::test]
     async fn budget_waits_for_room_and_gives_up_when_stalled() {
         let b = Arc::new(ByteBudget::new(100));
-        assert_eq!(b.acquire(60, None).await.unwrap(), 60);
+        assert_eq!(b.acquire(60, None, || true).await.unwrap(), 60);
         // Larger than the limit: clamped, so it can pass alone.
-        assert!(b.acquire(1000, Some(Duration::from_millis(20))).await.is_err());
+        assert!(b.acquire(1000, Some(Duration::from_millis(20)), || true).await.is_err());
         let b2 = b.clone();
-        let waiter = tokio::spawn(async move { b2.acquire(50, None).await.map_err(|_| ()) });
+        let waiter =
+            tokio::spawn(async move { b2.acquire(50, None, || true).await.map_err(|_| ()) });
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(!waiter.is_finished());
         b.release(60);

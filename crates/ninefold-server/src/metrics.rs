@@ -48,7 +48,11 @@ impl Metrics {
     #[inline]
     pub(crate) fn limit(&self, _limit: &'static str) {}
     #[inline]
-    pub(crate) fn observe_memory(&self, _budget: Option<std::sync::Arc<crate::limits::ByteBudget>>) {}
+    pub(crate) fn observe_memory(
+        &self,
+        _budget: Option<std::sync::Arc<crate::limits::ByteBudget>>,
+    ) {
+    }
 }
 
 #[cfg(feature = "otel")]
@@ -136,7 +140,9 @@ impl Metrics {
             .meter
             .u64_observable_gauge("ninefold.server.memory.used")
             .with_unit("By")
-            .with_description("Bytes of request frames and queued replies charged to the server's memory budget")
+            .with_description(
+                "Bytes of request frames and queued replies charged to the server's memory budget",
+            )
             .with_callback(move |o| o.observe(budget.used() as u64, &[]))
             .build();
         *i.memory_gauge.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(gauge);

@@ -312,13 +312,21 @@ impl Server {
             Some(slot) => Ok(Some(slot)),
             None => {
                 self.inner.metrics.limit("peer_connections");
-                warn!(remote = peer.remote().unwrap_or("-"), "per-peer connection limit reached, closing");
+                warn!(
+                    remote = peer.remote().unwrap_or("-"),
+                    "per-peer connection limit reached, closing"
+                );
                 Err(ServeError::PeerLimit)
             }
         }
     }
 
-    async fn serve_slot<IO>(&self, io: IO, peer: Peer, slot: Option<PeerSlot>) -> Result<(), ServeError>
+    async fn serve_slot<IO>(
+        &self,
+        io: IO,
+        peer: Peer,
+        slot: Option<PeerSlot>,
+    ) -> Result<(), ServeError>
     where
         IO: AsyncRead + AsyncWrite + Send + 'static,
     {

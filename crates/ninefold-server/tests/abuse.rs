@@ -47,7 +47,13 @@ async fn good_client(addr: SocketAddr) -> Raw {
     let r = c.rpc_tag(NOTAG, base::Tversion { msize: 65536, version: "9P2000.L".into() }).await;
     assert!(matches!(r, Message::Rversion(_)), "{r:?}");
     let r = c
-        .rpc(base::Tattach { fid: 0, afid: NOFID, uname: "root".into(), aname: "".into(), n_uname: 0 })
+        .rpc(base::Tattach {
+            fid: 0,
+            afid: NOFID,
+            uname: "root".into(),
+            aname: "".into(),
+            n_uname: 0,
+        })
         .await;
     assert!(matches!(r, Message::Rattach(_)), "{r:?}");
     c
@@ -187,7 +193,11 @@ async fn a_trickled_frame_and_a_silent_client_are_closed_at_their_deadlines() {
     let addr = s.addr;
     let (trickle, sent, silent) = measure("slow-loris (1 byte/s)", addr, async move {
         // A Tversion, one byte per second: the frame deadline closes it.
-        let frame = encode(Dialect::Base, NOTAG, base::Tversion { msize: 8192, version: "9P2000.L".into() });
+        let frame = encode(
+            Dialect::Base,
+            NOTAG,
+            base::Tversion { msize: 8192, version: "9P2000.L".into() },
+        );
         let mut s = connect_from("127.0.0.1", addr).await;
         let start = Instant::now();
         let mut sent = 0;
@@ -208,9 +218,14 @@ async fn a_trickled_frame_and_a_silent_client_are_closed_at_their_deadlines() {
         (trickle, sent, start.elapsed())
     })
     .await;
-    println!("slow-loris: closed after {trickle:?} and {sent} bytes; silent client after {silent:?}");
+    println!(
+        "slow-loris: closed after {trickle:?} and {sent} bytes; silent client after {silent:?}"
+    );
     assert!(sent < 20, "the whole frame got through ({sent} bytes)");
-    assert!(trickle >= Duration::from_millis(1500) && trickle < Duration::from_secs(8), "{trickle:?}");
+    assert!(
+        trickle >= Duration::from_millis(1500) && trickle < Duration::from_secs(8),
+        "{trickle:?}"
+    );
     assert!(silent >= Duration::from_millis(2500) && silent < Duration::from_secs(8), "{silent:?}");
     // A normal client is unaffected by the deadlines.
     let mut c = Raw::attached(addr, Dialect::L).await;
@@ -239,7 +254,11 @@ async fn a_client_that_never_reads_is_bounded_then_closed() {
         let start = Instant::now();
         let mut taken = 0usize;
         for i in 0..100_000u32 {
-            let bytes = encode(Dialect::L, (i % 60_000) as u16 + 2, base::Tread { fid: 1, offset: 0, count: 65536 });
+            let bytes = encode(
+                Dialect::L,
+                (i % 60_000) as u16 + 2,
+                base::Tread { fid: 1, offset: 0, count: 65536 },
+            );
             match tokio::time::timeout(Duration::from_secs(3), c.stream.write_all(&bytes)).await {
                 Ok(Ok(())) => taken += 1,
                 // Stalled (back-pressure) or cut (closed): either ends it.

@@ -183,17 +183,16 @@ fn directory(path: &Path, read_only: bool, settings: &Settings) -> Result<Passth
         Ok(m) if !m.is_dir() => anyhow::bail!("{} is not a directory", path.display()),
         Ok(_) => {}
     }
-    let mut builder = Passthrough::builder(path).read_only(read_only).id_map(settings.id_map.clone());
+    let mut builder =
+        Passthrough::builder(path).read_only(read_only).id_map(settings.id_map.clone());
     if let Some(n) = settings.limits.descriptors_per_connection {
         builder = builder.descriptors_per_connection(n);
     }
-    builder.build().map_err(|e| {
-        match e {
-            PassthroughError::Root { path, source } => {
-                anyhow::anyhow!("cannot open {}: {source}", path.display())
-            }
-            other => anyhow::Error::new(other),
+    builder.build().map_err(|e| match e {
+        PassthroughError::Root { path, source } => {
+            anyhow::anyhow!("cannot open {}: {source}", path.display())
         }
+        other => anyhow::Error::new(other),
     })
 }
 

@@ -96,7 +96,7 @@ pub(crate) struct LimitArgs {
 }
 
 /// The limits in force, merged and checked.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct LimitSettings {
     /// The server's abuse limits.
     pub(crate) abuse: AbuseLimits,
@@ -105,13 +105,13 @@ pub(crate) struct LimitSettings {
     pub(crate) descriptors_per_connection: Option<usize>,
 }
 
-impl Default for LimitSettings {
-    fn default() -> LimitSettings {
-        LimitSettings { abuse: AbuseLimits::default(), descriptors_per_connection: None }
-    }
-}
 
-fn duration(flag: Option<&str>, file: Option<&str>, key: &str, default: Option<std::time::Duration>) -> Result<Option<std::time::Duration>> {
+fn duration(
+    flag: Option<&str>,
+    file: Option<&str>,
+    key: &str,
+    default: Option<std::time::Duration>,
+) -> Result<Option<std::time::Duration>> {
     match flag.or(file) {
         Some(text) => parse_duration(text).with_context(|| format!("invalid {key} {text:?}")),
         None => Ok(default),
@@ -121,8 +121,10 @@ fn duration(flag: Option<&str>, file: Option<&str>, key: &str, default: Option<s
 fn rate(per_second: Option<f64>, burst: Option<u32>, key: &str) -> Result<Option<Rate>> {
     match per_second {
         None => Ok(None),
-        Some(r) if r == 0.0 => Ok(None),
-        Some(r) if !(r.is_finite() && r > 0.0) => bail!("invalid {key} {r}: expected requests per second, 0 for unlimited"),
+        Some(0.0) => Ok(None),
+        Some(r) if !(r.is_finite() && r > 0.0) => {
+            bail!("invalid {key} {r}: expected requests per second, 0 for unlimited")
+        }
         Some(r) => {
             let mut rate = Rate::per_second(r);
             if let Some(b) = burst {
@@ -156,7 +158,12 @@ pub(crate) fn parse_size(text: &str) -> Result<Option<usize>> {
     Ok(Some(usize::try_from(bytes).context("size too large")?))
 }
 
-fn size(flag: Option<&str>, file: Option<&Size>, key: &str, default: Option<usize>) -> Result<Option<usize>> {
+fn size(
+    flag: Option<&str>,
+    file: Option<&Size>,
+    key: &str,
+    default: Option<usize>,
+) -> Result<Option<usize>> {
     let text = match (flag, file) {
         (Some(f), _) => f.to_owned(),
         (None, Some(Size::Bytes(0))) => return Ok(None),
@@ -181,11 +188,8 @@ impl LimitSettings {
                 Some(n) => Some(n),
                 None => d.max_connections_per_peer,
             };
-        abuse.connection_rate = rate(
-            args.request_rate.or(file.request_rate),
-            file.request_burst,
-            "request rate",
-        )?;
+        abuse.connection_rate =
+            rate(args.request_rate.or(file.request_rate), file.request_burst, "request rate")?;
         abuse.peer_rate = rate(
             args.peer_request_rate.or(file.peer_request_rate),
             file.peer_request_burst,
@@ -284,7 +288,8 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let args = LimitArgs { connection_memory: Some("12 parsecs".into()), ..LimitArgs::default() };
+        let args =
+            LimitArgs { connection_memory: Some("12 parsecs".into()), ..LimitArgs::default() };
         let e = LimitSettings::merge(&args, None).unwrap_err();
         assert!(format!("{e:#}").contains("connection memory"), "{e:#}");
         let args = LimitArgs { request_rate: Some(-3.0), ..LimitArgs::default() };

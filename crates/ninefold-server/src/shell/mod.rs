@@ -151,7 +151,10 @@ where
         progress: Notify::new(),
         out: tx,
         budgets: Budgets {
-            conn: config.limits.connection_memory.map(|m| Arc::new(crate::limits::ByteBudget::new(m))),
+            conn: config
+                .limits
+                .connection_memory
+                .map(|m| Arc::new(crate::limits::ByteBudget::new(m))),
             server: server.memory.clone(),
             stall: config.limits.stall_timeout,
         },
@@ -326,9 +329,11 @@ impl Drop for Inline {
 async fn throttle(conn: &Conn, rate: &mut Option<Bucket>) {
     let now = std::time::Instant::now();
     let mine = rate.as_mut().and_then(|b| b.take(now));
-    let peer = conn.peer.as_ref().and_then(|p| p.bucket.as_ref()).and_then(|b| {
-        b.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take(now)
-    });
+    let peer = conn
+        .peer
+        .as_ref()
+        .and_then(|p| p.bucket.as_ref())
+        .and_then(|b| b.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take(now));
     if mine.is_some() {
         conn.server.metrics.limit("connection_rate");
     }
@@ -381,6 +386,14 @@ async fn charge_frame(
     frame_len: usize,
     max: u32,
 ) -> Result<(), ServeError> {
+    // Until its type is known a frame is not charged (nor its buffer
+    // grown for it); Tflush never is: tiny and bounded by its own reply
+    // budget, it must be read even with the memory spent, to cancel what
+    // holds it.
+    match buf.get(4) {
+        None | Some(&TFLUSH) => return Ok(()),
+        Some(_) => {}
+    }
     let whole = buf.len() >= frame_len;
     let (have, has_reply) = match &p.charge {
         Some((c, r)) => (c.bytes(), *r),
@@ -398,7 +411,8 @@ async fn charge_frame(
     {
         conn.server.metrics.limit("memory_wait");
     }
-    let more = conn.budgets.charge(want).await.map_err(|_| {
+    let stalled = || lock(&conn.core).inflight_len() == 0;
+    let more = conn.budgets.charge(want, stalled).await.map_err(|_| {
         conn.server.metrics.limit("stalled");
         debug!(conn = conn.id, "replies stalled over the memory budget, closing");
         ServeError::Stalled
@@ -438,7 +452,7 @@ async fn read_frame<R: AsyncRead + Unpin>(
                 return Ok(Some((buf.split_to(frame_len).freeze(), charge)));
             }
             Ok(FrameStatus::Incomplete { frame_len }) => {
-                if let Some(len) = frame_len {
+                if let (Some(len), true) = (frame_len, buf.len() > 4 || !budgets) {
                     if budgets {
                         charge_frame(conn, p, buf, len, max).await?;
                     }
