@@ -370,3 +370,84 @@ async fn a_client_exhausting_descriptors_gets_emfile_alone() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Pipelined Tgetattr round trips per second over an in-memory pipe,
+/// `depth` in flight, against a server with `limits`.
+async fn getattr_rate(limits: AbuseLimits, n: usize, depth: u16) -> f64 {
+    let tree = support::tree();
+    let root: Arc<dyn Node> = tree.root.clone();
+    let server = Server::builder(root).limits(limits).build().unwrap();
+    let (client, server_side) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move { server.serve_connection(server_side).await });
+    let (mut rd, mut wr) = tokio::io::split(client);
+    let mut buf = BytesMut::new();
+    let mut next = || async {
+        loop {
+            if let Ok(ninefold_proto::framing::FrameStatus::Complete { frame_len }) =
+                ninefold_proto::framing::check(&buf, 1 << 20)
+            {
+                return buf.split_to(frame_len);
+            }
+            assert!(rd.read_buf(&mut buf).await.unwrap() > 0);
+        }
+    };
+    let v = base::Tversion { msize: 65536, version: "9P2000.L".into() };
+    wr.write_all(&encode(Dialect::Base, NOTAG, v)).await.unwrap();
+    next().await;
+    let a =
+        base::Tattach { fid: 0, afid: NOFID, uname: "root".into(), aname: "".into(), n_uname: 0 };
+    wr.write_all(&encode(Dialect::L, 1, a)).await.unwrap();
+    next().await;
+    let frame = |tag: u16| {
+        encode(Dialect::L, tag, l::Tgetattr { fid: 0, request_mask: GetattrMask::BASIC })
+    };
+    let start = Instant::now();
+    let mut out = Vec::new();
+    for tag in 0..depth {
+        out.extend(frame(tag));
+    }
+    wr.write_all(&out).await.unwrap();
+    for i in 0..n {
+        let reply = next().await;
+        let tag = u16::from_le_bytes([reply[5], reply[6]]);
+        if i + usize::from(depth) < n {
+            wr.write_all(&frame(tag)).await.unwrap();
+        }
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// What the abuse limits cost per request: the defaults (memory budgets,
+/// deadlines) against none, and with both request rates set high enough
+/// never to bite (the bucket arithmetic alone), alternating rounds in one
+/// run. A measurement, not a test:
+/// `cargo test --release -p ninefold-server --test abuse -- --ignored --nocapture`.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "a measurement; run with --release --ignored --nocapture"]
+async fn cost_of_the_limits_side_by_side() {
+    let mut rates = AbuseLimits::default();
+    rates.connection_rate = Some(Rate::per_second(1e9));
+    rates.peer_rate = Some(Rate::per_second(1e9));
+    let configs = [
+        ("none", AbuseLimits::none()),
+        ("defaults", AbuseLimits::default()),
+        ("defaults+rate", rates),
+    ];
+    let mut results: Vec<Vec<f64>> = vec![Vec::new(); configs.len()];
+    for _round in 0..7 {
+        for (i, (_, limits)) in configs.iter().enumerate() {
+            results[i].push(getattr_rate(limits.clone(), 200_000, 32).await);
+        }
+    }
+    let base = {
+        let mut v = results[0].clone();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for (i, (name, _)) in configs.iter().enumerate() {
+        let mut v = results[i].clone();
+        v.sort_by(f64::total_cmp);
+        let median = v[v.len() / 2];
+        println!("{name:>14}: median {median:>10.0} Tgetattr/s ({:.3} of none)", median / base);
+    }
+}

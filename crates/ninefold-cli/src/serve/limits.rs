@@ -105,7 +105,6 @@ pub(crate) struct LimitSettings {
     pub(crate) descriptors_per_connection: Option<usize>,
 }
 
-
 fn duration(
     flag: Option<&str>,
     file: Option<&str>,
