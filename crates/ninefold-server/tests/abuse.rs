@@ -381,23 +381,26 @@ async fn getattr_rate(limits: AbuseLimits, n: usize, depth: u16) -> f64 {
     tokio::spawn(async move { server.serve_connection(server_side).await });
     let (mut rd, mut wr) = tokio::io::split(client);
     let mut buf = BytesMut::new();
-    let mut next = || async {
+    async fn next_frame(
+        rd: &mut tokio::io::ReadHalf<tokio::io::DuplexStream>,
+        buf: &mut BytesMut,
+    ) -> BytesMut {
         loop {
             if let Ok(ninefold_proto::framing::FrameStatus::Complete { frame_len }) =
-                ninefold_proto::framing::check(&buf, 1 << 20)
+                ninefold_proto::framing::check(buf, 1 << 20)
             {
                 return buf.split_to(frame_len);
             }
-            assert!(rd.read_buf(&mut buf).await.unwrap() > 0);
+            assert!(rd.read_buf(buf).await.unwrap() > 0);
         }
-    };
+    }
     let v = base::Tversion { msize: 65536, version: "9P2000.L".into() };
     wr.write_all(&encode(Dialect::Base, NOTAG, v)).await.unwrap();
-    next().await;
+    next_frame(&mut rd, &mut buf).await;
     let a =
         base::Tattach { fid: 0, afid: NOFID, uname: "root".into(), aname: "".into(), n_uname: 0 };
     wr.write_all(&encode(Dialect::L, 1, a)).await.unwrap();
-    next().await;
+    next_frame(&mut rd, &mut buf).await;
     let frame = |tag: u16| {
         encode(Dialect::L, tag, l::Tgetattr { fid: 0, request_mask: GetattrMask::BASIC })
     };
@@ -408,7 +411,7 @@ async fn getattr_rate(limits: AbuseLimits, n: usize, depth: u16) -> f64 {
     }
     wr.write_all(&out).await.unwrap();
     for i in 0..n {
-        let reply = next().await;
+        let reply = next_frame(&mut rd, &mut buf).await;
         let tag = u16::from_le_bytes([reply[5], reply[6]]);
         if i + usize::from(depth) < n {
             wr.write_all(&frame(tag)).await.unwrap();
