@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Run every codec fuzz target for a bounded time.
+# Run every fuzz target for a bounded time.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
-# Default: 60 s for each of decode_base, decode_u, decode_l, decode_z.
+# Default: 60 s for each of decode_base, decode_u, decode_l, decode_z (the
+# codec) and server_seq (sequences of T-messages to a server over memfs).
 # Installs cargo-fuzz if missing. cargo-fuzz needs nightly-only compiler
 # flags; the one stable toolchain here accepts them with RUSTC_BOOTSTRAP=1.
 # Corpora live in fuzz/corpus/<target> (git-ignored), seeded from the golden
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode_base decode_u decode_l decode_z)
+[ ${#targets[@]} -gt 0 ] || targets=(decode_base decode_u decode_l decode_z server_seq)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "== installing cargo-fuzz"
@@ -23,10 +24,14 @@ fi
 
 export RUSTC_BOOTSTRAP=1
 for t in "${targets[@]}"; do
-    dialect=${t#decode_}
     corpus=fuzz/corpus/$t
     mkdir -p "$corpus"
-    cp -n crates/ninefold-proto/tests/vectors/"$dialect"/*.bin "$corpus"/ 2>/dev/null || true
+    case $t in
+        decode_*)
+            dialect=${t#decode_}
+            cp -n crates/ninefold-proto/tests/vectors/"$dialect"/*.bin "$corpus"/ 2>/dev/null || true
+            ;;
+    esac
     echo "== fuzzing $t for ${secs}s"
     log=$(mktemp)
     status=0

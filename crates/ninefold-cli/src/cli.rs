@@ -139,4 +139,8 @@ pub(crate) struct ServeArgs {
     /// TOML configuration file; flags override its settings.
     #[arg(long, short = 'c', value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+
+    /// Abuse limits (`[limits]` in the configuration file).
+    #[command(flatten)]
+    pub(crate) limits: crate::serve::limits::LimitArgs,
 }

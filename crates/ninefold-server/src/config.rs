@@ -57,6 +57,8 @@ pub struct ServerConfig {
     /// Where the ledger's journal lives, so exactly-once survives a
     /// restart (default none: the ledger lives in memory only).
     pub state_dir: Option<PathBuf>,
+    /// Abuse limits: per peer, per connection, memory, deadlines.
+    pub limits: crate::AbuseLimits,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +74,7 @@ impl Default for ServerConfig {
             dialects: vec![Dialect::Z, Dialect::L, Dialect::U, Dialect::Base],
             ledger: crate::LedgerConfig::default(),
             state_dir: None,
+            limits: crate::AbuseLimits::default(),
         }
     }
 }
@@ -100,6 +103,6 @@ impl ServerConfig {
         if self.ledger.max_bytes == 0 {
             return Err(ConfigError::Zero("ledger.max_bytes"));
         }
-        Ok(())
+        self.limits.validate(self.max_msize)
     }
 }

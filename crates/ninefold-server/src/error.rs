@@ -24,6 +24,18 @@ pub enum ServeError {
     /// The connection was closed while a request was being admitted.
     #[error("connection closed")]
     Closed,
+    /// A frame did not arrive in full within the frame deadline after its
+    /// first byte (a slow-loris client), or no Tversion arrived within the
+    /// handshake deadline after connect.
+    #[error("{0} deadline expired")]
+    Deadline(&'static str),
+    /// The connection was over its memory budget and none of its replies
+    /// was written within the stall deadline (a client that never reads).
+    #[error("replies stalled over the memory budget")]
+    Stalled,
+    /// The peer already has as many connections as it may.
+    #[error("too many connections from this peer")]
+    PeerLimit,
 }
 
 /// An inconsistent [`ServerBuilder`](crate::ServerBuilder) setting.
@@ -42,4 +54,14 @@ pub enum ConfigError {
     /// The state directory (the `.Z` ledger journal) cannot be used.
     #[error("state directory: {0}")]
     StateDir(String),
+    /// A memory budget smaller than two frames of the largest msize.
+    #[error("{name} of {bytes} bytes is below {floor} (twice max_msize)")]
+    Budget {
+        /// The setting.
+        name: &'static str,
+        /// Its value.
+        bytes: usize,
+        /// The smallest value that works.
+        floor: usize,
+    },
 }

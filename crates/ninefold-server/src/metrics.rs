@@ -13,6 +13,8 @@
 //! | `ninefold.server.ledger.entries` | up-down counter (`.Z` outcomes kept) | |
 //! | `ninefold.server.ledger.size` | up-down counter | By |
 //! | `ninefold.server.ledger.events` | counter, by `event`: `replayed`, `waited` (single-flight), `stale` (116), `evicted` | |
+//! | `ninefold.server.limit.events` | counter, by `limit`: `peer_connections` (closed at accept), `connection_rate` / `peer_rate` (a request held back), `frame_timeout` / `handshake_timeout` (closed), `memory_wait` (reading paused for memory), `stalled` (closed: replies not read) | |
+//! | `ninefold.server.memory.used` | gauge: bytes charged to the server's memory budget | By |
 
 use std::time::Duration;
 
@@ -43,6 +45,14 @@ impl Metrics {
     pub(crate) fn ledger_size(&self, _entries: i64, _bytes: i64) {}
     #[inline]
     pub(crate) fn ledger_event(&self, _event: &'static str, _n: u64) {}
+    #[inline]
+    pub(crate) fn limit(&self, _limit: &'static str) {}
+    #[inline]
+    pub(crate) fn observe_memory(
+        &self,
+        _budget: Option<std::sync::Arc<crate::limits::ByteBudget>>,
+    ) {
+    }
 }
 
 #[cfg(feature = "otel")]
@@ -115,11 +125,33 @@ impl Metrics {
             i.ledger_events.add(n, &[opentelemetry::KeyValue::new("event", event)]);
         }
     }
+
+    pub(crate) fn limit(&self, limit: &'static str) {
+        if let Some(i) = &self.inner {
+            i.limit_events.add(1, &[opentelemetry::KeyValue::new("limit", limit)]);
+        }
+    }
+
+    /// Reports `budget`'s bytes in use at each collection (nothing on the
+    /// request path).
+    pub(crate) fn observe_memory(&self, budget: Option<std::sync::Arc<crate::limits::ByteBudget>>) {
+        let (Some(i), Some(budget)) = (&self.inner, budget) else { return };
+        let gauge = i
+            .meter
+            .u64_observable_gauge("ninefold.server.memory.used")
+            .with_unit("By")
+            .with_description(
+                "Bytes of request frames and queued replies charged to the server's memory budget",
+            )
+            .with_callback(move |o| o.observe(budget.used() as u64, &[]))
+            .build();
+        *i.memory_gauge.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(gauge);
+    }
 }
 
 #[cfg(feature = "otel")]
 mod otel {
-    use opentelemetry::metrics::{Counter, Histogram, Meter, UpDownCounter};
+    use opentelemetry::metrics::{Counter, Histogram, Meter, ObservableGauge, UpDownCounter};
 
     #[derive(Debug)]
     pub(super) struct Instruments {
@@ -133,6 +165,9 @@ mod otel {
         pub(super) ledger_entries: UpDownCounter<i64>,
         pub(super) ledger_bytes: UpDownCounter<i64>,
         pub(super) ledger_events: Counter<u64>,
+        pub(super) limit_events: Counter<u64>,
+        pub(super) meter: Meter,
+        pub(super) memory_gauge: std::sync::Mutex<Option<ObservableGauge<u64>>>,
     }
 
     impl Instruments {
@@ -188,6 +223,14 @@ mod otel {
                         "9P2000.L.Z ledger events: replayed, waited (single-flight), stale (116), evicted",
                     )
                     .build(),
+                limit_events: m
+                    .u64_counter("ninefold.server.limit.events")
+                    .with_description(
+                        "Abuse limits met: peer_connections, connection_rate, peer_rate, frame_timeout, handshake_timeout, memory_wait, stalled",
+                    )
+                    .build(),
+                meter: m.clone(),
+                memory_gauge: std::sync::Mutex::new(None),
             }
         }
     }

@@ -2,13 +2,13 @@
 //! each dialect.
 
 use ninefold_proto::{base, l, Dialect, Errno, Message};
-use tokio::sync::OwnedSemaphorePermit;
 
 /// The share of the connection's reply budget a request holds from the
 /// moment its frame is read until its reply is written (see
 /// [`crate::shell`]): what bounds the memory a client that never reads can
-/// make the server spend. `None` only in the core's own tests.
-pub(crate) type Permit = Option<OwnedSemaphorePermit>;
+/// make the server spend, with the frame's memory charge (see
+/// [`crate::limits`]). `None` only in the core's own tests.
+pub(crate) type Permit = Option<crate::limits::FramePermit>;
 
 /// A reply ready to be written, with the permit it gives back once it is
 /// on the wire.

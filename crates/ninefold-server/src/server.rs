@@ -14,6 +14,7 @@ use tracing::{debug, info, warn, Instrument};
 use crate::access::Denials;
 use crate::config::ServerConfig;
 use crate::ledger::{Ledger, MemLedger};
+use crate::limits::{ByteBudget, PeerKey, PeerSlot, PeerTable};
 use crate::lineage::Lineage;
 use crate::metrics::Metrics;
 use crate::{
@@ -42,6 +43,10 @@ pub(crate) struct ServerInner {
     next_conn: AtomicU64,
     connections: AtomicUsize,
     tracker: TaskTracker,
+    /// Connections and shared state per peer.
+    pub(crate) peers: Arc<PeerTable>,
+    /// The memory budget of all connections together.
+    pub(crate) memory: Option<Arc<ByteBudget>>,
 }
 
 impl ServerInner {
@@ -175,6 +180,14 @@ impl ServerBuilder {
         self
     }
 
+    /// The abuse limits (see [`AbuseLimits`](crate::AbuseLimits); the
+    /// defaults are generous, [`AbuseLimits::none`](crate::AbuseLimits::none)
+    /// disables them).
+    pub fn limits(mut self, limits: crate::AbuseLimits) -> Self {
+        self.config.limits = limits;
+        self
+    }
+
     /// Replaces the whole configuration.
     pub fn config(mut self, config: ServerConfig) -> Self {
         self.config = config;
@@ -224,6 +237,8 @@ impl ServerBuilder {
     }
 
     fn assemble(self, metrics: Arc<Metrics>, ledger: Arc<dyn Ledger>) -> Server {
+        let memory = self.config.limits.server_memory.map(|m| Arc::new(ByteBudget::new(m)));
+        metrics.observe_memory(memory.clone());
         Server {
             inner: Arc::new(ServerInner {
                 config: self.config,
@@ -239,6 +254,8 @@ impl ServerBuilder {
                 next_conn: AtomicU64::new(1),
                 connections: AtomicUsize::new(0),
                 tracker: TaskTracker::new(),
+                peers: Arc::default(),
+                memory,
             }),
         }
     }
@@ -311,13 +328,57 @@ impl Server {
     /// transport already identified (its address, and the
     /// [`Principal`](crate::Principal) a TLS handshake proved), seen by
     /// every request as [`Request::peer`](crate::Request::peer).
+    ///
+    /// A peer that already has `max_connections_per_peer` connections gets
+    /// [`ServeError::PeerLimit`] and its stream is closed.
     pub async fn serve_peer<IO>(&self, io: IO, peer: Peer) -> Result<(), ServeError>
     where
         IO: AsyncRead + AsyncWrite + Send + 'static,
     {
+        let slot = match self.join_peer(&peer) {
+            Ok(slot) => slot,
+            Err(e) => {
+                drop(io);
+                return Err(e);
+            }
+        };
+        self.serve_slot(io, peer, slot).await
+    }
+
+    /// Takes a place in the peer table for `peer`, or refuses it.
+    fn join_peer(&self, peer: &Peer) -> Result<Option<PeerSlot>, ServeError> {
+        let limits = &self.inner.config.limits;
+        if limits.max_connections_per_peer.is_none() && limits.peer_rate.is_none() {
+            return Ok(None);
+        }
+        let Some(key) = PeerKey::of(peer.remote()) else { return Ok(None) };
+        match self.inner.peers.join(key, limits.max_connections_per_peer, limits.peer_rate) {
+            Some(slot) => Ok(Some(slot)),
+            None => {
+                self.inner.metrics.limit("peer_connections");
+                warn!(
+                    remote = peer.remote().unwrap_or("-"),
+                    "per-peer connection limit reached, closing"
+                );
+                Err(ServeError::PeerLimit)
+            }
+        }
+    }
+
+    async fn serve_slot<IO>(
+        &self,
+        io: IO,
+        peer: Peer,
+        slot: Option<PeerSlot>,
+    ) -> Result<(), ServeError>
+    where
+        IO: AsyncRead + AsyncWrite + Send + 'static,
+    {
         self.inner.metrics.connection(1);
-        let r = shell::run(self.inner.clone(), io, Arc::new(peer)).await;
+        let state = slot.as_ref().map(|s| s.state.clone());
+        let r = shell::run(self.inner.clone(), io, Arc::new(peer), state).await;
         self.inner.metrics.connection(-1);
+        drop(slot);
         r
     }
 
@@ -380,6 +441,11 @@ impl Server {
             drop(io);
             return;
         }
+        let Ok(slot) = self.join_peer(&peer) else {
+            inner.connections.fetch_sub(1, Ordering::AcqRel);
+            drop(io);
+            return;
+        };
         let server = self.clone();
         let span = match peer.principal() {
             Some(p) => tracing::info_span!("conn", remote = %remote, principal = p.name()),
@@ -388,7 +454,7 @@ impl Server {
         inner.tracker.spawn(
             async move {
                 debug!("connected");
-                match server.serve_peer(io, peer).await {
+                match server.serve_slot(io, peer, slot).await {
                     Ok(()) => debug!("disconnected"),
                     Err(e) => info!(error = %e, "connection ended"),
                 }

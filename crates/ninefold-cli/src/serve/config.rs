@@ -61,6 +61,8 @@ pub(crate) struct FileConfig {
     pub(crate) tls: Option<super::tls::FileTls>,
     /// Authentication and access control (`[access]`).
     pub(crate) access: Option<super::access::FileAccess>,
+    /// `[limits]`: abuse limits (see `serve/limits.rs`).
+    pub(crate) limits: Option<super::limits::FileLimits>,
 }
 
 /// A squash owner: `65534` or `"65534:65534"`.
@@ -173,6 +175,8 @@ pub(crate) struct Settings {
     pub(crate) tls: Option<super::tls::TlsSettings>,
     /// Tauth keys, grants and trusted networks.
     pub(crate) access: super::access::AccessSettings,
+    /// Abuse limits and the descriptor budget.
+    pub(crate) limits: super::limits::LimitSettings,
 }
 
 impl Settings {
@@ -281,6 +285,8 @@ impl Settings {
             state_dir: args.state_dir.clone().or(file.state_dir),
             tls,
             access: super::access::AccessSettings::merge(&args.trust, &args.auth_key, file.access)?,
+            limits: super::limits::LimitSettings::merge(&args.limits, file.limits)
+                .context("[limits]")?,
         })
     }
 }

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use async_trait::async_trait;
 use bytes::Bytes;
 use ninefold_fs::memfs::MemFs;
-use ninefold_fs::passthrough::{IdMap, Passthrough, PassthroughError};
+use ninefold_fs::passthrough::{Passthrough, PassthroughError};
 use ninefold_server::{Attacher, Errno, Node, Request};
 
 use super::config::{ExportSpec, Settings, Source};
@@ -73,7 +73,7 @@ impl ExportTable {
     pub(crate) fn build(settings: &Settings, mount_hint: &str) -> Result<ExportTable> {
         let mut table = ExportTable::default();
         if let Some(spec) = &settings.root {
-            let (export, aliases) = build_one(spec, &settings.id_map, mount_hint)
+            let (export, aliases) = build_one(spec, settings, mount_hint)
                 .context("cannot set up the default export")?;
             for alias in aliases.into_iter().filter(|a| !a.is_empty()) {
                 table.named.insert(alias.clone(), export.clone());
@@ -82,7 +82,7 @@ impl ExportTable {
             table.default = Some(export);
         }
         for (name, spec) in &settings.exports {
-            let (export, _) = build_one(spec, &settings.id_map, mount_hint)
+            let (export, _) = build_one(spec, settings, mount_hint)
                 .with_context(|| format!("cannot set up export {name:?}"))?;
             table.named.insert(Bytes::copy_from_slice(name.as_bytes()), export);
             table.names.push(name.clone());
@@ -154,7 +154,11 @@ impl Attacher for TableAttacher {
 }
 
 /// An export and the extra anames that reach it.
-fn build_one(spec: &ExportSpec, id_map: &IdMap, mount_hint: &str) -> Result<(Export, Vec<Bytes>)> {
+fn build_one(
+    spec: &ExportSpec,
+    settings: &Settings,
+    mount_hint: &str,
+) -> Result<(Export, Vec<Bytes>)> {
     let ro = if spec.read_only { ", read-only" } else { "" };
     match &spec.source {
         Source::Welcome => {
@@ -176,7 +180,7 @@ fn build_one(spec: &ExportSpec, id_map: &IdMap, mount_hint: &str) -> Result<(Exp
             ))
         }
         Source::Dir(path) => {
-            let p = directory(path, spec.read_only, id_map)?;
+            let p = directory(path, spec.read_only, settings)?;
             let aliases = p.attacher().anames().to_vec();
             let label = format!("directory {}{ro}", p.path().display());
             Ok((Export { root: p.root(), read_only: spec.read_only, label }, aliases))
@@ -185,7 +189,7 @@ fn build_one(spec: &ExportSpec, id_map: &IdMap, mount_hint: &str) -> Result<(Exp
 }
 
 /// A host directory through passthrough.
-fn directory(path: &Path, read_only: bool, id_map: &IdMap) -> Result<Passthrough> {
+fn directory(path: &Path, read_only: bool, settings: &Settings) -> Result<Passthrough> {
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             anyhow::bail!("directory {} does not exist", path.display())
@@ -194,13 +198,16 @@ fn directory(path: &Path, read_only: bool, id_map: &IdMap) -> Result<Passthrough
         Ok(m) if !m.is_dir() => anyhow::bail!("{} is not a directory", path.display()),
         Ok(_) => {}
     }
-    Passthrough::builder(path).read_only(read_only).id_map(id_map.clone()).build().map_err(|e| {
-        match e {
-            PassthroughError::Root { path, source } => {
-                anyhow::anyhow!("cannot open {}: {source}", path.display())
-            }
-            other => anyhow::Error::new(other),
+    let mut builder =
+        Passthrough::builder(path).read_only(read_only).id_map(settings.id_map.clone());
+    if let Some(n) = settings.limits.descriptors_per_connection {
+        builder = builder.descriptors_per_connection(n);
+    }
+    builder.build().map_err(|e| match e {
+        PassthroughError::Root { path, source } => {
+            anyhow::anyhow!("cannot open {}: {source}", path.display())
         }
+        other => anyhow::Error::new(other),
     })
 }
 

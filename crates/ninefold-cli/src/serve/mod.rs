@@ -12,6 +12,7 @@
 mod access;
 mod config;
 mod exports;
+pub(crate) mod limits;
 mod listen;
 mod metrics;
 mod readonly;
@@ -78,6 +79,7 @@ fn server_config(s: &Settings) -> Result<ServerConfig> {
     c.shutdown_deadline = s.shutdown_deadline;
     c.dialects = s.dialects.clone();
     c.state_dir = s.state_dir.clone();
+    c.limits = s.limits.abuse.clone();
     c.validate().context("invalid settings")?;
     Ok(c)
 }
@@ -107,6 +109,18 @@ async fn serve(settings: Settings) -> Result<()> {
     if let Some((_, m)) = &metrics {
         builder = builder.meter(&m.meter());
     }
+    // Kept alive for the life of the server: read at each scrape.
+    let _descriptor_refusals = metrics.as_ref().map(|(_, m)| {
+        m.meter()
+            .u64_observable_counter("ninefold.server.descriptor_refusals")
+            .with_description(
+                "Walks, creates and opens answered EMFILE at a connection's descriptor budget",
+            )
+            .with_callback(|o| {
+                o.observe(ninefold_fs::passthrough::descriptor_refusals_total(), &[]);
+            })
+            .build()
+    });
     if let Some(token) = lineage_token(&settings)? {
         builder = builder.lineage_token(token);
     }

@@ -116,6 +116,7 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let parent = self.fd.clone();
         let parent_path = self.qid.path;
+        let charge = self.fs.fds.charge(req)?;
         blocking_as(&self.fs, req, move || {
             let file = rustix::fs::openat(parent.as_fd(), &name, host, Mode::from_raw_mode(perm))
                 .map_err(errno)?;
@@ -129,9 +130,10 @@ impl PassthroughNode {
                     rustix::fs::fchmod(&file, Mode::from_raw_mode(perm)).map_err(errno)?;
                 }
                 let path = fs.reopen(&file, OFlags::PATH).map_err(errno)?;
-                let node: Arc<dyn Node> = Arc::new(
-                    PassthroughNode::from_child(&fs, path, parent_path, &name).map_err(errno)?,
-                );
+                let mut node =
+                    PassthroughNode::from_child(&fs, path, parent_path, &name).map_err(errno)?;
+                node.charge = charge;
+                let node: Arc<dyn Node> = Arc::new(node);
                 Ok(Created { node, opened: Opened::node() })
             };
             match finish() {

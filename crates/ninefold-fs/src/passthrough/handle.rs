@@ -29,6 +29,8 @@ pub struct PassthroughHandle {
     pub(crate) cursor: Arc<Mutex<()>>,
     /// A FIFO's reactor registration: its reads and writes wait there.
     pipe: Option<Pipe>,
+    /// This handle's share of its connection's descriptor budget.
+    charge: Option<super::budget::FdCharge>,
 }
 
 impl PassthroughHandle {
@@ -72,10 +74,12 @@ impl PassthroughNode {
         if self.kind == Kind::Dir {
             host |= OFlags::DIRECTORY;
         }
+        let charge = self.fs.fds.charge(req)?;
         if self.kind == Kind::Fifo {
             let file = fifo::open(self, req, host).await?;
             let mut handle = PassthroughHandle::new(self.fs.clone(), file, self.kind, flags);
             handle.pipe = Some(Pipe::new(handle.fd.clone())?);
+            handle.charge = charge;
             return Ok(Opened::with_handle(handle));
         }
         let fs = self.fs.clone();
@@ -83,7 +87,9 @@ impl PassthroughNode {
         let kind = self.kind;
         let handle = blocking_as(&self.fs, req, move || {
             let file = fs.reopen(&fd, host).map_err(errno)?;
-            Ok(PassthroughHandle::new(fs, file, kind, flags))
+            let mut handle = PassthroughHandle::new(fs, file, kind, flags);
+            handle.charge = charge;
+            Ok(handle)
         })
         .await?;
         Ok(Opened::with_handle(handle))
@@ -139,6 +145,7 @@ impl PassthroughHandle {
             writable: access.can_write(),
             cursor: Arc::new(Mutex::new(())),
             pipe: None,
+            charge: None,
         }
     }
 }

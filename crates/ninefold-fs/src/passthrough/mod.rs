@@ -102,6 +102,7 @@
 
 mod attach;
 mod attr;
+mod budget;
 mod create;
 mod creds;
 mod fifo;
@@ -160,6 +161,13 @@ pub enum PassthroughError {
     Credentials(String),
 }
 
+/// Walks, creates and opens answered EMFILE because their connection held
+/// its descriptor budget, by every passthrough export of this process
+/// (see [`PassthroughBuilder::descriptors_per_connection`]).
+pub fn descriptor_refusals_total() -> u64 {
+    budget::refused_total()
+}
+
 /// An exported host directory: its root node and how to attach to it.
 ///
 /// Cloning is cheap; every clone serves the same export.
@@ -195,6 +203,19 @@ impl Passthrough {
     /// lacks it and single-component `openat(O_NOFOLLOW)` is used).
     pub fn uses_openat2(&self) -> bool {
         self.shared.openat2
+    }
+
+    /// Host descriptors one connection may hold through this export (its
+    /// nodes and open fids); `None`: unlimited. See
+    /// [`PassthroughBuilder::descriptors_per_connection`].
+    pub fn descriptors_per_connection(&self) -> Option<usize> {
+        self.shared.fds.max()
+    }
+
+    /// Requests answered EMFILE so far because their connection held its
+    /// descriptor budget.
+    pub fn descriptor_refusals(&self) -> u64 {
+        self.shared.fds.refused()
     }
 
     /// An [`Attacher`](ninefold_server::Attacher) serving this export for

@@ -48,6 +48,8 @@ pub(crate) struct Shared {
     pub(crate) creds: Credentials,
     /// One descriptor per live object, and where objects were seen.
     pub(crate) index: super::index::Index,
+    /// Descriptors per connection.
+    pub(crate) fds: super::budget::FdBudget,
 }
 
 impl Shared {
@@ -99,6 +101,7 @@ impl Shared {
         if opts.raise_nofile {
             raise_nofile();
         }
+        let opts_fds = opts.fds_per_conn;
         let canonical = std::fs::canonicalize(&path).ok();
         let root_dev = super::qidmap::dev_of(&root_stat);
         let qids = QidMap::new(root_dev);
@@ -124,6 +127,11 @@ impl Shared {
                 as_root,
                 creds,
                 index: super::index::Index::default(),
+                fds: super::budget::FdBudget::new(match opts_fds {
+                    Some(0) => None,
+                    Some(n) => Some(n),
+                    None => Some(super::budget::default_budget()),
+                }),
             },
             root_fd,
         ))
@@ -303,6 +311,8 @@ pub struct PassthroughNode {
     /// Birth time, when the host filesystem reports one: with the inode
     /// number, what tells this object from a later one reusing it.
     pub(crate) born: Option<(i64, u32)>,
+    /// This node's share of its connection's descriptor budget.
+    pub(crate) charge: Option<super::budget::FdCharge>,
 }
 
 /// The birth time of a statx result, if reported.
@@ -321,7 +331,7 @@ impl PassthroughNode {
         let kind = Kind::from_mode(u32::from(st.stx_mode));
         let qid = fs.qids.qid(kind, &st, fs.opts.qid_version);
         let fd = fs.index.share(qid.path, fd);
-        Ok(PassthroughNode { fs: fs.clone(), fd, kind, qid, born: born(&st) })
+        Ok(PassthroughNode { fs: fs.clone(), fd, kind, qid, born: born(&st), charge: None })
     }
 
     /// A node for `fd`, found as `name` in directory `parent` (recorded
@@ -357,7 +367,7 @@ impl PassthroughNode {
         let st = super::attr::stat(fd.as_fd())?;
         let kind = Kind::from_mode(u32::from(st.stx_mode));
         let qid = fs.qids.qid(kind, &st, fs.opts.qid_version);
-        Ok(PassthroughNode { fs: fs.clone(), fd, kind, qid, born: born(&st) })
+        Ok(PassthroughNode { fs: fs.clone(), fd, kind, qid, born: born(&st), charge: None })
     }
 
     /// Whether `other` belongs to the same export.
@@ -495,6 +505,7 @@ impl Node for PassthroughNode {
             kind: self.kind,
             qid: self.qid,
             born: self.born,
+            charge: None,
         };
         blocking_as(&self.fs, req, move || {
             let node = super::index::resolve(&fs, &root, path)?;

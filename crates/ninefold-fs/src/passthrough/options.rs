@@ -22,6 +22,9 @@ pub(crate) struct Options {
     pub(crate) openat2: Option<bool>,
     pub(crate) raise_nofile: bool,
     pub(crate) credentials: Option<bool>,
+    /// Descriptors per connection: `None` the default (half the
+    /// descriptor limit), `Some(0)` unlimited.
+    pub(crate) fds_per_conn: Option<usize>,
 }
 
 impl Default for Options {
@@ -36,6 +39,7 @@ impl Default for Options {
             openat2: None,
             raise_nofile: true,
             credentials: None,
+            fds_per_conn: None,
         }
     }
 }
@@ -142,6 +146,19 @@ impl PassthroughBuilder {
     #[must_use]
     pub fn credentials(mut self, on: bool) -> PassthroughBuilder {
         self.opts.credentials = Some(on);
+        self
+    }
+
+    /// Host descriptors one connection may hold through the export: the
+    /// `O_PATH` descriptor of every node it walked to or created (a fid
+    /// pins its ancestors too) and every open fid's. Past it, the walk,
+    /// create or open answers EMFILE to that connection only. Default: half
+    /// the descriptor limit in force after
+    /// [`raise_nofile`](Self::raise_nofile), at least 256; `0` is
+    /// unlimited.
+    #[must_use]
+    pub fn descriptors_per_connection(mut self, n: usize) -> PassthroughBuilder {
+        self.opts.fds_per_conn = Some(n);
         self
     }
 

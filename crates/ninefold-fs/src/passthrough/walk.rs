@@ -76,13 +76,16 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let parent = self.fd.clone();
         let parent_path = self.qid.path;
+        let charge = self.fs.fds.charge(req)?;
         cheap_as(&self.fs, req, move || {
             if let Some(node) = PassthroughNode::live_child(&fs, parent.as_fd(), &name, parent_path)
             {
                 return Ok(Arc::new(node) as Arc<dyn Node>);
             }
             let fd = open_child(&fs, parent.as_fd(), &name).map_err(errno)?;
-            let node = PassthroughNode::from_child(&fs, fd, parent_path, &name).map_err(errno)?;
+            let mut node =
+                PassthroughNode::from_child(&fs, fd, parent_path, &name).map_err(errno)?;
+            node.charge = charge;
             Ok(Arc::new(node) as Arc<dyn Node>)
         })
         .await

@@ -21,6 +21,13 @@
 //! always read even when every request slot is taken. So a client that
 //! sends and never reads makes the server hold at most
 //! `2 × (max_inflight + max_queued)` replies before it stops reading.
+//!
+//! The abuse limits ([`crate::limits`]) act in the reader too: a frame's
+//! memory is charged once its header is seen (before the buffer grows for
+//! it) together with the largest reply it can produce, a partial frame
+//! must complete within the frame deadline and the first within the
+//! handshake deadline, and over a request rate the reader sleeps before
+//! taking the frame on.
 
 mod request;
 mod writer;
@@ -40,6 +47,7 @@ use tracing::{debug, Instrument};
 use crate::core::{Core, Limits, Received};
 use crate::fid::{lock, Fid};
 use crate::fs::ConnFacts;
+use crate::limits::{Bucket, Budgets, Charge, FramePermit, PeerState};
 use crate::ops;
 use crate::reply::{Permit, Reply};
 use crate::server::ServerInner;
@@ -68,6 +76,10 @@ pub(crate) struct Conn {
     /// Signalled whenever a request completes.
     progress: Notify,
     out: mpsc::UnboundedSender<Outgoing>,
+    /// The memory budgets frames are charged to.
+    budgets: Budgets,
+    /// The peer's shared limits (its request rate), if it has any.
+    peer: Option<Arc<PeerState>>,
 }
 
 impl Conn {
@@ -114,6 +126,7 @@ pub(crate) async fn run<IO>(
     server: Arc<ServerInner>,
     io: IO,
     peer: Arc<crate::Peer>,
+    peer_state: Option<Arc<PeerState>>,
 ) -> Result<(), ServeError>
 where
     IO: AsyncRead + AsyncWrite + Send + 'static,
@@ -137,6 +150,15 @@ where
         flush_budget: Arc::new(Semaphore::new(budget)),
         progress: Notify::new(),
         out: tx,
+        budgets: Budgets {
+            conn: config
+                .limits
+                .connection_memory
+                .map(|m| Arc::new(crate::limits::ByteBudget::new(m))),
+            server: server.memory.clone(),
+            stall: config.limits.stall_timeout,
+        },
+        peer: peer_state,
     });
     let writer = tokio::spawn(writer::run(wr, rx).in_current_span());
     let result = read_loop(&conn, rd).await;
@@ -171,6 +193,13 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
     let mut buf = BytesMut::with_capacity(8 * 1024);
     let shutdown = conn.server.shutdown.clone();
     let mut inline = Inline(None);
+    let limits = &conn.server.config.limits;
+    let mut rate = limits.connection_rate.map(Bucket::new);
+    let mut pending = Pending {
+        deadline: None,
+        handshake: limits.handshake_timeout.map(|d| tokio::time::Instant::now() + d),
+        charge: None,
+    };
     loop {
         let max = conn.facts().msize;
         let frame = tokio::select! {
@@ -183,22 +212,28 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 return Ok(());
             }
             () = inline.finished() => continue,
-            f = read_frame(conn, &mut rd, &mut buf, max) => f?,
+            f = read_frame(conn, &mut rd, &mut buf, max, &mut pending) => f?,
         };
         // Anything the reader does next may wait (for budget, a drain):
         // the request started here moves to a task of its own first.
         inline.detach();
-        let Some(raw) = frame else { return Ok(()) };
+        let Some((raw, charge)) = frame else { return Ok(()) };
         let raw_len = raw.len();
         conn.server.metrics.request_bytes(raw.len());
 
+        // Over a request rate: stop reading until the bucket refills.
+        if rate.is_some() || conn.peer.as_ref().is_some_and(|p| p.bucket.is_some()) {
+            throttle(conn, &mut rate).await;
+        }
+
         // Back-pressure: no frame is taken on without its reply budget.
         let budget = if raw.get(4) == Some(&TFLUSH) { &conn.flush_budget } else { &conn.budget };
-        let permit = budget.clone().acquire_owned().await.map_err(|_| ServeError::Closed)?;
+        let slot = budget.clone().acquire_owned().await.map_err(|_| ServeError::Closed)?;
+        let permit = Some(FramePermit { _slot: slot, _memory: charge });
 
         let received = {
             let mut core = lock(&conn.core);
-            match core.receive(raw, Some(permit))? {
+            match core.receive(raw, permit)? {
                 Received::Replies(out) => {
                     conn.send(&core, out);
                     continue;
@@ -291,27 +326,175 @@ impl Drop for Inline {
     }
 }
 
-/// Reads one whole frame, or `None` at a clean end of stream.
+/// Waits out the connection's and the peer's request rates (the token is
+/// taken; the frame goes on after the wait).
+async fn throttle(conn: &Conn, rate: &mut Option<Bucket>) {
+    let now = std::time::Instant::now();
+    let mine = rate.as_mut().and_then(|b| b.take(now));
+    let peer = conn
+        .peer
+        .as_ref()
+        .and_then(|p| p.bucket.as_ref())
+        .and_then(|b| b.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take(now));
+    if mine.is_some() {
+        conn.server.metrics.limit("connection_rate");
+    }
+    if peer.is_some() {
+        conn.server.metrics.limit("peer_rate");
+    }
+    if let Some(wait) = mine.max(peer) {
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// What the reader knows of the frame it is reading, kept across calls of
+/// [`read_frame`] (which a finished inline request interrupts).
+struct Pending {
+    /// When the partial frame in the buffer must be complete.
+    deadline: Option<tokio::time::Instant>,
+    /// When the first frame must be complete; cleared once it is.
+    handshake: Option<tokio::time::Instant>,
+    /// The memory charged for the frame so far, and whether it includes
+    /// the reply's share.
+    charge: Option<(Charge, bool)>,
+}
+
+/// The largest reply a frame can produce beyond a small fixed size: the
+/// data of a read (Tread, Treaddir and `.Z`'s Treaddirattr share the
+/// layout fid[4] offset[8] count[4]), at most `msize`.
+fn reply_estimate(frame: &[u8], msize: u32) -> usize {
+    const TREAD: u8 = 116;
+    const TREADDIR: u8 = 40;
+    const SMALL: usize = 256;
+    match frame.get(4) {
+        Some(&TREAD | &TREADDIR) => match frame.get(19..23) {
+            Some(c) => {
+                let count = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                count.min(msize) as usize + SMALL
+            }
+            None => SMALL,
+        },
+        _ => SMALL,
+    }
+}
+
+/// Charges the frame at the head of `buf` (`frame_len` bytes, of which
+/// the buffer may hold only a part) to the connection's memory budgets,
+/// waiting for room.
+async fn charge_frame(
+    conn: &Conn,
+    p: &mut Pending,
+    buf: &[u8],
+    frame_len: usize,
+    max: u32,
+) -> Result<(), ServeError> {
+    // Until its type is known a frame is not charged (nor its buffer
+    // grown for it); Tflush never is: tiny and bounded by its own reply
+    // budget, it must be read even with the memory spent, to cancel what
+    // holds it.
+    match buf.get(4) {
+        None | Some(&TFLUSH) => return Ok(()),
+        Some(_) => {}
+    }
+    let whole = buf.len() >= frame_len;
+    let (have, has_reply) = match &p.charge {
+        Some((c, r)) => (c.bytes(), *r),
+        None => (0, false),
+    };
+    if have > 0 && (has_reply || !whole) {
+        return Ok(());
+    }
+    let mut want = if have == 0 { frame_len } else { 0 };
+    if whole {
+        want += reply_estimate(buf, max);
+    }
+    if conn.budgets.server.as_ref().is_some_and(|b| b.used() + want > b.limit())
+        || conn.budgets.conn.as_ref().is_some_and(|b| b.used() + want > b.limit())
+    {
+        conn.server.metrics.limit("memory_wait");
+    }
+    let stalled = || lock(&conn.core).inflight_len() == 0;
+    let more = conn.budgets.charge(want, stalled).await.map_err(|_| {
+        conn.server.metrics.limit("stalled");
+        debug!(conn = conn.id, "replies stalled over the memory budget, closing");
+        ServeError::Stalled
+    })?;
+    match &mut p.charge {
+        Some((c, r)) => {
+            c.absorb(more);
+            *r = whole;
+        }
+        None => p.charge = Some((more, whole)),
+    }
+    // The time spent waiting for memory is not the client's.
+    p.deadline = None;
+    Ok(())
+}
+
+/// Reads one whole frame and its memory charge, or `None` at a clean end
+/// of stream.
 async fn read_frame<R: AsyncRead + Unpin>(
     conn: &Arc<Conn>,
     rd: &mut R,
     buf: &mut BytesMut,
     max: u32,
-) -> Result<Option<Bytes>, ServeError> {
+    p: &mut Pending,
+) -> Result<Option<(Bytes, Charge)>, ServeError> {
     let idle = conn.server.config.idle_timeout;
+    let budgets = conn.budgets.enabled();
     loop {
         match framing::check(buf, max) {
             Ok(FrameStatus::Complete { frame_len }) => {
-                return Ok(Some(buf.split_to(frame_len).freeze()));
+                if budgets {
+                    charge_frame(conn, p, buf, frame_len, max).await?;
+                }
+                let charge = p.charge.take().map(|(c, _)| c).unwrap_or_default();
+                p.deadline = None;
+                p.handshake = None;
+                return Ok(Some((buf.split_to(frame_len).freeze(), charge)));
             }
             Ok(FrameStatus::Incomplete { frame_len }) => {
-                if let Some(len) = frame_len {
+                if let (Some(len), true) = (frame_len, buf.len() > 4 || !budgets) {
+                    if budgets {
+                        charge_frame(conn, p, buf, len, max).await?;
+                    }
                     buf.reserve(len.saturating_sub(buf.len()));
                 } else if buf.capacity() - buf.len() < 4096 {
                     buf.reserve(64 * 1024);
                 }
             }
             Err(e) => return Err(ServeError::Decode(e)),
+        }
+        if !buf.is_empty() && p.deadline.is_none() {
+            p.deadline =
+                conn.server.config.limits.frame_timeout.map(|d| tokio::time::Instant::now() + d);
+        }
+        let deadline = match (p.deadline, p.handshake) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(at) = deadline {
+            let n = match tokio::time::timeout_at(at, rd.read_buf(buf)).await {
+                Ok(r) => r?,
+                Err(_) => {
+                    let which = if p.handshake == Some(at) { "handshake" } else { "frame" };
+                    conn.server.metrics.limit(if which == "handshake" {
+                        "handshake_timeout"
+                    } else {
+                        "frame_timeout"
+                    });
+                    debug!(conn = conn.id, which, "deadline expired, closing");
+                    return Err(ServeError::Deadline(which));
+                }
+            };
+            if n == 0 {
+                return if buf.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(ServeError::Io(io::Error::from(io::ErrorKind::UnexpectedEof)))
+                };
+            }
+            continue;
         }
         let n = match idle {
             Some(idle) => loop {
