@@ -1,7 +1,7 @@
 //! TLS listeners (feature `tls`): rustls with the ring provider, a
 //! certificate and key reloadable while connections stay up, a handshake
 //! deadline, and client certificates as the connection's
-//! [`Principal`](crate::Principal).
+//! [`Principal`].
 //!
 //! # Serving over TLS
 //!
@@ -40,7 +40,7 @@
 //! A request sees the client certificate's identity through
 //! [`Request::peer`](crate::Request::peer):
 //! `req.peer().principal().map(|p| p.name())`, with
-//! [`AuthMethod::TlsCertificate`](crate::AuthMethod::TlsCertificate).
+//! [`AuthMethod::TlsCertificate`].
 //!
 //! # The principal's name
 //!
