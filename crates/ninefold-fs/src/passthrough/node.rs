@@ -356,7 +356,7 @@ impl PassthroughNode {
         qid: Qid,
         st: &rustix::fs::Statx,
     ) -> PassthroughNode {
-        PassthroughNode { fs: fs.clone(), fd, kind, qid, born: born(st) }
+        PassthroughNode { fs: fs.clone(), fd, kind, qid, born: born(st), charge: None }
     }
 
     /// A node for a descriptor already shared. Blocking.

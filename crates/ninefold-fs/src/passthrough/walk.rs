@@ -78,8 +78,12 @@ impl PassthroughNode {
         let parent_path = self.qid.path;
         let charge = self.fs.fds.charge(req)?;
         cheap_as(&self.fs, req, move || {
-            if let Some(node) = PassthroughNode::live_child(&fs, parent.as_fd(), &name, parent_path)
+            if let Some(mut node) =
+                PassthroughNode::live_child(&fs, parent.as_fd(), &name, parent_path)
             {
+                // A node sharing a descriptor still counts against the
+                // connection's budget: it pins the descriptor too.
+                node.charge = charge;
                 return Ok(Arc::new(node) as Arc<dyn Node>);
             }
             let fd = open_child(&fs, parent.as_fd(), &name).map_err(errno)?;
