@@ -465,7 +465,9 @@ pub(crate) async fn read_fill(
     // session and the fid, and the copy happens here, in order.
     let spans = (0..len.div_ceil(chunk)).map(|i| (i * chunk, chunk.min(len - i * chunk)));
     let mut pieces = stream::iter(spans)
-        .map(|(at, n)| async move { s.read(fid, offset + at as u64, n as u32).await.map(|b| (at, n, b)) })
+        .map(|(at, n)| async move {
+            s.read(fid, offset + at as u64, n as u32).await.map(|b| (at, n, b))
+        })
         .buffered(depth(chunk));
     while let Some(piece) = pieces.next().await {
         let (at, n, b) = piece?;
