@@ -16,7 +16,11 @@
 #                 base-memfs base-passthrough (default: all available;
 #                 the base-* ones need NINEFOLD_BASE_BIN)
 #   --cases       comma list of ROW:CONNSxDEPTH (default: the issue's table)
-#   --no-client   skip examples/client_bench (ours vs diod through our client)
+#   --no-client   skip the client rows: examples/client_bench (ours vs diod
+#                 through our client) and examples/throughput (our client's
+#                 bulk write/read against memfs, passthrough and diod;
+#                 NINEFOLD_BASE_THROUGHPUT, an older build of that example,
+#                 runs beside it for before/after ratios)
 #   --no-doc      print the tables only; do not touch docs/BENCHMARKS.md
 #   --no-build    use the release binaries as they are (default: cargo build)
 #   --idle-conns N  connections of the idle-memory row (default 1000; 0: no row)
@@ -100,6 +104,7 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 bench=$target_dir/release/ninefold-bench
 ours_bin=${NINEFOLD_BIN:-$target_dir/release/ninefold}
 client_bench=$target_dir/release/examples/client_bench
+throughput=$target_dir/release/examples/throughput
 unpfs_bin=$root/target/tools/bin/unpfs
 
 scratch=$(mktemp -d /tmp/ninefold-bench.XXXXXX)
@@ -143,7 +148,8 @@ if [ "$build" = 1 ]; then
     say "building ninefold-bench and ninefold (release)"
     CARGO_INCREMENTAL=0 nice -n 10 cargo build --release -q -p ninefold-bench -p ninefold-cli
     if [ "$client" = 1 ]; then
-        CARGO_INCREMENTAL=0 nice -n 10 cargo build --release -q -p ninefold-client --example client_bench
+        CARGO_INCREMENTAL=0 nice -n 10 cargo build --release -q -p ninefold-client \
+            --example client_bench --example throughput
     fi
 fi
 for b in "$bench" "$ours_bin"; do [ -x "$b" ] || die "missing $b (run without --no-build)"; done
@@ -364,6 +370,60 @@ if [ "$client" = 1 ]; then
     fi
 fi
 
+# --- client bulk rows: examples/throughput (whole-file write and read of a
+# new file through our Rust client) against memfs, passthrough and diod,
+# rounds interleaved; $NINEFOLD_BASE_THROUGHPUT (an older build of the
+# same example) runs beside it in every round for before/after ratios.
+bulk_out=""
+if [ "$client" = 1 ]; then
+    [ -x "$throughput" ] || die "missing $throughput (run without --no-build)"
+    base_tp=${NINEFOLD_BASE_THROUGHPUT:-}
+    [ -z "$base_tp" ] || [ -x "$base_tp" ] || die "NINEFOLD_BASE_THROUGHPUT=$base_tp is not executable"
+    if [ "$quick" = 1 ]; then bmib=32; brounds=1; else bmib=256; brounds=3; fi
+    builds=(new); [ -n "$base_tp" ] && builds+=(base)
+    bulk_raw=$scratch/bulk.txt; : >"$bulk_raw"
+    for round in $(seq "$brounds"); do
+        for l in memfs passthrough diod; do
+            has "$l" || continue
+            for b in "${builds[@]}"; do
+                bin=$throughput; [ "$b" = base ] && bin=$base_tp
+                say "client bulk round $round: $l ($b)"
+                if ! o=$("$bin" "${tcp_of[$l]}" "${aname_of[$l]}" "$bmib" 2>&1); then
+                    say "throughput ($b) against $l failed:"; echo "$o" >&2
+                    failed=$((failed + 1)); continue
+                fi
+                # "write N MiB: X MiB/s (Y ms CPU)"; older builds print no CPU.
+                echo "$o" | awk -v l="$l" -v b="$b" '
+                    /^(write|read) +[0-9]+ MiB:/ {
+                        cpu = "-"; if (match($0, /\(([0-9]+) ms CPU\)/)) cpu = substr($0, RSTART + 1, RLENGTH - 9)
+                        print $1, l, b, $4, cpu }' >>"$bulk_raw"
+            done
+        done
+    done
+    # Medians per (row, server, build), then one line per row and server.
+    bulk_out=$(awk -v rounds="$brounds" '
+        function median(key,   n, i, j, t, a) {
+            n = split(vals[key], a, " ")
+            for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+            return n ? a[int((n + 1) / 2)] : ""
+        }
+        { k = $1 SUBSEP $2 SUBSEP $3; vals[k] = vals[k] " " $4; if ($5 != "-") cpu[k] = cpu[k] " " $5; seen[$1 SUBSEP $2] = 1 }
+        END {
+            print "| row | server | MiB/s (CPU ms) | before MiB/s | after/before | /diod |"
+            print "|---|---|---|---|---|---|"
+            split("write read", rows, " "); split("memfs passthrough diod", srv, " ")
+            for (r = 1; r <= 2; r++) for (s = 1; s <= 3; s++) {
+                if (!((rows[r] SUBSEP srv[s]) in seen)) continue
+                kn = rows[r] SUBSEP srv[s] SUBSEP "new"; kb = rows[r] SUBSEP srv[s] SUBSEP "base"
+                kd = rows[r] SUBSEP "diod" SUBSEP "new"
+                n = median(kn); b = (kb in vals) ? median(kb) : ""; d = (kd in vals) ? median(kd) : ""
+                c = ""; if (kn in cpu) { split(cpu[kn], ca, " "); vals["c"] = cpu[kn]; c = " (" median("c") ")" }
+                printf "| %s | %s | %s%s | %s | %s | %s |\n", rows[r], srv[s], n, c, (b == "" ? "-" : b),
+                    (b == "" || b == 0 ? "-" : sprintf("%.2f", n / b)), (d == "" || d == 0 ? "-" : sprintf("%.2f", n / d))
+            }
+        }' "$bulk_raw")
+fi
+
 machine=$(
     printf -- '- CPU: %s, %s cores online\n' "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" "$(nproc)"
     printf -- '- memory: %s; kernel %s\n' "$(free -h | awk '/^Mem:/{print $2}')" "$(uname -r)"
@@ -394,6 +454,17 @@ section=$(
         echo "| server | msize granted | RSS before (KiB) | RSS with them open (KiB) | KiB per connection |"
         echo "|---|---|---|---|---|"
         printf '%s' "$idle_rows"
+        echo
+    fi
+    if [ -n "$bulk_out" ]; then
+        echo "#### client bulk rows (\`examples/throughput\`, our Rust client; TCP, default msize: 1 MiB granted by ours, 64 KiB by diod)"
+        echo
+        echo "A new ${bmib} MiB file written with \`Client::write\`, then read back with"
+        echo "\`Client::read\`; medians of $brounds interleaved rounds; CPU is this process's"
+        echo "user + system time for the call. \"before\" is \`NINEFOLD_BASE_THROUGHPUT\`"
+        echo "(an older build of the example) run beside it in every round."
+        echo
+        echo "$bulk_out"
         echo
     fi
     if [ -n "$client_out" ]; then

@@ -96,6 +96,17 @@ func TestClientOperations(t *testing.T) {
 		if caps.Msize == 0 || caps.MaxReadChunk == 0 || caps.MaxWriteChunk == 0 {
 			t.Fatalf("capabilities %+v", caps)
 		}
+		// Our server speaks ZeroFS's dialect by default; diod only 9P2000.L.
+		wantDialect := "9P2000.L.Z"
+		if s.name == "diod" {
+			wantDialect = "9P2000.L"
+		}
+		if caps.Dialect != wantDialect {
+			t.Fatalf("dialect %q from %s, want %q", caps.Dialect, s.name, wantDialect)
+		}
+		if caps.ExtensionsV1 != (wantDialect == "9P2000.L.Z") {
+			t.Fatalf("extensions_v1 %v on %s", caps.ExtensionsV1, caps.Dialect)
+		}
 
 		// Namespace.
 		m = must1[Metadata](t)(c.CreateDir(dir+"/sub", 0o755))

@@ -129,7 +129,7 @@ func (c *Client) Capabilities() Capabilities {
 	}
 	return Capabilities{ExtensionsV1: bool(out.extensions_v1), ExtensionsV2: bool(out.extensions_v2),
 		Msize: uint32(out.msize), MaxReadChunk: uint32(out.max_read_chunk),
-		MaxWriteChunk: uint32(out.max_write_chunk)}
+		MaxWriteChunk: uint32(out.max_write_chunk), Dialect: C.GoString(&out.dialect[0])}
 }
 
 // Close marks the client closed (later calls fail with ErrClosed) and

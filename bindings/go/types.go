@@ -142,6 +142,9 @@ type Capabilities struct {
 	Msize         uint32
 	MaxReadChunk  uint32
 	MaxWriteChunk uint32
+	// Dialect is the negotiated version string: "9P2000.L.Z" (ZeroFS's
+	// extensions), "9P2000.L", "9P2000.u" or "9P2000".
+	Dialect string
 }
 
 // OpenOptions says how to open a file. Mode 0 means the default, 0o644

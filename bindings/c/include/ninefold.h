@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Bytes of [`NfCapabilities::dialect`], its terminating NUL included.
+#define NF_DIALECT_LEN 16
+
 // Error codes: `0` is success; 1 to 14 are the client's error variants
 // (the seed's table), then the two that only the C boundary has.
 enum NfErrorCode
@@ -199,6 +202,9 @@ typedef struct NfCapabilities {
   uint32_t max_read_chunk;
   // Bytes per Twrite.
   uint32_t max_write_chunk;
+  // The negotiated dialect's version string (`9P2000.L.Z`, `9P2000.L`,
+  // `9P2000.u` or `9P2000`), NUL-terminated.
+  char dialect[NF_DIALECT_LEN];
 } NfCapabilities;
 
 // Seconds and nanoseconds since the Unix epoch.

@@ -1,5 +1,7 @@
 //! The plain records that cross the boundary, and their conversions.
 
+use std::ffi::c_char;
+
 use ninefold_client::{
     Capabilities, ConnectOptions, DirEntry, FileType, Metadata, NodeKind, OpenOptions, SetAttrs,
     SetTime, StatFs, Timestamp,
@@ -249,16 +251,29 @@ pub struct NfCapabilities {
     pub max_read_chunk: u32,
     /// Bytes per Twrite.
     pub max_write_chunk: u32,
+    /// The negotiated dialect's version string (`9P2000.L.Z`, `9P2000.L`,
+    /// `9P2000.u` or `9P2000`), NUL-terminated.
+    pub dialect: [c_char; NF_DIALECT_LEN],
 }
+
+/// Bytes of [`NfCapabilities::dialect`], its terminating NUL included.
+pub const NF_DIALECT_LEN: usize = 16;
 
 impl From<Capabilities> for NfCapabilities {
     fn from(c: Capabilities) -> Self {
+        let mut dialect = [0 as c_char; NF_DIALECT_LEN];
+        // Every version string is ASCII and shorter than the field; one
+        // that were not would be cut, never left unterminated.
+        for (d, b) in dialect.iter_mut().zip(c.dialect.version().bytes().take(NF_DIALECT_LEN - 1)) {
+            *d = b as c_char;
+        }
         NfCapabilities {
             extensions_v1: c.extensions_v1,
             extensions_v2: c.extensions_v2,
             msize: c.msize,
             max_read_chunk: c.max_read_chunk,
             max_write_chunk: c.max_write_chunk,
+            dialect,
         }
     }
 }

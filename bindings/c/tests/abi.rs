@@ -87,6 +87,15 @@ fn operations_errors_and_buffers() {
         assert!(buf.ptr.is_null());
         nf_buf_free(&mut buf);
 
+        // Capabilities: the dialect as a NUL-terminated version string
+        // (our server speaks ZeroFS's dialect by default).
+        let mut caps = NfCapabilities::default();
+        assert_eq!(nf_client_capabilities(c, &mut caps, &mut e), 0);
+        assert_eq!(caps.msize, 65536);
+        let dialect = std::ffi::CStr::from_ptr(caps.dialect.as_ptr());
+        assert_eq!(dialect.to_str(), Ok("9P2000.L.Z"));
+        assert!(caps.extensions_v1);
+
         let mut m = NfMetadata::default();
         assert_eq!(nf_client_metadata(c, null(), p.as_ptr(), p.len(), &mut m, &mut e), 0);
         assert_eq!(m.size, data.len() as u64);

@@ -14,14 +14,16 @@ use crate::options::SetAttrs;
 use crate::session::Fid;
 use crate::types::Metadata;
 
-/// Chunks kept in flight by one large read or write.
+/// The fewest chunks kept in flight by one large read or write (more
+/// when chunks are small: the client keeps about 2 MiB on the way).
 pub const PIPELINE_DEPTH: usize = 8;
 
 /// An open file. All I/O is positioned (there is no implicit cursor) and
 /// `&self`, so one `File` (or its clones) serves many tasks at once.
 ///
 /// Large reads and writes are cut into chunks of the negotiated size and
-/// pipelined, [`PIPELINE_DEPTH`] chunks in flight.
+/// pipelined: at least [`PIPELINE_DEPTH`] chunks in flight, and as many
+/// as keep about 2 MiB on the way (at most 64).
 ///
 /// A file survives reconnects of a [`Client::connect`](crate::Client::connect)
 /// client: it keeps its object's qid.path, its canonical path and open
@@ -207,52 +209,64 @@ impl File {
     /// returns how many arrived (fewer means end of file).
     ///
     /// The span goes out as one Tread per chunk (the connection's read
-    /// chunk, or the file's iounit if smaller), [`PIPELINE_DEPTH`] in
-    /// flight; each reply is copied once, from the received frame into
-    /// `buf`. This is the read the bindings use to fill a buffer their
-    /// caller owns (a Python `bytes`, a Node `Buffer`, a Go slice).
+    /// chunk, or the file's iounit if smaller), at least
+    /// [`PIPELINE_DEPTH`] in flight (more for small chunks: about 2 MiB is
+    /// kept on the way); each reply is copied once, from the received
+    /// frame into `buf`. This is the read the bindings use to fill a
+    /// buffer their caller owns (a Python `bytes`, a Node `Buffer`, a Go
+    /// slice). After a reconnect the whole span is read again.
     pub async fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        use futures_util::stream::{self, StreamExt};
-
-        let max = self.inner.client.capabilities().max_read_chunk;
-        let iounit = self.iounit();
-        let chunk = if iounit > 0 { iounit.min(max) } else { max }.max(1) as usize;
-        let len = buf.len();
-        // Spans by index, not `chunks_mut`: the futures then borrow only
-        // `self`, so the whole read stays `Send` for the bindings' runtimes.
-        let spans = (0..len.div_ceil(chunk)).map(|i| (i * chunk, chunk.min(len - i * chunk)));
-        let mut pieces =
-            stream::iter(spans)
-                .map(|(at, n)| async move {
-                    self.read_at(offset + at as u64, n).await.map(|b| (at, n, b))
-                })
-                .buffered(PIPELINE_DEPTH);
-        let mut total = 0;
-        while let Some(piece) = pieces.next().await {
-            let (at, n, b) = piece?;
-            let got = b.len().min(n);
-            buf[at..at + got].copy_from_slice(&b[..got]);
-            total += got;
-            if got < n {
-                // `read_at` is short only at the end of the file; later
-                // pieces are not part of this read.
-                break;
-            }
+        if buf.is_empty() {
+            return Ok(0);
         }
-        Ok(total)
+        let buf = tokio::sync::Mutex::new(buf);
+        self.inner.client.run(op::ReadInto { file: self, offset, buf }).await
     }
 
-    /// Writes all of `data` at `offset` (chunked and pipelined). Copies
-    /// `data` once; see [`write_at_bytes`](File::write_at_bytes) to avoid
-    /// that.
+    /// Writes all of `data` at `offset`, chunked and pipelined. Each chunk
+    /// is copied just before its Twrite goes out (so no more than the
+    /// pipeline's window, about 2 MiB, is copied at any time); see
+    /// [`write_at_bytes`](File::write_at_bytes) to send without copying.
+    ///
+    /// A write of more than 65,536 chunks (4 GiB at msize 64 KiB) is
+    /// several operations, each retried on its own after a reconnect.
     pub async fn write_at(&self, offset: u64, data: &[u8]) -> Result<()> {
-        self.write_at_bytes(offset, Bytes::copy_from_slice(data)).await
+        let seg = self.write_segment();
+        let mut at = 0;
+        loop {
+            let end = data.len().min(at + seg);
+            let piece = op::WriteData::Borrowed(&data[at..end]);
+            let off = offset + at as u64;
+            self.inner.client.run(op::WriteAt { file: self, offset: off, data: piece }).await?;
+            if end == data.len() {
+                return Ok(());
+            }
+            at = end;
+        }
     }
 
     /// Writes all of `data` at `offset` without copying it: each chunk is a
-    /// slice sent as its own segment of a vectored write.
+    /// slice sent as its own segment of a vectored write. Split into
+    /// operations as [`write_at`](File::write_at) is.
     pub async fn write_at_bytes(&self, offset: u64, data: Bytes) -> Result<()> {
-        self.inner.client.run(op::WriteAt { file: self, offset, data }).await
+        let seg = self.write_segment();
+        let mut at = 0;
+        loop {
+            let end = data.len().min(at + seg);
+            let piece = op::WriteData::Shared(data.slice(at..end));
+            let off = offset + at as u64;
+            self.inner.client.run(op::WriteAt { file: self, offset: off, data: piece }).await?;
+            if end == data.len() {
+                return Ok(());
+            }
+            at = end;
+        }
+    }
+
+    /// Bytes one write operation covers on the current connection.
+    fn write_segment(&self) -> usize {
+        let max = self.inner.client.capabilities().max_write_chunk;
+        op::write_segment(max, self.iounit())
     }
 
     /// fstat of this handle.

@@ -31,6 +31,34 @@ async fn read_into_fills_the_callers_buffer_across_chunks() {
     });
 }
 
+/// One write of more than 4,096 chunks (msize 4 KiB): on `9P2000.L.Z`
+/// every Twrite needs its own op id. Ids used to repeat from chunk 4,096
+/// on, so the server answered those chunks with an earlier chunk's outcome
+/// and wrote nothing. Also the whole-file read of the same span.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_of_many_chunks_lands_whole() {
+    for_each_server!(srv => {
+        let fs = srv.client_with(srv.options().msize(4096)).await.unwrap();
+        let chunk = fs.capabilities().max_write_chunk as usize;
+        let len = chunk * 4_100 + 77;
+        let data: Vec<u8> = (0..len as u32).map(|i| (i % 251) as u8 ^ (i >> 16) as u8).collect();
+        fs.write("/many-chunks", &data).await.unwrap();
+        let back = fs.read("/many-chunks").await.unwrap();
+        assert_eq!(back.len(), len, "{:?}", fs.capabilities().dialect);
+        assert!(back[..] == data[..], "bytes differ ({:?})", fs.capabilities().dialect);
+        if srv.on_disk() {
+            assert!(srv.host_read("many-chunks").await == data);
+        }
+        // From a borrowed span at an offset, and from `Bytes`.
+        let f = fs.open("/many-chunks", OpenOptions::new().read(true).write(true)).await.unwrap();
+        f.write_at(5, &data[..len - 5]).await.unwrap();
+        f.write_at_bytes(0, bytes::Bytes::copy_from_slice(&data[len - 5..])).await.unwrap();
+        let mut buf = vec![0u8; len];
+        assert_eq!(f.read_into(0, &mut buf).await.unwrap(), len);
+        assert!(buf[..5] == data[len - 5..] && buf[5..] == data[..len - 5]);
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_positioned_io_from_many_tasks() {
     for_each_server!(srv => {

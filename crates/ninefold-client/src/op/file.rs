@@ -1,7 +1,7 @@
 //! Operations on an open [`File`], and the chunked, pipelined read and
 //! write plans they (and the whole-file path calls) share.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use ninefold_proto::FsyncdurFlags;
@@ -35,14 +35,40 @@ impl Op for ReadAt<'_> {
     }
 }
 
-/// `File::write_at` / `write_at_bytes`.
-pub(crate) struct WriteAt<'a> {
+/// `File::read_into`: the span filled in place. The buffer sits behind
+/// an async mutex only because a plan takes `&self`; one attempt at a time
+/// holds it, and a re-run after a reconnect fills it again from the start.
+pub(crate) struct ReadInto<'a, 'b> {
     pub(crate) file: &'a File,
     pub(crate) offset: u64,
-    pub(crate) data: Bytes,
+    pub(crate) buf: tokio::sync::Mutex<&'b mut [u8]>,
 }
 
-impl Op for WriteAt<'_> {
+impl Op for ReadInto<'_, '_> {
+    type Output = usize;
+    const NAME: &'static str = "read_into";
+    fn mutates(&self) -> bool {
+        false
+    }
+    fn on(&self) -> On<'_> {
+        On::File(self.file)
+    }
+    async fn plan(&self, cx: &Cx<'_>) -> Result<usize> {
+        let chunk = read_chunk(&cx.session, self.file.iounit());
+        let fid = cx.fid()?;
+        let mut buf = self.buf.lock().await;
+        read_fill(&cx.session, fid, self.offset, &mut buf[..], chunk).await
+    }
+}
+
+/// `File::write_at` / `write_at_bytes`.
+pub(crate) struct WriteAt<'a, 'b> {
+    pub(crate) file: &'a File,
+    pub(crate) offset: u64,
+    pub(crate) data: WriteData<'b>,
+}
+
+impl Op for WriteAt<'_, '_> {
     type Output = ();
     const NAME: &'static str = "write_at";
     fn mutates(&self) -> bool {
@@ -52,38 +78,8 @@ impl Op for WriteAt<'_> {
         On::File(self.file)
     }
     async fn plan(&self, cx: &Cx<'_>) -> Result<()> {
-        let s = &cx.session;
-        let fid = cx.fid()?;
-        let chunk = write_chunk(s, self.file.iounit());
-        let data = &self.data;
-        let pieces = (0..data.len().div_ceil(chunk)).map(|i| {
-            let start = i * chunk;
-            let end = (start + chunk).min(data.len());
-            (self.offset + start as u64, data.slice(start..end))
-        });
-        // Each chunk's Twrites get sequence numbers of their own (chunk
-        // index, then short-write continuation), so a re-send after a
-        // reconnect names the same op ids whatever order they went out in.
-        stream::iter(pieces.enumerate())
-            .map(|(i, (off, mut piece))| async move {
-                let mut off = off;
-                let mut k = 0u32;
-                while !piece.is_empty() {
-                    let seq = crate::opid::chunk_seq(i, k)?;
-                    let n = crate::opid::with_seq(seq, s.write(fid, off, piece.clone())).await?
-                        as usize;
-                    if n == 0 || n > piece.len() {
-                        return Err(Error::Io(ninefold_proto::Errno::EIO));
-                    }
-                    piece = piece.slice(n..);
-                    off += n as u64;
-                    k += 1;
-                }
-                Ok(())
-            })
-            .buffer_unordered(PIPELINE_DEPTH)
-            .try_collect::<()>()
-            .await?;
+        let chunk = write_chunk(&cx.session, self.file.iounit());
+        write_span(&cx.session, cx.fid()?, self.offset, &self.data, chunk).await?;
         self.file.mark_unsynced(cx);
         Ok(())
     }
@@ -192,23 +188,138 @@ pub(crate) fn write_chunk(s: &Session, iounit: u32) -> usize {
     n.max(1) as usize
 }
 
+/// Bytes one large read or write keeps on the way.
+const WINDOW: usize = 2 << 20;
+
+/// Most chunks one large read or write keeps in flight.
+const MAX_DEPTH: usize = 64;
+
+/// Chunks kept in flight for `chunk`-sized pieces: enough for [`WINDOW`]
+/// bytes, never fewer than [`PIPELINE_DEPTH`] nor more than [`MAX_DEPTH`].
+pub(crate) fn depth(chunk: usize) -> usize {
+    (WINDOW / chunk.max(1)).clamp(PIPELINE_DEPTH, MAX_DEPTH)
+}
+
+/// What a write sends.
+pub(crate) enum WriteData<'a> {
+    /// The caller's buffer, sliced per chunk, never copied.
+    Shared(Bytes),
+    /// A borrowed span: each chunk is copied just before its Twrite goes
+    /// out, so at most one window of it is copied at any time.
+    Borrowed(&'a [u8]),
+}
+
+impl WriteData<'_> {
+    fn len(&self) -> usize {
+        match self {
+            WriteData::Shared(b) => b.len(),
+            WriteData::Borrowed(b) => b.len(),
+        }
+    }
+
+    /// The bytes `start..end`, as the payload of one Twrite.
+    fn piece(&self, start: usize, end: usize) -> Bytes {
+        match self {
+            WriteData::Shared(b) => b.slice(start..end),
+            WriteData::Borrowed(b) => Bytes::copy_from_slice(&b[start..end]),
+        }
+    }
+}
+
+/// Chunks one write operation sends at most: a longer write is several
+/// operations (see [`write_segment`]).
+pub(crate) const SEGMENT_CHUNKS: usize = 1 << 16;
+
+/// Twrites one chunk may take (the first and its continuations after short
+/// Rwrites) on a dialect that numbers them.
+const MAX_TWRITES_PER_CHUNK: u32 = 1 << 8;
+
+/// Bytes of one write operation for a file opened with `iounit` on the
+/// client's current connection: [`SEGMENT_CHUNKS`] chunks.
+pub(crate) fn write_segment(max_write_chunk: u32, iounit: u32) -> usize {
+    let chunk = if iounit > 0 { iounit.min(max_write_chunk) } else { max_write_chunk };
+    (chunk.max(1) as usize).saturating_mul(SEGMENT_CHUNKS)
+}
+
+/// All of `data` at `offset` of `fid`: one Twrite per `chunk`, [`depth`]
+/// in flight. A short Rwrite sends the rest of its chunk again; an Rwrite
+/// of 0, or of more than was sent, is EIO.
+///
+/// On `9P2000.L.Z` each Twrite's op id carries its own 24-bit sequence
+/// number, the chunk index times 256 plus the continuation, so a re-send
+/// after a reconnect names the same ids whatever order they went out in,
+/// and no two Twrites of the operation share one (which would make the
+/// server answer the second with the first's outcome and write nothing):
+/// at most [`SEGMENT_CHUNKS`] chunks and [`MAX_TWRITES_PER_CHUNK`] Twrites
+/// per chunk, beyond which the write fails rather than reuse an id.
+pub(crate) async fn write_span(
+    s: &Session,
+    fid: &Fid,
+    offset: u64,
+    data: &WriteData<'_>,
+    chunk: usize,
+) -> Result<()> {
+    let len = data.len();
+    let chunks = len.div_ceil(chunk);
+    let numbered = s.dialect() == ninefold_proto::Dialect::Z;
+    if numbered && chunks > SEGMENT_CHUNKS {
+        return Err(Error::invalid(format!(
+            "{chunks} chunks in one write operation (at most {SEGMENT_CHUNKS} have op ids)"
+        )));
+    }
+    stream::iter(0..chunks)
+        .map(|i| async move {
+            let start = i * chunk;
+            let mut piece = data.piece(start, (start + chunk).min(len));
+            let mut off = offset + start as u64;
+            let mut k = 0u32;
+            while !piece.is_empty() {
+                if numbered && k >= MAX_TWRITES_PER_CHUNK {
+                    return Err(Error::protocol(format!(
+                        "the server took {k} Twrites for one chunk without writing it all"
+                    )));
+                }
+                let seq = crate::opid::chunk_seq(i, k)?;
+                let n =
+                    crate::opid::with_seq(seq, s.write(fid, off, piece.clone())).await? as usize;
+                if n == 0 || n > piece.len() {
+                    return Err(Error::Io(ninefold_proto::Errno::EIO));
+                }
+                piece = piece.slice(n..);
+                off += n as u64;
+                k += 1;
+            }
+            Ok(())
+        })
+        .buffer_unordered(depth(chunk))
+        .try_collect::<()>()
+        .await
+}
+
 /// Who chose the length of a read, which decides how much of it is
 /// allocated before any byte arrives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LenFrom {
     /// The caller asked for it: up to [`CALLER_PREALLOC`] up front.
     Caller,
-    /// The server reported it (a file size): no more than one pipeline
-    /// window up front; the buffer grows by what arrives.
+    /// The server reported it (a file size): up to [`SERVER_PREALLOC`] up
+    /// front, then at most [`GROWTH`] times what has arrived.
     Server,
 }
 
 /// The most a read asked for by the caller allocates up front.
 const CALLER_PREALLOC: usize = 64 << 20;
 
-/// Up to `len` bytes of `fid` at `offset` in `chunk`-sized Treads,
-/// [`PIPELINE_DEPTH`] in flight; a short result is end of file. A read
-/// served by one round trip returns the received buffer uncopied.
+/// The most a read sized by the server allocates before any byte arrives.
+const SERVER_PREALLOC: usize = 1 << 20;
+
+/// A buffer filled towards an expected size grows to at most this many
+/// times what it holds.
+const GROWTH: usize = 16;
+
+/// Up to `len` bytes of `fid` at `offset`; a short result is end of file.
+/// A read served by one round trip returns the received buffer uncopied;
+/// a longer one is filled in place (see [`read_grow`]).
 ///
 /// A server may answer a Tread with fewer bytes than asked before the
 /// end of file (a proxy with a smaller msize, a synthetic file): only an
@@ -226,66 +337,177 @@ pub(crate) async fn read_span(
         if first.is_empty() || first.len() == len {
             return Ok(first);
         }
-        let mut out = BytesMut::from(&first[..]);
-        read_rest(s, fid, offset, len, &mut out).await?;
-        return Ok(out.freeze());
+        return read_grow(s, fid, offset, first, len, len, from, chunk).await;
     }
-    let count = len.div_ceil(chunk);
-    let reqs = (0..count).map(|i| {
-        let off = offset + (i * chunk) as u64;
-        let n = chunk.min(len - i * chunk);
-        (off, n)
-    });
-    let mut parts = stream::iter(reqs)
-        .map(|(off, n)| async move { s.read(fid, off, n as u32).await.map(|b| (b, n, off)) })
-        .buffered(PIPELINE_DEPTH);
-    let prealloc = match from {
-        LenFrom::Caller => CALLER_PREALLOC,
-        LenFrom::Server => PIPELINE_DEPTH * chunk,
-    };
-    let mut out = BytesMut::with_capacity(len.min(prealloc));
-    while let Some(part) = parts.next().await {
-        let (b, asked, off) = part?;
-        if b.len() == asked {
-            out.extend_from_slice(&b);
-            continue;
-        }
-        if b.is_empty() {
-            break;
-        }
-        // Short but not empty: read the rest of this chunk before
-        // deciding where the file ends.
-        let mut piece = BytesMut::from(&b[..]);
-        let complete = read_rest(s, fid, off, asked, &mut piece).await?;
-        out.extend_from_slice(&piece);
-        if !complete {
-            break;
-        }
-    }
-    if out.capacity() - out.len() > out.len().max(chunk) {
-        // The file ended well short of the allocation: do not let a few
-        // bytes keep it alive.
-        return Ok(Bytes::copy_from_slice(&out));
-    }
-    Ok(out.freeze())
+    read_grow(s, fid, offset, Bytes::new(), len, len, from, chunk).await
 }
 
-/// Completes a short read: `out` holds the bytes read so far from
-/// `offset`; reads on until it holds `want` bytes (`true`) or the server
-/// answers an empty Rread, the end of file (`false`).
+/// Up to `len` bytes of `fid` at `offset` of which `prefix` (at most
+/// `len`) already arrived: the rest is read into the same buffer.
+pub(crate) async fn read_span_after(
+    s: &Session,
+    fid: &Fid,
+    offset: u64,
+    prefix: Bytes,
+    len: usize,
+    chunk: usize,
+) -> Result<Bytes> {
+    if prefix.len() >= len {
+        return Ok(prefix.slice(..len));
+    }
+    read_grow(s, fid, offset, prefix, len, len, LenFrom::Caller, chunk).await
+}
+
+/// `fid` from `offset` to the end of the file, `prefix` being what was
+/// already read there and `size` the file's size as the server reported
+/// it (it guides the allocation, bounded; the end is the first empty
+/// Rread, before or after it).
+pub(crate) async fn read_to_end(
+    s: &Session,
+    fid: &Fid,
+    offset: u64,
+    prefix: Bytes,
+    size: u64,
+    chunk: usize,
+) -> Result<Bytes> {
+    let hint = usize::try_from(size.saturating_sub(offset)).unwrap_or(usize::MAX);
+    read_grow(s, fid, offset, prefix, usize::MAX, hint, LenFrom::Server, chunk).await
+}
+
+/// Reads at most `limit` bytes from `offset` into one buffer, expecting
+/// `hint` of them, `prefix` already read. The buffer is zeroed memory
+/// filled in place by [`read_fill`] (each reply copied once); it starts
+/// at the hint bounded by who chose it ([`LenFrom`]) and grows towards the
+/// hint by at most [`GROWTH`] times what arrived, so a server reporting
+/// 64 GiB for a small file costs [`SERVER_PREALLOC`]. Past the hint one
+/// Tread asks whether the file goes on; if it does, the buffer doubles by
+/// what arrives.
+#[allow(clippy::too_many_arguments)]
+async fn read_grow(
+    s: &Session,
+    fid: &Fid,
+    offset: u64,
+    prefix: Bytes,
+    limit: usize,
+    hint: usize,
+    from: LenFrom,
+    chunk: usize,
+) -> Result<Bytes> {
+    let hint = hint.min(limit);
+    let trust = match from {
+        LenFrom::Caller => CALLER_PREALLOC,
+        LenFrom::Server => SERVER_PREALLOC,
+    };
+    let mut buf = vec![0u8; hint.min(trust).max(prefix.len())];
+    buf[..prefix.len()].copy_from_slice(&prefix);
+    let mut filled = prefix.len();
+    drop(prefix);
+    loop {
+        if filled == buf.len() {
+            if filled >= limit {
+                break;
+            }
+            if filled >= hint {
+                // At or past the expected end: one Tread says whether the
+                // file goes on.
+                let n = chunk.min(limit - filled);
+                let b = s.read(fid, offset + filled as u64, n as u32).await?;
+                if b.is_empty() {
+                    break;
+                }
+                let got = b.len().min(n);
+                let want = (filled + got).saturating_mul(2).min(limit).max(filled + got);
+                // Realloc keeps the bytes in (a large block moves without
+                // a copy); only the new part is zeroed.
+                buf.resize(want, 0);
+                buf[filled..filled + got].copy_from_slice(&b[..got]);
+                filled += got;
+                continue;
+            }
+            let want = hint.min(filled.saturating_mul(GROWTH)).max(filled + 1);
+            // A fresh zeroed block (no memset: the kernel zeroes pages as
+            // they are touched) and one copy of the at most 1/GROWTH in.
+            let mut next = vec![0u8; want];
+            next[..filled].copy_from_slice(&buf[..filled]);
+            buf = next;
+        }
+        let want = buf.len() - filled;
+        let got = read_fill(s, fid, offset + filled as u64, &mut buf[filled..], chunk).await?;
+        filled += got;
+        if got < want {
+            break;
+        }
+    }
+    buf.truncate(filled);
+    if buf.capacity() - filled > filled.max(chunk) {
+        // The file ended well short of the allocation: do not let a few
+        // bytes keep it alive.
+        return Ok(Bytes::copy_from_slice(&buf));
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// Fills `buf` from `offset` of `fid`: one Tread per `chunk`, [`depth`] in
+/// flight, each reply copied once into its place. Returns how many bytes
+/// arrived; fewer than `buf.len()` means the file ended there.
+///
+/// A short Rread that is not empty is not the end: the rest of its piece
+/// is asked for again, and only an empty Rread ends the file.
+pub(crate) async fn read_fill(
+    s: &Session,
+    fid: &Fid,
+    offset: u64,
+    buf: &mut [u8],
+    chunk: usize,
+) -> Result<usize> {
+    let len = buf.len();
+    // Spans by index, not `chunks_mut`: the reads then borrow only the
+    // session and the fid, and the copy happens here, in order.
+    let spans = (0..len.div_ceil(chunk)).map(|i| (i * chunk, chunk.min(len - i * chunk)));
+    let mut pieces = stream::iter(spans)
+        .map(|(at, n)| async move {
+            s.read(fid, offset + at as u64, n as u32).await.map(|b| (at, n, b))
+        })
+        .buffered(depth(chunk));
+    while let Some(piece) = pieces.next().await {
+        let (at, n, b) = piece?;
+        let got = b.len().min(n);
+        buf[at..at + got].copy_from_slice(&b[..got]);
+        drop(b);
+        if got == n {
+            continue;
+        }
+        if got == 0 {
+            return Ok(at);
+        }
+        // Short but not empty: read the rest of this piece before
+        // deciding where the file ends.
+        let have = read_rest(s, fid, offset + at as u64, &mut buf[at..at + n], got).await?;
+        if have < n {
+            return Ok(at + have);
+        }
+    }
+    Ok(len)
+}
+
+/// Completes a short read of `piece` (at `offset`), whose first `have`
+/// bytes arrived: reads on until it is full or the server answers an
+/// empty Rread, the end of file. Returns how much of it is filled.
 async fn read_rest(
     s: &Session,
     fid: &Fid,
     offset: u64,
-    want: usize,
-    out: &mut BytesMut,
-) -> Result<bool> {
-    while out.len() < want {
-        let b = s.read(fid, offset + out.len() as u64, (want - out.len()) as u32).await?;
+    piece: &mut [u8],
+    mut have: usize,
+) -> Result<usize> {
+    while have < piece.len() {
+        let b = s.read(fid, offset + have as u64, (piece.len() - have) as u32).await?;
         if b.is_empty() {
-            return Ok(false);
+            break;
         }
-        out.extend_from_slice(&b[..b.len().min(want - out.len())]);
+        let n = b.len().min(piece.len() - have);
+        piece[have..have + n].copy_from_slice(&b[..n]);
+        have += n;
     }
-    Ok(true)
+    Ok(have)
 }

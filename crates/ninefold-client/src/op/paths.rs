@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use ninefold_proto::{OpenFlags, UnlinkatFlags};
 
-use super::file::{read_chunk, read_span, LenFrom};
+use super::file::{read_chunk, read_span, read_span_after, read_to_end, LenFrom};
 use super::{access_flags, Cx, Op};
 use crate::dir::Dir;
 use crate::error::{Error, Result};
@@ -387,28 +387,7 @@ impl Op for ReadWhole<'_> {
             (iounit, cx.getattr(&r.fid).await?.size)
         };
         let chunk = read_chunk(s, iounit);
-        let len = usize::try_from(size).unwrap_or(usize::MAX);
-        let first = read_span(s, &r.fid, 0, len, chunk, LenFrom::Server).await?;
-        if (first.len() as u64) < size {
-            return Ok(first);
-        }
-        // The file may have grown: read on until an empty read.
-        let mut more = BytesMut::new();
-        loop {
-            let off = size + more.len() as u64;
-            let b = read_span(s, &r.fid, off, chunk, chunk, LenFrom::Server).await?;
-            if b.is_empty() {
-                break;
-            }
-            more.extend_from_slice(&b);
-        }
-        if more.is_empty() {
-            return Ok(first);
-        }
-        let mut all = BytesMut::with_capacity(first.len() + more.len());
-        all.extend_from_slice(&first);
-        all.extend_from_slice(&more);
-        Ok(all.freeze())
+        read_to_end(s, &r.fid, 0, Bytes::new(), size, chunk).await
     }
 }
 
@@ -436,10 +415,7 @@ impl Op for ReadRange<'_> {
                 return Ok(o.data);
             }
             let chunk = read_chunk(s, o.iounit);
-            let rest = self.len - o.data.len();
-            let more =
-                read_span(s, &o.fid, o.data.len() as u64, rest, chunk, LenFrom::Caller).await?;
-            return Ok(concat(o.data, more));
+            return read_span_after(s, &o.fid, 0, o.data, self.len, chunk).await;
         }
         let iounit = if cx.plan9() {
             super::plan9::open(s, &r.fid, OpenFlags::RDONLY).await?.1
@@ -466,16 +442,10 @@ async fn read_whole_z(cx: &Cx<'_>, r: &crate::path::Resolved) -> Result<Bytes> {
         return Ok(o.data);
     }
     let chunk = read_chunk(s, o.iounit);
-    let mut more = BytesMut::new();
-    loop {
-        let off = (o.data.len() + more.len()) as u64;
-        let b = read_span(s, &o.fid, off, chunk, chunk, LenFrom::Server).await?;
-        if b.is_empty() {
-            break;
-        }
-        more.extend_from_slice(&b);
-    }
-    Ok(concat(o.data, more.freeze()))
+    // Only a size the walk reported guides the buffer; without one it
+    // grows by what arrives.
+    let size = r.attr.as_ref().map_or(0, |a| a.size);
+    read_to_end(s, &o.fid, 0, o.data, size, chunk).await
 }
 
 /// Whether Rlopenatread's `eof` can end the read: only when the data
@@ -484,18 +454,4 @@ async fn read_whole_z(cx: &Cx<'_>, r: &crate::path::Resolved) -> Result<Bytes> {
 /// then the client reads on until an empty Rread, as everywhere else.
 fn trusted_eof(o: &crate::session::OpenedRead, attr: Option<&ninefold_proto::l::Attr>) -> bool {
     o.eof && attr.is_some_and(|a| o.data.len() as u64 >= a.size)
-}
-
-/// `a` then `b` (no copy when one is empty).
-fn concat(a: Bytes, b: Bytes) -> Bytes {
-    if b.is_empty() {
-        return a;
-    }
-    if a.is_empty() {
-        return b;
-    }
-    let mut all = BytesMut::with_capacity(a.len() + b.len());
-    all.extend_from_slice(&a);
-    all.extend_from_slice(&b);
-    all.freeze()
 }

@@ -5,7 +5,7 @@
 use std::io::IoSlice;
 use std::sync::{Arc, Weak};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use ninefold_proto::{base, Codec, Dialect, Frame, Message};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -101,10 +101,23 @@ pub(crate) async fn reader<R: AsyncRead + Unpin>(
                 continue;
             }
         }
-        if buf.capacity() - buf.len() < 16 * 1024 {
-            buf.reserve(64 * 1024);
-        }
-        match r.read_buf(&mut buf).await {
+        let read = match large_frame_rest(&buf) {
+            // A large frame (an Rread) is read into a buffer of its own
+            // size, and only up to its end: its bytes land where the
+            // caller gets them, never copied as the buffer grows, and the
+            // next frame starts a buffer of its own.
+            Some(rest) => {
+                buf.reserve(rest);
+                r.read_buf(&mut (&mut buf).limit(rest)).await
+            }
+            None => {
+                if buf.capacity() - buf.len() < 16 * 1024 {
+                    buf.reserve(64 * 1024);
+                }
+                r.read_buf(&mut buf).await
+            }
+        };
+        match read {
             Ok(0) => break "connection closed by the server".to_string(),
             Ok(_) => {}
             Err(e) => break format!("read failed: {e}"),
@@ -114,6 +127,16 @@ pub(crate) async fn reader<R: AsyncRead + Unpin>(
     if let Some(s) = shared.upgrade() {
         s.kill();
     }
+}
+
+/// Frames at least this long are read on their own (see [`large_frame_rest`]).
+const LARGE_FRAME: usize = 16 * 1024;
+
+/// When `buf` starts with an incomplete frame of at least [`LARGE_FRAME`]
+/// bytes, the bytes of it still to come.
+fn large_frame_rest(buf: &[u8]) -> Option<usize> {
+    let size = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
+    (size >= LARGE_FRAME && size > buf.len()).then(|| size - buf.len())
 }
 
 /// Clunks dropped fids, and returns each number to the pool only after the
