@@ -298,7 +298,9 @@ fn parts(e: &Error) -> (NfErrorCode, i32) {
         Error::InvalidArgument(_) => NF_INVALID_ARGUMENT,
         Error::TooManySymlinks => NF_TOO_MANY_SYMLINKS,
         Error::Closed => NF_CLOSED,
-        Error::ConnectFailed(_) => NF_CONNECT_FAILED,
+        Error::ConnectFailed(_) | Error::Tls(_) => NF_CONNECT_FAILED,
+        // Refused authentication or access: EACCES, with the reason.
+        Error::AuthFailed(_) => NF_PERMISSION_DENIED,
         Error::Protocol(_) => NF_PROTOCOL,
         _ => NF_IO,
     };

@@ -41,7 +41,9 @@ fn variant(e: &Error) -> &'static str {
         Error::InvalidArgument(_) => "InvalidArgument",
         Error::TooManySymlinks => "TooManySymlinks",
         Error::Closed => "Closed",
-        Error::ConnectFailed(_) => "ConnectFailed",
+        Error::ConnectFailed(_) | Error::Tls(_) => "ConnectFailed",
+        // Refused authentication or access: EACCES, with the reason.
+        Error::AuthFailed(_) => "PermissionDenied",
         Error::Io(_) => "Io",
         Error::Protocol(_) => "Protocol",
         _ => "Io",

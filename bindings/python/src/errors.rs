@@ -79,7 +79,9 @@ pub(crate) fn class_name(err: &Error) -> &'static str {
         Error::InvalidArgument(_) => "InvalidArgument",
         Error::TooManySymlinks => "TooManySymlinks",
         Error::Closed => "Closed",
-        Error::ConnectFailed(_) => "ConnectFailed",
+        Error::ConnectFailed(_) | Error::Tls(_) => "ConnectFailed",
+        // Refused authentication or access: EACCES, with the reason.
+        Error::AuthFailed(_) => "PermissionDenied",
         Error::Io(_) => "Io",
         Error::Protocol(_) => "Protocol",
         // `Error` is non-exhaustive: a variant added later is still an

@@ -158,6 +158,7 @@ mod op;
 mod opid;
 mod options;
 mod path;
+mod query;
 mod reconnect;
 mod restore;
 mod session;

@@ -95,7 +95,7 @@ impl TlsOptions {
             let (k, v) = pair.split_once('=').ok_or_else(|| {
                 Error::invalid(format!("TLS parameter {pair:?} has no value (expected NAME=VALUE)"))
             })?;
-            let v = percent_decode(v)?;
+            let v = crate::query::percent_decode(v)?;
             if v.is_empty() {
                 return Err(Error::invalid(format!("TLS parameter {k:?} is empty")));
             }
@@ -121,7 +121,7 @@ impl TlsOptions {
     /// The query string (`ca=...&...`), empty for defaults.
     pub(crate) fn query(&self) -> String {
         let mut parts = Vec::new();
-        let path = |p: &PathBuf| percent_encode(&p.to_string_lossy());
+        let path = |p: &PathBuf| crate::query::percent_encode(&p.to_string_lossy());
         if let Some(p) = &self.ca {
             parts.push(format!("ca={}", path(p)));
         }
@@ -132,45 +132,10 @@ impl TlsOptions {
             parts.push(format!("key={}", path(p)));
         }
         if let Some(n) = &self.server_name {
-            parts.push(format!("servername={}", percent_encode(n)));
+            parts.push(format!("servername={}", crate::query::percent_encode(n)));
         }
         parts.join("&")
     }
-}
-
-/// `%XX` escapes decoded.
-fn percent_decode(s: &str) -> Result<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| Error::invalid(format!("bad %-escape in {s:?}")))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| Error::invalid(format!("{s:?} is not UTF-8")))
-}
-
-/// Escapes what would end a value: `%`, `&`, `#`, `?`, whitespace.
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '%' | '&' | '#' | '?' | '=' | '+' => out.push_str(&format!("%{:02X}", c as u32)),
-            c if c.is_whitespace() && c.is_ascii() => out.push_str(&format!("%{:02X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A `tls://` target: where to dial, and how to verify it.

@@ -165,9 +165,9 @@ pub(crate) fn split_target(s: &str) -> Result<(String, Option<AuthKey>)> {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         match k {
-            "auth" => name = Some(percent_decode(v)?),
-            "key-file" => file = Some(percent_decode(v)?),
-            "key-env" => env = Some(percent_decode(v)?),
+            "auth" => name = Some(crate::query::percent_decode(v)?),
+            "key-file" => file = Some(crate::query::percent_decode(v)?),
+            "key-env" => env = Some(crate::query::percent_decode(v)?),
             "secret" | "password" | "token" => {
                 return Err(Error::invalid(format!(
                     "a secret never goes in a target: use ?auth=NAME&key-file=PATH or &key-env=VAR instead of {k}="
@@ -197,24 +197,6 @@ pub(crate) fn split_target(s: &str) -> Result<(String, Option<AuthKey>)> {
     let target =
         if rest.is_empty() { target.to_owned() } else { format!("{target}?{}", rest.join("&")) };
     Ok((target, key))
-}
-
-fn percent_decode(s: &str) -> Result<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-            let v = hex.and_then(|h| u8::from_str_radix(h, 16).ok());
-            out.push(v.ok_or_else(|| Error::invalid(format!("bad %-escape in {s:?}")))?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| Error::invalid(format!("{s:?} is not UTF-8")))
 }
 
 #[cfg(test)]
