@@ -1,14 +1,14 @@
 //! Abuse limits: what one peer, one connection or one slow client may cost
 //! the server, and how the server holds it there.
 //!
-//! - **Per peer** ([`PeerTable`]): connections open at once from one
+//! - **Per peer** (`PeerTable`): connections open at once from one
 //!   address (an IP address; every unix-socket connection counts as the one
 //!   peer `unix`), checked at accept, and a request rate shared by the
 //!   peer's connections.
-//! - **Per connection**: a request rate ([`Bucket`]), a deadline for a
+//! - **Per connection**: a request rate (`Bucket`), a deadline for a
 //!   frame to arrive in full once its first byte did and for the first
 //!   frame (Tversion) after connect, and a memory budget.
-//! - **Memory** ([`ByteBudget`]): every frame is charged before its bytes
+//! - **Memory** (`ByteBudget`): every frame is charged before its bytes
 //!   are buffered, its size plus the largest reply it can produce, to its
 //!   connection's budget and to the server's; the charge is returned when
 //!   the reply is on the wire. A connection over budget is not read
