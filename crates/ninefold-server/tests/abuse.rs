@@ -42,21 +42,7 @@ async fn connect_from(from: &str, addr: SocketAddr) -> TcpStream {
 
 /// A negotiated, attached client connected from 127.0.0.2.
 async fn good_client(addr: SocketAddr) -> Raw {
-    let mut c = Raw::connect(addr).await;
-    c.stream = connect_from("127.0.0.2", addr).await;
-    let r = c.rpc_tag(NOTAG, base::Tversion { msize: 65536, version: "9P2000.L".into() }).await;
-    assert!(matches!(r, Message::Rversion(_)), "{r:?}");
-    let r = c
-        .rpc(base::Tattach {
-            fid: 0,
-            afid: NOFID,
-            uname: "root".into(),
-            aname: "".into(),
-            n_uname: 0,
-        })
-        .await;
-    assert!(matches!(r, Message::Rattach(_)), "{r:?}");
-    c
+    Raw::over(connect_from("127.0.0.2", addr).await).negotiate_attach(Dialect::L).await
 }
 
 /// The p99 of `n` Tgetattr round trips.

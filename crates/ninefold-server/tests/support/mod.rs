@@ -338,13 +338,23 @@ pub struct Raw {
 impl Raw {
     pub async fn connect(addr: std::net::SocketAddr) -> Raw {
         let stream = TcpStream::connect(addr).await.unwrap();
+        Raw::over(stream)
+    }
+
+    /// A client over a stream connected elsewhere (from another address).
+    pub fn over(stream: TcpStream) -> Raw {
         stream.set_nodelay(true).unwrap();
         Raw { stream, dialect: Dialect::L, buf: BytesMut::new() }
     }
 
     /// Connects, negotiates `dialect` and attaches fid 0.
     pub async fn attached(addr: std::net::SocketAddr, dialect: Dialect) -> Raw {
-        let mut c = Raw::connect(addr).await;
+        Raw::connect(addr).await.negotiate_attach(dialect).await
+    }
+
+    /// Negotiates `dialect` and attaches fid 0 on this connection.
+    pub async fn negotiate_attach(mut self, dialect: Dialect) -> Raw {
+        let c = &mut self;
         let r = c
             .rpc_tag(NOTAG, base::Tversion { msize: 65536, version: dialect.version().into() })
             .await;
@@ -363,7 +373,7 @@ impl Raw {
             })
             .await;
         assert!(matches!(r, Message::Rattach(_)), "attach: {r:?}");
-        c
+        self
     }
 
     pub async fn send(&mut self, tag: u16, msg: impl Into<Message>) {
