@@ -36,7 +36,7 @@ const SOURCE_CHUNK: usize = 4 << 20;
 pub(crate) struct PyFile {
     pub(crate) inner: nf::File,
     /// The path it was opened by (for error messages).
-    path: OsString,
+    pub(crate) path: OsString,
 }
 
 /// An open file (blocking): all I/O is positioned.
@@ -45,7 +45,7 @@ pub(crate) struct PyFile {
 pub(crate) struct PySyncFile {
     pub(crate) inner: nf::File,
     /// The path it was opened by (for error messages).
-    path: OsString,
+    pub(crate) path: OsString,
 }
 
 impl PyFile {
@@ -229,7 +229,7 @@ impl Source {
 
 /// Runs `f` attached to the interpreter from a runtime thread (an error
 /// once the interpreter is shutting down).
-fn attach<T>(f: impl FnOnce(Python<'_>) -> Result<T, Failure>) -> Result<T, Failure> {
+pub(crate) fn attach<T>(f: impl FnOnce(Python<'_>) -> Result<T, Failure>) -> Result<T, Failure> {
     let Some(_permit) = crate::run::Attach::enter() else {
         return Err(Failure::from(nf::Error::Closed));
     };

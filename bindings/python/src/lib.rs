@@ -19,6 +19,7 @@ mod convert;
 mod dir;
 mod errors;
 mod file;
+mod readinto;
 mod run;
 mod types;
 

@@ -195,6 +195,15 @@ impl File {
         self.inner.iounit.load(Ordering::Relaxed)
     }
 
+    /// Bytes one Tread asks for on the current connection: its read
+    /// chunk, or the file's iounit if smaller.
+    pub(crate) fn read_chunk_len(&self) -> usize {
+        let max = self.inner.client.capabilities().max_read_chunk;
+        let iounit = self.iounit();
+        let n = if iounit > 0 { iounit.min(max) } else { max };
+        n.max(1) as usize
+    }
+
     /// Up to `len` bytes at `offset`; a short result is end of file. A read
     /// served by one round trip returns the received buffer uncopied.
     ///

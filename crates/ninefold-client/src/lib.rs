@@ -161,6 +161,7 @@ mod path;
 mod query;
 mod reconnect;
 mod restore;
+mod segments;
 mod session;
 mod target;
 mod tls;
@@ -187,6 +188,7 @@ pub use options::{ConnectOptions, NodeKind, OpenOptions, SetAttrs, SetTime, Time
 pub use path::{MAX_NAME_LEN, MAX_SYMLINK_HOPS};
 pub use reconnect::{BACKOFF_MAX, BACKOFF_MIN};
 pub use restore::RESTORE_CONCURRENCY;
+pub use segments::Segments;
 pub use session::{
     AuthKey, Fid, Lineage, OpenedRead, Session, SessionStats, DEFAULT_DIALECTS,
     DEFAULT_MAX_IN_FLIGHT,
