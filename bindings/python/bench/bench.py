@@ -2,9 +2,14 @@
 client, on one ``ninefold serve`` in one run.
 
 Rows: ``write`` and ``read`` of a whole file (MiB/s, default 256 MiB) and
-``metadata`` calls/s from 1 and 32 concurrent tasks; for the Rust client
-also ``read via read_into``: the whole file read the way the binding's
-``read`` does it (open, fstat, a buffer of that size, ``File::read_into``).
+``metadata`` calls/s from 1 and 32 concurrent tasks. Read rows: ``read``
+into a fresh buffer (Python's ``read`` returns a new ``bytes``; Rust's
+``Client::read``), ``read_into, fresh`` (Rust only: open, fstat, a new
+buffer of that size, ``File::read_into``, the way the binding's ``read``
+reads), and ``read_into, reused`` (Python's ``File.read_into`` into one
+``bytearray`` kept across reads; Rust's ``File::read_into`` into one
+``Vec`` kept across reads). Each read row is the median of ``--reads``
+reads per round.
 Columns: the Rust client (``examples/bench_rust.rs``), ``ninefold``'s asyncio
 and blocking APIs (32 threads for the concurrent row of the blocking ones),
 and the official wheel's asyncio and blocking APIs. The server is
@@ -13,11 +18,12 @@ the official wheel speaks), so every client runs the same dialect.
 
 Each round runs every column once against the same server, in an order that
 rotates from round to round; the table shows the median of the rounds, so
-load on a shared machine hits every column alike. Ratios: ours / Rust and
-ours / official (asyncio against asyncio, blocking against blocking).
+load on a shared machine hits every column alike. Ratios: ours / Rust, each
+Python row against the Rust row named (``VS_RUST``), and ours / official
+(asyncio against asyncio, blocking against blocking).
 
-    python bench/bench.py [--mib 256] [--secs 3] [--rounds 3] [--bin target/release/ninefold]
-                          [--no-official]
+    python bench/bench.py [--mib 256] [--secs 3] [--rounds 3] [--reads 3]
+                          [--bin target/release/ninefold] [--no-official]
 """
 
 from __future__ import annotations
@@ -101,36 +107,62 @@ def timed(mib: int, t: float) -> float:
     return mib / (time.perf_counter() - t)
 
 
-async def ours_async(target: str, mib: int, secs: float) -> Result:
+async def ours_async(target: str, mib: int, secs: float, reads: int) -> Result:
     out: Result = {}
     async with await ninefold.Client.connect(target) as fs:
         data = b"\x07" * (mib << 20)
         t = time.perf_counter()
         await fs.write(FILE, data)
         out["write_mib_s"] = timed(mib, t)
-        t = time.perf_counter()
-        back = await fs.read(FILE)
-        out["read_mib_s"] = timed(mib, t)
-        assert back == data
-        del back, data
+        speeds = []
+        for _ in range(reads):
+            t = time.perf_counter()
+            back = await fs.read(FILE)
+            speeds.append(timed(mib, t))
+            assert back == data
+            del back
+        out["read_mib_s"] = statistics.median(speeds)
+        buf = bytearray(len(data))
+        speeds = []
+        for _ in range(reads):
+            t = time.perf_counter()
+            async with await fs.open(FILE, ninefold.OpenOptions(read=True)) as f:
+                got = await f.read_into(0, buf)
+            speeds.append(timed(mib, t))
+            assert got == len(data) and buf == data
+        out["reused_mib_s"] = statistics.median(speeds)
+        del buf, data
         for tasks in (1, 32):
             out[f"metadata_{tasks}"] = await rate_async(lambda: fs.metadata(FILE), tasks, secs)
         await fs.remove_file(FILE)
     return out
 
 
-def ours_sync(target: str, mib: int, secs: float) -> Result:
+def ours_sync(target: str, mib: int, secs: float, reads: int) -> Result:
     out: Result = {}
     with ninefold.connect_sync(target) as fs:
         data = b"\x07" * (mib << 20)
         t = time.perf_counter()
         fs.write(FILE, data)
         out["write_mib_s"] = timed(mib, t)
-        t = time.perf_counter()
-        back = fs.read(FILE)
-        out["read_mib_s"] = timed(mib, t)
-        assert back == data
-        del back, data
+        speeds = []
+        for _ in range(reads):
+            t = time.perf_counter()
+            back = fs.read(FILE)
+            speeds.append(timed(mib, t))
+            assert back == data
+            del back
+        out["read_mib_s"] = statistics.median(speeds)
+        buf = bytearray(len(data))
+        speeds = []
+        for _ in range(reads):
+            t = time.perf_counter()
+            with fs.open(FILE, ninefold.OpenOptions(read=True)) as f:
+                got = f.read_into(0, buf)
+            speeds.append(timed(mib, t))
+            assert got == len(data) and buf == data
+        out["reused_mib_s"] = statistics.median(speeds)
+        del buf, data
         for threads in (1, 32):
             out[f"metadata_{threads}"] = rate_sync(lambda: fs.metadata(FILE), threads, secs)
         fs.remove_file(FILE)
@@ -156,7 +188,7 @@ def official() -> Any:
     return importlib.import_module("zerofs_client")
 
 
-async def official_async(target: str, mib: int, secs: float) -> Result:
+async def official_async(target: str, mib: int, secs: float, reads: int) -> Result:
     z = official()
     out: Result = {}
     fs = await z.Client.connect(target)
@@ -166,11 +198,15 @@ async def official_async(target: str, mib: int, secs: float) -> Result:
         await fs.write(FILE, b"\x07" * (wmib << 20))
         out["write_mib_s"] = timed(wmib, t)
         data = put_file(target, mib)
-        t = time.perf_counter()
-        back = await fs.read(FILE)
-        out["read_mib_s"] = timed(mib, t)
-        assert back == data
-        del back, data
+        speeds = []
+        for _ in range(reads):
+            t = time.perf_counter()
+            back = await fs.read(FILE)
+            speeds.append(timed(mib, t))
+            assert back == data
+            del back
+        out["read_mib_s"] = statistics.median(speeds)
+        del data
         for tasks in (1, 32):
             out[f"metadata_{tasks}"] = await rate_async(lambda: fs.metadata(FILE), tasks, secs)
         await fs.remove_file(FILE)
@@ -179,7 +215,7 @@ async def official_async(target: str, mib: int, secs: float) -> Result:
     return out
 
 
-def official_sync(target: str, mib: int, secs: float) -> Result:
+def official_sync(target: str, mib: int, secs: float, reads: int) -> Result:
     z = official()
     out: Result = {}
     with z.connect_sync(target) as fs:
@@ -188,18 +224,22 @@ def official_sync(target: str, mib: int, secs: float) -> Result:
         fs.write(FILE, b"\x07" * (wmib << 20))
         out["write_mib_s"] = timed(wmib, t)
         data = put_file(target, mib)
-        t = time.perf_counter()
-        back = fs.read(FILE)
-        out["read_mib_s"] = timed(mib, t)
-        assert back == data
-        del back, data
+        speeds = []
+        for _ in range(reads):
+            t = time.perf_counter()
+            back = fs.read(FILE)
+            speeds.append(timed(mib, t))
+            assert back == data
+            del back
+        out["read_mib_s"] = statistics.median(speeds)
+        del data
         for threads in (1, 32):
             out[f"metadata_{threads}"] = rate_sync(lambda: fs.metadata(FILE), threads, secs)
         fs.remove_file(FILE)
     return out
 
 
-def rust(target: str, mib: int, secs: float) -> Result:
+def rust(target: str, mib: int, secs: float, reads: int) -> Result:
     exe = REPO / "target" / "release" / "examples" / "bench_rust"
     if not exe.exists():
         subprocess.run(
@@ -217,19 +257,36 @@ def rust(target: str, mib: int, secs: float) -> Result:
             check=True,
             env={**os.environ, "CARGO_INCREMENTAL": "0"},
         )
-    res = subprocess.run(
-        [str(exe), target, str(mib), str(secs)], check=True, capture_output=True, text=True
-    )
+    argv = [str(exe), target, str(mib), str(secs), str(reads)]
+    res = subprocess.run(argv, check=True, capture_output=True, text=True)
     parsed: Result = json.loads(res.stdout)
     return parsed
 
 
+OURS = ("ours async", "ours sync")
+
 ROWS = [
-    ("write 256 MiB (MiB/s)", "write_mib_s"),
-    ("read 256 MiB (MiB/s)", "read_mib_s"),
-    ("read via read_into (MiB/s)", "read_into_mib_s"),
+    ("write (MiB/s)", "write_mib_s"),
+    ("read, fresh buffer (MiB/s)", "read_mib_s"),
+    ("read_into, fresh (MiB/s)", "read_into_mib_s"),
+    ("read_into, reused (MiB/s)", "reused_mib_s"),
     ("metadata, 1 task (ops/s)", "metadata_1"),
     ("metadata, 32 tasks (ops/s)", "metadata_32"),
+]
+
+#: Ratios against the Rust client: (label, our row, Rust's row). Each
+#: Python `read` returns a fresh `bytes`, so it is set against Rust reads
+#: into fresh buffers (`Client::read`, and `File::read_into` into a new
+#: `Vec`, the way the binding reads); Python's `File.read_into` into one
+#: `bytearray` kept across reads is set against Rust's `File::read_into`
+#: into one `Vec` kept across reads.
+VS_RUST = [
+    ("write / Client::write", "write_mib_s", "write_mib_s"),
+    ("read / Client::read", "read_mib_s", "read_mib_s"),
+    ("read / File::read_into fresh", "read_mib_s", "read_into_mib_s"),
+    ("read_into / read_into reused", "reused_mib_s", "reused_mib_s"),
+    ("metadata, 1 task", "metadata_1", "metadata_1"),
+    ("metadata, 32 tasks", "metadata_32", "metadata_32"),
 ]
 
 
@@ -246,14 +303,17 @@ def main() -> None:
     ap.add_argument("--mib", type=int, default=256)
     ap.add_argument("--secs", type=float, default=3.0)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument(
+        "--reads", type=int, default=3, help="reads per round of each read row (their median)"
+    )
     ap.add_argument("--bin", default=str(REPO / "target" / "release" / "ninefold"))
     ap.add_argument(
         "--no-official", action="store_true", help="leave out the official zerofs-client wheel"
     )
     a = ap.parse_args()
-    columns: dict[str, Callable[[str, int, float], Result]] = {
+    columns: dict[str, Callable[[str, int, float, int], Result]] = {
         "rust": rust,
-        "ours async": lambda t, m, s: asyncio.run(ours_async(t, m, s)),
+        "ours async": lambda t, m, s, n: asyncio.run(ours_async(t, m, s, n)),
         "ours sync": ours_sync,
     }
     zver = ""
@@ -262,7 +322,7 @@ def main() -> None:
             zver = importlib.metadata.version("zerofs-client")
         except importlib.metadata.PackageNotFoundError:
             sys.exit("zerofs-client is not installed (pip install zerofs-client, or --no-official)")
-        columns["official async"] = lambda t, m, s: asyncio.run(official_async(t, m, s))
+        columns["official async"] = lambda t, m, s, n: asyncio.run(official_async(t, m, s, n))
         columns["official sync"] = official_sync
     names = list(columns)
     runs: dict[str, list[Result]] = {n: [] for n in names}
@@ -272,7 +332,7 @@ def main() -> None:
         try:
             for r in range(a.rounds):
                 for n in names[r % len(names) :] + names[: r % len(names)]:
-                    runs[n].append(columns[n](target, a.mib, a.secs))
+                    runs[n].append(columns[n](target, a.mib, a.secs, a.reads))
                 load.append(os.getloadavg()[0])
         finally:
             proc.terminate()
@@ -286,28 +346,35 @@ def main() -> None:
     }
     print(
         f"ninefold {ninefold.__version__} ({Path(ninefold.__file__).parent}), serve --memory "
-        f"(9P2000.L.Z), {a.mib} MiB, {a.secs:g} s per metadata row, median of {a.rounds} "
-        f"rounds, load average {min(load):.1f}-{max(load):.1f} on {os.cpu_count()} CPUs"
+        f"(9P2000.L.Z), {a.mib} MiB, {a.secs:g} s per metadata row, {a.reads} reads per "
+        f"round for each read row, median of {a.rounds} rounds, "
+        f"load average {min(load):.1f}-{max(load):.1f} on {os.cpu_count()} CPUs"
     )
     if not a.no_official:
         print(
             f"official wheel: zerofs-client {zver}; its write row writes "
             f"{min(a.mib, OFFICIAL_WRITE_MIB)} MiB (see OFFICIAL_WRITE_MIB)"
         )
-    head = f"{'row':28}" + "".join(f"{n:>15}" for n in names)
+    head = f"{'row':32}" + "".join(f"{n:>15}" for n in names)
     print(head)
     for label, key in ROWS:
-        print(f"{label:28}" + "".join(fmt(med[n][key], 15) for n in names))
+        print(f"{label:32}" + "".join(fmt(med[n][key], 15) for n in names))
     print()
-    pairs = [("ours async", "rust"), ("ours sync", "rust")]
-    if not a.no_official:
-        pairs += [("ours async", "official async"), ("ours sync", "official sync")]
-    print(f"{'ratio':28}" + "".join(f"{x + ' / ' + y.split()[0]:>22}" for x, y in pairs))
-    for label, key in ROWS:
+    print(f"{'vs the Rust client':32}{'ours async / rust':>20}{'ours sync / rust':>20}")
+    for label, ours, theirs in VS_RUST:
         print(
-            f"{label:28}" + "".join(fmt(ratio(med[x][key], med[y][key]), 22, 2) for x, y in pairs)
+            f"{label:32}"
+            + "".join(fmt(ratio(med[x][ours], med["rust"][theirs]), 20, 2) for x in OURS)
         )
     print()
+    if not a.no_official:
+        print(f"{'vs the official wheel':32}{'async / async':>20}{'sync / sync':>20}")
+        for label, key in ROWS:
+            pairs = [("ours async", "official async"), ("ours sync", "official sync")]
+            vals = [ratio(med[x][key], med[y][key]) for x, y in pairs]
+            if any(v is not None for v in vals):
+                print(f"{label:32}" + "".join(fmt(v, 20, 2) for v in vals))
+        print()
     print("every round (MiB/s or ops/s):")
     for n in names:
         for i, res in enumerate(runs[n]):

@@ -72,7 +72,7 @@ async def test_async_read_into(fs: ninefold.Client, base: str) -> None:
         # Two at once into separate buffers.
         a, b = bytearray(1 << 20), bytearray(1 << 20)
         got = await asyncio.gather(f.read_into(0, a), f.read_into(SIZE - 100, b))
-        assert got == [1 << 20, 100]
+        assert list(got) == [1 << 20, 100]
         assert a == data[: 1 << 20] and b[:100] == data[-100:]
         with pytest.raises(TypeError, match="read-only"):
             await f.read_into(0, b"\0" * 10)
