@@ -125,7 +125,8 @@ fn read_into_block(
 }
 
 /// `File.read_into`: the reads run on the runtime, which attaches to the
-/// interpreter to copy each batch of segments in.
+/// interpreter to copy each batch of segments in (in `block_in_place`, so
+/// a worker waiting for the GIL does not hold up the connection's tasks).
 fn read_into_spawn<'py>(
     py: Python<'py>,
     file: nf::File,
@@ -151,14 +152,18 @@ fn read_into_spawn<'py>(
                 Ok(b) => b,
                 Err(e) => break Err(e),
             };
-            let put = attach(|py| {
-                let view = View { whole: whole.bind(py).clone(), flat: flat.bind(py).clone() };
-                let mut n = 0;
-                for seg in &batch {
-                    view.put(at + n, seg).map_err(Failure::Py)?;
-                    n += seg.len();
-                }
-                Ok(n)
+            // The copies wait for the GIL and then hold it: off the
+            // worker's task queue, so the connection's tasks run meanwhile.
+            let put = tokio::task::block_in_place(|| {
+                attach(|py| {
+                    let view = View { whole: whole.bind(py).clone(), flat: flat.bind(py).clone() };
+                    let mut n = 0;
+                    for seg in &batch {
+                        view.put(at + n, seg).map_err(Failure::Py)?;
+                        n += seg.len();
+                    }
+                    Ok(n)
+                })
             });
             match put {
                 Ok(n) => at += n,
