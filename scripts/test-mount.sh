@@ -580,7 +580,7 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
     # Sequential rows: put, dd write, get, dd read in turn, $bench_runs
     # times; the best of each (the machine is shared, so single runs are
     # noisy, and alternating keeps the pairs under the same load).
-    local t0 ms run best_put="" best_w="" best_get="" best_r="" best_wl="" best_rl=""
+    local t0 ms run best_put="" best_w="" best_get="" best_r="" best_wl="" best_rl="" best_putf="" best_wf=""
     keep_min() { eval "local cur=\${$1}"; if [ -z "$cur" ] || [ "$2" -lt "$cur" ]; then eval "$1=$2"; fi; }
     for run in $(seq "$bench_runs"); do
         drop_caches; t0=$(now_ms)
@@ -588,11 +588,21 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
         keep_min best_put $(( $(now_ms) - t0 ))
         rm -f "$m/seq"
         drop_caches; t0=$(now_ms)
-        dd if="$work/seq.src" of="$m/seq" bs=1M conv=fsync status=none
+        dd if="$work/seq.src" of="$m/seq" bs=1M status=none
         keep_min best_w $(( $(now_ms) - t0 ))
+        # The durable pair: dd's fsync (Tfsync) beside put followed by
+        # an fsync of the file the server wrote.
+        drop_caches; t0=$(now_ms)
+        "$bin" put --no-progress "${cli[@]}" "$work/seq.src" "$target/seq.put"
+        sync "$work/bench-exp-$kind/seq.put"
+        keep_min best_putf $(( $(now_ms) - t0 ))
+        rm -f "$m/seq"
+        drop_caches; t0=$(now_ms)
+        dd if="$work/seq.src" of="$m/seq" bs=1M conv=fsync status=none
+        keep_min best_wf $(( $(now_ms) - t0 ))
         rm -f "$ml/seql"
         drop_caches; t0=$(now_ms)
-        dd if="$work/seq.src" of="$ml/seql" bs=1M conv=fsync status=none
+        dd if="$work/seq.src" of="$ml/seql" bs=1M status=none
         keep_min best_wl $(( $(now_ms) - t0 ))
         drop_caches; t0=$(now_ms)
         "$bin" get --no-progress "${cli[@]}" "$target/seq.put" "$work/seq.got"
@@ -608,9 +618,11 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
     cmp -s "$work/seq.src" "$ml/seql" || ko "bench: $kind dd copy (cache=loose) differs"
     rm -f "$ml/seql"; unmount "$ml" || true
     cmp -s "$work/seq.src" "$m/seq" || ko "bench: $kind dd copy differs"
-    eval "bench_${kind}_put=$best_put bench_${kind}_w=$best_w bench_${kind}_get=$best_get bench_${kind}_r=$best_r bench_${kind}_wl=$best_wl bench_${kind}_rl=$best_rl"
+    eval "bench_${kind}_put=$best_put bench_${kind}_w=$best_w bench_${kind}_get=$best_get bench_${kind}_r=$best_r bench_${kind}_wl=$best_wl bench_${kind}_rl=$best_rl bench_${kind}_putf=$best_putf bench_${kind}_wf=$best_wf"
     printf '  %-9s put 1 GiB          %8.1f MB/s\n' "$kind" "$(mbps "$best_put")"
     printf '  %-9s dd write 1 GiB     %8.1f MB/s\n' "$kind" "$(mbps "$best_w")"
+    printf '  %-9s put + fsync        %8.1f MB/s\n' "$kind" "$(mbps "$best_putf")"
+    printf '  %-9s dd conv=fsync      %8.1f MB/s\n' "$kind" "$(mbps "$best_wf")"
     printf '  %-9s get 1 GiB          %8.1f MB/s\n' "$kind" "$(mbps "$best_get")"
     printf '  %-9s dd read 1 GiB      %8.1f MB/s\n' "$kind" "$(mbps "$best_r")"
     printf '  %-9s dd write (loose)   %8.1f MB/s\n' "$kind" "$(mbps "$best_wl")"
@@ -632,14 +644,20 @@ bench_one() { # bench_one KIND TARGET OPTS CLI-ARGS...
     tar -C "$m" -xf "$work/small.tar"; sync
     ms=$(( $(now_ms) - t0 )); eval "bench_${kind}_t=$ms"
     printf '  %-9s tar x 3,000 files  %8.0f files/s\n' "$kind" "$(echo "3000 * 1000 / $ms" | bc -l)"
-    drop_caches; t0=$(now_ms)
-    local n; n=$(find "$m/many" | wc -l)
-    ms=$(( $(now_ms) - t0 )); eval "bench_${kind}_f=$ms"
-    printf '  %-9s find %d entries %8.0f entries/s\n' "$kind" "$n" "$(echo "$n * 1000 / $ms" | bc -l)"
-    local nl; t0=$(now_ms)
-    nl=$("$bin" ls -R "${cli[@]}" "$target/many" | wc -l)
-    ms=$(( $(now_ms) - t0 )); eval "bench_${kind}_lsr=$ms"
-    printf '  %-9s ls -R (client)     %8.0f entries/s (%d lines)\n' "$kind" "$(echo "$n * 1000 / $ms" | bc -l)" "$nl"
+    # find and ls -R in turn, each after dropping every cache (the
+    # server's too), $bench_runs times; the best of each counts.
+    local n nl best_f="" best_lsr=""
+    for run in $(seq "$bench_runs"); do
+        drop_caches; t0=$(now_ms)
+        n=$(find "$m/many" | wc -l)
+        keep_min best_f $(( $(now_ms) - t0 ))
+        drop_caches; t0=$(now_ms)
+        nl=$("$bin" ls -R "${cli[@]}" "$target/many" | wc -l)
+        keep_min best_lsr $(( $(now_ms) - t0 ))
+    done
+    eval "bench_${kind}_f=$best_f bench_${kind}_lsr=$best_lsr"
+    printf '  %-9s find %d entries %8.0f entries/s\n' "$kind" "$n" "$(echo "$n * 1000 / $best_f" | bc -l)"
+    printf '  %-9s ls -R (client)     %8.0f entries/s (%d lines)\n' "$kind" "$(echo "$n * 1000 / $best_lsr" | bc -l)" "$nl"
     # Cleanup on the export itself (not a measurement; diod unlinks slowly).
     rm -rf "$work/bench-exp-$kind/small" "$work/bench-exp-$kind/many"
     unmount "$m" || true
@@ -667,11 +685,12 @@ bench_run() {
     rm -f "$work/seq.src"
     echo "  load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     for kind in $bench_kinds; do
-        local w r pu ge pr t f lr wl rl
-        eval "w=\${bench_${kind}_w:-} r=\${bench_${kind}_r:-} pu=\${bench_${kind}_put:-} ge=\${bench_${kind}_get:-} pr=\${bench_${kind}_putr:-} t=\${bench_${kind}_t:-} f=\${bench_${kind}_f:-} lr=\${bench_${kind}_lsr:-} wl=\${bench_${kind}_wl:-} rl=\${bench_${kind}_rl:-}"
+        local w r pu ge pr t f lr wl rl pf wf
+        eval "w=\${bench_${kind}_w:-} r=\${bench_${kind}_r:-} pu=\${bench_${kind}_put:-} ge=\${bench_${kind}_get:-} pr=\${bench_${kind}_putr:-} t=\${bench_${kind}_t:-} f=\${bench_${kind}_f:-} lr=\${bench_${kind}_lsr:-} wl=\${bench_${kind}_wl:-} rl=\${bench_${kind}_rl:-} pf=\${bench_${kind}_putf:-} wf=\${bench_${kind}_wf:-}"
         [ -n "$w" ] || continue
         printf '  %-9s mount/client: dd write %.2fx put, dd read %.2fx get, tar x %.2fx put -r (per-file time %.2fx), find per-entry time %.2fx ls -R\n' \
             "$kind" "$(ratio "$pu" "$w")" "$(ratio "$ge" "$r")" "$(ratio "$pr" "$t")" "$(ratio "$t" "$pr")" "$(ratio "$f" "$lr")"
+        printf '  %-9s durable: dd conv=fsync %.2fx put + fsync\n' "$kind" "$(ratio "$pf" "$wf")"
         printf '  %-9s cache=loose: dd write %.2fx put, dd read %.2fx get\n' "$kind" "$(ratio "$pu" "$wl")" "$(ratio "$ge" "$rl")"
     done
     if [ -n "${bench_ninefold_r:-}" ] && [ -n "${bench_diod_r:-}" ]; then

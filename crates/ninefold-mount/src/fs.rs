@@ -39,11 +39,24 @@ impl NinefoldFs {
         Who { uid, gid, real_uid: req.uid(), real_gid: req.gid(), pid: req.pid() }
     }
 
+    /// Runs a request: polled once here on the FUSE thread (inside the
+    /// runtime's context), so a request answered from memory (a listing
+    /// block already read ahead, a cached statfs) is answered without a
+    /// thread hop, and one that needs the server has its first message
+    /// sent at once; only what is left to wait for becomes a tokio task.
     fn spawn<F>(&self, f: F)
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
-        self.rt.spawn(f);
+        let _in_runtime = self.rt.enter();
+        let mut fut = Box::pin(f);
+        let waker = futures_util::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        // A future left pending registered the no-op waker; the task's
+        // first poll, which tokio makes at once, registers its own.
+        if fut.as_mut().poll(&mut cx).is_pending() {
+            self.rt.spawn(fut);
+        }
     }
 }
 

@@ -33,6 +33,9 @@ pub(crate) enum Queued {
     Later,
 }
 
+/// Longest a statfs answer is reused (`df` stays current to the second).
+const STATFS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Pieces of a `copy_file_range` in flight at once.
 const COPY_DEPTH: usize = 8;
 /// Most bytes one `copy_file_range` call copies.
@@ -83,23 +86,18 @@ impl Core {
             self.behind.settle(id, None).await;
         }
         let (fid, oflags, attr) = retry!(self.remote, |c| async {
-            let fid = self.clone_fid(&c, id, who.uid).await?;
-            let oflags = match self.writeback_flags(oflags) {
+            let (fid, oflags) = match self.writeback_flags(oflags) {
                 // The kernel's writeback cache reads the rest of a page it
                 // writes partly, through any open handle of the file: a
                 // write-only open is made read-write where permitted.
-                Some(rw) => match c.session.lopen(&fid, rw).await {
-                    Ok(_) => rw,
+                Some(rw) => match self.open_fid(&c, id, who.uid, rw).await {
+                    Ok(fid) => (fid, rw),
                     Err(e) if is_denied(&e) => {
-                        c.session.lopen(&fid, oflags).await?;
-                        oflags
+                        (self.open_fid(&c, id, who.uid, oflags).await?, oflags)
                     }
                     Err(e) => return Err(e),
                 },
-                None => {
-                    c.session.lopen(&fid, oflags).await?;
-                    oflags
-                }
+                None => (self.open_fid(&c, id, who.uid, oflags).await?, oflags),
             };
             let attr = if want_attr {
                 Some(c.session.getattr(&fid, ninefold_client::GetattrMask::BASIC).await?.attr)
@@ -481,11 +479,23 @@ impl Core {
         Ok(total.min(len) as u32)
     }
 
+    /// statfs, kept for the attribute timeout (at most [`STATFS_TTL`]):
+    /// `find` asks it of every directory it enters.
     pub(crate) async fn statfs(&self, who: Who) -> Result<Rstatfs> {
-        retry!(self.remote, |c| async {
+        let ttl = self.ttl().min(STATFS_TTL);
+        if let Some((at, s)) = lock(&self.statfs).get(&who.uid) {
+            if at.elapsed() < ttl {
+                return Ok(s.clone());
+            }
+        }
+        let s = retry!(self.remote, |c| async {
             let root = self.fid_of(&c, crate::inode::ROOT, who.uid).await?;
             c.session.statfs(&root).await
-        })
+        })?;
+        if !ttl.is_zero() {
+            lock(&self.statfs).insert(who.uid, (std::time::Instant::now(), s.clone()));
+        }
+        Ok(s)
     }
 }
 
