@@ -259,6 +259,25 @@ for a, b in ((b'$m/r1', b'$m/r3'), (b'$m/rd', b'$m/rd2')):
         sys.exit(f'renameat2 {a} {b}: errno {ctypes.get_errno()}')
 \" && [ ! -e '$m/r1' ] && [ \"\$(cat '$m/r3')\" = data ] && [ \$(stat -c %h '$m/r3') = 1 ] && [ -e '$m/rd2/in' ] && [ ! -e '$exp/rd' ] && rm -r '$m/r2' '$m/r3' '$m/rd2'"
     check "$kind copy_file_range" python3 "$work/cfr.py" "$m/cfr"
+    if [ "$kind" = ninefold ]; then
+        # Tfallocate (9P2000.L.Z): allocate (extends), punch a hole and
+        # zero a range (size kept), zero past the end (extends); the
+        # dialect refuses KEEP_SIZE alone; content checked on the server.
+        check "$kind fallocate -l/-p/-z" bash -c "
+            printf 0123456789 > '$m/fa' && fallocate -l 100 '$m/fa' && [ \$(stat -c %s '$m/fa') = 100 ] &&
+            fallocate -p -o 2 -l 3 '$m/fa' && fallocate -z -o 6 -l 2 '$m/fa' && [ \$(stat -c %s '$m/fa') = 100 ] &&
+            fallocate -z -o 100 -l 28 '$m/fa' && [ \$(stat -c %s '$m/fa') = 128 ] && [ \$(stat -c %s '$exp/fa') = 128 ] &&
+            printf '01\\0\\0\\0%s\\0\\0%s' 5 89 | cmp - <(head -c 10 '$exp/fa') &&
+            [ \$(tail -c 118 '$exp/fa' | tr -d '\\000' | wc -c) = 0 ] && cmp '$m/fa' '$exp/fa' &&
+            ! fallocate -n -l 500 '$m/fa' 2>/dev/null && [ \$(stat -c %s '$m/fa') = 128 ] && rm '$m/fa'"
+    else
+        # No Tfallocate in 9P2000.L: EOPNOTSUPP, and posix_fallocate
+        # falls back to writing.
+        check "$kind fallocate: EOPNOTSUPP, posix_fallocate writes" bash -c "
+            printf 0123456789 > '$m/fa' && out=\$(fallocate -l 100 '$m/fa' 2>&1); [ \$? != 0 ] &&
+            echo \"\$out\" | grep -q 'not supported' && [ \$(stat -c %s '$m/fa') = 10 ] &&
+            fallocate -x -l 100 '$m/fa' && [ \$(stat -c %s '$exp/fa') = 100 ] && rm '$m/fa'"
+    fi
     check "$kind ls -l / find attributes match the server's" bash -c "
         [ \"\$(cd '$m/moved' && find . -printf '%p %y %s %m %U %G %n %T@\\n' | sort)\" = \"\$(cd '$exp/moved' && find . -printf '%p %y %s %m %U %G %n %T@\\n' | sort)\" ] &&
         [ \"\$(ls -ln '$m/moved' | tail -n +2 | awk '{print \$1, \$5, \$9}')\" = \"\$(ls -ln '$exp/moved' | tail -n +2 | awk '{print \$1, \$5, \$9}')\" ]"

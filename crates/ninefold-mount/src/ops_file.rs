@@ -9,7 +9,7 @@ use fuser::{FileAttr, FopenFlags};
 use futures_util::{StreamExt, TryStreamExt};
 use ninefold_client::proto::l::{Rstatfs, SetAttr};
 use ninefold_client::{Bytes, Dialect, Errno, Error, Fid, OpenFlags, Result};
-use ninefold_proto::{SetattrMask, S_IFREG};
+use ninefold_proto::{FallocateMode, SetattrMask, S_IFREG};
 
 use crate::behind::Ticket;
 use crate::core::{lock, open_flags, stamp_of, to_file_attr, Core, Handle, Who};
@@ -385,6 +385,38 @@ impl Core {
             let fid = self.handle_fid(&c, &h).await?;
             c.session.fsync(&fid, datasync).await
         })
+    }
+
+    /// `fallocate(2)`: Tfallocate on `9P2000.L.Z` servers, for the modes
+    /// the dialect defines (allocate, which may extend the file; punch a
+    /// hole keeping the size; zero a range, keeping the size or not).
+    /// Everything else, and every mode on plain 9P2000.L (no such
+    /// message), is EOPNOTSUPP, which is what `fallocate(2)` reports on a
+    /// file system without it (posix_fallocate then falls back to
+    /// writing). Queued writes of the file reach the server first.
+    pub(crate) async fn fallocate(&self, fh: u64, offset: u64, len: u64, mode: i32) -> Result<()> {
+        let h = self.handle(fh)?;
+        let mode = u32::try_from(mode).map_err(|_| Error::Io(Errno::EOPNOTSUPP))?;
+        let mode = FallocateMode::from_bits_retain(mode);
+        if self.remote.conn().session.dialect() != Dialect::Z || !mode.is_supported() {
+            return Err(Error::Io(Errno::EOPNOTSUPP));
+        }
+        self.behind.settle(h.ino, None).await;
+        let r = retry!(self.remote, |c| async {
+            let fid = self.handle_fid(&c, &h).await?;
+            c.session.fallocate(&fid, offset, len, mode).await
+        });
+        match r {
+            Ok(()) => {
+                // Our own change: not a foreign one at the next open.
+                h.wrote.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            // ENOSYS would make the kernel stop asking for good; a
+            // refusal of one mode must not disable the others.
+            Err(e) if e.errno() == Errno::ENOSYS => Err(Error::Io(Errno::EOPNOTSUPP)),
+            Err(e) => Err(e),
+        }
     }
 
     /// SEEK_DATA / SEEK_HOLE (9P has no sparse-file query: the whole file
