@@ -3,7 +3,7 @@
 # tools, against `ninefold serve DIR` and against diod, then pjdfstest and
 # fsx through the mount of `ninefold serve DIR`. Run as root.
 #
-#   scripts/test-mount.sh [--soak] [--bench] [--only ninefold|diod|bench|restart|trips]
+#   scripts/test-mount.sh [--soak] [--bench] [--only ninefold|diod|bench|restart|trips|auth]
 #
 #   --soak    longer runs: fsx with 100,000 operations per seed, and the
 #             server-restart case with 100,000 inodes (10,000 by default)
@@ -13,7 +13,7 @@
 #             tar of 3,000 files beside `put -r`, find over 10,000 entries
 #   --only    run one part (`--only bench` implies --bench; `restart` is the
 #             many-inodes restart case alone, `trips` the readdirplus
-#             round-trip count)
+#             round-trip count, `auth` the Tauth-key mount)
 #
 # Environment: NINEFOLD_BIN (default target/release/ninefold, built if
 # missing); NINEFOLD_BENCH_RUNS (best of, default 3). Peers (fuse3, diod, pjdfstest, fsx) are installed when missing;
@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
         --soak) soak=1; shift ;;
         --bench) bench=1; shift ;;
         --only) only=${2:?}; shift 2; [ "$only" = bench ] && bench=1 ;;
-        *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        *) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 
@@ -361,6 +361,56 @@ plumbing() {
     for _ in $(seq 50); do mountpoint -q "$m" && break; sleep 0.1; done
     kill -KILL "$fg" 2>/dev/null || true; wait "$fg" 2>/dev/null || true
     check "auto_unmount: killed daemon leaves no dead mount" bash -c "for i in \$(seq 50); do mountpoint -q '$m' || exit 0; sleep 0.1; done; exit 1"
+}
+
+# ---- a Tauth key (docs/AUTH.md) against a server that requires one ----
+auth_run() {
+    echo "== Tauth key (ninefold serve --trust none --auth-key)"
+    local exp=$work/auth-exp m=$work/auth-mnt m2=$work/auth-mnt2 port key=$work/auth.key bad=$work/bad.key
+    mkdir -p "$exp" "$m" "$m2"; chmod 755 "$exp"; mkdir -m 777 "$exp/pub"
+    mounts+=("$m" "$m2")
+    head -c 32 /dev/urandom | base64 > "$key"; head -c 32 /dev/urandom | base64 > "$bad"
+    chmod 600 "$key" "$bad"
+    port=$(free_port)
+    local serve=("$bin" serve "$exp" --listen "tcp://127.0.0.1:$port" --trust none --auth-key "backup=$key" --log warn)
+    "${serve[@]}" >> "$work/auth-serve.log" 2>&1 &
+    local spid=$!; pids+=("$spid")
+    wait_port "$port" || { ko "auth server start"; return; }
+    local t="tcp://127.0.0.1:$port"
+    check "auth: no key is refused with a hint, exit 1" bash -c "
+        ! '$bin' mount '$t' '$m' 2>'$work/auth.err'; grep -q 'unauthenticated attach' '$work/auth.err' &&
+        grep -q 'auth=NAME' '$work/auth.err' && ! mountpoint -q '$m'"
+    check "auth: wrong secret is refused, exit 1" bash -c "
+        ! '$bin' mount '$t?auth=backup&key-file=$bad' '$m' 2>'$work/auth.err';
+        grep -q 'refused by the server (wrong secret or unknown key name)' '$work/auth.err' && ! mountpoint -q '$m'"
+    check "auth: unknown key name is refused, exit 1" bash -c "
+        ! '$bin' mount '$t?auth=nobody&key-file=$key' '$m' 2>'$work/auth.err';
+        grep -q 'key \"nobody\"' '$work/auth.err' && ! mountpoint -q '$m'"
+    check "auth: a secret in the options is refused" bash -c "
+        ! '$bin' mount '$t' '$m' -o auth=backup,secret=x 2>'$work/auth.err'; grep -q 'never goes in the options' '$work/auth.err'"
+    # --trust none: every attach below must have authenticated, uid
+    # 65534's own attach included (its file is created as 65534).
+    check "auth: key in the target, per-uid attaches authenticate" bash -c "
+        '$bin' mount '$t?auth=backup&key-file=$key' '$m' -o allow_other,logfile=$work/mount.log &&
+        echo one > '$m/f' && [ \"\$(cat '$exp/f')\" = one ] &&
+        setpriv --reuid=65534 --regid=65534 --clear-groups touch '$m/pub/n' &&
+        [ \"\$(stat -c %u:%g '$exp/pub/n')\" = 65534:65534 ] &&
+        ! setpriv --reuid=65534 --regid=65534 --clear-groups touch '$m/denied' 2>/dev/null &&
+        grep -q ' $m fuse' /proc/mounts && ! grep ' $m fuse' /proc/mounts | grep -q key-file"
+    # A reconnect authenticates again.
+    kill "$spid"; wait "$spid" 2>/dev/null || true
+    "${serve[@]}" >> "$work/auth-serve.log" 2>&1 &
+    spid=$!; pids+=("$spid")
+    wait_port "$port" || { ko "auth server restart"; return; }
+    check "auth: the mount authenticates again after a server restart" bash -c "
+        [ \"\$(cat '$m/f')\" = one ] && echo two > '$m/g' && [ \"\$(cat '$exp/g')\" = two ]"
+    unmount "$m" || true
+    local h=/sbin/mount.ninefold
+    if [ ! -e "$h" ]; then ln -s "$bin" "$h"; helper_link=$h; fi
+    check "auth: -o auth=,key-file= through mount -t ninefold (fstab options)" bash -c "
+        mount -t ninefold '$t' '$m2' -o auth=backup,key-file=$key,logfile=$work/mount.log &&
+        [ \"\$(cat '$m2/g')\" = two ] && umount '$m2' &&
+        ! mount -t ninefold '$t' '$m2' -o auth=backup,key-file=$bad 2>/dev/null && ! mountpoint -q '$m2'"
 }
 
 # ---- a queued write's error reaches the writer (write-behind) ----
@@ -729,6 +779,7 @@ if [ -z "$only" ] || [ "$only" = ninefold ]; then
     run_suite ninefold "tcp://127.0.0.1:$port" "$exp" "allow_other"
     plumbing "tcp://127.0.0.1:$port"
     write_error
+    auth_run
     readdir_trips
     restart_many
     pjdfstest_run "tcp://127.0.0.1:$port" "$exp"
@@ -739,6 +790,9 @@ if [ "$only" = restart ]; then
 fi
 if [ "$only" = trips ]; then
     readdir_trips
+fi
+if [ "$only" = auth ]; then
+    auth_run
 fi
 if [ -z "$only" ] || [ "$only" = diod ]; then
     if [ "${NINEFOLD_MOUNT_SKIP_DIOD:-0}" = 1 ]; then

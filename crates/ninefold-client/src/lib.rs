@@ -188,8 +188,8 @@ pub use path::{MAX_NAME_LEN, MAX_SYMLINK_HOPS};
 pub use reconnect::{BACKOFF_MAX, BACKOFF_MIN};
 pub use restore::RESTORE_CONCURRENCY;
 pub use session::{
-    AuthKey, Fid, Lineage, OpenedRead, Session, SessionStats, DEFAULT_DIALECTS,
-    DEFAULT_MAX_IN_FLIGHT,
+    split_target as split_auth_target, AuthKey, Fid, Lineage, OpenedRead, Session, SessionStats,
+    DEFAULT_DIALECTS, DEFAULT_MAX_IN_FLIGHT,
 };
 pub use target::{Target, DEFAULT_PORT};
 pub use tls::{TlsError, TlsErrorKind, TlsOptions, TlsTarget};
