@@ -420,14 +420,15 @@ mod tests {
 
     #[test]
     fn buffered_block_serves_follow_up_offsets() {
-        let buf = DirBuf { at: Some(5), entries: vec![e("a", 10), e("b", 20), e("c", 30)] };
+        let buf =
+            DirBuf { at: Some(5), entries: vec![e("a", 10), e("b", 20), e("c", 30)], ahead: None };
         assert_eq!(buf.start(0), None, "offset 0 always reads again");
         assert_eq!(buf.start(5), Some(0));
         assert_eq!(buf.start(10), Some(1));
         assert_eq!(buf.start(20), Some(2));
         assert_eq!(buf.start(30), None, "past the block: read from its last cookie");
         assert_eq!(buf.start(99), None);
-        let end = DirBuf { at: Some(30), entries: vec![] };
+        let end = DirBuf { at: Some(30), entries: vec![], ahead: None };
         assert_eq!(end.start(30), Some(0), "an empty block is the end");
     }
 }
