@@ -323,4 +323,28 @@ mod tests {
         o.apply("allow_other,access=single").unwrap();
         assert!(!o.per_user);
     }
+
+    #[test]
+    fn auth_key_options() {
+        let dir = std::env::temp_dir().join(format!("nf-mount-opt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("k");
+        std::fs::write(&key, "  0123456789abcdef0123  \n").unwrap();
+        let mut o = MountOptions::default();
+        assert!(o.auth_key().unwrap().is_none());
+        o.apply(&format!("auth=backup,key-file={}", key.display())).unwrap();
+        assert_eq!(o.auth_key().unwrap().unwrap().name(), "backup");
+
+        let mut o = MountOptions::default();
+        o.apply("auth=backup").unwrap();
+        assert!(o.auth_key().unwrap_err().to_string().contains("needs key-file"));
+        let mut o = MountOptions::default();
+        o.apply(&format!("key_file={}", key.display())).unwrap();
+        assert!(o.auth_key().unwrap_err().to_string().contains("need auth="));
+        let mut o = MountOptions::default();
+        o.apply("auth=backup,key-file=/nonexistent/k").unwrap();
+        assert!(o.auth_key().is_err());
+        assert!(MountOptions::default().apply("auth=b,secret=x").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
