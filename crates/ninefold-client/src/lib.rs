@@ -190,8 +190,8 @@ pub use reconnect::{BACKOFF_MAX, BACKOFF_MIN};
 pub use restore::RESTORE_CONCURRENCY;
 pub use segments::Segments;
 pub use session::{
-    AuthKey, Fid, Lineage, OpenedRead, Session, SessionStats, DEFAULT_DIALECTS,
-    DEFAULT_MAX_IN_FLIGHT,
+    split_target as split_auth_target, AuthKey, Fid, Lineage, OpenedRead, Session, SessionStats,
+    DEFAULT_DIALECTS, DEFAULT_MAX_IN_FLIGHT,
 };
 pub use target::{Target, DEFAULT_PORT};
 pub use tls::{TlsError, TlsErrorKind, TlsOptions, TlsTarget};

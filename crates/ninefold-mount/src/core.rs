@@ -65,6 +65,10 @@ pub(crate) struct Core {
     /// Nodes seen without set-user/group-ID bits, and when (writes by
     /// unprivileged users need not clear them).
     pub(crate) plain: Mutex<HashMap<u64, std::time::Instant>>,
+    /// The last Rstatfs per attach uid, and when: `find` asks statfs of
+    /// every directory it enters (gnulib fts), a round trip each.
+    pub(crate) statfs:
+        Mutex<HashMap<u32, (std::time::Instant, ninefold_client::proto::l::Rstatfs)>>,
 }
 
 impl Core {
@@ -83,6 +87,7 @@ impl Core {
             notifier: std::sync::OnceLock::new(),
             no_caps: Mutex::new(HashMap::new()),
             plain: Mutex::new(HashMap::new()),
+            statfs: Mutex::new(HashMap::new()),
         }
     }
 
@@ -129,14 +134,43 @@ impl Core {
         Ok(c.session.walk::<&[u8]>(&base, &[]).await?.0)
     }
 
+    /// A new fid of node `id` opened with `flags`: one Tlopenat on
+    /// `.Z` (clone and open in one round trip), else a clone and Tlopen.
+    pub(crate) async fn open_fid(
+        &self,
+        c: &Conn,
+        id: u64,
+        uid: u32,
+        flags: OpenFlags,
+    ) -> Result<Fid> {
+        if c.session.dialect() == ninefold_client::Dialect::Z {
+            let base = self.fid_of(c, id, uid).await?;
+            return Ok(c.session.lopenat(&base, flags).await?.0);
+        }
+        let fid = self.clone_fid(c, id, uid).await?;
+        c.session.lopen(&fid, flags).await?;
+        Ok(fid)
+    }
+
     /// Registers an open handle; returns its number.
     pub(crate) fn add_handle(&self, ino: u64, uid: u32, flags: OpenFlags, fid: Fid) -> u64 {
+        self.add_handle_shared(ino, uid, flags, Arc::new(fid))
+    }
+
+    /// [`add_handle`](Core::add_handle) of a fid already shared.
+    pub(crate) fn add_handle_shared(
+        &self,
+        ino: u64,
+        uid: u32,
+        flags: OpenFlags,
+        fid: Arc<Fid>,
+    ) -> u64 {
         let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
         let h = Handle {
             ino,
             uid,
             flags,
-            fid: Mutex::new(Arc::new(fid)),
+            fid: Mutex::new(fid),
             wrote: AtomicBool::new(false),
             dir: tokio::sync::Mutex::default(),
         };
@@ -166,9 +200,7 @@ impl Core {
                 return Ok(f.clone());
             }
         }
-        let fid = self.clone_fid(c, h.ino, h.uid).await?;
-        c.session.lopen(&fid, h.flags).await?;
-        let fid = Arc::new(fid);
+        let fid = Arc::new(self.open_fid(c, h.ino, h.uid, h.flags).await?);
         *lock(&h.fid) = fid.clone();
         Ok(fid)
     }

@@ -120,11 +120,13 @@ fn foreground(
         .thread_name("ninefold-mount")
         .build()
         .map_err(|e| MountError::Daemon(format!("cannot start runtime: {e}")))?;
+    let (target, key) = auth_of(target, &opts)?;
+    let target = target.as_str();
     let connect_err = |source| MountError::Connect { target: target.to_owned(), source };
     let (remote, root_qpath) = rt.block_on(async {
         let fut = async {
             let remote =
-                Remote::connect(target, opts.msize, &opts.aname, opts.uname.clone(), opts.uid)
+                Remote::connect(target, opts.msize, &opts.aname, opts.uname.clone(), opts.uid, key)
                     .await?;
             let c = remote.conn();
             let root = remote.root(&c, opts.uid).await?;
@@ -223,6 +225,25 @@ fn foreground(
     }
     rt.shutdown_timeout(Duration::from_secs(2));
     Ok(())
+}
+
+/// The target without its `?auth=NAME&key-file=PATH` (or `key-env=`)
+/// query, and the Tauth key named there or by the `auth=`/`key-file=`/
+/// `key-env=` options (not both).
+fn auth_of(
+    target: &str,
+    opts: &MountOptions,
+) -> Result<(String, Option<ninefold_client::AuthKey>), MountError> {
+    let (plain, in_target) = ninefold_client::split_auth_target(target)
+        .map_err(|e| MountError::Option(format!("target {target}: {e}")))?;
+    let in_opts = opts.auth_key()?;
+    match (in_target, in_opts) {
+        (Some(_), Some(_)) => Err(MountError::Option(
+            "the Tauth key is named twice: give it in the target (?auth=) or in -o auth=, not both"
+                .into(),
+        )),
+        (a, b) => Ok((plain, a.or(b))),
+    }
 }
 
 /// Raises the kernel's read-ahead for the mount (its backing device's

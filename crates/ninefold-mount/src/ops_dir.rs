@@ -21,7 +21,7 @@ use ninefold_client::proto::l::Attr;
 use ninefold_client::proto::DirentType;
 use ninefold_client::{Dialect, Errno, Error, Fid, GetattrMask, OpenFlags, Result};
 
-use crate::core::{to_file_attr, Core, Handle, Who};
+use crate::core::{lock, to_file_attr, Core, Handle, Who};
 use crate::inode::node_id;
 use crate::remote::{retry, Conn};
 
@@ -67,12 +67,32 @@ impl Listed {
     }
 }
 
-/// The block an open directory read last.
+/// The block an open directory read last, and the next one being read
+/// ahead.
 #[derive(Debug, Default)]
 pub(crate) struct DirBuf {
     /// The cookie it was read at.
     at: Option<u64>,
     entries: Vec<Listed>,
+    /// The block after it (or, after opendir, the first block), already
+    /// requested: the kernel's next call is answered without a round trip.
+    ahead: Option<Ahead>,
+}
+
+/// A listing block requested before the kernel asked for it.
+#[derive(Debug)]
+struct Ahead {
+    /// The cookie it is read at.
+    at: u64,
+    /// Whether its entries carry attributes (Treaddirattr on `.Z`).
+    attrs: bool,
+    task: tokio::task::JoinHandle<Result<Vec<Listed>>>,
+}
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl DirBuf {
@@ -155,14 +175,39 @@ async fn list_block(c: &Conn, fid: &Fid, offset: u64, plus: bool) -> Result<Vec<
         .collect())
 }
 
+/// Requests the block at cookie `at` in the background.
+fn read_ahead(c: Arc<Conn>, fid: Arc<Fid>, at: u64, plus: bool) -> Ahead {
+    let attrs = plus && c.session.dialect() == Dialect::Z;
+    let task = tokio::spawn(async move { list_block(&c, &fid, at, plus).await });
+    Ahead { at, attrs, task }
+}
+
 impl Core {
+    /// Opens directory `id` and requests its first listing block at once
+    /// (a readdir follows every opendir), so the kernel's first readdir
+    /// finds it arriving or arrived.
     pub(crate) async fn opendir(&self, who: Who, id: u64) -> Result<u64> {
-        let fid = retry!(self.remote, |c| async {
-            let fid = self.clone_fid(&c, id, who.uid).await?;
-            c.session.lopen(&fid, OpenFlags::RDONLY).await?;
-            Ok(fid)
+        let (fid, c) = retry!(self.remote, |c| async {
+            let fid = self.open_fid(&c, id, who.uid, OpenFlags::RDONLY).await?;
+            Ok((fid, c.clone()))
         })?;
-        Ok(self.add_handle(id, who.uid, OpenFlags::RDONLY, fid))
+        let fid = Arc::new(fid);
+        let ahead = read_ahead(c, fid.clone(), 0, self.plus_listing());
+        let fh = self.add_handle_shared(id, who.uid, OpenFlags::RDONLY, fid);
+        if let Ok(h) = self.handle(fh) {
+            if let Ok(mut buf) = h.dir.try_lock() {
+                buf.ahead = Some(ahead);
+            }
+        }
+        Ok(fh)
+    }
+
+    /// Whether the kernel will list with readdirplus (always on `.Z`
+    /// outside `strict`; see `init` in fs.rs): read-ahead then asks for
+    /// attributes too.
+    fn plus_listing(&self) -> bool {
+        self.cache() != crate::options::CacheMode::Strict
+            && self.remote.conn().session.dialect() == Dialect::Z
     }
 
     /// Makes `buf` hold the entries after cookie `offset`; returns the
@@ -177,12 +222,42 @@ impl Core {
         if let Some(i) = buf.start(offset) {
             return Ok(i);
         }
-        let entries = retry!(self.remote, |c| async {
-            let fid = self.handle_fid(&c, h).await?;
-            list_block(&c, &fid, offset, plus).await
-        })?;
-        *buf = DirBuf { at: Some(offset), entries };
+        let mut got = None;
+        if let Some(mut a) = buf.ahead.take() {
+            // A block read ahead without attributes does not serve
+            // readdirplus on `.Z` (one with them serves both). A failed
+            // one is read again below, inside the reconnect loop.
+            let z = self.remote.conn().session.dialect() == Dialect::Z;
+            if a.at == offset && (a.attrs || !plus || !z) {
+                if let Ok(Ok(entries)) = (&mut a.task).await {
+                    got = Some(entries);
+                }
+            }
+        }
+        let (entries, ahead) = match got {
+            Some(entries) => {
+                let ahead = self.next_ahead(h, &entries, plus);
+                (entries, ahead)
+            }
+            None => retry!(self.remote, |c| async {
+                let fid = self.handle_fid(&c, h).await?;
+                let entries = list_block(&c, &fid, offset, plus).await?;
+                let ahead = next_block(&entries).map(|at| read_ahead(c.clone(), fid, at, plus));
+                Ok((entries, ahead))
+            })?,
+        };
+        *buf = DirBuf { at: Some(offset), entries, ahead };
         Ok(0)
+    }
+
+    /// The read-ahead of the block after `entries`, on the handle's
+    /// current fid (none at the end of the listing or while the
+    /// connection is being replaced).
+    fn next_ahead(&self, h: &Handle, entries: &[Listed], plus: bool) -> Option<Ahead> {
+        let at = next_block(entries)?;
+        let c = self.remote.conn();
+        let fid = lock(&h.fid).clone();
+        c.session.owns(&fid).then(|| read_ahead(c, fid, at, plus))
     }
 
     /// readdir (`plus` false) or readdirplus from cookie `offset`: calls
@@ -300,6 +375,12 @@ impl Core {
     }
 }
 
+/// The cookie of the block after `entries` (none after an empty block:
+/// the end of the listing).
+fn next_block(entries: &[Listed]) -> Option<u64> {
+    entries.last().map(|e| e.offset)
+}
+
 /// Attributes for an entry the kernel will not keep (`.`, `..`, or one
 /// that could not be stat'ed): only its type matters.
 fn dummy_attr(kind: FileType) -> FileAttr {
@@ -339,14 +420,15 @@ mod tests {
 
     #[test]
     fn buffered_block_serves_follow_up_offsets() {
-        let buf = DirBuf { at: Some(5), entries: vec![e("a", 10), e("b", 20), e("c", 30)] };
+        let buf =
+            DirBuf { at: Some(5), entries: vec![e("a", 10), e("b", 20), e("c", 30)], ahead: None };
         assert_eq!(buf.start(0), None, "offset 0 always reads again");
         assert_eq!(buf.start(5), Some(0));
         assert_eq!(buf.start(10), Some(1));
         assert_eq!(buf.start(20), Some(2));
         assert_eq!(buf.start(30), None, "past the block: read from its last cookie");
         assert_eq!(buf.start(99), None);
-        let end = DirBuf { at: Some(30), entries: vec![] };
+        let end = DirBuf { at: Some(30), entries: vec![], ahead: None };
         assert_eq!(end.start(30), Some(0), "an empty block is the end");
     }
 }

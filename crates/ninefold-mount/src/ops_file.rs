@@ -9,7 +9,7 @@ use fuser::{FileAttr, FopenFlags};
 use futures_util::{StreamExt, TryStreamExt};
 use ninefold_client::proto::l::{Rstatfs, SetAttr};
 use ninefold_client::{Bytes, Dialect, Errno, Error, Fid, OpenFlags, Result};
-use ninefold_proto::{SetattrMask, S_IFREG};
+use ninefold_proto::{FallocateMode, SetattrMask, S_IFREG};
 
 use crate::behind::Ticket;
 use crate::core::{lock, open_flags, stamp_of, to_file_attr, Core, Handle, Who};
@@ -32,6 +32,9 @@ pub(crate) enum Queued {
     /// Run [`Core::write`] in a task.
     Later,
 }
+
+/// Longest a statfs answer is reused (`df` stays current to the second).
+const STATFS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Pieces of a `copy_file_range` in flight at once.
 const COPY_DEPTH: usize = 8;
@@ -83,23 +86,18 @@ impl Core {
             self.behind.settle(id, None).await;
         }
         let (fid, oflags, attr) = retry!(self.remote, |c| async {
-            let fid = self.clone_fid(&c, id, who.uid).await?;
-            let oflags = match self.writeback_flags(oflags) {
+            let (fid, oflags) = match self.writeback_flags(oflags) {
                 // The kernel's writeback cache reads the rest of a page it
                 // writes partly, through any open handle of the file: a
                 // write-only open is made read-write where permitted.
-                Some(rw) => match c.session.lopen(&fid, rw).await {
-                    Ok(_) => rw,
+                Some(rw) => match self.open_fid(&c, id, who.uid, rw).await {
+                    Ok(fid) => (fid, rw),
                     Err(e) if is_denied(&e) => {
-                        c.session.lopen(&fid, oflags).await?;
-                        oflags
+                        (self.open_fid(&c, id, who.uid, oflags).await?, oflags)
                     }
                     Err(e) => return Err(e),
                 },
-                None => {
-                    c.session.lopen(&fid, oflags).await?;
-                    oflags
-                }
+                None => (self.open_fid(&c, id, who.uid, oflags).await?, oflags),
             };
             let attr = if want_attr {
                 Some(c.session.getattr(&fid, ninefold_client::GetattrMask::BASIC).await?.attr)
@@ -389,6 +387,38 @@ impl Core {
         })
     }
 
+    /// `fallocate(2)`: Tfallocate on `9P2000.L.Z` servers, for the modes
+    /// the dialect defines (allocate, which may extend the file; punch a
+    /// hole keeping the size; zero a range, keeping the size or not).
+    /// Everything else, and every mode on plain 9P2000.L (no such
+    /// message), is EOPNOTSUPP, which is what `fallocate(2)` reports on a
+    /// file system without it (posix_fallocate then falls back to
+    /// writing). Queued writes of the file reach the server first.
+    pub(crate) async fn fallocate(&self, fh: u64, offset: u64, len: u64, mode: i32) -> Result<()> {
+        let h = self.handle(fh)?;
+        let mode = u32::try_from(mode).map_err(|_| Error::Io(Errno::EOPNOTSUPP))?;
+        let mode = FallocateMode::from_bits_retain(mode);
+        if self.remote.conn().session.dialect() != Dialect::Z || !mode.is_supported() {
+            return Err(Error::Io(Errno::EOPNOTSUPP));
+        }
+        self.behind.settle(h.ino, None).await;
+        let r = retry!(self.remote, |c| async {
+            let fid = self.handle_fid(&c, &h).await?;
+            c.session.fallocate(&fid, offset, len, mode).await
+        });
+        match r {
+            Ok(()) => {
+                // Our own change: not a foreign one at the next open.
+                h.wrote.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            // ENOSYS would make the kernel stop asking for good; a
+            // refusal of one mode must not disable the others.
+            Err(e) if e.errno() == Errno::ENOSYS => Err(Error::Io(Errno::EOPNOTSUPP)),
+            Err(e) => Err(e),
+        }
+    }
+
     /// SEEK_DATA / SEEK_HOLE (9P has no sparse-file query: the whole file
     /// is data, as Linux's generic implementation reports).
     pub(crate) async fn lseek(&self, fh: u64, offset: i64, whence: i32) -> Result<i64> {
@@ -481,11 +511,23 @@ impl Core {
         Ok(total.min(len) as u32)
     }
 
+    /// statfs, kept for the attribute timeout (at most [`STATFS_TTL`]):
+    /// `find` asks it of every directory it enters.
     pub(crate) async fn statfs(&self, who: Who) -> Result<Rstatfs> {
-        retry!(self.remote, |c| async {
+        let ttl = self.ttl().min(STATFS_TTL);
+        if let Some((at, s)) = lock(&self.statfs).get(&who.uid) {
+            if at.elapsed() < ttl {
+                return Ok(s.clone());
+            }
+        }
+        let s = retry!(self.remote, |c| async {
             let root = self.fid_of(&c, crate::inode::ROOT, who.uid).await?;
             c.session.statfs(&root).await
-        })
+        })?;
+        if !ttl.is_zero() {
+            lock(&self.statfs).insert(who.uid, (std::time::Instant::now(), s.clone()));
+        }
+        Ok(s)
     }
 }
 

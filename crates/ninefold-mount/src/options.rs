@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use ninefold_client::AuthKey;
+
 use crate::MountError;
 
 /// How much the kernel may cache.
@@ -82,6 +84,14 @@ pub struct MountOptions {
     /// Kernel read-ahead in KiB (`readahead=KIB`), set on the mount's
     /// backing device when running as root; 0 leaves the kernel's 128.
     pub readahead_kib: u32,
+    /// Tauth key name (`auth=NAME`, docs/AUTH.md); its secret comes from
+    /// `key_file` or `key_env`. Every attach (one per local uid with
+    /// `access=user`) then authenticates with it.
+    pub auth: Option<String>,
+    /// File holding the Tauth secret (`key-file=PATH`).
+    pub key_file: Option<String>,
+    /// Environment variable holding the Tauth secret (`key-env=VAR`).
+    pub key_env: Option<String>,
 }
 
 impl Default for MountOptions {
@@ -108,6 +118,9 @@ impl Default for MountOptions {
             threads: 2,
             write_behind: 32 << 20,
             readahead_kib: 4096,
+            auth: None,
+            key_file: None,
+            key_env: None,
         }
     }
 }
@@ -235,6 +248,14 @@ impl MountOptions {
                     }
                     self.readahead_kib = kib as u32;
                 }
+                "auth" => self.auth = Some(need(value)?),
+                "key-file" | "key_file" => self.key_file = Some(need(value)?),
+                "key-env" | "key_env" => self.key_env = Some(need(value)?),
+                "secret" | "password" | "token" => {
+                    return Err(MountError::Option(format!(
+                        "a secret never goes in the options: use auth=NAME with key-file=PATH or key-env=VAR instead of {key}="
+                    )))
+                }
                 k if IGNORED.contains(&k) || k.starts_with("x-") || k.starts_with("comment=") => {}
                 other => return Err(MountError::Option(format!("unknown mount option: {other}"))),
             }
@@ -242,6 +263,28 @@ impl MountOptions {
         // Per-user identities only matter when other users can come in.
         self.per_user = access.unwrap_or(self.allow_other);
         Ok(())
+    }
+
+    /// The Tauth key the options name (`auth=` with `key-file=` or
+    /// `key-env=`), read now; `None` without `auth=`.
+    pub fn auth_key(&self) -> Result<Option<AuthKey>, MountError> {
+        let key = match (&self.auth, &self.key_file, &self.key_env) {
+            (None, None, None) => return Ok(None),
+            (Some(n), Some(f), None) => AuthKey::from_file(n.clone(), f),
+            (Some(n), None, Some(v)) => AuthKey::from_env(n.clone(), v),
+            (Some(_), Some(_), Some(_)) => {
+                return Err(MountError::Option("give key-file= or key-env=, not both".into()))
+            }
+            (Some(n), None, None) => {
+                return Err(MountError::Option(format!(
+                    "auth={n} needs key-file=PATH or key-env=VAR (the secret never goes in the options)"
+                )))
+            }
+            (None, _, _) => {
+                return Err(MountError::Option("key-file=/key-env= need auth=NAME".into()))
+            }
+        };
+        key.map(Some).map_err(|e| MountError::Option(format!("auth key: {e}")))
     }
 
     /// The attribute/entry time to live in effect.
@@ -279,5 +322,29 @@ mod tests {
         let mut o = MountOptions::default();
         o.apply("allow_other,access=single").unwrap();
         assert!(!o.per_user);
+    }
+
+    #[test]
+    fn auth_key_options() {
+        let dir = std::env::temp_dir().join(format!("nf-mount-opt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("k");
+        std::fs::write(&key, "  0123456789abcdef0123  \n").unwrap();
+        let mut o = MountOptions::default();
+        assert!(o.auth_key().unwrap().is_none());
+        o.apply(&format!("auth=backup,key-file={}", key.display())).unwrap();
+        assert_eq!(o.auth_key().unwrap().unwrap().name(), "backup");
+
+        let mut o = MountOptions::default();
+        o.apply("auth=backup").unwrap();
+        assert!(o.auth_key().unwrap_err().to_string().contains("needs key-file"));
+        let mut o = MountOptions::default();
+        o.apply(&format!("key_file={}", key.display())).unwrap();
+        assert!(o.auth_key().unwrap_err().to_string().contains("need auth="));
+        let mut o = MountOptions::default();
+        o.apply("auth=backup,key-file=/nonexistent/k").unwrap();
+        assert!(o.auth_key().is_err());
+        assert!(MountOptions::default().apply("auth=b,secret=x").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

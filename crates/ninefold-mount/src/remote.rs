@@ -14,7 +14,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use ninefold_client::{Dialect, Error, Fid, Result, Session};
+use ninefold_client::{AuthKey, Dialect, Error, Fid, Result, Session};
 use tokio::sync::watch;
 
 /// Runs `$body` (an expression producing a future of `Result`) with `$c`
@@ -70,6 +70,8 @@ pub(crate) struct Remote {
     redial: tokio::sync::Mutex<()>,
     gen_tx: watch::Sender<u64>,
     names: Mutex<HashMap<u32, String>>,
+    /// Tauth key every attach authenticates with (docs/AUTH.md).
+    key: Option<AuthKey>,
 }
 
 /// Dialects asked for, best first: `9P2000.L.Z` where the server speaks
@@ -85,13 +87,16 @@ const BACKOFF_MAX: Duration = Duration::from_secs(2);
 
 impl Remote {
     /// Dials once and attaches as `uid` (failing fast: the mount command
-    /// reports a bad target or export at once).
+    /// reports a bad target, export or key at once). With `key`, that
+    /// attach and every later one (each uid's, each reconnect's) runs the
+    /// Tauth exchange first.
     pub(crate) async fn connect(
         target: &str,
         msize: u32,
         aname: &str,
         uname: Option<String>,
         uid: u32,
+        key: Option<AuthKey>,
     ) -> Result<Remote> {
         let session = Session::connect_offer(target, msize, OFFER).await?;
         let remote = Remote {
@@ -103,10 +108,20 @@ impl Remote {
             redial: tokio::sync::Mutex::new(()),
             gen_tx: watch::Sender::new(0),
             names: Mutex::new(HashMap::new()),
+            key,
         };
         let c = remote.conn();
-        remote.root(&c, uid).await?;
-        Ok(remote)
+        match remote.root(&c, uid).await {
+            Ok(_) => Ok(remote),
+            Err(Error::PermissionDenied) if remote.key.is_none() => {
+                Err(Error::AuthFailed(format!(
+                    "the server refused an unauthenticated attach to {aname:?} as uid {uid} \
+                     (authenticate with a key: TARGET?auth=NAME&key-file=PATH or \
+                     -o auth=NAME,key-file=PATH; or have the server trust this network)"
+                )))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The current connection.
@@ -138,7 +153,11 @@ impl Remote {
         if let Some(f) = roots.get(&uid) {
             return Ok(f.clone());
         }
-        let (fid, _) = c.session.attach(self.uname_of(uid), &self.aname, uid).await?;
+        let uname = self.uname_of(uid);
+        let (fid, _) = match &self.key {
+            Some(key) => c.session.auth_attach(key, uname, &self.aname, uid).await?,
+            None => c.session.attach(uname, &self.aname, uid).await?,
+        };
         let fid = Arc::new(fid);
         roots.insert(uid, fid.clone());
         Ok(fid)

@@ -158,7 +158,10 @@ impl Session {
 /// Other parameters stay in the target for its own parser (a `tls://`
 /// target's); on other targets they are an error. The secret itself never
 /// goes in a target (`secret=`, `password=`, `token=` are refused).
-pub(crate) fn split_target(s: &str) -> Result<(String, Option<AuthKey>)> {
+///
+/// For callers that dial with [`Session`] themselves (the FUSE mount):
+/// `Client::connect_with` does this on its own.
+pub fn split_target(s: &str) -> Result<(String, Option<AuthKey>)> {
     let Some((target, query)) = s.split_once('?') else { return Ok((s.to_owned(), None)) };
     let (mut name, mut file, mut env) = (None, None, None);
     let mut rest = Vec::new();

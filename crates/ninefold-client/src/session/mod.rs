@@ -31,8 +31,7 @@ use ninefold_proto::{base, sizes, Dialect, Frame, Message};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
-pub(crate) use auth::split_target;
-pub use auth::AuthKey;
+pub use auth::{split_target, AuthKey};
 pub use fid::Fid;
 pub(crate) use negotiate::{check_offer, negotiate, refused_error, Refused};
 pub use negotiate::{Lineage, DEFAULT_DIALECTS};

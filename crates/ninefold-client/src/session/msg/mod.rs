@@ -22,6 +22,7 @@ macro_rules! rpc {
 
 mod attach;
 mod clunk;
+mod fallocate;
 mod fsync;
 mod getattr;
 mod link;
