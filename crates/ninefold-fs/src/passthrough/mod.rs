@@ -103,6 +103,7 @@
 mod attach;
 mod attr;
 mod budget;
+mod bufpool;
 mod create;
 mod creds;
 mod fifo;
