@@ -225,6 +225,9 @@ mod tests {
         assert_eq!(held.len(), CHUNK);
         assert_eq!(&c.read(0, 10)[..], &pattern(CHUNK, 2)[..10]);
         c.write(20, b"x");
-        assert_eq!(&c.read(10, 21)[..], &[0u8; 10].iter().chain(b"x").copied().collect::<Vec<_>>()[..]);
+        assert_eq!(
+            &c.read(10, 21)[..],
+            &[0u8; 10].iter().chain(b"x").copied().collect::<Vec<_>>()[..]
+        );
     }
 }

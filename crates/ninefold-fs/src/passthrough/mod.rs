@@ -111,6 +111,7 @@ mod flags;
 mod handle;
 mod idmap;
 mod index;
+mod inline;
 mod lock;
 mod node;
 mod options;

@@ -239,3 +239,18 @@ pub(crate) fn pread_into(
     unsafe { buf.set_len(buf.len() + n) };
     Ok(n)
 }
+
+/// How many times the calling thread has slept in the kernel (voluntary
+/// context switches, `ru_nvcsw` of `RUSAGE_THREAD`); 0 if unknown.
+pub(crate) fn thread_sleeps() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a valid, writable `rusage`; RUSAGE_THREAD only
+    // fills it in.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, usage.as_mut_ptr()) };
+    if rc != 0 {
+        return 0;
+    }
+    // SAFETY: zero-initialised and, on success, filled in by the kernel.
+    let usage = unsafe { usage.assume_init() };
+    u64::try_from(usage.ru_nvcsw).unwrap_or(0)
+}
