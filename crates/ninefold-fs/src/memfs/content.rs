@@ -74,6 +74,7 @@ impl Content {
                 self.chunks.push(Bytes::copy_from_slice(&rest[..n]));
             } else {
                 let mut chunk = self.chunk_mut(i);
+                grow(&mut chunk, within + n);
                 let overlap = chunk.len().saturating_sub(within).min(n);
                 chunk[within..within + overlap].copy_from_slice(&rest[..overlap]);
                 chunk.extend_from_slice(&rest[overlap..n]);
@@ -126,6 +127,7 @@ impl Content {
                 self.chunks.push(Bytes::from(vec![0u8; n]));
             } else {
                 let mut chunk = self.chunk_mut(i);
+                grow(&mut chunk, within + n);
                 chunk.resize(within + n, 0);
                 self.put_back(i, chunk);
             }
@@ -150,6 +152,20 @@ impl Content {
     fn put_back(&mut self, i: usize, chunk: BytesMut) {
         self.chunks[i] = chunk.freeze();
     }
+}
+
+/// Makes room in `chunk` for `len` bytes (at most [`CHUNK`]): doubling, so
+/// appends stay linear, but never past `CHUNK`, so a full chunk never
+/// holds more memory than its bytes (the allocator's own doubling would
+/// give a chunk filled by 1 MiB − 24 byte writes 2 MiB).
+fn grow(chunk: &mut BytesMut, len: usize) {
+    if len <= chunk.capacity() {
+        return;
+    }
+    let target = len.max(chunk.len() * 2).min(CHUNK).max(len);
+    let mut grown = BytesMut::with_capacity(target);
+    grown.extend_from_slice(chunk);
+    *chunk = grown;
 }
 
 #[cfg(test)]
@@ -204,6 +220,22 @@ mod tests {
             assert_eq!(c.len(), size);
             assert_eq!(&c.read(0, size)[..], &v[..]);
         }
+    }
+
+    /// A chunk filled by odd-sized appends holds no more than a chunk.
+    #[test]
+    fn appends_do_not_overallocate() {
+        let mut c = Content::default();
+        let piece = vec![7u8; CHUNK - 24];
+        c.write(0, &piece);
+        c.write(CHUNK - 24, &[1u8; 48]);
+        assert_eq!(c.len(), CHUNK + 24);
+        let mut first = c.chunk_mut(0);
+        assert!(first.capacity() <= CHUNK, "capacity {}", first.capacity());
+        assert_eq!(first.len(), CHUNK);
+        first.truncate(CHUNK);
+        c.put_back(0, first);
+        assert_eq!(&c.read(CHUNK - 30, CHUNK + 24)[..6], &[7u8; 6]);
     }
 
     /// A read within one chunk is a slice of it, not a copy.
