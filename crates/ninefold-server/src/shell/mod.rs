@@ -279,11 +279,13 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
 const INLINE_READ_MAX: usize = 256 * 1024;
 
 /// Frames larger than this (Twrite data) are not started on the reader's
-/// task. The data is in memory already and its one copy (into memfs or the
-/// page cache) costs the same on any thread, while a task of its own costs
-/// a wake-up: inline, 1 MiB Twrites cost 310–380 µs and 0.6 context
-/// switches against 390–550 µs and 1.8–5.2 spawned.
-const INLINE_FRAME_MAX: usize = 4 * 1024 * 1024;
+/// task either. Started inline, 1 MiB Twrites cost less CPU (310–380 µs
+/// and 0.6 context switches against 390–550 µs and 1.8–5.2 spawned), but
+/// 1 MiB reads of the file written that way through passthrough then cost
+/// twice as long in the kernel's page-cache copy (`_copy_to_iter` 55 % of
+/// the server's time against 30 %; not understood yet), so large writes
+/// keep their task.
+const INLINE_FRAME_MAX: usize = 256 * 1024;
 
 /// Whether a request moves bulk data: a large frame (Twrite) or a large
 /// read.
