@@ -11,6 +11,7 @@ use ninefold_proto::{
 };
 use ninefold_server::{Node, QidGen};
 
+use super::content::Content;
 use super::dir::{dirent_type, DirBody};
 use super::meta::{encode_dev, Meta};
 use super::node::{Body, MemNode};
@@ -395,7 +396,8 @@ fn add(shared: &Arc<Shared>, root: &Arc<MemNode>, p: Pending) -> Result<(), Buil
                 return Err(limit(Errno::EFBIG));
             }
             shared.charge_bytes(len).map_err(limit)?;
-            MemNode::create(shared, meta, Body::File(data.to_vec()), Weak::new()).map_err(limit)?
+            MemNode::create(shared, meta, Body::File(Content::from_slice(&data)), Weak::new())
+                .map_err(limit)?
         }
         What::Dir => MemNode::create(shared, meta, Body::Dir(DirBody::default()), dir.me.clone())
             .map_err(limit)?,

@@ -22,6 +22,7 @@ use ninefold_proto::{
 };
 use ninefold_server::{DirSink, Node, Request, Result};
 
+use super::content::Content;
 use super::meta::{encode_dev, Meta};
 use super::node::{Body, MemNode, State};
 use super::perm;
@@ -208,7 +209,7 @@ impl MemNode {
     ) -> Result<Arc<dyn Node>> {
         let node = self.add_new(req, name, |_| {
             let meta = Self::new_meta(req, S_IFREG | (mode & 0o7777), gid);
-            MemNode::create(&self.shared, meta, Body::File(Vec::new()), Weak::new())
+            MemNode::create(&self.shared, meta, Body::File(Content::default()), Weak::new())
         })?;
         Ok(node)
     }
@@ -262,7 +263,7 @@ impl MemNode {
         gid: u32,
     ) -> Result<Arc<dyn Node>> {
         let body = match mode & S_IFMT {
-            0 | S_IFREG => Body::File(Vec::new()),
+            0 | S_IFREG => Body::File(Content::default()),
             S_IFIFO | S_IFSOCK => Body::Special { rdev: 0 },
             S_IFCHR | S_IFBLK => {
                 if self.shared.permissions && perm::caller(req).is_some() {

@@ -20,7 +20,7 @@ impl MemNode {
                 }
                 let start = offset as usize;
                 let end = (offset.saturating_add(u64::from(count))).min(len) as usize;
-                Ok(Bytes::copy_from_slice(&data[start..end]))
+                Ok(data.read(start, end))
             }
             Body::Dir(_) => Err(Errno::EISDIR),
             _ => Err(Errno::EINVAL),
@@ -52,16 +52,8 @@ impl MemNode {
         }
         let data = &data[..n as usize];
         let (offset, end) = (offset as usize, end as usize);
-        if offset >= buf.len() {
-            // Past or at the end: one zero fill for any gap, one copy.
-            buf.reserve(end - buf.len());
-            buf.resize(offset, 0);
-            buf.extend_from_slice(data);
-        } else {
-            let overlap = end.min(buf.len()) - offset;
-            buf[offset..offset + overlap].copy_from_slice(&data[..overlap]);
-            buf.extend_from_slice(&data[overlap..]);
-        }
+        debug_assert_eq!(end - offset, data.len());
+        buf.write(offset, data);
         meta.touch_modified();
         // A write by anyone but the superuser drops set-user-ID, and
         // set-group-ID when group execution is on.
@@ -90,13 +82,10 @@ impl MemNode {
         let len = buf.len() as u64;
         if size > len {
             self.shared.charge_bytes(size - len)?;
-            buf.resize(size as usize, 0);
+            buf.resize(size as usize);
         } else if size < len {
-            buf.truncate(size as usize);
+            buf.resize(size as usize);
             self.shared.release_bytes(len - size);
-            if buf.capacity() > 2 * buf.len() + 64 * 1024 {
-                buf.shrink_to_fit();
-            }
         }
         meta.touch_modified();
         self.bump_version();
@@ -124,7 +113,7 @@ impl MemNode {
             if let Body::File(buf) = &mut st.body {
                 let stop = (end.min(buf.len() as u64)) as usize;
                 let start = (offset as usize).min(stop);
-                buf[start..stop].fill(0);
+                buf.zero(start, stop);
             }
             st.meta.touch_modified();
             self.bump_version();

@@ -54,6 +54,7 @@
 //! across an `.await`.
 
 mod builder;
+mod content;
 mod dir;
 mod file;
 mod locks;

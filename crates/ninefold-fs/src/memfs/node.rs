@@ -15,6 +15,7 @@ use ninefold_server::{
     Created, DirSink, Handle, LockInfo, LockRequest, Node, Opened, Request, Result, StatFs,
 };
 
+use super::content::Content;
 use super::dir::DirBody;
 use super::locks::LockState;
 use super::meta::Meta;
@@ -31,7 +32,7 @@ const TMPFS_MAGIC: u32 = 0x0102_1994;
 #[derive(Debug)]
 pub(crate) enum Body {
     Dir(DirBody),
-    File(Vec<u8>),
+    File(Content),
     Symlink(Bytes),
     /// FIFO, socket, character or block device.
     Special {

@@ -103,6 +103,7 @@
 mod attach;
 mod attr;
 mod budget;
+mod bufpool;
 mod create;
 mod creds;
 mod fifo;
@@ -110,6 +111,7 @@ mod flags;
 mod handle;
 mod idmap;
 mod index;
+mod inline;
 mod lock;
 mod node;
 mod options;

@@ -50,6 +50,8 @@ pub(crate) struct Shared {
     pub(crate) index: super::index::Index,
     /// Descriptors per connection.
     pub(crate) fds: super::budget::FdBudget,
+    /// Whether writes run inline or on the blocking pool.
+    pub(crate) writes: super::inline::WriteGate,
 }
 
 impl Shared {
@@ -132,6 +134,7 @@ impl Shared {
                     Some(n) => Some(n),
                     None => Some(super::budget::default_budget()),
                 }),
+                writes: super::inline::WriteGate::default(),
             },
             root_fd,
         ))

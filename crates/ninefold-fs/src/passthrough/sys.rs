@@ -202,28 +202,33 @@ pub(crate) fn register(fd: SharedFd) -> io::Result<tokio::io::unix::AsyncFd<Shar
     unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(io::Error::from)
 }
 
-/// `preadv2(RWF_NOWAIT)` into `buf`'s spare capacity at `offset`: reads
-/// only what the page cache holds, never waiting for the device. Returns
-/// the bytes appended (0 at end of file); `EAGAIN` when the first byte
-/// is not cached, `EOPNOTSUPP` (or `ENOSYS`, `EINVAL` on old kernels)
-/// when the file or kernel cannot say.
-pub(crate) fn pread_nowait(
+/// `preadv2` into `buf`'s spare capacity, at most up to `limit` bytes of
+/// length, at `offset`; returns the bytes appended (0 at end of file).
+/// With `nowait` (`RWF_NOWAIT`) it reads only what the page cache holds,
+/// never waiting for the device: `EAGAIN` when the first byte is not
+/// cached, `EOPNOTSUPP` (or `ENOSYS`, `EINVAL` on old kernels) when the
+/// file or kernel cannot say.
+pub(crate) fn pread_into(
     fd: BorrowedFd<'_>,
     buf: &mut Vec<u8>,
+    limit: usize,
     offset: u64,
+    nowait: bool,
 ) -> io::Result<usize> {
-    let spare = buf.capacity() - buf.len();
+    let spare = limit.min(buf.capacity()).saturating_sub(buf.len());
     if spare == 0 {
         return Ok(0);
     }
     let offset =
         libc::off_t::try_from(offset).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    // SAFETY: the one iovec covers exactly the spare capacity of `buf`,
-    // which is allocated and not aliased while we hold `&mut buf`; the
-    // kernel writes at most `spare` bytes there.
+    let flags = if nowait { libc::RWF_NOWAIT } else { 0 };
+    // SAFETY: the one iovec covers `spare` bytes of the spare capacity of
+    // `buf` (`spare` ≤ capacity − length), which is allocated and not
+    // aliased while we hold `&mut buf`; the kernel writes at most `spare`
+    // bytes there.
     let n = unsafe {
         let iov = libc::iovec { iov_base: buf.as_mut_ptr().add(buf.len()).cast(), iov_len: spare };
-        libc::preadv2(fd.as_raw_fd(), &iov, 1, offset, libc::RWF_NOWAIT)
+        libc::preadv2(fd.as_raw_fd(), &iov, 1, offset, flags)
     };
     if n < 0 {
         return Err(io::Error::last_os_error());
@@ -233,4 +238,19 @@ pub(crate) fn pread_nowait(
     // the old length.
     unsafe { buf.set_len(buf.len() + n) };
     Ok(n)
+}
+
+/// How many times the calling thread has slept in the kernel (voluntary
+/// context switches, `ru_nvcsw` of `RUSAGE_THREAD`); 0 if unknown.
+pub(crate) fn thread_sleeps() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a valid, writable `rusage`; RUSAGE_THREAD only
+    // fills it in.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, usage.as_mut_ptr()) };
+    if rc != 0 {
+        return 0;
+    }
+    // SAFETY: zero-initialised and, on success, filled in by the kernel.
+    let usage = unsafe { usage.assume_init() };
+    u64::try_from(usage.ru_nvcsw).unwrap_or(0)
 }
