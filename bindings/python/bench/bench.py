@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import importlib
 import importlib.metadata
 import json
+import operator
 import os
 import re
 import statistics
@@ -107,6 +109,51 @@ def timed(mib: int, t: float) -> float:
     return mib / (time.perf_counter() - t)
 
 
+async def read_speed_async(
+    mib: int, reads: int, read: Callable[[], Awaitable[object]], check: Callable[[object], bool]
+) -> float:
+    """The median MiB/s of `reads` timed calls of `read`, each checked."""
+    speeds = []
+    for _ in range(reads):
+        t = time.perf_counter()
+        got = await read()
+        speeds.append(timed(mib, t))
+        assert check(got)
+        del got
+    return statistics.median(speeds)
+
+
+def read_speed_sync(
+    mib: int, reads: int, read: Callable[[], object], check: Callable[[object], bool]
+) -> float:
+    """The median MiB/s of `reads` timed calls of `read`, each checked."""
+    speeds = []
+    for _ in range(reads):
+        t = time.perf_counter()
+        got = read()
+        speeds.append(timed(mib, t))
+        assert check(got)
+        del got
+    return statistics.median(speeds)
+
+
+async def open_read_into(fs: ninefold.Client, buf: bytearray) -> int:
+    """Opens the file and fills `buf` from offset 0 (asyncio)."""
+    async with await fs.open(FILE, ninefold.OpenOptions(read=True)) as f:
+        return await f.read_into(0, buf)
+
+
+def open_read_into_sync(fs: ninefold.SyncClient, buf: bytearray) -> int:
+    """Opens the file and fills `buf` from offset 0 (blocking)."""
+    with fs.open(FILE, ninefold.OpenOptions(read=True)) as f:
+        return f.read_into(0, buf)
+
+
+def filled(buf: bytearray, want: bytes, got: object) -> bool:
+    """Whether a `read_into` of `got` bytes left `buf` holding `want`."""
+    return got == len(want) and buf == want
+
+
 async def ours_async(target: str, mib: int, secs: float, reads: int) -> Result:
     out: Result = {}
     async with await ninefold.Client.connect(target) as fs:
@@ -114,23 +161,16 @@ async def ours_async(target: str, mib: int, secs: float, reads: int) -> Result:
         t = time.perf_counter()
         await fs.write(FILE, data)
         out["write_mib_s"] = timed(mib, t)
-        speeds = []
-        for _ in range(reads):
-            t = time.perf_counter()
-            back = await fs.read(FILE)
-            speeds.append(timed(mib, t))
-            assert back == data
-            del back
-        out["read_mib_s"] = statistics.median(speeds)
+        out["read_mib_s"] = await read_speed_async(
+            mib, reads, lambda: fs.read(FILE), functools.partial(operator.eq, data)
+        )
         buf = bytearray(len(data))
-        speeds = []
-        for _ in range(reads):
-            t = time.perf_counter()
-            async with await fs.open(FILE, ninefold.OpenOptions(read=True)) as f:
-                got = await f.read_into(0, buf)
-            speeds.append(timed(mib, t))
-            assert got == len(data) and buf == data
-        out["reused_mib_s"] = statistics.median(speeds)
+        out["reused_mib_s"] = await read_speed_async(
+            mib,
+            reads,
+            functools.partial(open_read_into, fs, buf),
+            functools.partial(filled, buf, data),
+        )
         del buf, data
         for tasks in (1, 32):
             out[f"metadata_{tasks}"] = await rate_async(lambda: fs.metadata(FILE), tasks, secs)
@@ -145,23 +185,16 @@ def ours_sync(target: str, mib: int, secs: float, reads: int) -> Result:
         t = time.perf_counter()
         fs.write(FILE, data)
         out["write_mib_s"] = timed(mib, t)
-        speeds = []
-        for _ in range(reads):
-            t = time.perf_counter()
-            back = fs.read(FILE)
-            speeds.append(timed(mib, t))
-            assert back == data
-            del back
-        out["read_mib_s"] = statistics.median(speeds)
+        out["read_mib_s"] = read_speed_sync(
+            mib, reads, lambda: fs.read(FILE), functools.partial(operator.eq, data)
+        )
         buf = bytearray(len(data))
-        speeds = []
-        for _ in range(reads):
-            t = time.perf_counter()
-            with fs.open(FILE, ninefold.OpenOptions(read=True)) as f:
-                got = f.read_into(0, buf)
-            speeds.append(timed(mib, t))
-            assert got == len(data) and buf == data
-        out["reused_mib_s"] = statistics.median(speeds)
+        out["reused_mib_s"] = read_speed_sync(
+            mib,
+            reads,
+            functools.partial(open_read_into_sync, fs, buf),
+            functools.partial(filled, buf, data),
+        )
         del buf, data
         for threads in (1, 32):
             out[f"metadata_{threads}"] = rate_sync(lambda: fs.metadata(FILE), threads, secs)
@@ -198,14 +231,9 @@ async def official_async(target: str, mib: int, secs: float, reads: int) -> Resu
         await fs.write(FILE, b"\x07" * (wmib << 20))
         out["write_mib_s"] = timed(wmib, t)
         data = put_file(target, mib)
-        speeds = []
-        for _ in range(reads):
-            t = time.perf_counter()
-            back = await fs.read(FILE)
-            speeds.append(timed(mib, t))
-            assert back == data
-            del back
-        out["read_mib_s"] = statistics.median(speeds)
+        out["read_mib_s"] = await read_speed_async(
+            mib, reads, lambda: fs.read(FILE), functools.partial(operator.eq, data)
+        )
         del data
         for tasks in (1, 32):
             out[f"metadata_{tasks}"] = await rate_async(lambda: fs.metadata(FILE), tasks, secs)
@@ -224,14 +252,9 @@ def official_sync(target: str, mib: int, secs: float, reads: int) -> Result:
         fs.write(FILE, b"\x07" * (wmib << 20))
         out["write_mib_s"] = timed(wmib, t)
         data = put_file(target, mib)
-        speeds = []
-        for _ in range(reads):
-            t = time.perf_counter()
-            back = fs.read(FILE)
-            speeds.append(timed(mib, t))
-            assert back == data
-            del back
-        out["read_mib_s"] = statistics.median(speeds)
+        out["read_mib_s"] = read_speed_sync(
+            mib, reads, lambda: fs.read(FILE), functools.partial(operator.eq, data)
+        )
         del data
         for threads in (1, 32):
             out[f"metadata_{threads}"] = rate_sync(lambda: fs.metadata(FILE), threads, secs)
