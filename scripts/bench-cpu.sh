@@ -59,14 +59,8 @@ cleanup() {
 trap cleanup EXIT
 ticks=$(getconf CLK_TCK)
 
-free_port() {
-    local p
-    for _ in $(seq 50); do
-        p=$(( 20000 + RANDOM % 40000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-    done
-    echo "bench-cpu.sh: no free port" >&2; exit 1
-}
+# shellcheck source=scripts/lib/ports.sh
+. scripts/lib/ports.sh   # the working directory is the repository root
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # one SERVER ROW DEPTH: prints "mb_per_s ops_per_s cpu_us_per_op cs_per_op"

@@ -122,14 +122,8 @@ trap cleanup EXIT
 say() { printf '== %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-free_port() {
-    local p
-    for _ in $(seq 50); do
-        p=$(( 20000 + RANDOM % 40000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-    done
-    die "no free port found"
-}
+# shellcheck source=scripts/lib/ports.sh
+. scripts/lib/ports.sh   # the working directory is the repository root
 # wait_ready PID PORT [SOCK]: 0 once PORT accepts (and SOCK exists), 1 if
 # PID died or 20 s passed.
 wait_ready() {
