@@ -44,6 +44,15 @@ for arg in "$@"; do
     esac
 done
 
+# A fresh clone gains nothing from incremental compilation, and its
+# caches are the largest part of target/debug.
+export CARGO_INCREMENTAL=0
+
+# Free space where the builds go (GiB), printed beside each step's time:
+# a full run needs roughly 15 GiB, and a disk that fills up shows up as
+# ENOSPC in whichever suite happens to be writing then.
+free_gib() { df -Pk "${CARGO_TARGET_DIR:-$repo}" 2>/dev/null | awk 'NR == 2 { printf "%.1f", $4 / 1048576 }'; }
+
 T0=$(date +%s)
 summary=$(mktemp "${TMPDIR:-/tmp}/ninefold-test-steps.XXXXXX")
 export NINEFOLD_SKIPS_FILE
@@ -55,8 +64,8 @@ fmt_secs() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 end_step() {
     if [ -n "$current" ]; then
         local d=$(( $(date +%s) - step_t0 ))
-        printf '%-8s %s\n' "$(fmt_secs "$d")" "$current" >> "$summary"
-        printf -- '-- %s: %s\n' "$current" "$(fmt_secs "$d")"
+        printf '%-8s %7s  %s\n' "$(fmt_secs "$d")" "$(free_gib)G" "$current" >> "$summary"
+        printf -- '-- %s: %s (%s GiB free)\n' "$current" "$(fmt_secs "$d")" "$(free_gib)"
         current=""
     fi
 }
@@ -78,9 +87,10 @@ print_summary() {
     # the step that was running when something failed
     if [ -n "$current" ]; then
         local d=$(( $(date +%s) - step_t0 ))
-        printf '%-8s %s%s\n' "$(fmt_secs "$d")" "$current" "$([ "$rc" = 0 ] || echo '   <- FAILED')" >> "$summary"
+        printf '%-8s %7s  %s%s\n' "$(fmt_secs "$d")" "$(free_gib)G" "$current" "$([ "$rc" = 0 ] || echo '   <- FAILED')" >> "$summary"
     fi
-    printf '\n== summary (%s in all)\n' "$(fmt_secs $(( $(date +%s) - T0 )))"
+    printf '\n== summary (%s in all; %s GiB free at the start; columns: time, free disk after the step, step)\n' \
+        "$(fmt_secs $(( $(date +%s) - T0 )))" "$free0"
     cat "$summary"
     if [ -s "$NINEFOLD_SKIPS_FILE" ]; then
         echo "skipped (by opt-out variables):"
@@ -91,6 +101,8 @@ print_summary() {
     if [ "$rc" = 0 ]; then echo "all tests passed"; else echo "FAILED (exit status $rc)"; fi
     rm -f "$summary" "$NINEFOLD_SKIPS_FILE" ${pjd_log:+"$pjd_log"}
 }
+free0=$(free_gib)
+echo "free disk for the builds: ${free0} GiB"
 trap print_summary EXIT
 
 [ "${NINEFOLD_SKIP_ROOT_TESTS:-0}" != 1 ] \
