@@ -103,6 +103,8 @@ print_summary() {
 }
 free0=$(free_gib)
 echo "free disk for the builds: ${free0} GiB"
+awk -v f="${free0:-0}" 'BEGIN { exit !(f < 15) }' \
+    && echo "warning: the full suite needs about 15 GiB free; with ${free0} GiB a late step may fail with ENOSPC" >&2
 trap print_summary EXIT
 
 [ "${NINEFOLD_SKIP_ROOT_TESTS:-0}" != 1 ] \
