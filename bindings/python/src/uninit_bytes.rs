@@ -59,7 +59,9 @@ impl UninitBytes {
         let n = ffi::Py_ssize_t::try_from(len)
             .map_err(|_| pyo3::exceptions::PyOverflowError::new_err("bytes too large"))?;
         // SAFETY: a NULL source with a positive size asks CPython for a new,
-        // unshared object whose contents are left unset; we hold the GIL
+        // unshared object whose contents are left unset (only the empty
+        // `bytes`, handled above, is shared; one-byte objects come from the
+        // cache only when a source is given); we hold the GIL
         // (`py`). The result is a new reference or NULL with an exception
         // set, which `from_owned_ptr_or_err` turns into `Err`.
         let obj = unsafe {
