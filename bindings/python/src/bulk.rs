@@ -5,13 +5,16 @@
 //! [`data_arg`](crate::convert::data_arg)).
 //!
 //! The `bytes` is allocated once its size is known (after the open and the
-//! getattr) and filled with the GIL released, by pipelined positioned reads
-//! of one Tread each. The blocking surface does that on the caller's
-//! thread; the asyncio one on a blocking-pool thread, so the event loop
-//! never waits, and dropping its future (a cancelled task) stops the fill.
+//! getattr), not zeroed ([`UninitBytes`]), and filled with the GIL released
+//! by the client's pipelined read, so its pages are faulted in by the
+//! copies of the replies while later replies are on the way, as the Rust
+//! client's are. The blocking surface fills it on the caller's thread; the
+//! asyncio one allocates it in the call's tokio task (the GIL taken only
+//! for that) and fills it from a blocking-pool thread, so the event loop
+//! never waits, and dropping the future (a cancelled task) stops the fill
+//! and releases the object unseen.
 
 use std::ffi::OsString;
-use std::future::Future;
 
 use ninefold_client as nf;
 use pyo3::exceptions::PyRuntimeError;
@@ -21,9 +24,11 @@ use tokio::sync::watch;
 
 use crate::errors::{Context, Failure};
 use crate::run::{runtime, spawn, wait, Attach};
+use crate::uninit_bytes::UninitBytes;
 
 /// Files smaller than this are read by the client's own whole-file read
-/// (one call, one copy into `bytes`): the direct path costs a thread hop.
+/// (one copy into `bytes`): the direct path costs a GIL acquisition on a
+/// runtime thread (asyncio) and a separate read past the reported size.
 const DIRECT_MIN: u64 = 1 << 20;
 
 /// An open file and what a direct read of it needs.
@@ -54,66 +59,62 @@ async fn rest(file: &nf::File, offset: u64, chunk: usize) -> Result<Vec<u8>, nf:
     }
 }
 
-/// How a direct read waits for its futures, with the GIL released.
-enum Driver {
-    /// On the caller's thread, watching for signals (the blocking API).
-    Caller,
-    /// On a blocking-pool thread, until the asyncio side gives up (its
-    /// sender is dropped).
-    Pool(watch::Receiver<()>),
-}
-
-impl Driver {
-    fn drive<T, F>(&self, py: Python<'_>, fut: F) -> PyResult<T>
-    where
-        F: Future<Output = Result<T, Failure>> + Send,
-        T: Send,
-    {
-        let out = match self {
-            Driver::Caller => wait(py, fut)?,
-            Driver::Pool(cancel) => {
-                let mut cancel = cancel.clone();
-                py.detach(|| {
-                    runtime().handle().block_on(async {
-                        tokio::select! {
-                            r = fut => r,
-                            _ = cancel.changed() => Err(Failure::Py(PyRuntimeError::new_err("read cancelled"))),
-                        }
-                    })
-                })
-            }
-        };
-        out.map_err(|f| f.into_pyerr(py))
-    }
-}
-
-/// The whole file as `bytes`, filled in place.
-fn direct<'py>(
-    py: Python<'py>,
-    s: &Sized,
-    p: &OsString,
-    driver: &Driver,
-) -> PyResult<Bound<'py, PyBytes>> {
-    let len = usize::try_from(s.size)
-        .map_err(|_| crate::errors::invalid(py, "file too large for this platform"))?;
-    let mut got = 0;
-    let whole = PyBytes::new_with(py, len, |buf| {
-        got = driver.drive(py, async { s.file.read_into(0, buf).await.at(p) })?;
-        Ok(())
-    })?;
-    if got < len {
-        // The file shrank after its getattr: keep what is there.
-        return Ok(PyBytes::new(py, &whole.as_bytes()[..got]));
-    }
-    let more = driver.drive(py, async { rest(&s.file, s.size, s.chunk).await.at(p) })?;
-    if more.is_empty() {
-        return Ok(whole);
-    }
-    PyBytes::new_with(py, len + more.len(), |buf| {
-        buf[..len].copy_from_slice(whole.as_bytes());
-        buf[len..].copy_from_slice(&more);
-        Ok(())
+/// A file's size as a buffer length.
+fn buffer_len(size: u64) -> Result<usize, Failure> {
+    usize::try_from(size).map_err(|_| {
+        Failure::from(nf::Error::InvalidArgument("file too large for this platform".into()))
     })
+}
+
+/// A new unwritten `bytes` of `len` from a runtime thread (the GIL taken
+/// briefly, for the allocation only).
+fn alloc_from_runtime(len: usize) -> Result<UninitBytes, Failure> {
+    let Some(_permit) = Attach::enter() else {
+        return Err(Failure::from(nf::Error::Closed));
+    };
+    Python::attach(|py| UninitBytes::new(py, len)).map_err(Failure::Py)
+}
+
+/// A direct read's outcome: the object, how much of it arrived, and what
+/// the file held past its reported size.
+struct Filled {
+    out: UninitBytes,
+    got: usize,
+    more: Vec<u8>,
+}
+
+/// Fills `out` from the start of the file with the client's pipelined
+/// read (each Rread copied once, straight into the object; its pages are
+/// faulted in by those copies, overlapped with the transfer), then reads
+/// on past the reported size if the file grew. Dropping this future (an
+/// error, a cancelled task) releases `out` unseen.
+async fn fill(s: &Sized, mut out: UninitBytes, p: &OsString) -> Result<Filled, Failure> {
+    let got = s.file.read_into(0, out.as_mut_slice()).await.at(p)?;
+    let more = if got == out.len() {
+        rest(&s.file, out.len() as u64, s.chunk).await.at(p)?
+    } else {
+        Vec::new()
+    };
+    Ok(Filled { out, got, more })
+}
+
+impl Filled {
+    /// The file as one `bytes`: the filled object itself in the usual case;
+    /// a copy of its prefix if the file shrank after its getattr; a copy
+    /// with the tail appended if it grew.
+    fn into_bytes(self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
+        let whole = self.out.finish(py, self.got);
+        if self.more.is_empty() {
+            return Ok(whole);
+        }
+        let whole = whole.bind(py).as_bytes();
+        let joined = PyBytes::new_with(py, whole.len() + self.more.len(), |buf| {
+            buf[..whole.len()].copy_from_slice(whole);
+            buf[whole.len()..].copy_from_slice(&self.more);
+            Ok(())
+        })?;
+        Ok(joined.unbind())
+    }
 }
 
 /// `SyncClient.read`: blocks with the GIL released.
@@ -123,17 +124,18 @@ pub(crate) fn read_whole_block<'py>(
     p: OsString,
 ) -> PyResult<Bound<'py, PyAny>> {
     let s = wait(py, open_sized(&c, &p))?.map_err(|f| f.into_pyerr(py))?;
-    let out = if s.size < DIRECT_MIN {
-        wait(py, async { rest(&s.file, 0, s.chunk).await.at(&p) })?
-            .map(|data| PyBytes::new(py, &data))
-            .map_err(|f| f.into_pyerr(py))
-    } else {
-        direct(py, &s, &p, &Driver::Caller)
-    };
-    Ok(out?.into_any())
+    if s.size < DIRECT_MIN {
+        let data = wait(py, async { rest(&s.file, 0, s.chunk).await.at(&p) })?
+            .map_err(|f| f.into_pyerr(py))?;
+        return Ok(PyBytes::new(py, &data).into_any());
+    }
+    let out = UninitBytes::new(py, buffer_len(s.size).map_err(|f| f.into_pyerr(py))?)?;
+    let filled = wait(py, fill(&s, out, &p))?.map_err(|f| f.into_pyerr(py))?;
+    Ok(filled.into_bytes(py)?.into_bound(py).into_any())
 }
 
-/// `Client.read`: an awaitable of the whole file.
+/// `Client.read`: an awaitable of the whole file. A large file is read
+/// into its `bytes` on the runtime, by the task itself.
 pub(crate) fn read_whole_spawn<'py>(
     py: Python<'py>,
     c: nf::Client,
@@ -142,23 +144,28 @@ pub(crate) fn read_whole_spawn<'py>(
     spawn(py, async move {
         let s = open_sized(&c, &p).await?;
         if s.size < DIRECT_MIN {
-            rest(&s.file, 0, s.chunk).await.at(&p).map(Whole::Small)
-        } else {
-            fill_in_pool(s, p).await.map(Whole::Direct)
+            return rest(&s.file, 0, s.chunk).await.at(&p).map(Whole::Small);
         }
+        let out = alloc_from_runtime(buffer_len(s.size)?)?;
+        fill_on_pool(s, out, p).await.map(Whole::Direct)
     })
 }
 
-/// The direct read of [`read_whole_spawn`] on a blocking-pool thread.
-async fn fill_in_pool(s: Sized, p: OsString) -> Result<Py<PyBytes>, Failure> {
-    // Dropped with this future: the pool thread stops filling.
-    let (_alive, cancel) = watch::channel(());
+/// [`fill`] driven by a blocking-pool thread, as the blocking API drives it
+/// from the caller's thread and a Rust program from its `block_on` thread:
+/// the copies (and the page faults they take) then run beside the
+/// runtime's workers, which receive the replies, not on one of them.
+/// Measured side by side under load, this was 413 against 305 MiB/s for
+/// the fill polled in the call's own task. Dropping this future (a
+/// cancelled task) stops the fill there and releases the object.
+async fn fill_on_pool(s: Sized, out: UninitBytes, p: OsString) -> Result<Filled, Failure> {
+    let (_alive, mut cancel) = watch::channel(());
     let job = tokio::task::spawn_blocking(move || {
-        let Some(_permit) = Attach::enter() else {
-            return Err(Failure::from(nf::Error::Closed));
-        };
-        Python::attach(|py| {
-            direct(py, &s, &p, &Driver::Pool(cancel)).map(|b| b.unbind()).map_err(Failure::Py)
+        runtime().handle().block_on(async {
+            tokio::select! {
+                r = fill(&s, out, &p) => r,
+                _ = cancel.changed() => Err(Failure::from(nf::Error::Closed)),
+            }
         })
     });
     match job.await {
@@ -171,19 +178,19 @@ async fn fill_in_pool(s: Sized, p: OsString) -> Result<Py<PyBytes>, Failure> {
 enum Whole {
     /// A small file: copied into `bytes` on the loop.
     Small(Vec<u8>),
-    /// Already a `bytes`.
-    Direct(Py<PyBytes>),
+    /// Read into its `bytes` already, finished on the loop.
+    Direct(Filled),
 }
 
 impl<'py> IntoPyObject<'py> for Whole {
     type Target = PyAny;
     type Output = Bound<'py, PyAny>;
-    type Error = std::convert::Infallible;
+    type Error = PyErr;
 
-    fn into_pyobject(self, py: Python<'py>) -> Result<Bound<'py, PyAny>, Self::Error> {
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Ok(match self {
             Whole::Small(b) => PyBytes::new(py, &b).into_any(),
-            Whole::Direct(b) => b.into_bound(py).into_any(),
+            Whole::Direct(f) => f.into_bytes(py)?.into_bound(py).into_any(),
         })
     }
 }

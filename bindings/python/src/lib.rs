@@ -22,6 +22,7 @@ mod file;
 mod readinto;
 mod run;
 mod types;
+mod uninit_bytes;
 
 use pyo3::prelude::*;
 

@@ -104,6 +104,35 @@ def wait_log(log: Path, pattern: str, proc: subprocess.Popen[bytes]) -> re.Match
     raise RuntimeError(f"server did not start: {log.read_text(errors='replace')}")
 
 
+def gauge(s: Server, name: str) -> int:
+    m = re.search(rf"^{name} (-?\d+)", s.scrape(), re.M)
+    assert m, f"{name} missing from metrics"
+    return int(m.group(1))
+
+
+def settled_fids(s: Server) -> int:
+    """The fid count once no request is in flight and it stops moving
+    (a handle closed just before is clunked in the background)."""
+    last = -1
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        n = gauge(s, "ninefold_server_fid_count")
+        if n == last and gauge(s, "ninefold_server_active_requests") == 0:
+            return n
+        last = n
+        time.sleep(0.1)
+    raise AssertionError("the server never settled")
+
+
+def until(cond: object, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(cond) and cond():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def start_ninefold(kind: str, log_filter: str | None = None) -> Server:
     tmp = tempfile.TemporaryDirectory(prefix=f"ninefold-py-{kind}-")
     root = Path(tmp.name)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import Server, start_ninefold
+from conftest import Server, gauge, settled_fids, start_ninefold, until
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -26,40 +26,11 @@ def traced() -> Iterator[Server]:
     s.stop()
 
 
-def gauge(s: Server, name: str) -> int:
-    m = re.search(rf"^{name} (-?\d+)", s.scrape(), re.M)
-    assert m, f"{name} missing from metrics"
-    return int(m.group(1))
-
-
-def settled_fids(s: Server) -> int:
-    """The fid count once no request is in flight and it stops moving
-    (a handle closed just before is clunked in the background)."""
-    last = -1
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        n = gauge(s, "ninefold_server_fid_count")
-        if n == last and gauge(s, "ninefold_server_active_requests") == 0:
-            return n
-        last = n
-        time.sleep(0.1)
-    raise AssertionError("the server never settled")
-
-
 def replies(s: Server) -> list[tuple[int, str]]:
     """(tag, reply type) of every frame the server encoded, in order."""
     assert s.log is not None
     text = ANSI.sub("", s.log.read_text(errors="replace"))
     return [(int(t), n) for t, n in re.findall(r"encoded tag=(\d+) (R\w+)", text)]
-
-
-def until(cond: object, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(cond) and cond():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_wait_for_timeout_flushes_and_clunks(traced: Server) -> None:
