@@ -4,11 +4,12 @@
 //! - The **reader** ([`run`]) cuts frames (size checked against msize
 //!   before anything is buffered), takes each frame's share of the reply
 //!   budget (back-pressure: with the budget spent, it stops reading),
-//!   hands the frame to the core, and starts each admitted request but
-//!   a large read on its own task (large reads get a task at once; see
-//!   [`bulky`]): one that completes at once never costs a task; one that
-//!   waits moves to a task of its own as soon as the next frame arrives
-//!   (see [`Inline`]). A Tversion is carried out here: drain, release
+//!   hands the frame to the core, and starts each admitted request on
+//!   the reader's task (but a large read or write whose copy takes long,
+//!   which gets a task of its own at once; see [`bulky`] and
+//!   [`BulkGate`]): one that completes at once never costs a task; one
+//!   that waits moves to a task of its own as soon as the next frame
+//!   arrives (see [`Inline`]). A Tversion is carried out here: drain, release
 //!   every fid, negotiate.
 //! - A **request task** ([`request`]) runs one admitted request, straight
 //!   through: running slot, middleware and operation, completion.
@@ -170,6 +171,10 @@ where
     release_all(&conn, fids).await;
     drop(conn);
     // The writer ends when the last sender (held by `conn`) is gone.
+    // (Tried: the writer joined to the reader's task instead of a task of
+    // its own. Measured side by side it cost more: getattr at depth 1 took
+    // 2.6–2.8 context switches and 35 µs of server CPU per request against
+    // 1.1 and 20 µs.)
     let _ = writer.await;
     result
 }
@@ -200,6 +205,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
         handshake: limits.handshake_timeout.map(|d| tokio::time::Instant::now() + d),
         charge: None,
     };
+    let mut gate = BulkGate::default();
     loop {
         let max = conn.facts().msize;
         let frame = tokio::select! {
@@ -248,10 +254,13 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 if admitted.ended_fid {
                     conn.server.metrics.fids(-1);
                 }
-                // A large read goes to a task of its own at once: its copy
-                // here would keep the reader from the next frame, while
-                // another worker can copy in parallel (see `bulky`).
-                if bulky(&admitted.message, raw_len) {
+                // A large read or write goes to a task of its own at once
+                // when its copy here would keep the reader from the next
+                // frame (another worker can copy in parallel); one that
+                // is quick here (memfs: a slice of a chunk) stays (see
+                // `bulky`, `BulkGate`).
+                let bulk = bulky(&admitted.message, raw_len);
+                if bulk && !gate.inline() {
                     tokio::spawn(request::start(conn, *admitted));
                     continue;
                 }
@@ -259,33 +268,85 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 // completes without waiting (memfs, a cheap syscall) costs
                 // no task and no wake-up; one that waits stays here until
                 // the next frame arrives, then moves to a task of its own.
+                let started = bulk.then(std::time::Instant::now);
                 let mut running = request::start(conn, *admitted);
                 let first = std::future::poll_fn(|cx| Poll::Ready(running.as_mut().poll(cx)));
                 if first.await.is_pending() {
                     inline.0 = Some(running);
+                }
+                if let Some(t) = started {
+                    gate.took(t.elapsed());
                 }
             }
         }
     }
 }
 
-/// Reads answering more than this many bytes are not started on the
-/// reader's task: a large read's copy (`pread` into the reply) then runs on
-/// another worker while the reader takes the next frame and the writer
-/// sends the previous reply. Profiled at depth 4 (server CPU per request,
-/// loaded 2-core host): started inline, 64 KiB reads cost 19–25 µs and
-/// 0.25 context switches against 30–37 µs and 0.85 when spawned; 1 MiB
-/// passthrough reads cost more inline (745 µs against 330 µs).
+/// Reads answering more than this many bytes are *bulk*: started on the
+/// reader's task only while [`BulkGate`] finds them quick there. A large
+/// read's copy (`pread` into the reply) otherwise runs on another worker
+/// while the reader takes the next frame and the writer sends the
+/// previous reply. Profiled at depth 4 (server CPU per request, loaded
+/// 2-core host): started inline, 64 KiB reads cost 19–25 µs and 0.25
+/// context switches against 30–37 µs and 0.85 when spawned; 1 MiB
+/// passthrough reads cost more inline (745 µs against 330 µs). A 1 MiB
+/// memfs read copies nothing (a slice of a chunk): spawned, it paid a
+/// task and its wake-ups for nothing.
 const INLINE_READ_MAX: usize = 256 * 1024;
 
-/// Frames larger than this (Twrite data) are not started on the reader's
-/// task either. Started inline, 1 MiB Twrites cost less CPU (310–380 µs
-/// and 0.6 context switches against 390–550 µs and 1.8–5.2 spawned), but
-/// 1 MiB reads of the file written that way through passthrough then cost
-/// twice as long in the kernel's page-cache copy (`_copy_to_iter` 55 % of
-/// the server's time against 30 %; not understood yet), so large writes
-/// keep their task.
+/// Frames larger than this (Twrite data) are bulk too. Started inline,
+/// 1 MiB Twrites cost less CPU (310–380 µs and 0.6 context switches
+/// against 390–550 µs and 1.8–5.2 spawned), but 1 MiB reads of the file
+/// written that way through passthrough then cost twice as long in the
+/// kernel's page-cache copy (`_copy_to_iter` 55 % of the server's time
+/// against 30 %; not understood). The same slowdown followed when large
+/// frames were received into reused (pooled) buffers, presumably what an
+/// inline write led to as well (the connection's buffer is unique again
+/// before the next read, so it is reused): fresh receive buffers do not
+/// show it. A 1 MiB
+/// passthrough `pwrite` is slow enough for [`BulkGate`] to keep it on a
+/// task of its own but one in [`BULK_SPAWNED`] + 1.
 const INLINE_FRAME_MAX: usize = 256 * 1024;
+
+/// A bulk request whose first poll on the reader's task took longer than
+/// this sends the next [`BULK_SPAWNED`] bulk requests of the connection
+/// to tasks of their own.
+const BULK_SLOW: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// How many bulk requests go to tasks of their own after a slow one
+/// before the next is tried on the reader's task again.
+const BULK_SPAWNED: u32 = 64;
+
+/// Whether the connection's bulk requests (see [`bulky`]) start on the
+/// reader's task: as long as they are quick there (memfs hands out
+/// slices of its chunks), they do; once one copies for long (a `pread`
+/// or `pwrite` of 1 MiB), the next [`BULK_SPAWNED`] get tasks of their
+/// own, then one is tried inline again. So a filesystem whose bulk
+/// requests are cheap pays no task and no wake-up for them, and one whose
+/// are dear keeps the reader free.
+#[derive(Debug, Default)]
+struct BulkGate {
+    /// Bulk requests still to be spawned.
+    spawn_left: u32,
+}
+
+impl BulkGate {
+    /// Whether the next bulk request starts on the reader's task.
+    fn inline(&mut self) -> bool {
+        if self.spawn_left == 0 {
+            return true;
+        }
+        self.spawn_left -= 1;
+        false
+    }
+
+    /// Records how long a bulk request's first poll took inline.
+    fn took(&mut self, elapsed: std::time::Duration) {
+        if elapsed > BULK_SLOW {
+            self.spawn_left = BULK_SPAWNED;
+        }
+    }
+}
 
 /// Whether a request moves bulk data: a large frame (Twrite) or a large
 /// read.
@@ -543,4 +604,33 @@ async fn version(conn: &Arc<Conn>, tag: u16, v: base::Tversion, permit: Permit) 
     let mut core = lock(&conn.core);
     let reply = core.negotiate(tag, &v, permit);
     conn.send(&core, vec![reply]);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{BulkGate, BULK_SLOW, BULK_SPAWNED};
+
+    #[test]
+    fn bulk_requests_stay_inline_while_quick() {
+        let mut gate = BulkGate::default();
+        for _ in 0..1000 {
+            assert!(gate.inline());
+            gate.took(Duration::from_micros(3));
+        }
+    }
+
+    #[test]
+    fn a_slow_bulk_request_sends_the_next_ones_to_tasks_then_one_is_retried() {
+        let mut gate = BulkGate::default();
+        assert!(gate.inline());
+        gate.took(BULK_SLOW + Duration::from_micros(1));
+        for _ in 0..BULK_SPAWNED {
+            assert!(!gate.inline());
+        }
+        assert!(gate.inline(), "tried inline again after the window");
+        gate.took(Duration::from_micros(1));
+        assert!(gate.inline());
+    }
 }
