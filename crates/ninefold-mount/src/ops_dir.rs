@@ -23,6 +23,7 @@ use ninefold_client::{Dialect, Errno, Error, Fid, GetattrMask, OpenFlags, Result
 
 use crate::core::{lock, to_file_attr, Core, Handle, Who};
 use crate::inode::node_id;
+use crate::prefetch::{self, Opened};
 use crate::remote::{retry, Conn};
 
 /// Bytes asked for per Treaddir.
@@ -77,11 +78,14 @@ pub(crate) struct DirBuf {
     /// The block after it (or, after opendir, the first block), already
     /// requested: the kernel's next call is answered without a round trip.
     ahead: Option<Ahead>,
+    /// The block at cookie 0 came with the open (read ahead or
+    /// prefetched) and no readdir has used it yet.
+    unread: bool,
 }
 
 /// A listing block requested before the kernel asked for it.
 #[derive(Debug)]
-struct Ahead {
+pub(crate) struct Ahead {
     /// The cookie it is read at.
     at: u64,
     /// Whether its entries carry attributes (Treaddirattr on `.Z`).
@@ -100,8 +104,9 @@ impl DirBuf {
     /// block holds it (`Some(len)` at the end of the listing).
     fn start(&self, offset: u64) -> Option<usize> {
         if offset == 0 {
-            // A fresh listing or a rewinddir: read again.
-            return None;
+            // The block read with the open serves the first readdir; a
+            // rewinddir reads again.
+            return (self.unread && self.at == Some(0)).then_some(0);
         }
         if self.at == Some(offset) {
             return Some(0);
@@ -186,20 +191,89 @@ impl Core {
     /// Opens directory `id` and requests its first listing block at once
     /// (a readdir follows every opendir), so the kernel's first readdir
     /// finds it arriving or arrived.
-    pub(crate) async fn opendir(&self, who: Who, id: u64) -> Result<u64> {
-        let (fid, c) = retry!(self.remote, |c| async {
-            let fid = self.open_fid(&c, id, who.uid, OpenFlags::RDONLY).await?;
-            Ok((fid, c.clone()))
-        })?;
-        let fid = Arc::new(fid);
-        let ahead = read_ahead(c, fid.clone(), 0, self.plus_listing());
-        let fh = self.add_handle_shared(id, who.uid, OpenFlags::RDONLY, fid);
-        if let Ok(h) = self.handle(fh) {
-            if let Ok(mut buf) = h.dir.try_lock() {
-                buf.ahead = Some(ahead);
+    ///
+    /// A directory prefetched for a tree walker (see prefetch.rs) is
+    /// opened and read already; opening one may start the prefetch of its
+    /// next siblings.
+    pub(crate) async fn opendir(self: &Arc<Self>, who: Who, id: u64) -> Result<u64> {
+        let fh = match self.prefetched(id, who.uid).await {
+            Some(o) => {
+                tracing::trace!(id, "opendir: prefetched");
+                let fh = self.add_handle_shared(id, who.uid, OpenFlags::RDONLY, o.fid);
+                if let Ok(h) = self.handle(fh) {
+                    self.note_block(&h, 0, &o.first);
+                    if let Ok(mut buf) = h.dir.try_lock() {
+                        *buf =
+                            DirBuf { at: Some(0), entries: o.first, ahead: o.next, unread: true };
+                    }
+                }
+                fh
             }
-        }
+            None => {
+                let (fid, c) = retry!(self.remote, |c| async {
+                    let fid = self.open_fid(&c, id, who.uid, OpenFlags::RDONLY).await?;
+                    Ok((fid, c.clone()))
+                })?;
+                let fid = Arc::new(fid);
+                let ahead = read_ahead(c, fid.clone(), 0, self.plus_listing());
+                let fh = self.add_handle_shared(id, who.uid, OpenFlags::RDONLY, fid);
+                if let Ok(h) = self.handle(fh) {
+                    if let Ok(mut buf) = h.dir.try_lock() {
+                        buf.ahead = Some(ahead);
+                    }
+                }
+                fh
+            }
+        };
+        self.prefetch_after(id, who.uid);
         Ok(fh)
+    }
+
+    /// The prefetch of directory `id` for `uid`, when there is a usable
+    /// one (same connection, fresh, no change through the mount since).
+    async fn prefetched(&self, id: u64, uid: u32) -> Option<Opened> {
+        let age = prefetch::max_age(self.ttl());
+        if age.is_zero() {
+            return None;
+        }
+        let (taken, gen) = self.pre.take(id, uid, age)?;
+        let o = taken.result().await?;
+        let current = self.remote.conn();
+        (current.gen == o.conn.gen && !self.pre.changed_since(gen)).then_some(o)
+    }
+
+    /// Starts prefetching the siblings that follow directory `id` when
+    /// its parent's subdirectories are being opened in order.
+    fn prefetch_after(self: &Arc<Self>, id: u64, uid: u32) {
+        if prefetch::max_age(self.ttl()).is_zero() {
+            return;
+        }
+        let Some(parent) = self.table.lock().nodes.get(&id).map(|n| n.parent) else { return };
+        for next in self.pre.opened(parent, id, uid) {
+            let core = self.clone();
+            let plus = self.plus_listing();
+            let gen = self.pre.gen();
+            let task = tokio::spawn(async move {
+                let c = core.remote.conn();
+                let fid = Arc::new(core.open_fid(&c, next, uid, OpenFlags::RDONLY).await?);
+                let first = list_block(&c, &fid, 0, plus).await?;
+                let next =
+                    next_block(&first).map(|at| read_ahead(c.clone(), fid.clone(), at, plus));
+                Ok(Opened { conn: c, fid, first, next })
+            });
+            self.pre.start(next, uid, gen, task);
+        }
+    }
+
+    /// Records the subdirectories of a listing block of `h`'s directory
+    /// read at cookie `offset`, for prefetching.
+    fn note_block(&self, h: &Handle, offset: u64, entries: &[Listed]) {
+        let root = self.table.root_qpath;
+        let dirs = entries
+            .iter()
+            .filter(|e| e.ty == DirentType::DIR && !e.is_dot())
+            .map(|e| node_id(e.qpath, root));
+        self.pre.listed(h.ino, h.uid, offset == 0, dirs);
     }
 
     /// Whether the kernel will list with readdirplus (always on `.Z`
@@ -246,7 +320,8 @@ impl Core {
                 Ok((entries, ahead))
             })?,
         };
-        *buf = DirBuf { at: Some(offset), entries, ahead };
+        self.note_block(h, offset, &entries);
+        *buf = DirBuf { at: Some(offset), entries, ahead, unread: false };
         Ok(0)
     }
 
@@ -276,6 +351,7 @@ impl Core {
         let root = self.table.root_qpath;
         let mut buf = h.dir.lock().await;
         let mut i = self.position(&h, &mut buf, offset, plus).await?;
+        buf.unread = false;
         while i < buf.entries.len() {
             let end = (i + PLUS_BATCH).min(buf.entries.len());
             if plus {
@@ -420,15 +496,24 @@ mod tests {
 
     #[test]
     fn buffered_block_serves_follow_up_offsets() {
-        let buf =
-            DirBuf { at: Some(5), entries: vec![e("a", 10), e("b", 20), e("c", 30)], ahead: None };
+        let mut buf = DirBuf {
+            at: Some(5),
+            entries: vec![e("a", 10), e("b", 20), e("c", 30)],
+            ahead: None,
+            unread: false,
+        };
         assert_eq!(buf.start(0), None, "offset 0 always reads again");
         assert_eq!(buf.start(5), Some(0));
         assert_eq!(buf.start(10), Some(1));
         assert_eq!(buf.start(20), Some(2));
         assert_eq!(buf.start(30), None, "past the block: read from its last cookie");
         assert_eq!(buf.start(99), None);
-        let end = DirBuf { at: Some(30), entries: vec![], ahead: None };
+        let end = DirBuf { at: Some(30), entries: vec![], ahead: None, unread: false };
         assert_eq!(end.start(30), Some(0), "an empty block is the end");
+        buf.at = Some(0);
+        buf.unread = true;
+        assert_eq!(buf.start(0), Some(0), "the block read with the open serves the first call");
+        buf.unread = false;
+        assert_eq!(buf.start(0), None, "a rewinddir reads again");
     }
 }
