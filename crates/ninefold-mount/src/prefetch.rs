@@ -5,8 +5,8 @@
 //! would cost a walk and an open in series and its first READDIRPLUS
 //! the server's listing (on `.Z` a Treaddirattr, which stats every
 //! entry): three round trips the walker waits for per directory. Once
-//! two subdirectories of one parent have been opened in listing order,
-//! the next [`WINDOW`] are opened and their first block read in the
+//! the first subdirectory of a listing, or two in listing order, have
+//! been opened, the next [`WINDOW`] are opened and their first block read in the
 //! background, so the walker's OPENDIR and READDIRPLUS find them ready
 //! (the sequential-access detection of file read-ahead, applied to a
 //! directory's subdirectories). `ls -l`, which opens no subdirectory,
@@ -154,7 +154,12 @@ impl Prefetch {
             .map(|i| i + from)
             .or_else(|| s.dirs.iter().position(|&d| d == id));
         let Some(i) = found else { return Vec::new() };
-        let sequential = s.last.is_some_and(|j| j < i && i - j <= 2);
+        // In order: right after the one opened last, or the first of the
+        // listing (a walker starts there; anyone else opens it by chance).
+        let sequential = match s.last {
+            Some(j) => j < i && i - j <= 2,
+            None => i == 0,
+        };
         s.last = Some(i);
         if !sequential {
             return Vec::new();
@@ -189,6 +194,8 @@ impl Prefetch {
                 // A change landed meanwhile: not worth keeping.
                 return;
             }
+            // Ones a walker never came for keep no fid open for long.
+            g.early.retain(|e| e.born.elapsed() <= Duration::from_secs(1));
             g.early.push_back(e);
             (g.early.len() > MAX_EARLY).then(|| g.early.pop_front())
         };
@@ -262,9 +269,11 @@ mod tests {
     fn sequential_opens_trigger_a_window() {
         let p = Prefetch::default();
         listing(&p, 20);
-        assert!(p.opened(1, 100, 0).is_empty(), "a first open prefetches nothing");
-        assert_eq!(p.opened(1, 101, 0), vec![102, 103, 104, 105]);
-        assert_eq!(p.opened(1, 102, 0), vec![106], "the window slides by one");
+        assert!(p.opened(1, 105, 0).is_empty(), "one open in the middle prefetches nothing");
+        listing(&p, 20);
+        assert_eq!(p.opened(1, 100, 0), vec![101, 102, 103, 104], "the first one does");
+        assert_eq!(p.opened(1, 101, 0), vec![105], "the window slides by one");
+        assert_eq!(p.opened(1, 102, 0), vec![106]);
         assert_eq!(p.opened(1, 103, 0), vec![107]);
         assert!(p.opened(1, 110, 0).is_empty(), "a jump is not sequential");
         assert_eq!(p.opened(1, 111, 0), vec![112, 113, 114, 115]);
@@ -280,6 +289,8 @@ mod tests {
         assert_eq!(p.opened(1, 102, 0), Vec::<u64>::new(), "nothing after the last");
         listing(&p, 3);
         assert!(p.opened(1, 102, 0).is_empty(), "a new listing forgets the old order");
+        listing(&p, 3);
+        assert_eq!(p.opened(1, 100, 0), vec![101, 102], "up to the end of the listing");
     }
 
     #[test]
@@ -288,7 +299,7 @@ mod tests {
         listing(&p, 40);
         for (i, id) in (100..130u64).enumerate() {
             let got = p.opened(1, id, 0);
-            assert_eq!(got.is_empty(), i == 0, "open {i}: {got:?}");
+            assert!(!got.is_empty(), "open {i}: {got:?}");
             p.listed(id, 0, true, std::iter::empty());
         }
         for parent in 1000..(1000 + MAX_LISTS as u64 - 1) {
