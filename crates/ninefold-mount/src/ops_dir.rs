@@ -36,6 +36,11 @@ pub(crate) const READDIR_COUNT: u32 = 64 * 1024;
 /// stat entries it will then ask for without attributes.
 const PLUS_BATCH: usize = 32;
 
+/// Entries of a prefetched 9P2000.L directory stat'ed ahead: about what
+/// the kernel's first readdirplus takes (its buffer is the caller's
+/// getdents buffer, 32 KiB for glibc's readdir, ~160 bytes per entry).
+const PREFETCH_STAT: usize = 256;
+
 /// What is known of a listed entry beyond its name.
 #[derive(Debug, Clone, Default)]
 pub(crate) enum Known {
@@ -253,13 +258,21 @@ impl Core {
             let core = self.clone();
             let plus = self.plus_listing();
             let gen = self.pre.gen();
+            let stat = !plus && core.cache() != crate::options::CacheMode::Strict;
             let task = tokio::spawn(async move {
                 let c = core.remote.conn();
                 let fid = Arc::new(core.open_fid(&c, next, uid, OpenFlags::RDONLY).await?);
-                let first = list_block(&c, &fid, 0, plus).await?;
-                let next =
+                let mut first = list_block(&c, &fid, 0, plus).await?;
+                let ahead =
                     next_block(&first).map(|at| read_ahead(c.clone(), fid.clone(), at, plus));
-                Ok(Opened { conn: c, fid, first, next })
+                if stat {
+                    // 9P2000.L: the kernel's first call is a readdirplus
+                    // (READDIRPLUS_AUTO); its entries are stat'ed here
+                    // already, as many as one kernel buffer holds.
+                    let n = first.len().min(PREFETCH_STAT);
+                    core.stat_entries(uid, next, &mut first[..n]).await?;
+                }
+                Ok(Opened { conn: c, fid, first, next: ahead })
             });
             self.pre.start(next, uid, gen, task);
         }
@@ -355,7 +368,7 @@ impl Core {
         while i < buf.entries.len() {
             let end = (i + PLUS_BATCH).min(buf.entries.len());
             if plus {
-                self.stat_entries(who, h.ino, &mut buf.entries[i..end]).await?;
+                self.stat_entries(who.uid, h.ino, &mut buf.entries[i..end]).await?;
             }
             for e in &buf.entries[i..end] {
                 let id = node_id(e.qpath, root);
@@ -403,7 +416,7 @@ impl Core {
 
     /// Fills in the attributes of `entries` that lack them: a walk and a
     /// Tgetattr per entry, all in flight at once.
-    async fn stat_entries(&self, who: Who, dir: u64, entries: &mut [Listed]) -> Result<()> {
+    async fn stat_entries(&self, uid: u32, dir: u64, entries: &mut [Listed]) -> Result<()> {
         let root = self.table.root_qpath;
         for e in entries.iter_mut() {
             // Attributes of a file with queued writes are taken after them.
@@ -421,7 +434,7 @@ impl Core {
             return Ok(());
         }
         let found = retry!(self.remote, |c| async {
-            let dfid = self.fid_of(&c, dir, who.uid).await?;
+            let dfid = self.fid_of(&c, dir, uid).await?;
             let one = |name: Vec<u8>, qpath: u64| {
                 let (c, dfid) = (&c, &dfid);
                 async move {
