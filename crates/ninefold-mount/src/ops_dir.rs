@@ -270,7 +270,9 @@ impl Core {
                     // (READDIRPLUS_AUTO); its entries are stat'ed here
                     // already, as many as one kernel buffer holds.
                     let n = first.len().min(PREFETCH_STAT);
-                    core.stat_entries(uid, next, &mut first[..n]).await?;
+                    for part in first[..n].chunks_mut(PLUS_BATCH) {
+                        core.stat_entries(uid, next, part).await?;
+                    }
                 }
                 Ok(Opened { conn: c, fid, first, next: ahead })
             });
