@@ -3,7 +3,7 @@
 # tools, against `ninefold serve DIR` and against diod, then pjdfstest and
 # fsx through the mount of `ninefold serve DIR`. Run as root.
 #
-#   scripts/test-mount.sh [--soak] [--bench] [--only ninefold|diod|bench|restart|trips|auth]
+#   scripts/test-mount.sh [--soak] [--bench] [--only ninefold|diod|bench|restart|trips|prefetch|auth]
 #
 #   --soak    longer runs: fsx with 100,000 operations per seed, and the
 #             server-restart case with 100,000 inodes (10,000 by default)
@@ -13,7 +13,8 @@
 #             tar of 3,000 files beside `put -r`, find over 10,000 entries
 #   --only    run one part (`--only bench` implies --bench; `restart` is the
 #             many-inodes restart case alone, `trips` the readdirplus
-#             round-trip count, `auth` the Tauth-key mount)
+#             round-trip count, `prefetch` the directory prefetch of tree
+#             walkers, `auth` the Tauth-key mount)
 #
 # Environment: NINEFOLD_BIN (default target/release/ninefold, built if
 # missing); NINEFOLD_BENCH_RUNS (best of, default 3). Peers (fuse3, diod, pjdfstest, fsx) are installed when missing;
@@ -551,6 +552,46 @@ print(' '.join(f'{k}={b.get(k, 0) - a.get(k, 0)}' for k in ('Treaddirattr', 'Tre
 }
 
 # scrape_requests MPORT: requests served so far per message, as JSON.
+# Tree walkers: the subdirectories `find` opens in listing order are
+# opened and read ahead (prefetch.rs); a change made through the mount
+# between a prefetch and its use is never hidden by the prefetched listing.
+dir_prefetch() {
+    echo "== directory prefetch (find over 30 subdirectories; changes between prefetch and use)"
+    local exp=$work/pre-exp m=$work/pre-mnt log=$work/pre-mount.log port spid d f
+    mkdir -p "$exp/t"
+    for d in $(seq 30); do mkdir "$exp/t/d$d"; for f in $(seq 5); do : > "$exp/t/d$d/f$f"; done; done
+    port=$(free_port)
+    "$bin" serve "$exp" --listen "tcp://127.0.0.1:$port" --log error >> "$work/ninefold.log" 2>&1 &
+    spid=$!; pids+=("$spid")
+    wait_port "$port" || { ko "prefetch: server"; return; }
+    mkdir -p "$m"; mounts+=("$m")
+    "$bin" mount "tcp://127.0.0.1:$port" "$m" -o "cache=default,logfile=$log,log=ninefold_mount::ops_dir=trace" \
+        || { ko "prefetch: mount"; return; }
+    hits() { grep -c 'opendir: prefetched' "$log" || true; }
+    check "prefetch: find through the mount lists every entry" bash -c "[ \$(find '$m/t' | wc -l) = 181 ]"
+    local n; n=$(hits)
+    check "prefetch: find's subdirectory opens were prefetched ($n of 30)" [ "$n" -ge 20 ]
+    sleep 1.2   # past the prefetch age and the entry timeout
+    # Subdirectories in listing order (the listing is recorded afresh).
+    local order; mapfile -t order < <(find "$m/t" -mindepth 1 -maxdepth 1 -type d -printf '%f\n')
+    local first=${order[0]} second=${order[1]} third=${order[2]}
+    ls "$m/t/$first" > /dev/null   # opens the first: the next ones are prefetched
+    n=$(hits)
+    check "prefetch: a prefetched listing is the directory's" \
+        bash -c "[ \"\$(ls '$m/t/$third' | tr '\n' ' ')\" = 'f1 f2 f3 f4 f5 ' ] && [ \$(grep -c 'opendir: prefetched' '$log') -gt $n ]"
+    : > "$m/t/$second/made-here"
+    check "prefetch: a file created through the mount is listed (no stale prefetch)" \
+        bash -c "ls '$m/t/$second' | grep -qx made-here"
+    find "$m/t" -mindepth 1 -maxdepth 1 > /dev/null   # a fresh listing of t
+    ls "$m/t/$first" > /dev/null
+    rm "$m/t/${order[3]}/f1"
+    check "prefetch: an unlink through the mount is seen at once" \
+        bash -c "[ \"\$(ls '$m/t/${order[3]}' | tr '\n' ' ')\" = 'f2 f3 f4 f5 ' ]"
+    unmount "$m" || true
+    kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null || true
+    rm -rf "$exp"
+}
+
 scrape_requests() {
     python3 - "$1" <<'PY2'
 import json, re, sys, urllib.request
@@ -781,6 +822,7 @@ if [ -z "$only" ] || [ "$only" = ninefold ]; then
     write_error
     auth_run
     readdir_trips
+    dir_prefetch
     restart_many
     pjdfstest_run "tcp://127.0.0.1:$port" "$exp"
     fsx_run "tcp://127.0.0.1:$port"
@@ -790,6 +832,9 @@ if [ "$only" = restart ]; then
 fi
 if [ "$only" = trips ]; then
     readdir_trips
+fi
+if [ "$only" = prefetch ]; then
+    dir_prefetch
 fi
 if [ "$only" = auth ]; then
     auth_run

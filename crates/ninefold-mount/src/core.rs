@@ -69,6 +69,8 @@ pub(crate) struct Core {
     /// every directory it enters (gnulib fts), a round trip each.
     pub(crate) statfs:
         Mutex<HashMap<u32, (std::time::Instant, ninefold_client::proto::l::Rstatfs)>>,
+    /// Subdirectories opened ahead of a tree walker.
+    pub(crate) pre: crate::prefetch::Prefetch,
 }
 
 impl Core {
@@ -88,7 +90,14 @@ impl Core {
             no_caps: Mutex::new(HashMap::new()),
             plain: Mutex::new(HashMap::new()),
             statfs: Mutex::new(HashMap::new()),
+            pre: crate::prefetch::Prefetch::default(),
         }
+    }
+
+    /// A change was made through the mount: listings prefetched before
+    /// it are not used (see prefetch.rs).
+    pub(crate) fn touched(&self) {
+        self.pre.touched();
     }
 
     /// Attribute / entry time to live.

@@ -181,7 +181,9 @@ impl Filesystem for NinefoldFs {
         let (core, who) = (self.core.clone(), self.who(req));
         let ch = Changes { mode, uid, gid, size, atime, mtime, fh: fh.map(|f| f.0) };
         self.spawn(async move {
-            match core.setattr(who, ino.0, ch).await {
+            let r = core.setattr(who, ino.0, ch).await;
+            core.touched();
+            match r {
                 Ok(attr) => reply.attr(&core.ttl(), &attr),
                 Err(e) => reply.error(errno(&e)),
             }
@@ -210,7 +212,9 @@ impl Filesystem for NinefoldFs {
     ) {
         let (core, who, name) = (self.core.clone(), self.who(req), name_of(name));
         self.spawn(async move {
-            match core.mknod(who, parent.0, &name, mode, rdev).await {
+            let r = core.mknod(who, parent.0, &name, mode, rdev).await;
+            core.touched();
+            match r {
                 Ok((_, attr)) => reply.entry(&core.ttl(), &attr, GEN),
                 Err(e) => reply.error(errno(&e)),
             }
@@ -228,7 +232,9 @@ impl Filesystem for NinefoldFs {
     ) {
         let (core, who, name) = (self.core.clone(), self.who(req), name_of(name));
         self.spawn(async move {
-            match core.mkdir(who, parent.0, &name, mode).await {
+            let r = core.mkdir(who, parent.0, &name, mode).await;
+            core.touched();
+            match r {
                 Ok((_, attr)) => reply.entry(&core.ttl(), &attr, GEN),
                 Err(e) => reply.error(errno(&e)),
             }
@@ -238,7 +244,9 @@ impl Filesystem for NinefoldFs {
     fn unlink(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
         let (core, who, name) = (self.core.clone(), self.who(req), name_of(name));
         self.spawn(async move {
-            match core.unlink(who, parent.0, &name, false).await {
+            let r = core.unlink(who, parent.0, &name, false).await;
+            core.touched();
+            match r {
                 Ok(()) => reply.ok(),
                 Err(e) => reply.error(errno(&e)),
             }
@@ -248,7 +256,9 @@ impl Filesystem for NinefoldFs {
     fn rmdir(&self, req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
         let (core, who, name) = (self.core.clone(), self.who(req), name_of(name));
         self.spawn(async move {
-            match core.unlink(who, parent.0, &name, true).await {
+            let r = core.unlink(who, parent.0, &name, true).await;
+            core.touched();
+            match r {
                 Ok(()) => reply.ok(),
                 Err(e) => reply.error(errno(&e)),
             }
@@ -266,7 +276,9 @@ impl Filesystem for NinefoldFs {
         let (core, who, name) = (self.core.clone(), self.who(req), name_of(link_name));
         let target = target.as_os_str().as_bytes().to_vec();
         self.spawn(async move {
-            match core.symlink(who, parent.0, &name, &target).await {
+            let r = core.symlink(who, parent.0, &name, &target).await;
+            core.touched();
+            match r {
                 Ok((_, attr)) => reply.entry(&core.ttl(), &attr, GEN),
                 Err(e) => reply.error(errno(&e)),
             }
@@ -286,7 +298,9 @@ impl Filesystem for NinefoldFs {
         let (core, who) = (self.core.clone(), self.who(req));
         let (name, newname) = (name_of(name), name_of(newname));
         self.spawn(async move {
-            match core.rename(who, parent.0, &name, newparent.0, &newname, flags.bits()).await {
+            let r = core.rename(who, parent.0, &name, newparent.0, &newname, flags.bits()).await;
+            core.touched();
+            match r {
                 Ok(()) => reply.ok(),
                 Err(e) => reply.error(errno(&e)),
             }
@@ -303,7 +317,9 @@ impl Filesystem for NinefoldFs {
     ) {
         let (core, who, name) = (self.core.clone(), self.who(req), name_of(newname));
         self.spawn(async move {
-            match core.link(who, ino.0, newparent.0, &name).await {
+            let r = core.link(who, ino.0, newparent.0, &name).await;
+            core.touched();
+            match r {
                 Ok((_, attr)) => reply.entry(&core.ttl(), &attr, GEN),
                 Err(e) => reply.error(errno(&e)),
             }
@@ -424,7 +440,8 @@ impl Filesystem for NinefoldFs {
 
     fn opendir(&self, req: &Request, ino: INodeNo, _flags: FOpenFlags, reply: ReplyOpen) {
         let (core, who) = (self.core.clone(), self.who(req));
-        self.spawn(async move {
+        // Inline: a prefetched directory is answered from memory.
+        self.inline(async move {
             match core.opendir(who, ino.0).await {
                 Ok(fh) => {
                     let f = if core.cache() == CacheMode::Loose {
@@ -541,7 +558,9 @@ impl Filesystem for NinefoldFs {
         let (core, who, name) = (self.core.clone(), self.who(req), name_of(name));
         let value = Bytes::copy_from_slice(value);
         self.spawn(async move {
-            match core.setxattr(who, ino.0, &name, Some(value), flags).await {
+            let r = core.setxattr(who, ino.0, &name, Some(value), flags).await;
+            core.touched();
+            match r {
                 Ok(()) => reply.ok(),
                 Err(e) => reply.error(errno(&e)),
             }
@@ -571,7 +590,9 @@ impl Filesystem for NinefoldFs {
         let (core, who, name) = (self.core.clone(), self.who(req), name_of(name));
         self.spawn(async move {
             // XATTR_REPLACE with no value: the 9P2000.L removexattr.
-            match core.setxattr(who, ino.0, &name, None, 2).await {
+            let r = core.setxattr(who, ino.0, &name, None, 2).await;
+            core.touched();
+            match r {
                 Ok(()) => reply.ok(),
                 Err(e) => reply.error(errno(&e)),
             }
@@ -600,7 +621,9 @@ impl Filesystem for NinefoldFs {
     ) {
         let (core, who, name) = (self.core.clone(), self.who(req), name_of(name));
         self.spawn(async move {
-            match core.create(who, parent.0, &name, mode, flags).await {
+            let r = core.create(who, parent.0, &name, mode, flags).await;
+            core.touched();
+            match r {
                 Ok((_, attr, fh, f)) => reply.created(&core.ttl(), &attr, GEN, FileHandle(fh), f),
                 Err(e) => reply.error(errno(&e)),
             }
@@ -669,7 +692,9 @@ impl Filesystem for NinefoldFs {
         }
         let core = self.core.clone();
         self.spawn(async move {
-            match core.copy_range(fh_in.0, offset_in, fh_out.0, offset_out, len).await {
+            let r = core.copy_range(fh_in.0, offset_in, fh_out.0, offset_out, len).await;
+            core.touched();
+            match r {
                 Ok(n) => reply.written(n),
                 Err(e) => reply.error(errno(&e)),
             }
@@ -688,7 +713,9 @@ impl Filesystem for NinefoldFs {
     ) {
         let core = self.core.clone();
         self.spawn(async move {
-            match core.fallocate(fh.0, offset, length, mode).await {
+            let r = core.fallocate(fh.0, offset, length, mode).await;
+            core.touched();
+            match r {
                 Ok(()) => reply.ok(),
                 Err(e) => reply.error(errno(&e)),
             }

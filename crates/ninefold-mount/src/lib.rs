@@ -41,6 +41,7 @@ mod ops_entry;
 mod ops_file;
 mod ops_lock;
 mod options;
+mod prefetch;
 mod remote;
 
 pub use daemon::{helper_main, mount, CHILD_ENV};

@@ -23,6 +23,7 @@ use ninefold_client::{Dialect, Errno, Error, Fid, GetattrMask, OpenFlags, Result
 
 use crate::core::{lock, to_file_attr, Core, Handle, Who};
 use crate::inode::node_id;
+use crate::prefetch::{self, Opened};
 use crate::remote::{retry, Conn};
 
 /// Bytes asked for per Treaddir.
@@ -34,6 +35,11 @@ pub(crate) const READDIR_COUNT: u32 = 64 * 1024;
 /// directory under `READDIRPLUS_AUTO` (as a bare `find` makes) does not
 /// stat entries it will then ask for without attributes.
 const PLUS_BATCH: usize = 32;
+
+/// Entries of a prefetched 9P2000.L directory stat'ed ahead: about what
+/// the kernel's first readdirplus takes (its buffer is the caller's
+/// getdents buffer, 32 KiB for glibc's readdir, ~160 bytes per entry).
+const PREFETCH_STAT: usize = 256;
 
 /// What is known of a listed entry beyond its name.
 #[derive(Debug, Clone, Default)]
@@ -77,11 +83,14 @@ pub(crate) struct DirBuf {
     /// The block after it (or, after opendir, the first block), already
     /// requested: the kernel's next call is answered without a round trip.
     ahead: Option<Ahead>,
+    /// The block at cookie 0 came with the open (read ahead or
+    /// prefetched) and no readdir has used it yet.
+    unread: bool,
 }
 
 /// A listing block requested before the kernel asked for it.
 #[derive(Debug)]
-struct Ahead {
+pub(crate) struct Ahead {
     /// The cookie it is read at.
     at: u64,
     /// Whether its entries carry attributes (Treaddirattr on `.Z`).
@@ -100,8 +109,9 @@ impl DirBuf {
     /// block holds it (`Some(len)` at the end of the listing).
     fn start(&self, offset: u64) -> Option<usize> {
         if offset == 0 {
-            // A fresh listing or a rewinddir: read again.
-            return None;
+            // The block read with the open serves the first readdir; a
+            // rewinddir reads again.
+            return (self.unread && self.at == Some(0)).then_some(0);
         }
         if self.at == Some(offset) {
             return Some(0);
@@ -186,20 +196,99 @@ impl Core {
     /// Opens directory `id` and requests its first listing block at once
     /// (a readdir follows every opendir), so the kernel's first readdir
     /// finds it arriving or arrived.
-    pub(crate) async fn opendir(&self, who: Who, id: u64) -> Result<u64> {
-        let (fid, c) = retry!(self.remote, |c| async {
-            let fid = self.open_fid(&c, id, who.uid, OpenFlags::RDONLY).await?;
-            Ok((fid, c.clone()))
-        })?;
-        let fid = Arc::new(fid);
-        let ahead = read_ahead(c, fid.clone(), 0, self.plus_listing());
-        let fh = self.add_handle_shared(id, who.uid, OpenFlags::RDONLY, fid);
-        if let Ok(h) = self.handle(fh) {
-            if let Ok(mut buf) = h.dir.try_lock() {
-                buf.ahead = Some(ahead);
+    ///
+    /// A directory prefetched for a tree walker (see prefetch.rs) is
+    /// opened and read already; opening one may start the prefetch of its
+    /// next siblings.
+    pub(crate) async fn opendir(self: &Arc<Self>, who: Who, id: u64) -> Result<u64> {
+        let fh = match self.prefetched(id, who.uid).await {
+            Some(o) => {
+                tracing::trace!(id, "opendir: prefetched");
+                let fh = self.add_handle_shared(id, who.uid, OpenFlags::RDONLY, o.fid);
+                if let Ok(h) = self.handle(fh) {
+                    self.note_block(&h, 0, &o.first);
+                    if let Ok(mut buf) = h.dir.try_lock() {
+                        *buf =
+                            DirBuf { at: Some(0), entries: o.first, ahead: o.next, unread: true };
+                    }
+                }
+                fh
             }
-        }
+            None => {
+                let (fid, c) = retry!(self.remote, |c| async {
+                    let fid = self.open_fid(&c, id, who.uid, OpenFlags::RDONLY).await?;
+                    Ok((fid, c.clone()))
+                })?;
+                let fid = Arc::new(fid);
+                let ahead = read_ahead(c, fid.clone(), 0, self.plus_listing());
+                let fh = self.add_handle_shared(id, who.uid, OpenFlags::RDONLY, fid);
+                if let Ok(h) = self.handle(fh) {
+                    if let Ok(mut buf) = h.dir.try_lock() {
+                        buf.ahead = Some(ahead);
+                    }
+                }
+                fh
+            }
+        };
+        self.prefetch_after(id, who.uid);
         Ok(fh)
+    }
+
+    /// The prefetch of directory `id` for `uid`, when there is a usable
+    /// one (same connection, fresh, no change through the mount since).
+    async fn prefetched(&self, id: u64, uid: u32) -> Option<Opened> {
+        let age = prefetch::max_age(self.ttl());
+        if age.is_zero() {
+            return None;
+        }
+        let (taken, gen) = self.pre.take(id, uid, age)?;
+        let o = taken.result().await?;
+        let current = self.remote.conn();
+        (current.gen == o.conn.gen && !self.pre.changed_since(gen)).then_some(o)
+    }
+
+    /// Starts prefetching the siblings that follow directory `id` when
+    /// its parent's subdirectories are being opened in order.
+    fn prefetch_after(self: &Arc<Self>, id: u64, uid: u32) {
+        if prefetch::max_age(self.ttl()).is_zero() {
+            return;
+        }
+        let Some(parent) = self.table.lock().nodes.get(&id).map(|n| n.parent) else { return };
+        for next in self.pre.opened(parent, id, uid) {
+            let core = self.clone();
+            let plus = self.plus_listing();
+            let gen = self.pre.gen();
+            let stat = !plus && core.cache() != crate::options::CacheMode::Strict;
+            let task = tokio::spawn(async move {
+                let c = core.remote.conn();
+                let fid = Arc::new(core.open_fid(&c, next, uid, OpenFlags::RDONLY).await?);
+                let mut first = list_block(&c, &fid, 0, plus).await?;
+                let ahead =
+                    next_block(&first).map(|at| read_ahead(c.clone(), fid.clone(), at, plus));
+                if stat {
+                    // 9P2000.L: the kernel's first call is a readdirplus
+                    // (READDIRPLUS_AUTO); its entries are stat'ed here
+                    // already, as many as one kernel buffer holds.
+                    let n = first.len().min(PREFETCH_STAT);
+                    for part in first[..n].chunks_mut(PLUS_BATCH) {
+                        core.stat_entries(uid, next, part).await?;
+                    }
+                }
+                Ok(Opened { conn: c, fid, first, next: ahead })
+            });
+            self.pre.start(next, uid, gen, task);
+        }
+    }
+
+    /// Records the subdirectories of a listing block of `h`'s directory
+    /// read at cookie `offset`, for prefetching.
+    fn note_block(&self, h: &Handle, offset: u64, entries: &[Listed]) {
+        let root = self.table.root_qpath;
+        let dirs = entries
+            .iter()
+            .filter(|e| e.ty == DirentType::DIR && !e.is_dot())
+            .map(|e| node_id(e.qpath, root));
+        self.pre.listed(h.ino, h.uid, offset == 0, dirs);
     }
 
     /// Whether the kernel will list with readdirplus (always on `.Z`
@@ -246,7 +335,8 @@ impl Core {
                 Ok((entries, ahead))
             })?,
         };
-        *buf = DirBuf { at: Some(offset), entries, ahead };
+        self.note_block(h, offset, &entries);
+        *buf = DirBuf { at: Some(offset), entries, ahead, unread: false };
         Ok(0)
     }
 
@@ -276,10 +366,11 @@ impl Core {
         let root = self.table.root_qpath;
         let mut buf = h.dir.lock().await;
         let mut i = self.position(&h, &mut buf, offset, plus).await?;
+        buf.unread = false;
         while i < buf.entries.len() {
             let end = (i + PLUS_BATCH).min(buf.entries.len());
             if plus {
-                self.stat_entries(who, h.ino, &mut buf.entries[i..end]).await?;
+                self.stat_entries(who.uid, h.ino, &mut buf.entries[i..end]).await?;
             }
             for e in &buf.entries[i..end] {
                 let id = node_id(e.qpath, root);
@@ -327,7 +418,7 @@ impl Core {
 
     /// Fills in the attributes of `entries` that lack them: a walk and a
     /// Tgetattr per entry, all in flight at once.
-    async fn stat_entries(&self, who: Who, dir: u64, entries: &mut [Listed]) -> Result<()> {
+    async fn stat_entries(&self, uid: u32, dir: u64, entries: &mut [Listed]) -> Result<()> {
         let root = self.table.root_qpath;
         for e in entries.iter_mut() {
             // Attributes of a file with queued writes are taken after them.
@@ -345,7 +436,7 @@ impl Core {
             return Ok(());
         }
         let found = retry!(self.remote, |c| async {
-            let dfid = self.fid_of(&c, dir, who.uid).await?;
+            let dfid = self.fid_of(&c, dir, uid).await?;
             let one = |name: Vec<u8>, qpath: u64| {
                 let (c, dfid) = (&c, &dfid);
                 async move {
@@ -420,15 +511,24 @@ mod tests {
 
     #[test]
     fn buffered_block_serves_follow_up_offsets() {
-        let buf =
-            DirBuf { at: Some(5), entries: vec![e("a", 10), e("b", 20), e("c", 30)], ahead: None };
+        let mut buf = DirBuf {
+            at: Some(5),
+            entries: vec![e("a", 10), e("b", 20), e("c", 30)],
+            ahead: None,
+            unread: false,
+        };
         assert_eq!(buf.start(0), None, "offset 0 always reads again");
         assert_eq!(buf.start(5), Some(0));
         assert_eq!(buf.start(10), Some(1));
         assert_eq!(buf.start(20), Some(2));
         assert_eq!(buf.start(30), None, "past the block: read from its last cookie");
         assert_eq!(buf.start(99), None);
-        let end = DirBuf { at: Some(30), entries: vec![], ahead: None };
+        let end = DirBuf { at: Some(30), entries: vec![], ahead: None, unread: false };
         assert_eq!(end.start(30), Some(0), "an empty block is the end");
+        buf.at = Some(0);
+        buf.unread = true;
+        assert_eq!(buf.start(0), Some(0), "the block read with the open serves the first call");
+        buf.unread = false;
+        assert_eq!(buf.start(0), None, "a rewinddir reads again");
     }
 }

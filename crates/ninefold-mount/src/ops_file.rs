@@ -319,6 +319,13 @@ impl Core {
     /// once; returns the bytes the server took (up to the first short
     /// piece).
     async fn write_now(&self, h: &Handle, offset: u64, data: Bytes) -> Result<usize> {
+        let r = self.write_pieces(h, offset, data).await;
+        self.touched();
+        r
+    }
+
+    /// [`write_now`](Core::write_now) without the change notice.
+    async fn write_pieces(&self, h: &Handle, offset: u64, data: Bytes) -> Result<usize> {
         retry!(self.remote, |c| async {
             let fid = self.handle_fid(&c, h).await?;
             let chunk = (c.session.max_write_chunk() as usize).max(1);
