@@ -17,6 +17,7 @@ import asyncio
 import errno
 import gc
 import os
+import signal
 import threading
 import time
 import tracemalloc
@@ -159,6 +160,10 @@ def test_server_gone_mid_read_sync(base: str) -> None:
     its signal poll, and the half-filled object is released."""
     memfs = get_server("memfs")
     big_file(memfs, f"{base}.bin")
+    # `interrupt_main` does nothing while SIGINT is ignored, which is how a
+    # shell without job control starts a background job (CI runners, `cmd &`):
+    # make Ctrl-C raise KeyboardInterrupt for this test whatever we inherited.
+    previous_sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
     tracemalloc.start()
     try:
         before = traced_now()
@@ -185,6 +190,7 @@ def test_server_gone_mid_read_sync(base: str) -> None:
         assert traced_now() - before < HUGE // 4, "the half-filled bytes was not released"
     finally:
         tracemalloc.stop()
+        signal.signal(signal.SIGINT, previous_sigint)
     with memfs.connect_sync() as s:
         s.remove_file(f"{base}.bin")
 
