@@ -133,6 +133,18 @@ def until(cond: object, what: str, timeout: float = 10.0) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def until_back_to_baseline(s: Server, base_fids: int) -> None:
+    """Wait until the server holds ``base_fids`` fids and runs no request:
+    what a cancelled call must leave behind."""
+    until(
+        lambda: (
+            gauge(s, "ninefold_server_fid_count") == base_fids
+            and gauge(s, "ninefold_server_active_requests") == 0
+        ),
+        "fids and requests back to the baseline",
+    )
+
+
 def start_ninefold(kind: str, log_filter: str | None = None) -> Server:
     tmp = tempfile.TemporaryDirectory(prefix=f"ninefold-py-{kind}-")
     root = Path(tmp.name)

@@ -26,7 +26,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import ninefold
-from conftest import Server, gauge, get_server, settled_fids, start_ninefold, until
+from conftest import (
+    Server,
+    gauge,
+    get_server,
+    settled_fids,
+    start_ninefold,
+    until_back_to_baseline,
+)
 from wire_proxy import WireProxy, downgrade, getattr_size
 
 MiB = 1 << 20
@@ -275,14 +282,7 @@ async def test_cancel_mid_transfer_releases_object_and_fid(base: str) -> None:
                 with pytest.raises(asyncio.CancelledError):
                     await task
                 proxy.release()
-                await asyncio.to_thread(
-                    until,
-                    lambda: (
-                        gauge(srv, "ninefold_server_fid_count") == base_fids
-                        and gauge(srv, "ninefold_server_active_requests") == 0
-                    ),
-                    "fids and requests back to the baseline",
-                )
+                await asyncio.to_thread(until_back_to_baseline, srv, base_fids)
                 assert await released(c, before), "the cancelled read's bytes leaked"
                 assert await c.read_range(f"{base}.bin", 0, 4) != b""
     finally:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import Server, gauge, settled_fids, start_ninefold, until
+from conftest import Server, gauge, settled_fids, start_ninefold, until, until_back_to_baseline
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -88,14 +88,7 @@ async def test_cancelled_task_stops_bulk_read(traced: Server) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        await asyncio.to_thread(
-            until,
-            lambda: (
-                gauge(traced, "ninefold_server_fid_count") == base_fids
-                and gauge(traced, "ninefold_server_active_requests") == 0
-            ),
-            "fids and requests back to the baseline",
-        )
+        await asyncio.to_thread(until_back_to_baseline, traced, base_fids)
         await asyncio.sleep(0.5)
         reads = [n for _, n in replies(traced)[before:] if n == "Rread"]
         assert len(reads) < 64, f"{len(reads)} reads served: the read was not stopped"
