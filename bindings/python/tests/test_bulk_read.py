@@ -307,3 +307,61 @@ async def test_tasks_read_at_once(fs: ninefold.Client, base: str) -> None:
         await fs.write(p, d)
     got = await asyncio.gather(*(fs.read(p) for p in files for _ in range(2)))
     assert list(got) == [d for d in files.values() for _ in range(2)]
+
+
+def thp_mode() -> str:
+    """The kernel's transparent huge page mode (``always``, ``madvise``,
+    ``never``), or ``""`` where there is none (not Linux, no THP)."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            text = f.read()
+    except OSError:
+        return ""
+    return text.split("[", 1)[1].split("]", 1)[0] if "[" in text else ""
+
+
+def huge_bytes_under(obj: bytes) -> int:
+    """Bytes of ``obj``'s memory that the kernel backs with huge pages:
+    the ``AnonHugePages`` of every mapping that overlaps the object, from
+    ``/proc/self/smaps`` (``id`` is the object's address in CPython)."""
+    lo, hi = id(obj), id(obj) + len(obj)
+    total, inside = 0, False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split(None, 1)[0]
+            if "-" in head and not head.endswith(":"):
+                start, end = (int(x, 16) for x in head.split("-"))
+                inside = start < hi and end > lo
+            elif inside and head == "AnonHugePages:":
+                total += int(line.split()[1]) * 1024
+    return total
+
+
+@pytest.mark.skipif(
+    thp_mode() in ("", "never"),
+    reason="the kernel has no transparent huge pages (THP mode: "
+    f"{thp_mode() or 'absent'}), so there is no advice to check",
+)
+async def test_large_read_lands_on_huge_pages(server: Server, base: str) -> None:
+    """A large ``read`` advises its ``bytes`` onto transparent huge pages
+    (``src/uninit_bytes.rs``, ``advise_huge``): one page fault per 2 MiB
+    while it is filled, not one per 4 KiB. With THP in ``madvise`` mode
+    (the default) nothing else would give it huge pages, so this fails
+    without the advice. Asyncio and blocking alike."""
+    n = 16 * MiB + 4321
+    data = os.urandom(n)
+    async with await server.connect() as c:
+        await c.create_dir(base, 0o777)
+        await c.write(f"{base}/f", data)
+        got = await c.read(f"{base}/f")
+        assert got == data
+        # All but the partial 2 MiB pieces at either end may be huge; the
+        # kernel falls back to small pages where it finds no free 2 MiB,
+        # so this asks for a quarter of the object.
+        assert huge_bytes_under(got) >= n // 4, "the asyncio read's bytes is not on huge pages"
+        del got
+        with server.connect_sync() as s:
+            got = s.read(f"{base}/f")
+            assert got == data
+            assert huge_bytes_under(got) >= n // 4, "the blocking read's bytes is not on huge pages"
+        await c.remove_dir_all(base)
