@@ -10,7 +10,10 @@ reads), and ``read_into, reused`` (Python's ``File.read_into`` into one
 ``bytearray`` kept across reads; Rust's ``File::read_into`` into one
 ``Vec`` kept across reads). Each read row is the median of ``--reads``
 reads per round.
-Columns: the Rust client (``examples/bench_rust.rs``), ``ninefold``'s asyncio
+Columns: the Rust client (``examples/bench_rust.rs``), the same with glibc's
+``malloc`` putting its large blocks on transparent huge pages (``rust thp``:
+the binding's large ``bytes`` are advised onto huge pages, a Rust ``Vec``
+is not; this column shows what that choice is worth), ``ninefold``'s asyncio
 and blocking APIs (32 threads for the concurrent row of the blocking ones),
 and the official wheel's asyncio and blocking APIs. The server is
 ``ninefold serve --memory``, which speaks ``9P2000.L.Z`` (the only dialect
@@ -24,6 +27,7 @@ Python row against the Rust row named (``VS_RUST``), and ours / official
 
     python bench/bench.py [--mib 256] [--secs 3] [--rounds 3] [--reads 3]
                           [--bin target/release/ninefold] [--no-official]
+                          [--no-rust-thp]
 """
 
 from __future__ import annotations
@@ -262,7 +266,32 @@ def official_sync(target: str, mib: int, secs: float, reads: int) -> Result:
     return out
 
 
-def rust(target: str, mib: int, secs: float, reads: int) -> Result:
+#: glibc's tunable that puts the blocks ``malloc`` maps on transparent huge
+#: pages (glibc >= 2.35). The binding advises its large ``bytes`` onto
+#: huge pages itself (``src/uninit_bytes.rs``); the Rust client's
+#: ``Vec`` gets them only this way, so the ``rust thp`` column is the
+#: like-for-like reference for that choice.
+THP_TUNABLE = "glibc.malloc.hugetlb=1"
+
+
+def glibc_has_thp_tunable() -> bool:
+    """Whether this process's C library is glibc 2.35 or newer."""
+    try:
+        name, version = (os.confstr("CS_GNU_LIBC_VERSION") or "").split()
+    except (ValueError, OSError):
+        return False
+    major, minor = (int(x) for x in version.split(".")[:2])
+    return name == "glibc" and (major, minor) >= (2, 35)
+
+
+def rust_thp(target: str, mib: int, secs: float, reads: int) -> Result:
+    """The Rust client with ``malloc`` on huge pages (see THP_TUNABLE)."""
+    return rust(target, mib, secs, reads, {"GLIBC_TUNABLES": THP_TUNABLE})
+
+
+def rust(
+    target: str, mib: int, secs: float, reads: int, env: dict[str, str] | None = None
+) -> Result:
     exe = REPO / "target" / "release" / "examples" / "bench_rust"
     if not exe.exists():
         subprocess.run(
@@ -281,7 +310,9 @@ def rust(target: str, mib: int, secs: float, reads: int) -> Result:
             env={**os.environ, "CARGO_INCREMENTAL": "0"},
         )
     argv = [str(exe), target, str(mib), str(secs), str(reads)]
-    res = subprocess.run(argv, check=True, capture_output=True, text=True)
+    res = subprocess.run(
+        argv, check=True, capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
     parsed: Result = json.loads(res.stdout)
     return parsed
 
@@ -333,12 +364,21 @@ def main() -> None:
     ap.add_argument(
         "--no-official", action="store_true", help="leave out the official zerofs-client wheel"
     )
+    ap.add_argument(
+        "--no-rust-thp",
+        action="store_true",
+        help="leave out the Rust client run with malloc on huge pages",
+    )
     a = ap.parse_args()
-    columns: dict[str, Callable[[str, int, float, int], Result]] = {
-        "rust": rust,
-        "ours async": lambda t, m, s, n: asyncio.run(ours_async(t, m, s, n)),
-        "ours sync": ours_sync,
-    }
+    columns: dict[str, Callable[[str, int, float, int], Result]] = {"rust": rust}
+    thp = ""
+    if not a.no_rust_thp:
+        if glibc_has_thp_tunable():
+            columns["rust thp"] = rust_thp
+        else:
+            thp = "rust thp column left out: needs glibc >= 2.35"
+    columns["ours async"] = lambda t, m, s, n: asyncio.run(ours_async(t, m, s, n))
+    columns["ours sync"] = ours_sync
     zver = ""
     if not a.no_official:
         try:
@@ -373,6 +413,10 @@ def main() -> None:
         f"round for each read row, median of {a.rounds} rounds, "
         f"load average {min(load):.1f}-{max(load):.1f} on {os.cpu_count()} CPUs"
     )
+    if "rust thp" in columns:
+        print(f"rust thp: the Rust client with GLIBC_TUNABLES={THP_TUNABLE}")
+    elif thp:
+        print(thp)
     if not a.no_official:
         print(
             f"official wheel: zerofs-client {zver}; its write row writes "
@@ -383,13 +427,15 @@ def main() -> None:
     for label, key in ROWS:
         print(f"{label:32}" + "".join(fmt(med[n][key], 15) for n in names))
     print()
-    print(f"{'vs the Rust client':32}{'ours async / rust':>20}{'ours sync / rust':>20}")
-    for label, ours, theirs in VS_RUST:
-        print(
-            f"{label:32}"
-            + "".join(fmt(ratio(med[x][ours], med["rust"][theirs]), 20, 2) for x in OURS)
-        )
-    print()
+    for ref in [n for n in ("rust", "rust thp") if n in med]:
+        heads = (f"ours async / {ref}", f"ours sync / {ref}")
+        print(f"{'vs the ' + ref + ' column':32}" + "".join(f"{h:>22}" for h in heads))
+        for label, ours, theirs in VS_RUST:
+            print(
+                f"{label:32}"
+                + "".join(fmt(ratio(med[x][ours], med[ref][theirs]), 22, 2) for x in OURS)
+            )
+        print()
     if not a.no_official:
         print(f"{'vs the official wheel':32}{'async / async':>20}{'sync / sync':>20}")
         for label, key in ROWS:
