@@ -14,6 +14,7 @@
 //! surfaces cannot drift apart.
 
 mod bulk;
+mod bytearray_copy;
 mod client;
 mod convert;
 mod dir;

@@ -3,13 +3,16 @@
 //! NumPy array), so repeated reads reuse memory that is already mapped
 //! instead of a fresh `bytes` each time.
 //!
-//! The wheel targets the limited API of Python 3.9, where PyO3 offers no
-//! safe writable buffer access, so the bytes go in through the buffer's
-//! own `memoryview`: each received segment ([`nf::File::read_segments`],
-//! never copied in Rust) becomes a short-lived `bytes` that the view's
-//! slice assignment copies into place. That is two copies of each byte,
-//! both into memory that is already mapped; a fresh `bytes` instead costs
-//! a page fault per 4 KiB (see docs/PYTHON.md, "Performance").
+//! Received segments ([`nf::File::read_segments`], never copied in Rust)
+//! are copied in with the GIL held. A `bytearray` is written directly,
+//! one copy per byte ([`bytearray_copy`]). Any other buffer goes in
+//! through its own `memoryview`, since the wheel targets the limited API
+//! of Python 3.9, which has no writable buffer access: each segment
+//! becomes a short-lived `bytes` that the view's slice assignment copies
+//! into place, two copies per byte. Either way the memory is already
+//! mapped; a fresh `bytes` instead costs page faults (see docs/PYTHON.md,
+//! "Performance"). The `memoryview` is held for the whole read in both
+//! cases, so the buffer cannot be resized meanwhile.
 
 use std::ffi::OsString;
 
@@ -18,18 +21,22 @@ use futures_util::{FutureExt, StreamExt};
 use ninefold_client as nf;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyMemoryView, PySlice};
+use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PySlice};
 
+use crate::bytearray_copy;
 use crate::errors::{Context, Failure};
 use crate::file::{attach, PyFile, PySyncFile};
 use crate::run::{spawn, wait};
 
 /// A buffer's writable view, flattened to unsigned bytes.
 struct View<'py> {
-    /// `memoryview(buffer)`.
+    /// `memoryview(buffer)`. While it lives, the buffer cannot be resized.
     whole: Bound<'py, PyAny>,
     /// `whole.cast("B")`: one dimension, one byte per item.
     flat: Bound<'py, PyAny>,
+    /// The buffer itself when it is a `bytearray`: written directly, one
+    /// copy per byte ([`bytearray_copy`]), instead of through `flat`.
+    bytearray: Option<Bound<'py, PyByteArray>>,
 }
 
 impl<'py> View<'py> {
@@ -50,7 +57,10 @@ impl<'py> View<'py> {
             )));
         }
         match whole.call_method1("cast", ("B",)) {
-            Ok(flat) => Ok(View { whole, flat }),
+            Ok(flat) => {
+                let bytearray = buffer.cast::<PyByteArray>().ok().cloned();
+                Ok(View { whole, flat, bytearray })
+            }
             Err(_) => {
                 whole.call_method0("release")?;
                 Err(PyTypeError::new_err("read_into needs a C-contiguous buffer"))
@@ -65,10 +75,22 @@ impl<'py> View<'py> {
 
     /// Copies `data` to `at` (`at + data.len()` within the buffer).
     fn put(&self, at: usize, data: &[u8]) -> PyResult<()> {
+        if let Some(ba) = &self.bytearray {
+            return bytearray_copy::put(ba, at, data);
+        }
         let py = self.flat.py();
         let end = at + data.len();
         let (start, stop) = (isize::try_from(at)?, isize::try_from(end)?);
         self.flat.set_item(PySlice::new(py, start, stop, 1), PyBytes::new(py, data))
+    }
+
+    /// The view without the GIL's lifetime, to move into a task.
+    fn unbind(self) -> OwnedView {
+        OwnedView {
+            whole: self.whole.unbind(),
+            flat: self.flat.unbind(),
+            bytearray: self.bytearray.map(Bound::unbind),
+        }
     }
 
     /// Ends the views' exports, so the buffer can be resized again.
@@ -76,6 +98,23 @@ impl<'py> View<'py> {
         self.flat.call_method0("release")?;
         self.whole.call_method0("release")?;
         Ok(())
+    }
+}
+
+/// A [`View`] held by a task between batches.
+struct OwnedView {
+    whole: Py<PyAny>,
+    flat: Py<PyAny>,
+    bytearray: Option<Py<PyByteArray>>,
+}
+
+impl OwnedView {
+    fn bind<'py>(&self, py: Python<'py>) -> View<'py> {
+        View {
+            whole: self.whole.bind(py).clone(),
+            flat: self.flat.bind(py).clone(),
+            bytearray: self.bytearray.as_ref().map(|b| b.bind(py).clone()),
+        }
     }
 }
 
@@ -142,7 +181,7 @@ fn read_into_spawn<'py>(
             return Err(e);
         }
     };
-    let (whole, flat) = (view.whole.unbind(), view.flat.unbind());
+    let view = view.unbind();
     spawn(py, async move {
         let mut segs = file.read_segments(offset, len as u64);
         let mut at = 0;
@@ -156,7 +195,7 @@ fn read_into_spawn<'py>(
             // worker's task queue, so the connection's tasks run meanwhile.
             let put = tokio::task::block_in_place(|| {
                 attach(|py| {
-                    let view = View { whole: whole.bind(py).clone(), flat: flat.bind(py).clone() };
+                    let view = view.bind(py);
                     let mut n = 0;
                     for seg in &batch {
                         view.put(at + n, seg).map_err(Failure::Py)?;
@@ -170,10 +209,7 @@ fn read_into_spawn<'py>(
                 Err(e) => break Err(e),
             }
         };
-        let released = attach(|py| {
-            let view = View { whole: whole.bind(py).clone(), flat: flat.bind(py).clone() };
-            view.release().map_err(Failure::Py)
-        });
+        let released = attach(|py| view.bind(py).release().map_err(Failure::Py));
         let at = filled?;
         released?;
         Ok(at)

@@ -81,3 +81,23 @@ async def test_async_read_into(fs: ninefold.Client, base: str) -> None:
         with pytest.raises(ninefold.Closed):
             await f.read_into(0, buf)
         buf.append(1)
+
+
+def test_read_into_bytearray_subclass_and_views(sfs: ninefold.SyncClient, base: str) -> None:
+    """A ``bytearray`` (or a subclass) is written through its own storage,
+    anything else through its ``memoryview``: both give the same bytes, a
+    read that spans several segments and a short read at the end of the
+    file included."""
+
+    class Buf(bytearray):
+        pass
+
+    data = os.urandom(SIZE)
+    sfs.write(f"{base}/s", data)
+    with sfs.open(f"{base}/s", ninefold.OpenOptions(read=True)) as f:
+        for buf in (bytearray(SIZE), Buf(SIZE), memoryview(bytearray(SIZE))):
+            assert f.read_into(0, buf) == SIZE
+            assert bytes(buf) == data
+        tail = Buf(b"\x55" * 100)
+        assert f.read_into(SIZE - 40, tail) == 40
+        assert bytes(tail[:40]) == data[-40:] and bytes(tail[40:]) == b"\x55" * 60
