@@ -13,9 +13,12 @@
 //!   every fid, negotiate.
 //! - A **request task** ([`request`]) runs one admitted request, straight
 //!   through: running slot, middleware and operation, completion.
-//! - The **writer** ([`writer`]) encodes replies in the order the core
-//!   released them and writes them with vectored I/O; a reply's budget
-//!   permit is returned once it is on the wire.
+//! - Replies are written in the order the core released them
+//!   ([`writer`]): by the task that released them, at once, when nobody
+//!   else is writing (a lone request's reply costs no hand-off), else by
+//!   the **writer task**, which batches them into vectored writes and
+//!   waits for a full socket; a reply's budget permit is returned once it
+//!   is on the wire.
 //!
 //! The reply budget: every frame read holds one permit until its reply is
 //! written (or suppressed), Tflush from a budget of its own so a flush is
@@ -35,14 +38,14 @@ mod writer;
 
 use std::future::Future;
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 
 use bytes::{Bytes, BytesMut};
 use ninefold_proto::base;
 use ninefold_proto::framing::{self, FrameStatus};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
-use tokio::sync::{mpsc, Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore};
 use tracing::{debug, Instrument};
 
 use crate::core::{Core, Limits, Received};
@@ -54,7 +57,7 @@ use crate::reply::{Permit, Reply};
 use crate::server::ServerInner;
 use crate::ServeError;
 pub(crate) use request::catch_panic;
-use writer::Outgoing;
+use writer::Out;
 
 /// The type number of Tflush, the same in every dialect.
 const TFLUSH: u8 = 108;
@@ -76,11 +79,20 @@ pub(crate) struct Conn {
     flush_budget: Arc<Semaphore>,
     /// Signalled whenever a request completes.
     progress: Notify,
-    out: mpsc::UnboundedSender<Outgoing>,
+    /// Where replies go (see [`writer`]).
+    out: Arc<Out>,
     /// The memory budgets frames are charged to.
     budgets: Budgets,
     /// The peer's shared limits (its request rate), if it has any.
     peer: Option<Arc<PeerState>>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // The last holder is gone (reader and request tasks alike): no
+        // reply can come any more.
+        self.out.close();
+    }
 }
 
 impl Conn {
@@ -88,23 +100,23 @@ impl Conn {
         lock(&self.core).facts().clone()
     }
 
-    /// Queues replies for the writer, in order. Called with the core
-    /// locked, so the order the core computed is the order written.
-    fn send(&self, core: &Core, replies: Vec<Reply>) {
-        let facts = core.facts();
-        for reply in replies {
-            // The writer is gone only when the connection is closing.
-            let _ = self.out.send(Outgoing { reply, dialect: facts.dialect, msize: facts.msize });
+    /// Sends replies the core released (with `core` locked, so the
+    /// order the core computed is the order written), writing them at
+    /// once when nobody else is writing; the write itself happens after
+    /// the core's lock is dropped.
+    fn send(&self, core: MutexGuard<'_, Core>, replies: Vec<Reply>) {
+        let direct = self.out.release(&core, replies);
+        drop(core);
+        if let Some(d) = direct {
+            self.out.write(d);
         }
     }
 
     /// Completes request `tag` with `reply` (or `None`: suppressed).
     pub(crate) fn complete(&self, tag: u16, reply: Option<ninefold_proto::Message>) {
-        {
-            let mut core = lock(&self.core);
-            let out = core.complete(tag, reply);
-            self.send(&core, out);
-        }
+        let mut core = lock(&self.core);
+        let out = core.complete(tag, reply);
+        self.send(core, out);
         self.progress.notify_waiters();
     }
 
@@ -135,7 +147,7 @@ where
     let id = server.next_conn_id();
     let config = &server.config;
     let (rd, wr) = tokio::io::split(io);
-    let (tx, rx) = mpsc::unbounded_channel();
+    let out = Arc::new(Out::new(wr));
     let limits = Limits {
         max_msize: config.max_msize,
         max_fids: config.max_fids,
@@ -150,7 +162,7 @@ where
         budget: Arc::new(Semaphore::new(budget)),
         flush_budget: Arc::new(Semaphore::new(budget)),
         progress: Notify::new(),
-        out: tx,
+        out: out.clone(),
         budgets: Budgets {
             conn: config
                 .limits
@@ -161,7 +173,7 @@ where
         },
         peer: peer_state,
     });
-    let writer = tokio::spawn(writer::run(wr, rx).in_current_span());
+    let writer = tokio::spawn(writer::run(out).in_current_span());
     let result = read_loop(&conn, rd).await;
 
     // Teardown: cancel what runs, let it finish, release every fid.
@@ -170,7 +182,8 @@ where
     let fids = lock(&conn.core).take_all_fids();
     release_all(&conn, fids).await;
     drop(conn);
-    // The writer ends when the last sender (held by `conn`) is gone.
+    // The writer task ends when the last holder of the connection is gone
+    // (`Conn`'s drop closes its side).
     // (Tried: the writer joined to the reader's task instead of a task of
     // its own. Measured side by side it cost more: getattr at depth 1 took
     // 2.6–2.8 context switches and 35 µs of server CPU per request against
@@ -206,6 +219,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
         charge: None,
     };
     let mut gate = BulkGate::default();
+    let mut batching = false;
     loop {
         let max = conn.facts().msize;
         let frame = tokio::select! {
@@ -224,6 +238,15 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
         // the request started here moves to a task of its own first.
         inline.detach();
         let Some((raw, charge)) = frame else { return Ok(()) };
+        // More whole frames already buffered: a pipelined batch, whose
+        // replies go out together once the reader yields (see `writer`);
+        // a lone request's reply is written at once by whoever completes
+        // it.
+        let more = matches!(framing::check(&buf, max), Ok(FrameStatus::Complete { .. }));
+        if more != batching {
+            batching = more;
+            conn.out.set_batching(more);
+        }
         let raw_len = raw.len();
         conn.server.metrics.request_bytes(raw.len());
 
@@ -241,7 +264,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
             let mut core = lock(&conn.core);
             match core.receive(raw, permit)? {
                 Received::Replies(out) => {
-                    conn.send(&core, out);
+                    conn.send(core, out);
                     continue;
                 }
                 other => other,
@@ -603,7 +626,7 @@ async fn version(conn: &Arc<Conn>, tag: u16, v: base::Tversion, permit: Permit) 
     release_all(conn, fids).await;
     let mut core = lock(&conn.core);
     let reply = core.negotiate(tag, &v, permit);
-    conn.send(&core, vec![reply]);
+    conn.send(core, vec![reply]);
 }
 
 #[cfg(test)]
