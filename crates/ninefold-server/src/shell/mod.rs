@@ -53,7 +53,7 @@ use crate::fid::{lock, Fid};
 use crate::fs::ConnFacts;
 use crate::limits::{Bucket, Budgets, Charge, FramePermit, PeerState};
 use crate::ops;
-use crate::reply::{Permit, Reply};
+use crate::reply::{Permit, Replies};
 use crate::server::ServerInner;
 use crate::ServeError;
 pub(crate) use request::catch_panic;
@@ -104,7 +104,7 @@ impl Conn {
     /// order the core computed is the order written), writing them at
     /// once when nobody else is writing; the write itself happens after
     /// the core's lock is dropped.
-    fn send(&self, core: MutexGuard<'_, Core>, replies: Vec<Reply>) {
+    fn send(&self, core: MutexGuard<'_, Core>, replies: Replies) {
         let direct = self.out.release(&core, replies);
         drop(core);
         if let Some(d) = direct {
@@ -209,7 +209,9 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
     // Small until the peer sends more than a handshake: an idle connection
     // costs little (issue 16's budget is 64 KiB); read_frame grows it.
     let mut buf = BytesMut::with_capacity(8 * 1024);
-    let shutdown = conn.server.shutdown.clone();
+    let shutdown = conn.server.shutdown.clone().cancelled_owned();
+    tokio::pin!(shutdown);
+    let mut shutdown = ShutdownWatch { server: &conn.server, token: shutdown, joined: false };
     let mut inline = Inline(None);
     let limits = &conn.server.config.limits;
     let mut rate = limits.connection_rate.map(Bucket::new);
@@ -224,7 +226,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
         let max = conn.facts().msize;
         let frame = tokio::select! {
             biased;
-            _ = shutdown.cancelled() => {
+            () = shutdown.wait() => {
                 // Graceful: stop reading, let what runs finish.
                 inline.detach();
                 let deadline = conn.server.config.shutdown_deadline;
@@ -302,6 +304,34 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 }
             }
         }
+    }
+}
+
+/// The server's shutdown as the reader watches it, once per frame: the
+/// token's waiter list (whose locks every connection shares) is joined on
+/// the first poll only, with the reader task's waker, which stays the
+/// same for the connection's life; later polls read
+/// [`ServerInner::stopping`], which is set before the token is cancelled.
+struct ShutdownWatch<'a, F> {
+    server: &'a ServerInner,
+    token: std::pin::Pin<&'a mut F>,
+    joined: bool,
+}
+
+impl<'a, F: Future<Output = ()>> ShutdownWatch<'a, F> {
+    /// Completes once the server shuts down.
+    fn wait<'b>(&'b mut self) -> impl Future<Output = ()> + use<'a, 'b, F> {
+        std::future::poll_fn(move |cx| {
+            if self.server.stopping.load(std::sync::atomic::Ordering::Acquire) {
+                return Poll::Ready(());
+            }
+            if self.joined {
+                return Poll::Pending;
+            }
+            let r = self.token.as_mut().poll(cx);
+            self.joined = r.is_pending();
+            r
+        })
     }
 }
 
@@ -626,7 +656,7 @@ async fn version(conn: &Arc<Conn>, tag: u16, v: base::Tversion, permit: Permit) 
     release_all(conn, fids).await;
     let mut core = lock(&conn.core);
     let reply = core.negotiate(tag, &v, permit);
-    conn.send(core, vec![reply]);
+    conn.send(core, Replies::one(reply));
 }
 
 #[cfg(test)]

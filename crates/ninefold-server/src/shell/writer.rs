@@ -39,7 +39,7 @@ use tokio::sync::Notify;
 use tracing::{debug, error, trace};
 
 use crate::core::Core;
-use crate::reply::{error_reply, Permit, Reply};
+use crate::reply::{error_reply, Permit, Replies, Reply};
 
 /// Most replies gathered into one `writev` by the writer task.
 const BATCH: usize = 64;
@@ -213,7 +213,7 @@ impl Out {
     /// is writing, nothing is queued, the replies are small and the
     /// reader is not in the middle of a pipelined batch); otherwise they
     /// are queued for whoever writes.
-    pub(crate) fn release(&self, core: &Core, replies: Vec<Reply>) -> Option<Direct> {
+    pub(crate) fn release(&self, core: &Core, replies: Replies) -> Option<Direct> {
         if replies.is_empty() {
             return None;
         }
@@ -225,10 +225,7 @@ impl Out {
             return None;
         }
         let small = || {
-            replies
-                .iter()
-                .map(|r| r.message.payload().map_or(0, Bytes::len))
-                .sum::<usize>()
+            replies.iter().map(|r| r.message.payload().map_or(0, Bytes::len)).sum::<usize>()
                 <= DIRECT_MAX
         };
         let direct = !st.batching
@@ -318,8 +315,7 @@ pub(crate) async fn run(out: std::sync::Arc<Out>) {
             if st.failed {
                 return;
             }
-            let work =
-                st.sink.as_ref().is_some_and(|s| !s.idle() || !st.queue.is_empty());
+            let work = st.sink.as_ref().is_some_and(|s| !s.idle() || !st.queue.is_empty());
             if work {
                 st.sink.take().map_or(Job::Wait, |mut sink| {
                     let mut bytes = 0;
