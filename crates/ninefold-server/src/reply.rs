@@ -45,8 +45,10 @@ pub(crate) fn reply_errno(m: &Message) -> Option<Errno> {
 
 /// Replies released together, in the order they must be written: almost
 /// always none or one (a request's reply), more only when Rflushes wait
-/// on a reply. One reply needs no allocation.
+/// on a reply. One reply needs no allocation (the point of the type: a
+/// boxed variant would bring the allocation back).
 #[derive(Debug, Default)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Replies {
     /// Nothing to write.
     #[default]
@@ -103,6 +105,7 @@ impl IntoIterator for Replies {
 
 /// The iterator of [`Replies`].
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum RepliesIter {
     One(Option<Reply>),
     Many(std::vec::IntoIter<Reply>),

@@ -34,10 +34,12 @@
 //! taking the frame on.
 
 mod request;
+mod slots;
 mod writer;
 
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 
@@ -45,7 +47,7 @@ use bytes::{Bytes, BytesMut};
 use ninefold_proto::base;
 use ninefold_proto::framing::{self, FrameStatus};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use tracing::{debug, Instrument};
 
 use crate::core::{Core, Limits, Received};
@@ -57,6 +59,8 @@ use crate::reply::{Permit, Replies};
 use crate::server::ServerInner;
 use crate::ServeError;
 pub(crate) use request::catch_panic;
+pub(crate) use slots::Slot;
+use slots::Slots;
 use writer::Out;
 
 /// The type number of Tflush, the same in every dialect.
@@ -72,11 +76,11 @@ pub(crate) struct Conn {
     /// at a time, never across a filesystem call or an await).
     pub(crate) core: Mutex<Core>,
     /// Running slots (`max_inflight`).
-    run: Arc<Semaphore>,
+    run: Arc<Slots>,
     /// Reply budget of every frame but Tflush.
-    budget: Arc<Semaphore>,
+    budget: Arc<Slots>,
     /// Reply budget of Tflush.
-    flush_budget: Arc<Semaphore>,
+    flush_budget: Arc<Slots>,
     /// Signalled whenever a request completes.
     progress: Notify,
     /// Where replies go (see [`writer`]).
@@ -105,7 +109,8 @@ impl Conn {
     /// once when nobody else is writing; the write itself happens after
     /// the core's lock is dropped.
     fn send(&self, core: MutexGuard<'_, Core>, replies: Replies) {
-        let direct = self.out.release(&core, replies);
+        let facts = core.facts();
+        let direct = self.out.release(facts.dialect, facts.msize, replies);
         drop(core);
         if let Some(d) = direct {
             self.out.write(d);
@@ -158,9 +163,9 @@ where
         server: server.clone(),
         id,
         core: Mutex::new(Core::new(id, peer, limits, server.ledger.clone())),
-        run: Arc::new(Semaphore::new(config.max_inflight)),
-        budget: Arc::new(Semaphore::new(budget)),
-        flush_budget: Arc::new(Semaphore::new(budget)),
+        run: Arc::new(Slots::new(config.max_inflight)),
+        budget: Arc::new(Slots::new(budget)),
+        flush_budget: Arc::new(Slots::new(budget)),
         progress: Notify::new(),
         out: out.clone(),
         budgets: Budgets {
@@ -212,7 +217,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
     let shutdown = conn.server.shutdown.clone().cancelled_owned();
     tokio::pin!(shutdown);
     let mut shutdown = ShutdownWatch { server: &conn.server, token: shutdown, joined: false };
-    let mut inline = Inline(None);
+    let mut inline = Inline { running: None, spare: None };
     let limits = &conn.server.config.limits;
     let mut rate = limits.connection_rate.map(Bucket::new);
     let mut pending = Pending {
@@ -259,7 +264,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
 
         // Back-pressure: no frame is taken on without its reply budget.
         let budget = if raw.get(4) == Some(&TFLUSH) { &conn.flush_budget } else { &conn.budget };
-        let slot = budget.clone().acquire_owned().await.map_err(|_| ServeError::Closed)?;
+        let slot = budget.take().await;
         let permit = Some(FramePermit { _slot: slot, _memory: charge });
 
         let received = {
@@ -294,10 +299,12 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 // no task and no wake-up; one that waits stays here until
                 // the next frame arrives, then moves to a task of its own.
                 let started = bulk.then(std::time::Instant::now);
-                let mut running = request::start(conn, *admitted);
+                let mut running = inline.boxed(request::start(conn, *admitted));
                 let first = std::future::poll_fn(|cx| Poll::Ready(running.as_mut().poll(cx)));
                 if first.await.is_pending() {
-                    inline.0 = Some(running);
+                    inline.running = Some(running);
+                } else {
+                    inline.spare = Some(running);
                 }
                 if let Some(t) = started {
                     gate.took(t.elapsed());
@@ -418,17 +425,37 @@ fn bulky(message: &ninefold_proto::Message, frame_len: usize) -> bool {
 /// waits for the next frame and hands it to a task of its own
 /// ([`detach`](Inline::detach)) before doing anything else, so it never
 /// waits on the reader, and the reader never waits on it.
-struct Inline(Option<request::Running>);
+///
+/// A request started here lives in a box, so it can move to a task
+/// without moving in memory; the box of one that finished is kept and
+/// reused for the next (a request's future is a few KiB: allocating one
+/// per request cost more than answering a memfs Tgetattr).
+struct Inline<F: Future<Output = ()> + Send + 'static> {
+    running: Option<Pin<Box<F>>>,
+    /// The box of a request that finished here, for the next one.
+    spare: Option<Pin<Box<F>>>,
+}
 
-impl Inline {
+impl<F: Future<Output = ()> + Send + 'static> Inline<F> {
+    /// `fut` in a box: the spare one if there is one.
+    fn boxed(&mut self, fut: F) -> Pin<Box<F>> {
+        match self.spare.take() {
+            Some(mut b) => {
+                b.set(fut);
+                b
+            }
+            None => Box::pin(fut),
+        }
+    }
+
     /// Completes when the request started here finishes; never without
     /// one.
     fn finished(&mut self) -> impl Future<Output = ()> + '_ {
-        std::future::poll_fn(move |cx| match &mut self.0 {
+        std::future::poll_fn(move |cx| match &mut self.running {
             Some(running) => {
                 let done = running.as_mut().poll(cx);
                 if done.is_ready() {
-                    self.0 = None;
+                    self.spare = self.running.take();
                 }
                 done
             }
@@ -438,7 +465,7 @@ impl Inline {
 
     /// Moves the request started here to a task of its own.
     fn detach(&mut self) {
-        if let Some(running) = self.0.take() {
+        if let Some(running) = self.running.take() {
             // Outside a runtime (it is shutting down) the request is
             // dropped, as its task would be.
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
@@ -448,7 +475,7 @@ impl Inline {
     }
 }
 
-impl Drop for Inline {
+impl<F: Future<Output = ()> + Send + 'static> Drop for Inline<F> {
     fn drop(&mut self) {
         self.detach();
     }

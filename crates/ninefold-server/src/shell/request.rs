@@ -20,21 +20,46 @@ use std::time::Instant;
 
 use ninefold_proto::{Errno, Message};
 use tracing::field::Empty;
-use tracing::{debug, error, Instrument};
+use tracing::{debug, error};
 
 use super::Conn;
 use crate::core::Admitted;
 use crate::ops::{self, Ctx};
 use crate::reply::{error_reply, reply_errno};
 
-/// A request's whole way through the server as one boxed future, so it
-/// can start on the reader's task and move to a task of its own later.
-pub(crate) type Running = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// The future that runs an admitted request (in its span).
-pub(crate) fn start(conn: &Arc<Conn>, admitted: Admitted) -> Running {
+/// The future that runs an admitted request (in its span): spawned as a
+/// task, or started on the reader's task in a box (see
+/// [`super::Inline`]), so it can move to a task of its own later.
+pub(crate) fn start(conn: &Arc<Conn>, admitted: Admitted) -> Spanned<impl Future<Output = ()>> {
     let span = span(&admitted);
-    Box::pin(run(conn.clone(), admitted).instrument(span))
+    Spanned { inner: run(conn.clone(), admitted), span }
+}
+
+pin_project_lite::pin_project! {
+    /// A future polled inside its span, which is closed as soon as the
+    /// future completes (the reader keeps a finished request's box to
+    /// reuse it: its span must not stay open with it).
+    pub(crate) struct Spanned<F> {
+        #[pin]
+        inner: F,
+        span: tracing::Span,
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Spanned<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let r = {
+            let _entered = this.span.enter();
+            this.inner.poll(cx)
+        };
+        if r.is_ready() {
+            *this.span = tracing::Span::none();
+        }
+        r
+    }
 }
 
 async fn run(conn: Arc<Conn>, mut admitted: Admitted) {
@@ -49,14 +74,13 @@ async fn run(conn: Arc<Conn>, mut admitted: Admitted) {
     let _slot = if facts.ends_fid() {
         None
     } else {
-        let free =
-            if cancel.is_cancelled() { None } else { conn.run.clone().try_acquire_owned().ok() };
+        let free = if cancel.is_cancelled() { None } else { conn.run.try_take() };
         let slot = match free {
             Some(p) => Some(p),
             None => tokio::select! {
                 biased;
                 _ = cancel.cancelled() => None,
-                p = conn.run.clone().acquire_owned() => p.ok(),
+                p = conn.run.take() => Some(p),
             },
         };
         if slot.is_none() {

@@ -38,7 +38,6 @@ use tokio::io::AsyncWrite;
 use tokio::sync::Notify;
 use tracing::{debug, error, trace};
 
-use crate::core::Core;
 use crate::reply::{error_reply, Permit, Replies, Reply};
 
 /// Most replies gathered into one `writev` by the writer task.
@@ -92,9 +91,10 @@ impl Sink {
         !self.pending
     }
 
-    fn push(&mut self, o: Outgoing) {
-        self.permits.push(o.reply.permit);
-        encode(o.reply.tag, o.reply.message, o.dialect, o.msize, &mut self.head, &mut self.chunks);
+    fn push(&mut self, reply: Reply, dialect: Dialect, msize: u32) {
+        let Reply { tag, message, permit } = reply;
+        self.permits.push(permit);
+        encode(tag, message, dialect, msize, &mut self.head, &mut self.chunks);
     }
 
     /// Writes every chunk, then flushes; `Pending` (with `cx`'s waker
@@ -103,13 +103,13 @@ impl Sink {
     /// this one stopped.
     fn poll_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while !self.chunks.is_empty() {
-            let mut slices = [IoSlice::new(&[]); IOV_MAX];
-            let mut n = 0;
-            for (slot, c) in slices.iter_mut().zip(self.chunks.iter()) {
-                *slot = IoSlice::new(c);
-                n += 1;
-            }
-            let written = match self.w.as_mut().poll_write_vectored(cx, &slices[..n]) {
+            // A lone reply is one or two chunks: no need to set up 64.
+            let polled = if self.chunks.len() <= 4 {
+                poll_writev::<4>(self.w.as_mut(), &self.chunks, cx)
+            } else {
+                poll_writev::<IOV_MAX>(self.w.as_mut(), &self.chunks, cx)
+            };
+            let written = match polled {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(w)) => w,
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -140,6 +140,21 @@ impl Sink {
             }
         }
     }
+}
+
+/// One `writev` of the first `N` chunks (at most).
+fn poll_writev<const N: usize>(
+    w: Pin<&mut (dyn AsyncWrite + Send)>,
+    chunks: &VecDeque<Bytes>,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    let mut slices = [IoSlice::new(&[]); N];
+    let mut n = 0;
+    for (slot, c) in slices.iter_mut().zip(chunks.iter()) {
+        *slot = IoSlice::new(c);
+        n += 1;
+    }
+    w.poll_write_vectored(cx, &slices[..n])
 }
 
 /// What [`Out`] guards.
@@ -207,18 +222,17 @@ impl Out {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Releases replies in the order the core computed them. Called with
-    /// the core locked, so that order is the order written. Returns a
+    /// Releases replies in the order the core computed them, encoded for
+    /// `dialect` within `msize`. Called with the core locked, so that
+    /// order is the order written. Returns a
     /// [`Direct`] write when the caller should write them itself (nobody
     /// is writing, nothing is queued, the replies are small and the
     /// reader is not in the middle of a pipelined batch); otherwise they
     /// are queued for whoever writes.
-    pub(crate) fn release(&self, core: &Core, replies: Replies) -> Option<Direct> {
+    pub(crate) fn release(&self, dialect: Dialect, msize: u32, replies: Replies) -> Option<Direct> {
         if replies.is_empty() {
             return None;
         }
-        let facts = core.facts();
-        let (dialect, msize) = (facts.dialect, facts.msize);
         let mut st = self.lock();
         if st.failed {
             // The peer is gone; the permits go back with the replies.
@@ -236,7 +250,7 @@ impl Out {
             if let Some(mut sink) = st.sink.take() {
                 drop(st);
                 for reply in replies {
-                    sink.push(Outgoing { reply, dialect, msize });
+                    sink.push(reply, dialect, msize);
                 }
                 return Some(Direct { sink });
             }
@@ -323,7 +337,7 @@ pub(crate) async fn run(out: std::sync::Arc<Out>) {
                     while n < BATCH && bytes < BATCH_BYTES {
                         let Some(o) = st.queue.pop_front() else { break };
                         bytes += o.reply.message.payload().map_or(0, Bytes::len);
-                        sink.push(o);
+                        sink.push(o.reply, o.dialect, o.msize);
                         n += 1;
                     }
                     Job::Write(sink)
@@ -377,9 +391,23 @@ fn encode(
         Dialect::Z => len <= msize as usize,
         _ => len < msize as usize,
     };
-    let fallback = match frame.encoded_len(dialect) {
-        Ok(len) if fits(len) => None,
-        Ok(len) => {
+    if head.capacity() - head.len() < 64 {
+        head.reserve(1024);
+    }
+    // Encoded first and measured after (the encoder computes the length
+    // anyway); what does not fit is taken back and answered with an error.
+    let fallback = match frame.encode_vectored(dialect, head) {
+        Ok(payload) => {
+            let len = head.len() + payload.as_ref().map_or(0, Bytes::len);
+            if fits(len) {
+                chunks.push_back(head.split().freeze());
+                if let Some(p) = payload.filter(|p| !p.is_empty()) {
+                    chunks.push_back(p);
+                }
+                trace!(tag, message = frame.message.name(), "encoded");
+                return;
+            }
+            head.clear();
             error!(
                 tag = tag,
                 message = frame.message.name(),
@@ -387,28 +415,118 @@ fn encode(
                 msize = msize,
                 "reply would reach msize"
             );
-            Some(Errno::EMSGSIZE)
+            Errno::EMSGSIZE
         }
         Err(e) => {
             error!(tag = tag, message = frame.message.name(), error = %e, "reply cannot be encoded");
-            Some(Errno::EIO)
+            Errno::EIO
         }
     };
-    let frame = match fallback {
-        None => frame,
-        Some(errno) => Frame::new(tag, error_reply(dialect, errno)),
-    };
-    if head.capacity() - head.len() < 64 {
-        head.reserve(1024);
-    }
+    let frame = Frame::new(tag, error_reply(dialect, fallback));
     match frame.encode_vectored(dialect, head) {
         Ok(payload) => {
             chunks.push_back(head.split().freeze());
             if let Some(p) = payload.filter(|p| !p.is_empty()) {
                 chunks.push_back(p);
             }
-            trace!(tag, message = frame.message.name(), "encoded");
         }
         Err(e) => error!(tag = tag, error = %e, "error reply cannot be encoded"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use bytes::BytesMut;
+    use ninefold_proto::{base, Codec, Dialect, Message};
+    use tokio::io::AsyncReadExt;
+
+    use super::{Out, DIRECT_MAX};
+    use crate::reply::{Replies, Reply};
+
+    const MSIZE: u32 = 1 << 20;
+
+    fn rread(tag: u16, len: usize) -> Replies {
+        let data = bytes::Bytes::from(vec![tag as u8; len]);
+        Replies::one(Reply::new(tag, base::Rread { data }.into(), None))
+    }
+
+    /// Reads `n` frames from `rd`, returning (tag, payload length).
+    async fn frames(rd: &mut tokio::io::DuplexStream, n: usize) -> Vec<(u16, usize)> {
+        let mut codec = Codec::new(Dialect::L, MSIZE);
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        while out.len() < n {
+            while let Some(f) = codec.decode(&mut buf).expect("decodes") {
+                let len = match &f.message {
+                    Message::Rread(r) => r.data.len(),
+                    _ => 0,
+                };
+                out.push((f.tag, len));
+            }
+            if out.len() < n {
+                let got = tokio::time::timeout(Duration::from_secs(5), rd.read_buf(&mut buf))
+                    .await
+                    .expect("replies arrive")
+                    .expect("reads");
+                assert!(got > 0, "stream ended after {out:?}");
+            }
+        }
+        out
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_direct_write_that_fills_the_socket_is_finished_in_order_by_the_writer() {
+        // A pipe that takes 64 bytes at a time: every direct write is
+        // partial, so the writer task finishes it, and what is released
+        // meanwhile waits its turn.
+        let (w, mut r) = tokio::io::duplex(64);
+        let out = Arc::new(Out::new(w));
+        let writer = tokio::spawn(super::run(out.clone()));
+        let d = out.release(Dialect::L, MSIZE, rread(1, 1000)).expect("idle: written at once");
+        out.write(d);
+        assert!(out.release(Dialect::L, MSIZE, rread(2, 10)).is_none(), "queued behind");
+        assert!(out.release(Dialect::L, MSIZE, rread(3, 500)).is_none(), "queued behind");
+        assert_eq!(frames(&mut r, 3).await, vec![(1, 1000), (2, 10), (3, 500)]);
+        // Drained: the next lone reply is written at once again.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let d = out.release(Dialect::L, MSIZE, rread(4, 8)).expect("idle again");
+        out.write(d);
+        assert_eq!(frames(&mut r, 1).await, vec![(4, 8)]);
+        out.close();
+        tokio::time::timeout(Duration::from_secs(5), writer).await.expect("ends").expect("task");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batches_and_large_replies_go_through_the_writer_task() {
+        let (w, mut r) = tokio::io::duplex(1 << 20);
+        let out = Arc::new(Out::new(w));
+        let writer = tokio::spawn(super::run(out.clone()));
+        out.set_batching(true);
+        assert!(out.release(Dialect::L, MSIZE, rread(1, 10)).is_none());
+        assert!(out.release(Dialect::L, MSIZE, rread(2, 10)).is_none());
+        out.set_batching(false);
+        assert_eq!(frames(&mut r, 2).await, vec![(1, 10), (2, 10)]);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(out.release(Dialect::L, MSIZE, rread(3, DIRECT_MAX + 1)).is_none());
+        assert_eq!(frames(&mut r, 1).await, vec![(3, DIRECT_MAX + 1)]);
+        out.close();
+        tokio::time::timeout(Duration::from_secs(5), writer).await.expect("ends").expect("task");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_peer_that_is_gone_costs_the_replies_not_the_server() {
+        let (w, r) = tokio::io::duplex(64);
+        drop(r);
+        let out = Arc::new(Out::new(w));
+        let writer = tokio::spawn(super::run(out.clone()));
+        if let Some(d) = out.release(Dialect::L, MSIZE, rread(1, 10)) {
+            out.write(d);
+        }
+        // Writing failed: later replies are dropped, the writer ends.
+        assert!(out.release(Dialect::L, MSIZE, rread(2, 10)).is_none());
+        tokio::time::timeout(Duration::from_secs(5), writer).await.expect("ends").expect("task");
     }
 }
