@@ -144,13 +144,16 @@ impl Tags {
     /// first, on those). No recursion: a chain of flushes of flushes is as
     /// long as the client makes it.
     pub(crate) fn complete(&mut self, tag: u16, reply: Option<Message>) -> Completed {
-        let mut replies = Replies::None;
         let Some(entry) = self.inflight.remove(&tag) else {
-            return Completed { replies, envelope: None };
+            return Completed { replies: Replies::None, envelope: None };
         };
         let envelope = entry.envelope;
-        if let Some(message) = reply {
-            replies.push(Reply::new(tag, message, entry.permit));
+        let mut replies = match reply {
+            Some(message) => Replies::One(Reply::new(tag, message, entry.permit)),
+            None => Replies::None,
+        };
+        if entry.waiters.is_empty() {
+            return Completed { replies, envelope };
         }
         // Flushes still to answer, the next one on top.
         let mut pending: Vec<u16> = entry.waiters.into_iter().rev().collect();
