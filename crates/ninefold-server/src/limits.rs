@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, OwnedSemaphorePermit};
+use tokio::sync::Notify;
 
 use crate::ConfigError;
 
@@ -396,7 +396,7 @@ impl Budgets {
 /// written: a share of the reply budget and its memory charge.
 #[derive(Debug)]
 pub(crate) struct FramePermit {
-    pub(crate) _slot: OwnedSemaphorePermit,
+    pub(crate) _slot: crate::shell::Slot,
     pub(crate) _memory: Charge,
 }
 

@@ -29,6 +29,11 @@ pub(crate) struct Metrics {
 
 #[cfg(not(feature = "otel"))]
 impl Metrics {
+    /// Whether anything is recorded (callers skip measuring otherwise).
+    #[inline]
+    pub(crate) fn enabled(&self) -> bool {
+        false
+    }
     #[inline]
     pub(crate) fn request_bytes(&self, _n: usize) {}
     #[inline]
@@ -59,6 +64,11 @@ impl Metrics {
 impl Metrics {
     pub(crate) fn new(meter: &opentelemetry::metrics::Meter) -> Metrics {
         Metrics { inner: Some(otel::Instruments::new(meter)) }
+    }
+
+    /// Whether anything is recorded (callers skip measuring otherwise).
+    pub(crate) fn enabled(&self) -> bool {
+        self.inner.is_some()
     }
 
     pub(crate) fn request_bytes(&self, n: usize) {

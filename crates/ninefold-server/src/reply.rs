@@ -42,3 +42,91 @@ pub(crate) fn reply_errno(m: &Message) -> Option<Errno> {
         _ => None,
     }
 }
+
+/// Replies released together, in the order they must be written: almost
+/// always none or one (a request's reply), more only when Rflushes wait
+/// on a reply. One reply needs no allocation (the point of the type: a
+/// boxed variant would bring the allocation back).
+#[derive(Debug, Default)]
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Replies {
+    /// Nothing to write.
+    #[default]
+    None,
+    /// One reply.
+    One(Reply),
+    /// Several, in order.
+    Many(Vec<Reply>),
+}
+
+impl Replies {
+    /// One reply.
+    pub(crate) fn one(reply: Reply) -> Replies {
+        Replies::One(reply)
+    }
+
+    /// Appends `reply`.
+    pub(crate) fn push(&mut self, reply: Reply) {
+        *self = match std::mem::take(self) {
+            Replies::None => Replies::One(reply),
+            Replies::One(first) => Replies::Many(vec![first, reply]),
+            Replies::Many(mut v) => {
+                v.push(reply);
+                Replies::Many(v)
+            }
+        };
+    }
+}
+
+impl std::ops::Deref for Replies {
+    type Target = [Reply];
+
+    fn deref(&self) -> &[Reply] {
+        match self {
+            Replies::None => &[],
+            Replies::One(r) => std::slice::from_ref(r),
+            Replies::Many(v) => v,
+        }
+    }
+}
+
+impl IntoIterator for Replies {
+    type Item = Reply;
+    type IntoIter = RepliesIter;
+
+    fn into_iter(self) -> RepliesIter {
+        match self {
+            Replies::None => RepliesIter::One(None),
+            Replies::One(r) => RepliesIter::One(Some(r)),
+            Replies::Many(v) => RepliesIter::Many(v.into_iter()),
+        }
+    }
+}
+
+/// The iterator of [`Replies`].
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum RepliesIter {
+    One(Option<Reply>),
+    Many(std::vec::IntoIter<Reply>),
+}
+
+impl Iterator for RepliesIter {
+    type Item = Reply;
+
+    fn next(&mut self) -> Option<Reply> {
+        match self {
+            RepliesIter::One(r) => r.take(),
+            RepliesIter::Many(it) => it.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            RepliesIter::One(r) => (usize::from(r.is_some()), Some(usize::from(r.is_some()))),
+            RepliesIter::Many(it) => it.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for RepliesIter {}

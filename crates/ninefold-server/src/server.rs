@@ -1,7 +1,7 @@
 //! [`Server`]: serve a tree over any byte stream, TCP or unix sockets.
 
 use std::io;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +29,10 @@ pub(crate) struct ServerInner {
     pub(crate) attacher: Arc<dyn Attacher>,
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
     pub(crate) shutdown: CancellationToken,
+    /// Set before `shutdown` is cancelled: what a connection's reader
+    /// reads each time round instead of polling the token (which takes
+    /// locks shared by every connection).
+    pub(crate) stopping: AtomicBool,
     pub(crate) metrics: Arc<Metrics>,
     /// The `.Z` op-id ledger, shared by every connection.
     pub(crate) ledger: Arc<dyn Ledger>,
@@ -245,6 +249,7 @@ impl ServerBuilder {
                 attacher: self.attacher,
                 middleware: self.middleware,
                 shutdown: CancellationToken::new(),
+                stopping: AtomicBool::new(false),
                 metrics,
                 ledger,
                 lineage: self.lineage.unwrap_or_else(Lineage::random),
@@ -491,6 +496,7 @@ impl Server {
     /// (within the shutdown deadline), close every connection. Returns
     /// once all connections spawned by the listener loops are closed.
     pub async fn shutdown(&self) {
+        self.inner.stopping.store(true, Ordering::Release);
         self.inner.shutdown.cancel();
         self.inner.tracker.close();
         let deadline = self.inner.config.shutdown_deadline + Duration::from_secs(1);

@@ -14,6 +14,32 @@ use crate::fid::Fid;
 /// takes the fid exclusively) waits for it.
 pub(crate) type BusyMark = OwnedRwLockReadGuard<()>;
 
+/// A request's busy marks: at most two (its fid and its second fid),
+/// kept without an allocation.
+#[derive(Debug, Default)]
+pub(crate) struct Marks([Option<BusyMark>; 2]);
+
+impl Marks {
+    /// Adds a mark (a request has at most two).
+    pub(crate) fn push(&mut self, mark: BusyMark) {
+        match self.0.iter_mut().find(|m| m.is_none()) {
+            Some(slot) => *slot = Some(mark),
+            None => debug_assert!(false, "more than two busy marks"),
+        }
+    }
+
+    /// How many marks are held.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.iter().flatten().count()
+    }
+
+    /// Drops every mark.
+    pub(crate) fn clear(&mut self) {
+        self.0 = [None, None];
+    }
+}
+
 #[derive(Debug)]
 enum Slot {
     Bound(Arc<Fid>),

@@ -20,15 +20,14 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use ninefold_proto::{base, Dialect, Errno, FidRole, Frame, Message, NOFID};
-use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use crate::error::ServeError;
 use crate::fid::Fid;
 use crate::fs::{ConnFacts, Identity, Request};
 use crate::ledger::{Ledger, Verdict};
-use crate::reply::{error_reply, Permit, Reply};
-pub(crate) use fids::{BusyMark, FidTable};
+use crate::reply::{error_reply, Permit, Replies, Reply};
+pub(crate) use fids::{FidTable, Marks};
 pub(crate) use tags::{Tags, Violation};
 
 /// The limits and choices the core applies.
@@ -44,7 +43,7 @@ pub(crate) struct Limits {
 pub(crate) enum Received {
     /// Write these replies now, in order (errors, an immediate Rflush);
     /// possibly none (a Tflush waiting for its target).
-    Replies(Vec<Reply>),
+    Replies(Replies),
     /// A Tversion: cancel and drain what runs ([`Core::cancel_all`]),
     /// release the fids ([`Core::take_all_fids`]), then
     /// [`Core::negotiate`].
@@ -67,7 +66,7 @@ pub(crate) struct Admitted {
     /// fid (Twalk with newfid == fid replaces it).
     pub(crate) newfid: Option<(u32, bool)>,
     /// Busy marks on `fid` and `fid2`, dropped when the request ends.
-    pub(crate) marks: Vec<BusyMark>,
+    pub(crate) marks: Marks,
     /// Whether the request ended its fid on arrival (Tclunk, Tremove).
     pub(crate) ended_fid: bool,
     /// A `.Z` duplicate: answer from the ledger instead of running.
@@ -166,7 +165,7 @@ impl Core {
         if self.tags.in_flight(tag) {
             return Err(Violation::TagInUse(tag).into());
         }
-        Ok(Received::Replies(vec![Reply::new(tag, message, permit)]))
+        Ok(Received::Replies(Replies::one(Reply::new(tag, message, permit))))
     }
 
     /// Admission, in arrival order: the tag, the ledger, the fids (by the
@@ -284,7 +283,7 @@ impl Core {
         envelope: Option<ninefold_proto::z::Envelope>,
         message: Message,
         r: Resolved,
-        cancel: CancellationToken,
+        cancel: Arc<crate::fs::Flush>,
     ) -> Admitted {
         let (identity, aname) = match (&message, &r.fid) {
             (Message::Tattach(a), _) => (
@@ -321,7 +320,7 @@ impl Core {
     /// flush). Writes the ledger for an enveloped request; returns the
     /// replies to write, in order (the reply, then the Rflushes waiting
     /// on it).
-    pub(crate) fn complete(&mut self, tag: u16, reply: Option<Message>) -> Vec<Reply> {
+    pub(crate) fn complete(&mut self, tag: u16, reply: Option<Message>) -> Replies {
         let done = self.tags.complete(tag, reply);
         if let Some(env) = &done.envelope {
             let reply = done.replies.first().filter(|r| r.tag == tag).map(|r| &r.message);
@@ -406,7 +405,7 @@ struct Resolved {
     fid: Option<Arc<Fid>>,
     fid2: Option<Arc<Fid>>,
     newfid: Option<(u32, bool)>,
-    marks: Vec<BusyMark>,
+    marks: Marks,
     ended_fid: bool,
 }
 

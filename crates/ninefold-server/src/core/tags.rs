@@ -3,12 +3,15 @@
 //! (or that reply's suppression), and flushes of flushes unwind in order.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 
 use ninefold_proto::z::Envelope;
 use ninefold_proto::{base, Message};
-use tokio_util::sync::CancellationToken;
+use std::sync::Arc;
 
-use crate::reply::{Permit, Reply};
+use crate::fs::Flush;
+
+use crate::reply::{Permit, Replies, Reply};
 
 /// A protocol violation that ends the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -20,7 +23,7 @@ pub(crate) enum Violation {
 
 #[derive(Debug)]
 struct Inflight {
-    cancel: CancellationToken,
+    cancel: Arc<Flush>,
     /// Tflush tags waiting for this request, in arrival order.
     waiters: Vec<u16>,
     permit: Permit,
@@ -31,14 +34,52 @@ struct Inflight {
 /// A request whose tag has just completed, and its envelope.
 #[derive(Debug)]
 pub(crate) struct Completed {
-    pub(crate) replies: Vec<Reply>,
+    pub(crate) replies: Replies,
     pub(crate) envelope: Option<Envelope>,
 }
 
 /// The tags of one connection.
 #[derive(Debug, Default)]
 pub(crate) struct Tags {
-    inflight: HashMap<u16, Inflight>,
+    inflight: HashMap<u16, Inflight, TagHash>,
+}
+
+/// Tags are hashed with one multiplication instead of SipHash (two of
+/// three table operations per request): the table is bounded by the
+/// connection's reply budget, so a client that picks colliding tags only
+/// slows its own lookups, by a bounded amount.
+#[derive(Debug, Default, Clone, Copy)]
+struct TagHash;
+
+impl BuildHasher for TagHash {
+    type Hasher = TagHasher;
+
+    fn build_hasher(&self) -> TagHasher {
+        TagHasher(0)
+    }
+}
+
+/// The hasher of [`TagHash`].
+#[derive(Debug)]
+struct TagHasher(u64);
+
+impl Hasher for TagHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.0 = u64::from(n);
+    }
+
+    fn finish(&self) -> u64 {
+        // Fibonacci hashing; the fold brings the well-mixed high bits down
+        // to the low ones the table indexes with.
+        let h = self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h ^ (h >> 29)
+    }
 }
 
 impl Tags {
@@ -48,11 +89,11 @@ impl Tags {
         tag: u16,
         permit: Permit,
         envelope: Option<Envelope>,
-    ) -> Result<CancellationToken, Violation> {
+    ) -> Result<Arc<Flush>, Violation> {
         if self.inflight.contains_key(&tag) {
             return Err(Violation::TagInUse(tag));
         }
-        let cancel = CancellationToken::new();
+        let cancel = Arc::new(Flush::default());
         let entry = Inflight { cancel: cancel.clone(), waiters: Vec::new(), permit, envelope };
         self.inflight.insert(tag, entry);
         Ok(cancel)
@@ -76,7 +117,7 @@ impl Tags {
         tag: u16,
         oldtag: u16,
         permit: Permit,
-    ) -> Result<Vec<Reply>, Violation> {
+    ) -> Result<Replies, Violation> {
         if self.inflight.contains_key(&tag) {
             return Err(Violation::TagInUse(tag));
         }
@@ -85,15 +126,15 @@ impl Tags {
                 target.cancel.cancel();
                 target.waiters.push(tag);
                 let entry = Inflight {
-                    cancel: CancellationToken::new(),
+                    cancel: Arc::default(),
                     waiters: Vec::new(),
                     permit,
                     envelope: None,
                 };
                 self.inflight.insert(tag, entry);
-                Ok(Vec::new())
+                Ok(Replies::None)
             }
-            _ => Ok(vec![Reply::new(tag, base::Rflush.into(), permit)]),
+            _ => Ok(Replies::one(Reply::new(tag, base::Rflush.into(), permit))),
         }
     }
 
@@ -103,13 +144,16 @@ impl Tags {
     /// first, on those). No recursion: a chain of flushes of flushes is as
     /// long as the client makes it.
     pub(crate) fn complete(&mut self, tag: u16, reply: Option<Message>) -> Completed {
-        let mut replies = Vec::new();
         let Some(entry) = self.inflight.remove(&tag) else {
-            return Completed { replies, envelope: None };
+            return Completed { replies: Replies::None, envelope: None };
         };
         let envelope = entry.envelope;
-        if let Some(message) = reply {
-            replies.push(Reply::new(tag, message, entry.permit));
+        let mut replies = match reply {
+            Some(message) => Replies::One(Reply::new(tag, message, entry.permit)),
+            None => Replies::None,
+        };
+        if entry.waiters.is_empty() {
+            return Completed { replies, envelope };
         }
         // Flushes still to answer, the next one on top.
         let mut pending: Vec<u16> = entry.waiters.into_iter().rev().collect();
@@ -177,6 +221,19 @@ mod tests {
         s.flush(4, 2, None).unwrap();
         let out = s.complete(1, None).replies;
         assert_eq!(tags(&out), vec![(2, "Rflush"), (4, "Rflush"), (3, "Rflush")]);
+    }
+
+    #[test]
+    fn tag_hashes_spread_over_low_and_high_bits() {
+        let hash = |t: u16| {
+            let mut h = TagHash.build_hasher();
+            h.write_u16(t);
+            h.finish()
+        };
+        let low: std::collections::HashSet<u64> = (0..256).map(|t| hash(t << 8) & 0xff).collect();
+        let high: std::collections::HashSet<u64> = (0..256).map(|t| hash(t) >> 57).collect();
+        assert!(low.len() > 128, "{}", low.len());
+        assert!(high.len() > 64, "{}", high.len());
     }
 
     #[test]

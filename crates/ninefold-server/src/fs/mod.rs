@@ -21,6 +21,6 @@ pub use dirsink::DirSink;
 pub use handle::Handle;
 pub use node::{Node, Result};
 pub use qid::{path_qid, QidGen};
-pub(crate) use request::ConnFacts;
+pub(crate) use request::{ConnFacts, Flush};
 pub use request::{Identity, LockOwner, Request};
 pub use types::{Created, LockInfo, LockRequest, Opened, StatFs};

@@ -1,7 +1,8 @@
 //! [`Request`]: who is asking, on which connection, and whether the
 //! request has been flushed.
 
-use std::sync::Arc;
+use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use ninefold_proto::z::Envelope;
@@ -106,8 +107,56 @@ pub struct Request {
     pub(crate) aname: Bytes,
     pub(crate) fid: u32,
     pub(crate) tag: u16,
-    pub(crate) cancel: CancellationToken,
+    pub(crate) cancel: Arc<Flush>,
     pub(crate) envelope: Option<Envelope>,
+}
+
+/// Whether a request has been flushed: a flag, and a [`CancellationToken`]
+/// made only when someone waits for the flush ([`Request::cancelled`]),
+/// so a request that never waits costs one small allocation and no lock
+/// (a token takes a lock to be cloned, dropped or read).
+#[derive(Debug, Default)]
+pub(crate) struct Flush {
+    flushed: AtomicBool,
+    token: OnceLock<CancellationToken>,
+}
+
+impl Flush {
+    /// Watches `token` (cancelling it counts as a flush).
+    fn with_token(token: CancellationToken) -> Flush {
+        Flush { flushed: AtomicBool::new(false), token: OnceLock::from(token) }
+    }
+
+    /// The client flushed the request.
+    pub(crate) fn cancel(&self) {
+        self.flushed.store(true, Ordering::SeqCst);
+        // Pairs with the fence in `token`: either that sees the flag, or
+        // this sees the token.
+        fence(Ordering::SeqCst);
+        if let Some(t) = self.token.get() {
+            t.cancel();
+        }
+    }
+
+    /// Whether the request has been flushed.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.flushed.load(Ordering::SeqCst) || self.token.get().is_some_and(|t| t.is_cancelled())
+    }
+
+    /// The token, made on first use (cancelled if the flush came first).
+    fn token(&self) -> &CancellationToken {
+        let t = self.token.get_or_init(CancellationToken::new);
+        fence(Ordering::SeqCst);
+        if self.flushed.load(Ordering::SeqCst) {
+            t.cancel();
+        }
+        t
+    }
+
+    /// Completes when the request is flushed.
+    pub(crate) fn cancelled(&self) -> WaitForCancellationFuture<'_> {
+        self.token().cancelled()
+    }
 }
 
 impl Request {
@@ -125,7 +174,7 @@ impl Request {
             aname: Bytes::new(),
             fid: NOFID,
             tag: 0,
-            cancel: CancellationToken::new(),
+            cancel: Arc::default(),
             envelope: None,
         }
     }
@@ -163,7 +212,7 @@ impl Request {
     /// method reacts to a flush).
     #[must_use]
     pub fn with_cancellation(mut self, token: CancellationToken) -> Request {
-        self.cancel = token;
+        self.cancel = Arc::new(Flush::with_token(token));
         self
     }
 

@@ -43,7 +43,7 @@ use std::sync::{Arc, Mutex};
 
 use ninefold_proto::{Dialect, Errno, Message, P9String};
 
-use crate::core::{Admitted, BusyMark};
+use crate::core::{Admitted, Marks};
 use crate::fid::{lock, Fid, FidMode};
 use crate::fs::{Node, Request};
 use crate::middleware::Next;
@@ -62,7 +62,7 @@ pub(crate) struct Ctx {
     fid: Option<Arc<Fid>>,
     fid2: Option<Arc<Fid>>,
     newfid: Option<Reservation>,
-    marks: Mutex<Vec<BusyMark>>,
+    marks: Mutex<Marks>,
 }
 
 impl Ctx {

@@ -13,9 +13,12 @@
 //!   every fid, negotiate.
 //! - A **request task** ([`request`]) runs one admitted request, straight
 //!   through: running slot, middleware and operation, completion.
-//! - The **writer** ([`writer`]) encodes replies in the order the core
-//!   released them and writes them with vectored I/O; a reply's budget
-//!   permit is returned once it is on the wire.
+//! - Replies are written in the order the core released them
+//!   ([`writer`]): by the task that released them, at once, when nobody
+//!   else is writing (a lone request's reply costs no hand-off), else by
+//!   the **writer task**, which batches them into vectored writes and
+//!   waits for a full socket; a reply's budget permit is returned once it
+//!   is on the wire.
 //!
 //! The reply budget: every frame read holds one permit until its reply is
 //! written (or suppressed), Tflush from a budget of its own so a flush is
@@ -31,18 +34,20 @@
 //! taking the frame on.
 
 mod request;
+mod slots;
 mod writer;
 
 use std::future::Future;
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 
 use bytes::{Bytes, BytesMut};
 use ninefold_proto::base;
 use ninefold_proto::framing::{self, FrameStatus};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
-use tokio::sync::{mpsc, Notify, Semaphore};
+use tokio::sync::Notify;
 use tracing::{debug, Instrument};
 
 use crate::core::{Core, Limits, Received};
@@ -50,11 +55,13 @@ use crate::fid::{lock, Fid};
 use crate::fs::ConnFacts;
 use crate::limits::{Bucket, Budgets, Charge, FramePermit, PeerState};
 use crate::ops;
-use crate::reply::{Permit, Reply};
+use crate::reply::{Permit, Replies};
 use crate::server::ServerInner;
 use crate::ServeError;
 pub(crate) use request::catch_panic;
-use writer::Outgoing;
+pub(crate) use slots::Slot;
+use slots::Slots;
+use writer::Out;
 
 /// The type number of Tflush, the same in every dialect.
 const TFLUSH: u8 = 108;
@@ -69,18 +76,27 @@ pub(crate) struct Conn {
     /// at a time, never across a filesystem call or an await).
     pub(crate) core: Mutex<Core>,
     /// Running slots (`max_inflight`).
-    run: Arc<Semaphore>,
+    run: Arc<Slots>,
     /// Reply budget of every frame but Tflush.
-    budget: Arc<Semaphore>,
+    budget: Arc<Slots>,
     /// Reply budget of Tflush.
-    flush_budget: Arc<Semaphore>,
+    flush_budget: Arc<Slots>,
     /// Signalled whenever a request completes.
     progress: Notify,
-    out: mpsc::UnboundedSender<Outgoing>,
+    /// Where replies go (see [`writer`]).
+    out: Arc<Out>,
     /// The memory budgets frames are charged to.
     budgets: Budgets,
     /// The peer's shared limits (its request rate), if it has any.
     peer: Option<Arc<PeerState>>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // The last holder is gone (reader and request tasks alike): no
+        // reply can come any more.
+        self.out.close();
+    }
 }
 
 impl Conn {
@@ -88,23 +104,24 @@ impl Conn {
         lock(&self.core).facts().clone()
     }
 
-    /// Queues replies for the writer, in order. Called with the core
-    /// locked, so the order the core computed is the order written.
-    fn send(&self, core: &Core, replies: Vec<Reply>) {
+    /// Sends replies the core released (with `core` locked, so the
+    /// order the core computed is the order written), writing them at
+    /// once when nobody else is writing; the write itself happens after
+    /// the core's lock is dropped.
+    fn send(&self, core: MutexGuard<'_, Core>, replies: Replies) {
         let facts = core.facts();
-        for reply in replies {
-            // The writer is gone only when the connection is closing.
-            let _ = self.out.send(Outgoing { reply, dialect: facts.dialect, msize: facts.msize });
+        let direct = self.out.release(facts.dialect, facts.msize, replies);
+        drop(core);
+        if let Some(d) = direct {
+            self.out.write(d);
         }
     }
 
     /// Completes request `tag` with `reply` (or `None`: suppressed).
     pub(crate) fn complete(&self, tag: u16, reply: Option<ninefold_proto::Message>) {
-        {
-            let mut core = lock(&self.core);
-            let out = core.complete(tag, reply);
-            self.send(&core, out);
-        }
+        let mut core = lock(&self.core);
+        let out = core.complete(tag, reply);
+        self.send(core, out);
         self.progress.notify_waiters();
     }
 
@@ -135,7 +152,7 @@ where
     let id = server.next_conn_id();
     let config = &server.config;
     let (rd, wr) = tokio::io::split(io);
-    let (tx, rx) = mpsc::unbounded_channel();
+    let out = Arc::new(Out::new(wr));
     let limits = Limits {
         max_msize: config.max_msize,
         max_fids: config.max_fids,
@@ -146,11 +163,11 @@ where
         server: server.clone(),
         id,
         core: Mutex::new(Core::new(id, peer, limits, server.ledger.clone())),
-        run: Arc::new(Semaphore::new(config.max_inflight)),
-        budget: Arc::new(Semaphore::new(budget)),
-        flush_budget: Arc::new(Semaphore::new(budget)),
+        run: Arc::new(Slots::new(config.max_inflight)),
+        budget: Arc::new(Slots::new(budget)),
+        flush_budget: Arc::new(Slots::new(budget)),
         progress: Notify::new(),
-        out: tx,
+        out: out.clone(),
         budgets: Budgets {
             conn: config
                 .limits
@@ -161,7 +178,7 @@ where
         },
         peer: peer_state,
     });
-    let writer = tokio::spawn(writer::run(wr, rx).in_current_span());
+    let writer = tokio::spawn(writer::run(out).in_current_span());
     let result = read_loop(&conn, rd).await;
 
     // Teardown: cancel what runs, let it finish, release every fid.
@@ -170,7 +187,8 @@ where
     let fids = lock(&conn.core).take_all_fids();
     release_all(&conn, fids).await;
     drop(conn);
-    // The writer ends when the last sender (held by `conn`) is gone.
+    // The writer task ends when the last holder of the connection is gone
+    // (`Conn`'s drop closes its side).
     // (Tried: the writer joined to the reader's task instead of a task of
     // its own. Measured side by side it cost more: getattr at depth 1 took
     // 2.6–2.8 context switches and 35 µs of server CPU per request against
@@ -196,8 +214,10 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
     // Small until the peer sends more than a handshake: an idle connection
     // costs little (issue 16's budget is 64 KiB); read_frame grows it.
     let mut buf = BytesMut::with_capacity(8 * 1024);
-    let shutdown = conn.server.shutdown.clone();
-    let mut inline = Inline(None);
+    let shutdown = conn.server.shutdown.clone().cancelled_owned();
+    tokio::pin!(shutdown);
+    let mut shutdown = ShutdownWatch { server: &conn.server, token: shutdown, joined: false };
+    let mut inline = Inline { running: None, spare: None };
     let limits = &conn.server.config.limits;
     let mut rate = limits.connection_rate.map(Bucket::new);
     let mut pending = Pending {
@@ -206,11 +226,12 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
         charge: None,
     };
     let mut gate = BulkGate::default();
+    let mut batching = false;
     loop {
         let max = conn.facts().msize;
         let frame = tokio::select! {
             biased;
-            _ = shutdown.cancelled() => {
+            () = shutdown.wait() => {
                 // Graceful: stop reading, let what runs finish.
                 inline.detach();
                 let deadline = conn.server.config.shutdown_deadline;
@@ -224,6 +245,15 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
         // the request started here moves to a task of its own first.
         inline.detach();
         let Some((raw, charge)) = frame else { return Ok(()) };
+        // More whole frames already buffered: a pipelined batch, whose
+        // replies go out together once the reader yields (see `writer`);
+        // a lone request's reply is written at once by whoever completes
+        // it.
+        let more = matches!(framing::check(&buf, max), Ok(FrameStatus::Complete { .. }));
+        if more != batching {
+            batching = more;
+            conn.out.set_batching(more);
+        }
         let raw_len = raw.len();
         conn.server.metrics.request_bytes(raw.len());
 
@@ -234,14 +264,14 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
 
         // Back-pressure: no frame is taken on without its reply budget.
         let budget = if raw.get(4) == Some(&TFLUSH) { &conn.flush_budget } else { &conn.budget };
-        let slot = budget.clone().acquire_owned().await.map_err(|_| ServeError::Closed)?;
+        let slot = budget.take().await;
         let permit = Some(FramePermit { _slot: slot, _memory: charge });
 
         let received = {
             let mut core = lock(&conn.core);
             match core.receive(raw, permit)? {
                 Received::Replies(out) => {
-                    conn.send(&core, out);
+                    conn.send(core, out);
                     continue;
                 }
                 other => other,
@@ -269,16 +299,46 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 // no task and no wake-up; one that waits stays here until
                 // the next frame arrives, then moves to a task of its own.
                 let started = bulk.then(std::time::Instant::now);
-                let mut running = request::start(conn, *admitted);
+                let mut running = inline.boxed(request::start(conn, *admitted));
                 let first = std::future::poll_fn(|cx| Poll::Ready(running.as_mut().poll(cx)));
                 if first.await.is_pending() {
-                    inline.0 = Some(running);
+                    inline.running = Some(running);
+                } else {
+                    inline.spare = Some(running);
                 }
                 if let Some(t) = started {
                     gate.took(t.elapsed());
                 }
             }
         }
+    }
+}
+
+/// The server's shutdown as the reader watches it, once per frame: the
+/// token's waiter list (whose locks every connection shares) is joined on
+/// the first poll only, with the reader task's waker, which stays the
+/// same for the connection's life; later polls read
+/// [`ServerInner::stopping`], which is set before the token is cancelled.
+struct ShutdownWatch<'a, F> {
+    server: &'a ServerInner,
+    token: std::pin::Pin<&'a mut F>,
+    joined: bool,
+}
+
+impl<'a, F: Future<Output = ()>> ShutdownWatch<'a, F> {
+    /// Completes once the server shuts down.
+    fn wait<'b>(&'b mut self) -> impl Future<Output = ()> + use<'a, 'b, F> {
+        std::future::poll_fn(move |cx| {
+            if self.server.stopping.load(std::sync::atomic::Ordering::Acquire) {
+                return Poll::Ready(());
+            }
+            if self.joined {
+                return Poll::Pending;
+            }
+            let r = self.token.as_mut().poll(cx);
+            self.joined = r.is_pending();
+            r
+        })
     }
 }
 
@@ -365,17 +425,37 @@ fn bulky(message: &ninefold_proto::Message, frame_len: usize) -> bool {
 /// waits for the next frame and hands it to a task of its own
 /// ([`detach`](Inline::detach)) before doing anything else, so it never
 /// waits on the reader, and the reader never waits on it.
-struct Inline(Option<request::Running>);
+///
+/// A request started here lives in a box, so it can move to a task
+/// without moving in memory; the box of one that finished is kept and
+/// reused for the next (a request's future is a few KiB: allocating one
+/// per request cost more than answering a memfs Tgetattr).
+struct Inline<F: Future<Output = ()> + Send + 'static> {
+    running: Option<Pin<Box<F>>>,
+    /// The box of a request that finished here, for the next one.
+    spare: Option<Pin<Box<F>>>,
+}
 
-impl Inline {
+impl<F: Future<Output = ()> + Send + 'static> Inline<F> {
+    /// `fut` in a box: the spare one if there is one.
+    fn boxed(&mut self, fut: F) -> Pin<Box<F>> {
+        match self.spare.take() {
+            Some(mut b) => {
+                b.set(fut);
+                b
+            }
+            None => Box::pin(fut),
+        }
+    }
+
     /// Completes when the request started here finishes; never without
     /// one.
     fn finished(&mut self) -> impl Future<Output = ()> + '_ {
-        std::future::poll_fn(move |cx| match &mut self.0 {
+        std::future::poll_fn(move |cx| match &mut self.running {
             Some(running) => {
                 let done = running.as_mut().poll(cx);
                 if done.is_ready() {
-                    self.0 = None;
+                    self.spare = self.running.take();
                 }
                 done
             }
@@ -385,7 +465,7 @@ impl Inline {
 
     /// Moves the request started here to a task of its own.
     fn detach(&mut self) {
-        if let Some(running) = self.0.take() {
+        if let Some(running) = self.running.take() {
             // Outside a runtime (it is shutting down) the request is
             // dropped, as its task would be.
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
@@ -395,7 +475,7 @@ impl Inline {
     }
 }
 
-impl Drop for Inline {
+impl<F: Future<Output = ()> + Send + 'static> Drop for Inline<F> {
     fn drop(&mut self) {
         self.detach();
     }
@@ -603,7 +683,7 @@ async fn version(conn: &Arc<Conn>, tag: u16, v: base::Tversion, permit: Permit) 
     release_all(conn, fids).await;
     let mut core = lock(&conn.core);
     let reply = core.negotiate(tag, &v, permit);
-    conn.send(&core, vec![reply]);
+    conn.send(core, Replies::one(reply));
 }
 
 #[cfg(test)]

@@ -20,21 +20,46 @@ use std::time::Instant;
 
 use ninefold_proto::{Errno, Message};
 use tracing::field::Empty;
-use tracing::{debug, error, Instrument};
+use tracing::{debug, error};
 
 use super::Conn;
 use crate::core::Admitted;
 use crate::ops::{self, Ctx};
 use crate::reply::{error_reply, reply_errno};
 
-/// A request's whole way through the server as one boxed future, so it
-/// can start on the reader's task and move to a task of its own later.
-pub(crate) type Running = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// The future that runs an admitted request (in its span).
-pub(crate) fn start(conn: &Arc<Conn>, admitted: Admitted) -> Running {
+/// The future that runs an admitted request (in its span): spawned as a
+/// task, or started on the reader's task in a box (see
+/// [`super::Inline`]), so it can move to a task of its own later.
+pub(crate) fn start(conn: &Arc<Conn>, admitted: Admitted) -> Spanned<impl Future<Output = ()>> {
     let span = span(&admitted);
-    Box::pin(run(conn.clone(), admitted).instrument(span))
+    Spanned { inner: run(conn.clone(), admitted), span }
+}
+
+pin_project_lite::pin_project! {
+    /// A future polled inside its span, which is closed as soon as the
+    /// future completes (the reader keeps a finished request's box to
+    /// reuse it: its span must not stay open with it).
+    pub(crate) struct Spanned<F> {
+        #[pin]
+        inner: F,
+        span: tracing::Span,
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Spanned<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let r = {
+            let _entered = this.span.enter();
+            this.inner.poll(cx)
+        };
+        if r.is_ready() {
+            *this.span = tracing::Span::none();
+        }
+        r
+    }
 }
 
 async fn run(conn: Arc<Conn>, mut admitted: Admitted) {
@@ -44,14 +69,19 @@ async fn run(conn: Arc<Conn>, mut admitted: Admitted) {
     let replay = admitted.replay.take();
     let (ctx, message) = Ctx::new(conn.clone(), admitted);
 
-    // 1. A running slot.
+    // 1. A running slot (at once when one is free and the request is not
+    // flushed yet: no waiting, so nothing to race against the flush).
     let _slot = if facts.ends_fid() {
         None
     } else {
-        let slot = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => None,
-            p = conn.run.clone().acquire_owned() => p.ok(),
+        let free = if cancel.is_cancelled() { None } else { conn.run.try_take() };
+        let slot = match free {
+            Some(p) => Some(p),
+            None => tokio::select! {
+                biased;
+                _ = cancel.cancelled() => None,
+                p = conn.run.take() => Some(p),
+            },
         };
         if slot.is_none() {
             drop(ctx);
@@ -61,8 +91,9 @@ async fn run(conn: Arc<Conn>, mut admitted: Admitted) {
         slot
     };
 
-    // 2. The middleware chain and the operation.
-    let started = Instant::now();
+    // 2. The middleware chain and the operation (timed only when the
+    // duration is recorded).
+    let started = conn.server.metrics.enabled().then(Instant::now);
     conn.server.metrics.active(1);
     let work = catch_panic(async {
         match replay {
@@ -71,10 +102,17 @@ async fn run(conn: Arc<Conn>, mut admitted: Admitted) {
         }
     });
     let outcome = if facts.is_interruptible() {
-        tokio::select! {
-            biased;
-            r = work => Some(r),
-            _ = cancel.cancelled() => None,
+        // Polled once before the flush is watched: one that completes at
+        // once (most do) never makes the flush's token.
+        let mut work = std::pin::pin!(work);
+        let first = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
+        match first {
+            Poll::Ready(r) => Some(r),
+            Poll::Pending => tokio::select! {
+                biased;
+                r = work => Some(r),
+                () = cancel.cancelled() => None,
+            },
         }
     } else {
         Some(work.await)
@@ -91,7 +129,9 @@ async fn run(conn: Arc<Conn>, mut admitted: Admitted) {
     let reply = reply.filter(|r| !(cancel.is_cancelled() && reply_errno(r).is_some()));
     record_outcome(reply.as_ref());
     conn.server.metrics.active(-1);
-    conn.server.metrics.duration(message.name(), started.elapsed(), reply.as_ref());
+    if let Some(t) = started {
+        conn.server.metrics.duration(message.name(), t.elapsed(), reply.as_ref());
+    }
 
     // 3. Completion.
     conn.complete(tag, reply);
@@ -137,18 +177,24 @@ fn record_outcome(reply: Option<&Message>) {
 /// `fut`, with a panic while polling it turned into `Err(())`: a bug in
 /// one filesystem method costs its request, not the connection.
 pub(crate) fn catch_panic<F: Future>(fut: F) -> CatchPanic<F> {
-    CatchPanic(Box::pin(fut))
+    CatchPanic { inner: fut }
 }
 
-/// The future of [`catch_panic`].
-pub(crate) struct CatchPanic<F>(Pin<Box<F>>);
+pin_project_lite::pin_project! {
+    /// The future of [`catch_panic`] (pinned in place, inside the
+    /// request's own box: no allocation of its own).
+    pub(crate) struct CatchPanic<F> {
+        #[pin]
+        inner: F,
+    }
+}
 
 impl<F: Future> Future for CatchPanic<F> {
     type Output = Result<F::Output, ()>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = &mut self.get_mut().0;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+        let inner = self.project().inner;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(_) => Poll::Ready(Err(())),

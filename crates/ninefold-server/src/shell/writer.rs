@@ -1,66 +1,375 @@
-//! The writer task: encodes replies in the order they were queued and
-//! writes them with vectored I/O, payloads by reference.
+//! The connection's outgoing side: replies are encoded in the order the
+//! core released them and written with vectored I/O, payloads by
+//! reference.
+//!
+//! Whoever releases replies while nobody is writing and nothing is queued
+//! writes them itself, at once: it takes the [`Sink`] (the socket's write
+//! half and its buffers) out of the shared [`Out`], encodes, and tries one
+//! non-blocking `writev` (see [`Out::release`] and [`Direct`]). A request
+//! answered on the reader's task (a lone request at depth 1, the common
+//! case of the Linux kernel client) so costs no hand-off to another task,
+//! like the raw responder's loop: read, answer, write. Everything else goes
+//! through the queue to the **writer task** ([`run`]), which gathers up to
+//! [`BATCH`] replies into one `writev` and waits for the socket when it is
+//! full:
+//! - what a direct write could not finish (a full socket: its remainder
+//!   stays in the sink, the writer finishes it first);
+//! - replies released while the sink is taken (queued behind it: order
+//!   holds, because whoever gives the sink back hands the queue on);
+//! - replies released while the reader has more whole frames buffered
+//!   ([`Out::set_batching`]): a pipelined batch is answered in one
+//!   `writev` once the reader yields, as before;
+//! - large replies (more than [`DIRECT_MAX`] bytes of payload), whose copy
+//!   into the socket is better done by the writer task, in parallel with
+//!   the reader.
+//!
+//! A reply's permit (its share of the reply budget and memory) is dropped
+//! once the reply is on the wire.
 
+use std::collections::VecDeque;
 use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 
 use bytes::{Buf, Bytes, BytesMut};
-use ninefold_proto::{Dialect, Errno, Frame, Message};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
-use tracing::{error, trace};
+use ninefold_proto::{Dialect, Errno, Frame};
+use tokio::io::AsyncWrite;
+use tokio::sync::Notify;
+use tracing::{debug, error, trace};
 
-use crate::reply::{error_reply, Reply};
+use crate::reply::{error_reply, Permit, Replies, Reply};
+
+/// Most replies gathered into one `writev` by the writer task.
+const BATCH: usize = 64;
+/// The writer task stops gathering once this many payload bytes are queued.
+const BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// Replies with more payload than this go to the writer task even when a
+/// direct write would be possible: a large copy into the socket runs
+/// there, in parallel with the reader (the bulk rows' shape), not on the
+/// task that completed the request.
+pub(crate) const DIRECT_MAX: usize = 16 * 1024;
+/// Most iovecs handed to one `writev`.
+const IOV_MAX: usize = 64;
 
 /// A reply and the connection parameters to encode it with.
 #[derive(Debug)]
-pub(crate) struct Outgoing {
-    pub(crate) reply: Reply,
-    pub(crate) dialect: Dialect,
-    pub(crate) msize: u32,
+struct Outgoing {
+    reply: Reply,
+    dialect: Dialect,
+    msize: u32,
 }
 
-/// Most replies gathered into one `writev`.
-const BATCH: usize = 64;
-/// Stop gathering once this many payload bytes are queued.
-const BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// The socket's write half and what is being written on it. Held by at
+/// most one writer at a time (a direct writer or the writer task); while
+/// nobody holds it, it rests in [`State::sink`].
+pub(crate) struct Sink {
+    w: Pin<Box<dyn AsyncWrite + Send>>,
+    /// Encoded reply heads (frames are cut from it).
+    head: BytesMut,
+    /// Encoded, not yet written (heads and payloads, in order).
+    chunks: VecDeque<Bytes>,
+    /// The permits of the replies in `chunks`.
+    permits: Vec<Permit>,
+    /// A direct write stopped before everything was written and flushed:
+    /// the writer task must finish it before anything else is written.
+    pending: bool,
+}
 
-pub(crate) async fn run<W: AsyncWrite>(
-    w: W,
-    mut rx: mpsc::UnboundedReceiver<Outgoing>,
-) -> io::Result<()> {
-    let mut w = Box::pin(w);
-    // Everything starts small and grows to the connection's load, so an
-    // idle connection costs little: an `Outgoing` is ~260 bytes, and a
-    // batch of 64 set aside up front would be 16 KiB.
-    let mut head = BytesMut::with_capacity(1024);
-    let mut chunks: Vec<Bytes> = Vec::new();
-    let mut batch: Vec<Outgoing> = Vec::new();
-    let mut permits = Vec::new();
-    while let Some(first) = rx.recv().await {
-        batch.push(first);
-        let mut bytes = 0;
-        while batch.len() < BATCH && bytes < BATCH_BYTES {
-            match rx.try_recv() {
-                Ok(o) => {
-                    bytes += o.reply.message.payload().map_or(0, Bytes::len);
-                    batch.push(o);
-                }
-                Err(_) => break,
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sink")
+            .field("chunks", &self.chunks.len())
+            .field("pending", &self.pending)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sink {
+    /// Free for a direct write: nothing left over from the last one.
+    fn idle(&self) -> bool {
+        !self.pending
+    }
+
+    fn push(&mut self, reply: Reply, dialect: Dialect, msize: u32) {
+        let Reply { tag, message, permit } = reply;
+        self.permits.push(permit);
+        encode(tag, message, dialect, msize, &mut self.head, &mut self.chunks);
+    }
+
+    /// Writes every chunk, then flushes; `Pending` (with `cx`'s waker
+    /// registered for writability) when the socket is full. Written
+    /// chunks leave `chunks` as they go, so a later call goes on where
+    /// this one stopped.
+    fn poll_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.chunks.is_empty() {
+            // A lone reply is one or two chunks: no need to set up 64.
+            let polled = if self.chunks.len() <= 4 {
+                poll_writev::<4>(self.w.as_mut(), &self.chunks, cx)
+            } else {
+                poll_writev::<IOV_MAX>(self.w.as_mut(), &self.chunks, cx)
+            };
+            let written = match polled {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(w)) => w,
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            };
+            self.advance(written);
+        }
+        match self.w.as_mut().poll_flush(cx) {
+            Poll::Ready(Ok(())) => {
+                // Every reply is on the wire: their permits go back.
+                self.permits.clear();
+                Poll::Ready(Ok(()))
+            }
+            other => other,
+        }
+    }
+
+    fn advance(&mut self, mut n: usize) {
+        while n > 0 {
+            let Some(first) = self.chunks.front_mut() else { return };
+            if n >= first.len() {
+                n -= first.len();
+                self.chunks.pop_front();
+            } else {
+                first.advance(n);
+                return;
             }
         }
-        for o in batch.drain(..) {
-            permits.push(o.reply.permit);
-            encode(o.reply.tag, o.reply.message, o.dialect, o.msize, &mut head, &mut chunks);
-        }
-        let result = write_all(&mut w, &mut chunks).await;
-        // Releases the admission permits: the replies are on the wire.
-        permits.clear();
-        chunks.clear();
-        result?;
-        w.flush().await?;
     }
-    w.shutdown().await.ok();
-    Ok(())
+}
+
+/// One `writev` of the first `N` chunks (at most).
+fn poll_writev<const N: usize>(
+    w: Pin<&mut (dyn AsyncWrite + Send)>,
+    chunks: &VecDeque<Bytes>,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    let mut slices = [IoSlice::new(&[]); N];
+    let mut n = 0;
+    for (slot, c) in slices.iter_mut().zip(chunks.iter()) {
+        *slot = IoSlice::new(c);
+        n += 1;
+    }
+    w.poll_write_vectored(cx, &slices[..n])
+}
+
+/// What [`Out`] guards.
+#[derive(Debug)]
+struct State {
+    /// The sink while nobody writes (`None`: a writer holds it, or the
+    /// connection's writing failed).
+    sink: Option<Sink>,
+    /// Replies released while the sink was taken, or meant for the writer
+    /// task, in release order.
+    queue: VecDeque<Outgoing>,
+    /// The reader has more whole frames buffered: what is released now
+    /// joins the queue, so the batch goes out in one `writev`.
+    batching: bool,
+    /// No reply will be released any more (the connection is gone): the
+    /// writer task writes what is left, shuts the socket's write side
+    /// down and ends.
+    closed: bool,
+    /// Writing failed (the peer is gone): replies are dropped.
+    failed: bool,
+}
+
+/// The outgoing side of one connection, shared by everyone who releases
+/// replies and by the writer task.
+#[derive(Debug)]
+pub(crate) struct Out {
+    state: Mutex<State>,
+    /// Wakes the writer task.
+    wake: Notify,
+}
+
+/// Replies to write at once, by the caller, after it dropped the core's
+/// lock (see [`Out::release`]).
+#[derive(Debug)]
+#[must_use = "a direct write must be carried out (Out::write)"]
+pub(crate) struct Direct {
+    sink: Sink,
+}
+
+impl Out {
+    /// The outgoing side of a connection writing to `w`.
+    pub(crate) fn new<W: AsyncWrite + Send + 'static>(w: W) -> Out {
+        // Everything starts small and grows with the connection's load, so
+        // an idle connection costs little.
+        let sink = Sink {
+            w: Box::pin(w),
+            head: BytesMut::new(),
+            chunks: VecDeque::new(),
+            permits: Vec::new(),
+            pending: false,
+        };
+        Out {
+            state: Mutex::new(State {
+                sink: Some(sink),
+                queue: VecDeque::new(),
+                batching: false,
+                closed: false,
+                failed: false,
+            }),
+            wake: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Releases replies in the order the core computed them, encoded for
+    /// `dialect` within `msize`. Called with the core locked, so that
+    /// order is the order written. Returns a
+    /// [`Direct`] write when the caller should write them itself (nobody
+    /// is writing, nothing is queued, the replies are small and the
+    /// reader is not in the middle of a pipelined batch); otherwise they
+    /// are queued for whoever writes.
+    pub(crate) fn release(&self, dialect: Dialect, msize: u32, replies: Replies) -> Option<Direct> {
+        if replies.is_empty() {
+            return None;
+        }
+        let mut st = self.lock();
+        if st.failed {
+            // The peer is gone; the permits go back with the replies.
+            return None;
+        }
+        let small = || {
+            replies.iter().map(|r| r.message.payload().map_or(0, Bytes::len)).sum::<usize>()
+                <= DIRECT_MAX
+        };
+        let direct = !st.batching
+            && st.queue.is_empty()
+            && st.sink.as_ref().is_some_and(Sink::idle)
+            && small();
+        if direct {
+            if let Some(mut sink) = st.sink.take() {
+                drop(st);
+                for reply in replies {
+                    sink.push(reply, dialect, msize);
+                }
+                return Some(Direct { sink });
+            }
+        }
+        st.queue.extend(replies.into_iter().map(|reply| Outgoing { reply, dialect, msize }));
+        // A sink at rest means nobody will hand the queue on: the writer
+        // task must. (A sink held is given back with a look at the queue.)
+        if st.sink.is_some() {
+            self.wake.notify_one();
+        }
+        None
+    }
+
+    /// Carries out a direct write: one non-blocking attempt; what the
+    /// socket does not take, and anything queued meanwhile, goes to the
+    /// writer task.
+    pub(crate) fn write(&self, direct: Direct) {
+        let mut sink = direct.sink;
+        let mut cx = Context::from_waker(Waker::noop());
+        let result = match sink.poll_out(&mut cx) {
+            Poll::Ready(r) => r,
+            Poll::Pending => {
+                sink.pending = true;
+                Ok(())
+            }
+        };
+        let mut st = self.lock();
+        if let Err(e) = result {
+            fail(&mut st, &e);
+            return;
+        }
+        let hand_on = sink.pending || !st.queue.is_empty();
+        st.sink = Some(sink);
+        drop(st);
+        if hand_on {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Whether the reader has more whole frames buffered (see
+    /// [`State::batching`]). When a batch ends, what it queued is written
+    /// by the writer task (already woken).
+    pub(crate) fn set_batching(&self, batching: bool) {
+        self.lock().batching = batching;
+    }
+
+    /// No reply will be released any more: the writer task finishes what
+    /// is queued and ends.
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+        self.wake.notify_one();
+    }
+}
+
+fn fail(st: &mut State, e: &io::Error) {
+    debug!(error = %e, "writing replies failed; dropping the rest");
+    st.failed = true;
+    st.sink = None;
+    st.queue.clear();
+}
+
+/// What the writer task does next.
+enum Job {
+    Write(Sink),
+    Wait,
+    Shutdown(Sink),
+}
+
+/// The writer task: writes what is queued (and what a direct write left
+/// over), waiting for the socket when it is full, until the connection is
+/// closed or writing fails.
+pub(crate) async fn run(out: std::sync::Arc<Out>) {
+    loop {
+        let job = {
+            let mut st = out.lock();
+            if st.failed {
+                return;
+            }
+            let work = st.sink.as_ref().is_some_and(|s| !s.idle() || !st.queue.is_empty());
+            if work {
+                st.sink.take().map_or(Job::Wait, |mut sink| {
+                    let mut bytes = 0;
+                    let mut n = 0;
+                    while n < BATCH && bytes < BATCH_BYTES {
+                        let Some(o) = st.queue.pop_front() else { break };
+                        bytes += o.reply.message.payload().map_or(0, Bytes::len);
+                        sink.push(o.reply, o.dialect, o.msize);
+                        n += 1;
+                    }
+                    Job::Write(sink)
+                })
+            } else if st.closed && st.sink.is_some() && st.queue.is_empty() {
+                st.sink.take().map(Job::Shutdown).unwrap_or(Job::Wait)
+            } else {
+                Job::Wait
+            }
+        };
+        let mut sink = match job {
+            Job::Write(sink) => sink,
+            Job::Wait => {
+                out.wake.notified().await;
+                continue;
+            }
+            Job::Shutdown(mut sink) => {
+                let _ = std::future::poll_fn(|cx| sink.w.as_mut().poll_shutdown(cx)).await;
+                return;
+            }
+        };
+        let result = std::future::poll_fn(|cx| sink.poll_out(cx)).await;
+        sink.pending = false;
+        let mut st = out.lock();
+        match result {
+            Ok(()) => st.sink = Some(sink),
+            Err(e) => {
+                fail(&mut st, &e);
+                return;
+            }
+        }
+    }
 }
 
 /// Encodes one reply into `chunks`: its head as a slice of `head`, its
@@ -68,11 +377,11 @@ pub(crate) async fn run<W: AsyncWrite>(
 /// not fit msize is replaced by an error, so the tag is still answered.
 fn encode(
     tag: u16,
-    message: Message,
+    message: ninefold_proto::Message,
     dialect: Dialect,
     msize: u32,
     head: &mut BytesMut,
-    chunks: &mut Vec<Bytes>,
+    chunks: &mut VecDeque<Bytes>,
 ) {
     let frame = Frame::new(tag, message);
     // The Linux dialects keep every reply strictly below msize (the
@@ -82,9 +391,23 @@ fn encode(
         Dialect::Z => len <= msize as usize,
         _ => len < msize as usize,
     };
-    let fallback = match frame.encoded_len(dialect) {
-        Ok(len) if fits(len) => None,
-        Ok(len) => {
+    if head.capacity() - head.len() < 64 {
+        head.reserve(1024);
+    }
+    // Encoded first and measured after (the encoder computes the length
+    // anyway); what does not fit is taken back and answered with an error.
+    let fallback = match frame.encode_vectored(dialect, head) {
+        Ok(payload) => {
+            let len = head.len() + payload.as_ref().map_or(0, Bytes::len);
+            if fits(len) {
+                chunks.push_back(head.split().freeze());
+                if let Some(p) = payload.filter(|p| !p.is_empty()) {
+                    chunks.push_back(p);
+                }
+                trace!(tag, message = frame.message.name(), "encoded");
+                return;
+            }
+            head.clear();
             error!(
                 tag = tag,
                 message = frame.message.name(),
@@ -92,53 +415,118 @@ fn encode(
                 msize = msize,
                 "reply would reach msize"
             );
-            Some(Errno::EMSGSIZE)
+            Errno::EMSGSIZE
         }
         Err(e) => {
             error!(tag = tag, message = frame.message.name(), error = %e, "reply cannot be encoded");
-            Some(Errno::EIO)
+            Errno::EIO
         }
     };
-    let frame = match fallback {
-        None => frame,
-        Some(errno) => Frame::new(tag, error_reply(dialect, errno)),
-    };
-    head.reserve(64);
+    let frame = Frame::new(tag, error_reply(dialect, fallback));
     match frame.encode_vectored(dialect, head) {
         Ok(payload) => {
-            chunks.push(head.split().freeze());
+            chunks.push_back(head.split().freeze());
             if let Some(p) = payload.filter(|p| !p.is_empty()) {
-                chunks.push(p);
+                chunks.push_back(p);
             }
-            trace!(tag, message = frame.message.name(), "encoded");
         }
         Err(e) => error!(tag = tag, error = %e, "error reply cannot be encoded"),
     }
 }
 
-/// Writes every chunk, as few `writev` calls as the socket allows.
-async fn write_all<W: AsyncWrite + ?Sized>(
-    w: &mut std::pin::Pin<Box<W>>,
-    chunks: &mut [Bytes],
-) -> io::Result<()> {
-    let mut first = 0;
-    while first < chunks.len() {
-        let slices: Vec<IoSlice<'_>> =
-            chunks[first..].iter().take(1024).map(|c| IoSlice::new(c)).collect();
-        let mut n = w.write_vectored(&slices).await?;
-        if n == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        while n > 0 && first < chunks.len() {
-            let len = chunks[first].len();
-            if n >= len {
-                n -= len;
-                first += 1;
-            } else {
-                chunks[first].advance(n);
-                n = 0;
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use bytes::BytesMut;
+    use ninefold_proto::{base, Codec, Dialect, Message};
+    use tokio::io::AsyncReadExt;
+
+    use super::{Out, DIRECT_MAX};
+    use crate::reply::{Replies, Reply};
+
+    const MSIZE: u32 = 1 << 20;
+
+    fn rread(tag: u16, len: usize) -> Replies {
+        let data = bytes::Bytes::from(vec![tag as u8; len]);
+        Replies::one(Reply::new(tag, base::Rread { data }.into(), None))
+    }
+
+    /// Reads `n` frames from `rd`, returning (tag, payload length).
+    async fn frames(rd: &mut tokio::io::DuplexStream, n: usize) -> Vec<(u16, usize)> {
+        let mut codec = Codec::new(Dialect::L, MSIZE);
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        while out.len() < n {
+            while let Some(f) = codec.decode(&mut buf).expect("decodes") {
+                let len = match &f.message {
+                    Message::Rread(r) => r.data.len(),
+                    _ => 0,
+                };
+                out.push((f.tag, len));
+            }
+            if out.len() < n {
+                let got = tokio::time::timeout(Duration::from_secs(5), rd.read_buf(&mut buf))
+                    .await
+                    .expect("replies arrive")
+                    .expect("reads");
+                assert!(got > 0, "stream ended after {out:?}");
             }
         }
+        out
     }
-    Ok(())
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_direct_write_that_fills_the_socket_is_finished_in_order_by_the_writer() {
+        // A pipe that takes 64 bytes at a time: every direct write is
+        // partial, so the writer task finishes it, and what is released
+        // meanwhile waits its turn.
+        let (w, mut r) = tokio::io::duplex(64);
+        let out = Arc::new(Out::new(w));
+        let writer = tokio::spawn(super::run(out.clone()));
+        let d = out.release(Dialect::L, MSIZE, rread(1, 1000)).expect("idle: written at once");
+        out.write(d);
+        assert!(out.release(Dialect::L, MSIZE, rread(2, 10)).is_none(), "queued behind");
+        assert!(out.release(Dialect::L, MSIZE, rread(3, 500)).is_none(), "queued behind");
+        assert_eq!(frames(&mut r, 3).await, vec![(1, 1000), (2, 10), (3, 500)]);
+        // Drained: the next lone reply is written at once again.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let d = out.release(Dialect::L, MSIZE, rread(4, 8)).expect("idle again");
+        out.write(d);
+        assert_eq!(frames(&mut r, 1).await, vec![(4, 8)]);
+        out.close();
+        tokio::time::timeout(Duration::from_secs(5), writer).await.expect("ends").expect("task");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batches_and_large_replies_go_through_the_writer_task() {
+        let (w, mut r) = tokio::io::duplex(1 << 20);
+        let out = Arc::new(Out::new(w));
+        let writer = tokio::spawn(super::run(out.clone()));
+        out.set_batching(true);
+        assert!(out.release(Dialect::L, MSIZE, rread(1, 10)).is_none());
+        assert!(out.release(Dialect::L, MSIZE, rread(2, 10)).is_none());
+        out.set_batching(false);
+        assert_eq!(frames(&mut r, 2).await, vec![(1, 10), (2, 10)]);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(out.release(Dialect::L, MSIZE, rread(3, DIRECT_MAX + 1)).is_none());
+        assert_eq!(frames(&mut r, 1).await, vec![(3, DIRECT_MAX + 1)]);
+        out.close();
+        tokio::time::timeout(Duration::from_secs(5), writer).await.expect("ends").expect("task");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_peer_that_is_gone_costs_the_replies_not_the_server() {
+        let (w, r) = tokio::io::duplex(64);
+        drop(r);
+        let out = Arc::new(Out::new(w));
+        let writer = tokio::spawn(super::run(out.clone()));
+        if let Some(d) = out.release(Dialect::L, MSIZE, rread(1, 10)) {
+            out.write(d);
+        }
+        // Writing failed: later replies are dropped, the writer ends.
+        assert!(out.release(Dialect::L, MSIZE, rread(2, 10)).is_none());
+        tokio::time::timeout(Duration::from_secs(5), writer).await.expect("ends").expect("task");
+    }
 }
