@@ -38,13 +38,14 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use ninefold_proto::base;
 use ninefold_proto::framing::{self, FrameStatus};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tracing::{debug, Instrument};
 
+use crate::bufpool::{self, BufPool, PoolBuf};
 use crate::core::{Core, Limits, Received};
 use crate::fid::{lock, Fid};
 use crate::fs::ConnFacts;
@@ -196,6 +197,8 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
     // Small until the peer sends more than a handshake: an idle connection
     // costs little (issue 16's budget is 64 KiB); read_frame grows it.
     let mut buf = BytesMut::with_capacity(8 * 1024);
+    // A large frame being received into a pooled buffer (see `LargeFrame`).
+    let mut large: Option<LargeFrame> = None;
     let shutdown = conn.server.shutdown.clone();
     let mut inline = Inline(None);
     let limits = &conn.server.config.limits;
@@ -218,7 +221,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 return Ok(());
             }
             () = inline.finished() => continue,
-            f = read_frame(conn, &mut rd, &mut buf, max, &mut pending) => f?,
+            f = read_frame(conn, &mut rd, &mut buf, &mut large, max, &mut pending) => f?,
         };
         // Anything the reader does next may wait (for budget, a drain):
         // the request started here moves to a task of its own first.
@@ -506,41 +509,92 @@ async fn charge_frame(
     Ok(())
 }
 
+/// Frames of at least this many bytes (Twrite data) are received into a
+/// buffer of their own from [`RECV_POOL`] instead of the connection's
+/// buffer: that one cannot be reused while a request holds its last frame,
+/// so every large frame used to be a fresh allocation (190–256 page
+/// faults per 1 MiB Twrite, a third of the server's CPU on that row).
+const LARGE_FRAME_MIN: usize = bufpool::POOL_MIN;
+
+/// The receive buffers of large frames, shared by every connection of the
+/// process; at most this many bytes are kept while unused.
+static RECV_POOL: BufPool = BufPool::new(16 * 1024 * 1024);
+
+/// Where a Twrite's data starts in its frame: size[4] type[1] tag[2]
+/// fid[4] offset[8] count[4]. The large frame's buffer aligns that byte
+/// for the filesystem's copy or `pwrite`.
+const TWRITE_DATA_AT: usize = 23;
+
+/// The type number of Twrite, the same in every dialect.
+const TWRITE: u8 = 118;
+
+/// A large frame being received into a pooled buffer of its own: the
+/// bytes so far and the frame's length.
+struct LargeFrame {
+    buf: PoolBuf,
+    len: usize,
+}
+
 /// Reads one whole frame and its memory charge, or `None` at a clean end
-/// of stream.
+/// of stream. `large` holds a large frame's bytes across calls (a call can
+/// be cancelled between two reads without losing any).
 async fn read_frame<R: AsyncRead + Unpin>(
     conn: &Arc<Conn>,
     rd: &mut R,
     buf: &mut BytesMut,
+    large: &mut Option<LargeFrame>,
     max: u32,
     p: &mut Pending,
 ) -> Result<Option<(Bytes, Charge)>, ServeError> {
     let idle = conn.server.config.idle_timeout;
     let budgets = conn.budgets.enabled();
     loop {
-        match framing::check(buf, max) {
-            Ok(FrameStatus::Complete { frame_len }) => {
+        if let Some(big) = large {
+            if big.buf.len() == big.len {
                 if budgets {
-                    charge_frame(conn, p, buf, frame_len, max).await?;
+                    charge_frame(conn, p, big.buf.data(), big.len, max).await?;
                 }
                 let charge = p.charge.take().map(|(c, _)| c).unwrap_or_default();
                 p.deadline = None;
                 p.handshake = None;
-                return Ok(Some((buf.split_to(frame_len).freeze(), charge)));
+                let frame = large.take().map(|b| b.buf.freeze()).unwrap_or_default();
+                return Ok(Some((frame, charge)));
             }
-            Ok(FrameStatus::Incomplete { frame_len }) => {
-                if let (Some(len), true) = (frame_len, buf.len() > 4 || !budgets) {
+        } else {
+            match framing::check(buf, max) {
+                Ok(FrameStatus::Complete { frame_len }) => {
                     if budgets {
-                        charge_frame(conn, p, buf, len, max).await?;
+                        charge_frame(conn, p, buf, frame_len, max).await?;
                     }
-                    buf.reserve(len.saturating_sub(buf.len()));
-                } else if buf.capacity() - buf.len() < 4096 {
-                    buf.reserve(64 * 1024);
+                    let charge = p.charge.take().map(|(c, _)| c).unwrap_or_default();
+                    p.deadline = None;
+                    p.handshake = None;
+                    return Ok(Some((buf.split_to(frame_len).freeze(), charge)));
                 }
+                Ok(FrameStatus::Incomplete { frame_len }) => {
+                    if let (Some(len), true) = (frame_len, buf.len() > 4 || !budgets) {
+                        if budgets {
+                            charge_frame(conn, p, buf, len, max).await?;
+                        }
+                        if len >= LARGE_FRAME_MIN && buf.len() > 4 {
+                            // The frame is all the buffer holds (it is
+                            // incomplete): move it to a buffer of its own.
+                            let lead = if buf[4] == TWRITE { TWRITE_DATA_AT } else { 0 };
+                            let mut own = RECV_POOL.take(len, lead);
+                            own.extend_from_slice(buf);
+                            buf.clear();
+                            *large = Some(LargeFrame { buf: own, len });
+                        } else {
+                            buf.reserve(len.saturating_sub(buf.len()));
+                        }
+                    } else if buf.capacity() - buf.len() < 4096 {
+                        buf.reserve(64 * 1024);
+                    }
+                }
+                Err(e) => return Err(ServeError::Decode(e)),
             }
-            Err(e) => return Err(ServeError::Decode(e)),
         }
-        if !buf.is_empty() && p.deadline.is_none() {
+        if (!buf.is_empty() || large.is_some()) && p.deadline.is_none() {
             p.deadline =
                 conn.server.config.limits.frame_timeout.map(|d| tokio::time::Instant::now() + d);
         }
@@ -549,7 +603,7 @@ async fn read_frame<R: AsyncRead + Unpin>(
             (a, b) => a.or(b),
         };
         if let Some(at) = deadline {
-            let n = match tokio::time::timeout_at(at, rd.read_buf(buf)).await {
+            let n = match tokio::time::timeout_at(at, read_some(rd, buf, large)).await {
                 Ok(r) => r?,
                 Err(_) => {
                     let which = if p.handshake == Some(at) { "handshake" } else { "frame" };
@@ -563,7 +617,7 @@ async fn read_frame<R: AsyncRead + Unpin>(
                 }
             };
             if n == 0 {
-                return if buf.is_empty() {
+                return if buf.is_empty() && large.is_none() {
                     Ok(None)
                 } else {
                     Err(ServeError::Io(io::Error::from(io::ErrorKind::UnexpectedEof)))
@@ -573,7 +627,7 @@ async fn read_frame<R: AsyncRead + Unpin>(
         }
         let n = match idle {
             Some(idle) => loop {
-                match tokio::time::timeout(idle, rd.read_buf(buf)).await {
+                match tokio::time::timeout(idle, read_some(rd, buf, large)).await {
                     Ok(r) => break r?,
                     Err(_) if lock(&conn.core).inflight_len() == 0 => {
                         debug!(conn = conn.id, "idle timeout");
@@ -582,15 +636,31 @@ async fn read_frame<R: AsyncRead + Unpin>(
                     Err(_) => continue,
                 }
             },
-            None => rd.read_buf(buf).await?,
+            None => read_some(rd, buf, large).await?,
         };
         if n == 0 {
-            return if buf.is_empty() {
+            return if buf.is_empty() && large.is_none() {
                 Ok(None)
             } else {
                 Err(ServeError::Io(io::Error::from(io::ErrorKind::UnexpectedEof)))
             };
         }
+    }
+}
+
+/// Reads what the stream has into the large frame being received, up to
+/// its end, or else into the connection's buffer.
+async fn read_some<R: AsyncRead + Unpin>(
+    rd: &mut R,
+    buf: &mut BytesMut,
+    large: &mut Option<LargeFrame>,
+) -> io::Result<usize> {
+    match large {
+        Some(big) => {
+            let left = big.len - big.buf.len();
+            rd.read_buf(&mut big.buf.vec_mut().limit(left)).await
+        }
+        None => rd.read_buf(buf).await,
     }
 }
 
