@@ -297,18 +297,13 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
 /// task and its wake-ups for nothing.
 const INLINE_READ_MAX: usize = 256 * 1024;
 
-/// Frames larger than this (Twrite data) are bulk too. Started inline,
-/// 1 MiB Twrites cost less CPU (310–380 µs and 0.6 context switches
-/// against 390–550 µs and 1.8–5.2 spawned), but 1 MiB reads of the file
-/// written that way through passthrough then cost twice as long in the
-/// kernel's page-cache copy (`_copy_to_iter` 55 % of the server's time
-/// against 30 %; not understood). The same slowdown followed when large
-/// frames were received into reused (pooled) buffers, presumably what an
-/// inline write led to as well (the connection's buffer is unique again
-/// before the next read, so it is reused): fresh receive buffers do not
-/// show it. A 1 MiB
+/// Frames larger than this (Twrite data) are bulk too. A 1 MiB
 /// passthrough `pwrite` is slow enough for [`BulkGate`] to keep it on a
-/// task of its own but one in [`BULK_SPAWNED`] + 1.
+/// task of its own but one in [`BULK_SPAWNED`] + 1. (Started inline,
+/// 1 MiB Twrites cost less CPU but, in a quiet run, no more throughput;
+/// an earlier note here saw later passthrough reads of a file written that
+/// way slow down: that was the placement of the read buffer, fixed in
+/// [`crate::bufpool`], not the write.)
 const INLINE_FRAME_MAX: usize = 256 * 1024;
 
 /// A bulk request whose first poll on the reader's task took longer than
