@@ -1,4 +1,4 @@
-//! Large frames (64 KiB and more) are received into pooled buffers of
+//! Large frames (256 KiB and more) are received into pooled buffers of
 //! their own (`shell::read_frame`, `bufpool`): they must arrive whole in
 //! any split, each answered once beside the frames around them, never
 //! carry bytes of an earlier frame that used the same buffer, and a
