@@ -47,4 +47,7 @@ pub enum BenchError {
     /// A bad option value.
     #[error("{0}")]
     Usage(String),
+    /// A local scratch file (the placement measurement) failed.
+    #[error("{0}: {1}")]
+    Scratch(String, #[source] std::io::Error),
 }

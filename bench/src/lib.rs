@@ -59,6 +59,7 @@ pub mod histogram;
 pub mod load;
 pub mod matrix;
 pub mod memory;
+pub mod placement;
 pub mod report;
 pub mod responder;
 pub mod rows;

@@ -51,6 +51,30 @@ enum Command {
     /// RSS of process --pid, sampled while --conns connections run a
     /// rotating mix of every row for --duration.
     Soak(SoakArgs),
+    /// How fast `pread` copies cached file data into a buffer, by the
+    /// buffer's offset within a 4 KiB page (why the server places its
+    /// buffers; see `ninefold_server::bufpool`).
+    Placement(PlacementArgs),
+}
+
+/// Options of `placement`.
+#[derive(Debug, Args)]
+struct PlacementArgs {
+    /// Directory for the scratch file (on the filesystem to measure).
+    #[arg(long, default_value = "/tmp")]
+    dir: PathBuf,
+    /// Size of the scratch file (read from the page cache).
+    #[arg(long, default_value = "8M", value_parser = parse_size)]
+    file_size: u64,
+    /// Bytes per pread.
+    #[arg(long, default_value = "64K", value_parser = parse_size)]
+    read_size: u64,
+    /// Page offsets of the destination, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "0,8,16,24,32,48,64,128,2048,4032,4088")]
+    offsets: Vec<usize>,
+    /// Time per offset.
+    #[arg(long, default_value = "500ms", value_parser = parse_duration)]
+    duration: std::time::Duration,
 }
 
 /// Where and as whom the memory rows connect.
@@ -213,6 +237,7 @@ fn main() -> ExitCode {
         Some(Command::Markdown { ratios, files }) => markdown(&files, &ratios),
         Some(Command::Idle(a)) => idle(a),
         Some(Command::Soak(a)) => soak(a),
+        Some(Command::Placement(a)) => placement(a),
         None => measure(cli.run),
     };
     match result {
@@ -386,4 +411,17 @@ fn soak(a: SoakArgs) -> anyhow::Result<ExitCode> {
     );
     write_json(a.at.json.as_deref(), &r)?;
     Ok(if r.flat_within(a.bound_pct) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn placement(a: PlacementArgs) -> anyhow::Result<ExitCode> {
+    let sizes = usize::try_from(a.file_size).ok().zip(usize::try_from(a.read_size).ok());
+    let (file_size, read_size) = sizes.context("sizes out of range")?;
+    let got =
+        ninefold_bench::placement::measure(&a.dir, file_size, read_size, &a.offsets, a.duration)?;
+    println!("pread of {read_size} cached bytes into a buffer at page offset N:");
+    let best = got.iter().map(|p| p.mb_per_s).fold(0.0, f64::max);
+    for p in &got {
+        println!("{:>6}  {:>9.0} MB/s  {:.2} of the best", p.offset, p.mb_per_s, p.mb_per_s / best);
+    }
+    Ok(ExitCode::SUCCESS)
 }

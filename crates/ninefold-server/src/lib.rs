@@ -87,6 +87,7 @@
 
 mod access;
 mod auth;
+pub mod bufpool;
 pub mod config;
 mod core;
 mod error;

@@ -11,7 +11,7 @@ use ninefold_proto::{Errno, FallocateMode, LockStatus, OpenFlags};
 use ninefold_server::{DirSink, Handle, LockInfo, LockRequest, Node, Opened, Request, Result};
 use rustix::fs::OFlags;
 
-use super::bufpool;
+use super::bufpool::ReadBuf;
 use super::creds::Who;
 use super::fifo::{self, Pipe};
 use super::flags;
@@ -185,19 +185,18 @@ impl Handle for PassthroughHandle {
         let want = count as usize;
         // Read straight into the buffer that goes to the socket (by
         // reference); large ones are reused across requests.
-        let mut buf = bufpool::take(want);
+        let mut buf = ReadBuf::take(want);
         // What the page cache holds is read right here: the read needs no
         // credentials (the open was checked) and cannot wait for the
         // device. The rest, if any, is read on the blocking pool.
         if read_cached(&self.fd, &mut buf, want, offset)? {
-            return Ok(bufpool::freeze(buf));
+            return Ok(buf.freeze());
         }
         let fd = self.fd.clone();
         blocking_as(&self.fs, req, move || {
-            let at = offset + buf.len() as u64;
-            sys::pread_into(fd.as_fd(), &mut buf, want, at, false)
+            buf.pread(fd.as_fd(), want, offset, false)
                 .map_err(|e| Errno::from_host(e.raw_os_error().unwrap_or(libc::EIO)))?;
-            Ok(bufpool::freeze(buf))
+            Ok(buf.freeze())
         })
         .await
     }
@@ -301,17 +300,13 @@ impl Handle for PassthroughHandle {
     }
 }
 
-/// Reads from the page cache only (`RWF_NOWAIT`) into `buf` at `offset`
-/// until `buf` is full or the file ends: `Some(buf)` when that is done,
-/// `None` when the rest needs the device (or the kernel cannot tell), with
-/// what was read so far left in `buf`.
 /// Reads into `buf` (up to `want` bytes) what the page cache holds at
 /// `offset`: `true` when that is the answer (full, end of file, or an
 /// error after some data), `false` when the rest must be read on the
 /// blocking pool.
-fn read_cached(fd: &OwnedFd, buf: &mut Vec<u8>, want: usize, offset: u64) -> Result<bool> {
+fn read_cached(fd: &OwnedFd, buf: &mut ReadBuf, want: usize, offset: u64) -> Result<bool> {
     while buf.len() < want {
-        match sys::pread_into(fd.as_fd(), buf, want, offset + buf.len() as u64, true) {
+        match buf.pread(fd.as_fd(), want, offset, true) {
             Ok(0) => break,
             Ok(_) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}

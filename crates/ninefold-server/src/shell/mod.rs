@@ -43,13 +43,14 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use ninefold_proto::base;
 use ninefold_proto::framing::{self, FrameStatus};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::Notify;
 use tracing::{debug, Instrument};
 
+use crate::bufpool::{BufPool, PoolBuf};
 use crate::core::{Core, Limits, Received};
 use crate::fid::{lock, Fid};
 use crate::fs::ConnFacts;
@@ -214,6 +215,8 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
     // Small until the peer sends more than a handshake: an idle connection
     // costs little (issue 16's budget is 64 KiB); read_frame grows it.
     let mut buf = BytesMut::with_capacity(8 * 1024);
+    // A large frame being received into a pooled buffer (see `LargeFrame`).
+    let mut large: Option<LargeFrame> = None;
     let shutdown = conn.server.shutdown.clone().cancelled_owned();
     tokio::pin!(shutdown);
     let mut shutdown = ShutdownWatch { server: &conn.server, token: shutdown, joined: false };
@@ -239,7 +242,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 return Ok(());
             }
             () = inline.finished() => continue,
-            f = read_frame(conn, &mut rd, &mut buf, max, &mut pending) => f?,
+            f = read_frame(conn, &mut rd, &mut buf, &mut large, max, &mut pending) => f?,
         };
         // Anything the reader does next may wait (for budget, a drain):
         // the request started here moves to a task of its own first.
@@ -354,18 +357,13 @@ impl<'a, F: Future<Output = ()>> ShutdownWatch<'a, F> {
 /// task and its wake-ups for nothing.
 const INLINE_READ_MAX: usize = 256 * 1024;
 
-/// Frames larger than this (Twrite data) are bulk too. Started inline,
-/// 1 MiB Twrites cost less CPU (310–380 µs and 0.6 context switches
-/// against 390–550 µs and 1.8–5.2 spawned), but 1 MiB reads of the file
-/// written that way through passthrough then cost twice as long in the
-/// kernel's page-cache copy (`_copy_to_iter` 55 % of the server's time
-/// against 30 %; not understood). The same slowdown followed when large
-/// frames were received into reused (pooled) buffers, presumably what an
-/// inline write led to as well (the connection's buffer is unique again
-/// before the next read, so it is reused): fresh receive buffers do not
-/// show it. A 1 MiB
+/// Frames larger than this (Twrite data) are bulk too. A 1 MiB
 /// passthrough `pwrite` is slow enough for [`BulkGate`] to keep it on a
-/// task of its own but one in [`BULK_SPAWNED`] + 1.
+/// task of its own but one in [`BULK_SPAWNED`] + 1. (Started inline,
+/// 1 MiB Twrites cost less CPU but, in a quiet run, no more throughput;
+/// an earlier note here saw later passthrough reads of a file written that
+/// way slow down: that was the placement of the read buffer, fixed in
+/// [`crate::bufpool`], not the write.)
 const INLINE_FRAME_MAX: usize = 256 * 1024;
 
 /// A bulk request whose first poll on the reader's task took longer than
@@ -586,41 +584,96 @@ async fn charge_frame(
     Ok(())
 }
 
+/// Frames of at least this many bytes (Twrite data) are received into a
+/// buffer of their own from [`RECV_POOL`] instead of the connection's
+/// buffer: that one cannot be reused while a request holds its last frame,
+/// so every large frame used to be a fresh allocation (190–256 page
+/// faults per 1 MiB Twrite, a third of the server's CPU on that row).
+/// Smaller frames stay in the connection's buffer: a 64 KiB frame's
+/// allocation comes from the heap without page faults, and moving the
+/// part already read into a pooled buffer cost more (memfs 64 KiB
+/// Twrite: 23–28 µs of server CPU against 20–22 µs).
+const LARGE_FRAME_MIN: usize = 256 * 1024;
+
+/// The receive buffers of large frames, shared by every connection of the
+/// process; at most this many bytes are kept while unused.
+static RECV_POOL: BufPool = BufPool::new(16 * 1024 * 1024);
+
+/// Where a Twrite's data starts in its frame: size[4] type[1] tag[2]
+/// fid[4] offset[8] count[4]. The large frame's buffer aligns that byte
+/// for the filesystem's copy or `pwrite`.
+const TWRITE_DATA_AT: usize = 23;
+
+/// The type number of Twrite, the same in every dialect.
+const TWRITE: u8 = 118;
+
+/// A large frame being received into a pooled buffer of its own: the
+/// bytes so far and the frame's length.
+struct LargeFrame {
+    buf: PoolBuf,
+    len: usize,
+}
+
 /// Reads one whole frame and its memory charge, or `None` at a clean end
-/// of stream.
+/// of stream. `large` holds a large frame's bytes across calls (a call can
+/// be cancelled between two reads without losing any).
 async fn read_frame<R: AsyncRead + Unpin>(
     conn: &Arc<Conn>,
     rd: &mut R,
     buf: &mut BytesMut,
+    large: &mut Option<LargeFrame>,
     max: u32,
     p: &mut Pending,
 ) -> Result<Option<(Bytes, Charge)>, ServeError> {
     let idle = conn.server.config.idle_timeout;
     let budgets = conn.budgets.enabled();
     loop {
-        match framing::check(buf, max) {
-            Ok(FrameStatus::Complete { frame_len }) => {
+        if let Some(big) = large {
+            if big.buf.len() == big.len {
                 if budgets {
-                    charge_frame(conn, p, buf, frame_len, max).await?;
+                    charge_frame(conn, p, big.buf.data(), big.len, max).await?;
                 }
                 let charge = p.charge.take().map(|(c, _)| c).unwrap_or_default();
                 p.deadline = None;
                 p.handshake = None;
-                return Ok(Some((buf.split_to(frame_len).freeze(), charge)));
+                let frame = large.take().map(|b| b.buf.freeze()).unwrap_or_default();
+                return Ok(Some((frame, charge)));
             }
-            Ok(FrameStatus::Incomplete { frame_len }) => {
-                if let (Some(len), true) = (frame_len, buf.len() > 4 || !budgets) {
+        } else {
+            match framing::check(buf, max) {
+                Ok(FrameStatus::Complete { frame_len }) => {
                     if budgets {
-                        charge_frame(conn, p, buf, len, max).await?;
+                        charge_frame(conn, p, buf, frame_len, max).await?;
                     }
-                    buf.reserve(len.saturating_sub(buf.len()));
-                } else if buf.capacity() - buf.len() < 4096 {
-                    buf.reserve(64 * 1024);
+                    let charge = p.charge.take().map(|(c, _)| c).unwrap_or_default();
+                    p.deadline = None;
+                    p.handshake = None;
+                    return Ok(Some((buf.split_to(frame_len).freeze(), charge)));
                 }
+                Ok(FrameStatus::Incomplete { frame_len }) => {
+                    if let (Some(len), true) = (frame_len, buf.len() > 4 || !budgets) {
+                        if budgets {
+                            charge_frame(conn, p, buf, len, max).await?;
+                        }
+                        if len >= LARGE_FRAME_MIN && buf.len() > 4 {
+                            // The frame is all the buffer holds (it is
+                            // incomplete): move it to a buffer of its own.
+                            let lead = if buf[4] == TWRITE { TWRITE_DATA_AT } else { 0 };
+                            let mut own = RECV_POOL.take(len, lead);
+                            own.extend_from_slice(buf);
+                            buf.clear();
+                            *large = Some(LargeFrame { buf: own, len });
+                        } else {
+                            buf.reserve(len.saturating_sub(buf.len()));
+                        }
+                    } else if buf.capacity() - buf.len() < 4096 {
+                        buf.reserve(64 * 1024);
+                    }
+                }
+                Err(e) => return Err(ServeError::Decode(e)),
             }
-            Err(e) => return Err(ServeError::Decode(e)),
         }
-        if !buf.is_empty() && p.deadline.is_none() {
+        if (!buf.is_empty() || large.is_some()) && p.deadline.is_none() {
             p.deadline =
                 conn.server.config.limits.frame_timeout.map(|d| tokio::time::Instant::now() + d);
         }
@@ -629,7 +682,7 @@ async fn read_frame<R: AsyncRead + Unpin>(
             (a, b) => a.or(b),
         };
         if let Some(at) = deadline {
-            let n = match tokio::time::timeout_at(at, rd.read_buf(buf)).await {
+            let n = match tokio::time::timeout_at(at, read_some(rd, buf, large)).await {
                 Ok(r) => r?,
                 Err(_) => {
                     let which = if p.handshake == Some(at) { "handshake" } else { "frame" };
@@ -643,7 +696,7 @@ async fn read_frame<R: AsyncRead + Unpin>(
                 }
             };
             if n == 0 {
-                return if buf.is_empty() {
+                return if buf.is_empty() && large.is_none() {
                     Ok(None)
                 } else {
                     Err(ServeError::Io(io::Error::from(io::ErrorKind::UnexpectedEof)))
@@ -653,7 +706,7 @@ async fn read_frame<R: AsyncRead + Unpin>(
         }
         let n = match idle {
             Some(idle) => loop {
-                match tokio::time::timeout(idle, rd.read_buf(buf)).await {
+                match tokio::time::timeout(idle, read_some(rd, buf, large)).await {
                     Ok(r) => break r?,
                     Err(_) if lock(&conn.core).inflight_len() == 0 => {
                         debug!(conn = conn.id, "idle timeout");
@@ -662,15 +715,31 @@ async fn read_frame<R: AsyncRead + Unpin>(
                     Err(_) => continue,
                 }
             },
-            None => rd.read_buf(buf).await?,
+            None => read_some(rd, buf, large).await?,
         };
         if n == 0 {
-            return if buf.is_empty() {
+            return if buf.is_empty() && large.is_none() {
                 Ok(None)
             } else {
                 Err(ServeError::Io(io::Error::from(io::ErrorKind::UnexpectedEof)))
             };
         }
+    }
+}
+
+/// Reads what the stream has into the large frame being received, up to
+/// its end, or else into the connection's buffer.
+async fn read_some<R: AsyncRead + Unpin>(
+    rd: &mut R,
+    buf: &mut BytesMut,
+    large: &mut Option<LargeFrame>,
+) -> io::Result<usize> {
+    match large {
+        Some(big) => {
+            let left = big.len - big.buf.len();
+            rd.read_buf(&mut big.buf.vec_mut().limit(left)).await
+        }
+        None => rd.read_buf(buf).await,
     }
 }
 
