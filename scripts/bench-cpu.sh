@@ -38,16 +38,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-target_dir=${CARGO_TARGET_DIR:-$root/target}
-bench=$target_dir/release/ninefold-bench
-ours=${NINEFOLD_BIN:-$target_dir/release/ninefold}
+# shellcheck source=scripts/lib/bench-bins.sh
+. scripts/lib/bench-bins.sh   # the working directory is the repository root
+bench_bins bench-cpu.sh "$servers"
 command -v perf >/dev/null || { echo "bench-cpu.sh: needs perf (apt-get install linux-perf)" >&2; exit 1; }
-for b in "$bench" "$ours"; do
-    [ -x "$b" ] || { echo "bench-cpu.sh: $b missing (cargo build --release -p ninefold-bench -p ninefold-cli)" >&2; exit 1; }
-done
-if [[ ",$servers," == *",base-"* ]] && [ ! -x "${NINEFOLD_BASE_BIN:-}" ]; then
-    echo "bench-cpu.sh: base-* servers need NINEFOLD_BASE_BIN" >&2; exit 1
-fi
 
 scratch=$(mktemp -d /tmp/ninefold-bench-cpu.XXXXXX)
 server_pid=""

@@ -34,18 +34,12 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-target_dir=${CARGO_TARGET_DIR:-$root/target}
-bench=$target_dir/release/ninefold-bench
-ours=${NINEFOLD_BIN:-$target_dir/release/ninefold}
+# shellcheck source=scripts/lib/bench-bins.sh
+. scripts/lib/bench-bins.sh   # the working directory is the repository root
+bench_bins bench-instr.sh "$servers"
 for t in valgrind callgrind_control; do
     command -v "$t" >/dev/null || { echo "bench-instr.sh: needs $t (apt-get install valgrind)" >&2; exit 1; }
 done
-for b in "$bench" "$ours"; do
-    [ -x "$b" ] || { echo "bench-instr.sh: $b missing (cargo build --release -p ninefold-bench -p ninefold-cli)" >&2; exit 1; }
-done
-if [[ ",$servers," == *",base-"* ]] && [ ! -x "${NINEFOLD_BASE_BIN:-}" ]; then
-    echo "bench-instr.sh: base-* servers need NINEFOLD_BASE_BIN" >&2; exit 1
-fi
 
 scratch=$(mktemp -d /tmp/ninefold-bench-instr.XXXXXX)
 server_pid=""

@@ -12,6 +12,7 @@
 #   scripts/test-python.sh            # everything
 #   NINEFOLD_BIN=path/to/ninefold     # the server binary (default target/release/ninefold)
 #   NINEFOLD_PYTHON_SKIP_DIOD=1       # run without diod (its cases are skipped, and said so)
+#   NINEFOLD_PYTHON_SKIP_THP=1        # on a kernel without transparent huge pages (the huge-page check is skipped, and said so)
 #   NINEFOLD_PYTHON_SKIP_SOURCE=1     # leave out the source install (said so in the summary)
 #
 # pytest's last line ("N passed, ...") is the summary CI reads.
