@@ -128,7 +128,7 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let fd = self.fd.clone();
         let kind = self.kind;
-        blocking_as(&self.fs, req, move || {
+        let work = move || {
             // chown first: it clears set-id bits a chmod may set.
             if uid.is_some() || gid.is_some() {
                 rustix::fs::chownat(
@@ -157,8 +157,14 @@ impl PassthroughNode {
                 .map_err(errno)?;
             }
             Ok(())
-        })
-        .await
+        };
+        // A truncate may free a large file's blocks: the blocking pool.
+        // Owners, modes and times are metadata calls (see `cheap_as`).
+        if size.is_some() {
+            blocking_as(&self.fs, req, work).await
+        } else {
+            cheap_as(&self.fs, req, work).await
+        }
     }
 
     pub(crate) async fn statfs_impl(&self, req: &ninefold_server::Request) -> Result<StatFs> {

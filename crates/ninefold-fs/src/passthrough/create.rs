@@ -15,7 +15,7 @@ use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Uid};
 use super::creds::Who;
 use super::flags;
 use super::handle::PassthroughHandle;
-use super::node::{blocking_as, errno, fd_name, Kind, PassthroughNode, Shared};
+use super::node::{cheap_as, errno, fd_name, Kind, PassthroughNode, Shared};
 use super::walk::{check_name, open_child};
 
 /// Who a new object belongs to (host ids), or `None` to leave what the
@@ -117,7 +117,7 @@ impl PassthroughNode {
         let parent = self.fd.clone();
         let parent_path = self.qid.path;
         let charge = self.fs.fds.charge(req)?;
-        blocking_as(&self.fs, req, move || {
+        cheap_as(&self.fs, req, move || {
             let file = rustix::fs::openat(parent.as_fd(), &name, host, Mode::from_raw_mode(perm))
                 .map_err(errno)?;
             let finish = || -> Result<Created> {
@@ -170,7 +170,7 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let parent = self.fd.clone();
         let parent_path = self.qid.path;
-        blocking_as(&self.fs, req, move || {
+        cheap_as(&self.fs, req, move || {
             rustix::fs::mkdirat(parent.as_fd(), &name, Mode::from_raw_mode(perm)).map_err(errno)?;
             finish_new(&fs, &parent, parent_path, &name, Kind::Dir, owner, Some(perm))
         })
@@ -198,7 +198,7 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let parent = self.fd.clone();
         let parent_path = self.qid.path;
-        blocking_as(&self.fs, req, move || {
+        cheap_as(&self.fs, req, move || {
             rustix::fs::symlinkat(&target, parent.as_fd(), &name).map_err(errno)?;
             finish_new(&fs, &parent, parent_path, &name, Kind::Symlink, owner, None)
         })
@@ -234,7 +234,7 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let parent = self.fd.clone();
         let parent_path = self.qid.path;
-        blocking_as(&self.fs, req, move || {
+        cheap_as(&self.fs, req, move || {
             rustix::fs::mknodat(parent.as_fd(), &name, ty, Mode::from_raw_mode(perm), dev)
                 .map_err(errno)?;
             finish_new(&fs, &parent, parent_path, &name, kind, owner, Some(perm))
@@ -261,7 +261,7 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let parent = self.fd.clone();
         let source = target.fd.clone();
-        blocking_as(&self.fs, req, move || {
+        cheap_as(&self.fs, req, move || {
             match rustix::fs::linkat(source.as_fd(), "", parent.as_fd(), &name, AtFlags::EMPTY_PATH)
             {
                 Ok(()) => Ok(()),

@@ -15,7 +15,7 @@ use super::bufpool::ReadBuf;
 use super::creds::Who;
 use super::fifo::{self, Pipe};
 use super::flags;
-use super::node::{blocking_as, errno, Kind, PassthroughNode, Shared};
+use super::node::{blocking_as, cheap_as, errno, Kind, PassthroughNode, Shared};
 use super::sys;
 
 /// The state of one open fid: a host descriptor reopened from the node's
@@ -87,13 +87,19 @@ impl PassthroughNode {
         let fs = self.fs.clone();
         let fd = self.fd.clone();
         let kind = self.kind;
-        let handle = blocking_as(&self.fs, req, move || {
+        let open = move || {
             let file = fs.reopen(&fd, host).map_err(errno)?;
             let mut handle = PassthroughHandle::new(fs, file, kind, flags);
             handle.charge = charge;
             Ok(handle)
-        })
-        .await?;
+        };
+        // Opening a file or a directory is a metadata call (see
+        // `cheap_as`); a device's open may wait on the device.
+        let handle = if matches!(kind, Kind::File | Kind::Dir) {
+            cheap_as(&self.fs, req, open).await?
+        } else {
+            blocking_as(&self.fs, req, open).await?
+        };
         Ok(Opened::with_handle(handle))
     }
 

@@ -111,14 +111,12 @@ impl PassthroughHandle {
 
     /// Drops every lock this open holds (at clunk).
     pub(crate) async fn release_locks(&self) -> Result<()> {
-        let fd = self.fd.clone();
-        blocking(move || {
-            if let Err(e) = ofd_setlk(fd.as_fd(), LockKind::Unlock, 0, 0) {
-                tracing::debug!(error = %e, "passthrough: unlock at release failed");
-            }
-            Ok(())
-        })
-        .await
+        // An unlock never waits (F_OFD_SETLK, not SETLKW): no hand-off to
+        // the blocking pool, which every clunk of an open file paid.
+        if let Err(e) = ofd_setlk(self.fd.as_fd(), LockKind::Unlock, 0, 0) {
+            tracing::debug!(error = %e, "passthrough: unlock at release failed");
+        }
+        Ok(())
     }
 }
 

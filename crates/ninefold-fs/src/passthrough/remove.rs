@@ -7,7 +7,7 @@ use ninefold_proto::{Errno, UnlinkatFlags};
 use ninefold_server::{Node, Request, Result};
 use rustix::fs::AtFlags;
 
-use super::node::{blocking_as, errno, PassthroughNode};
+use super::node::{cheap_as, errno, PassthroughNode};
 use super::walk::check_name;
 
 impl PassthroughNode {
@@ -26,7 +26,7 @@ impl PassthroughNode {
             AtFlags::empty()
         };
         let parent = self.fd.clone();
-        blocking_as(&self.fs, req, move || {
+        cheap_as(&self.fs, req, move || {
             rustix::fs::unlinkat(parent.as_fd(), &name, at).map_err(errno)
         })
         .await
@@ -51,7 +51,7 @@ impl PassthroughNode {
         let from = self.fd.clone();
         let to = new_dir.fd.clone();
         let (fs, to_path) = (self.fs.clone(), new_dir.qid.path);
-        blocking_as(&self.fs, req, move || {
+        cheap_as(&self.fs, req, move || {
             // Which object moves, for the index's record of where it is.
             let moved =
                 rustix::fs::statat(from.as_fd(), &name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)

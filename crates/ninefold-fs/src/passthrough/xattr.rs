@@ -21,7 +21,7 @@ use ninefold_proto::{Errno, XattrFlags};
 use ninefold_server::{Request, Result};
 
 use super::creds::Who;
-use super::node::{blocking_as, errno, proc_path, Kind, PassthroughNode};
+use super::node::{cheap_as, errno, proc_path, Kind, PassthroughNode};
 
 /// The largest value or list Linux handles (XATTR_SIZE_MAX).
 const XATTR_SIZE_MAX: usize = 64 * 1024;
@@ -57,7 +57,7 @@ impl PassthroughNode {
         }
         let name = os_name;
         let fd = self.fd.clone();
-        blocking_as(&self.fs, req, move || {
+        cheap_as(&self.fs, req, move || {
             let path = proc_path(&fd);
             // The size may change between the query and the read: retry.
             for _ in 0..4 {
@@ -83,7 +83,7 @@ impl PassthroughNode {
         }
         let hide_trusted = self.unprivileged(req);
         let fd = self.fd.clone();
-        blocking_as(&self.fs, req, move || {
+        cheap_as(&self.fs, req, move || {
             let path = proc_path(&fd);
             for _ in 0..4 {
                 let size = rustix::fs::listxattr_query(&path).map_err(errno)?;
@@ -135,7 +135,7 @@ impl PassthroughNode {
             host |= rustix::fs::XattrFlags::REPLACE;
         }
         let fd = self.fd.clone();
-        blocking_as(&self.fs, req, move || {
+        cheap_as(&self.fs, req, move || {
             rustix::fs::setxattr(proc_path(&fd), &os_name, &value, host).map_err(errno)
         })
         .await
@@ -151,7 +151,7 @@ impl PassthroughNode {
             return Err(Errno::EPERM);
         }
         let fd = self.fd.clone();
-        blocking_as(&self.fs, req, move || {
+        cheap_as(&self.fs, req, move || {
             rustix::fs::removexattr(proc_path(&fd), &os_name).map_err(errno)
         })
         .await
