@@ -7,7 +7,7 @@
 # both alike. A benchmark, not a test: it is not part of scripts/test.sh.
 #
 #   scripts/bench-kernel.sh [--rounds N] [--files N] [--mount-opts OPTS]
-#                           [--servers ninefold,diod] [--bin PATH]
+#                           [--servers ninefold,diod] [--bin PATH] [--tap]
 #
 #   --rounds N       guest boots per server (default 3); medians are reported
 #   --files N        files in the tree (default 3000; 100 per directory)
@@ -16,6 +16,11 @@
 #   --servers LIST   default ninefold,diod
 #   --bin PATH       the ninefold binary (default $NINEFOLD_BIN, else
 #                    target/release/ninefold, built when missing)
+#   --tap            put `ninefold-bench tap` between the guest and each
+#                    server and print, per round, the requests by type with
+#                    the server's time for each (p50/p90/p99): the same
+#                    proxy for both servers, so the comparison stays fair,
+#                    but the times then include the proxy's hop
 # Environment: MSIZE (default 262144; diod grants 65536 whatever is asked),
 # NINEFOLD_QEMU_ACCEL, MEM, TIMEOUT (passed to scripts/qemu-guest.sh).
 #
@@ -29,7 +34,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 cmdline="scripts/bench-kernel.sh $*"
 
-rounds=3; files=3000; mount_opts=""; servers=ninefold,diod; bin=${NINEFOLD_BIN:-}
+rounds=3; files=3000; mount_opts=""; servers=ninefold,diod; bin=${NINEFOLD_BIN:-}; tap=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) rounds=${2:?}; shift 2 ;;
@@ -37,7 +42,8 @@ while [ $# -gt 0 ]; do
         --mount-opts) mount_opts=${2:?}; shift 2 ;;
         --servers) servers=${2:?}; shift 2 ;;
         --bin) bin=${2:?}; shift 2 ;;
-        -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --tap) tap=1; shift ;;
+        -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-kernel: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -88,12 +94,31 @@ echo "@@KBENCH entries=\$n untar=\$a:\$b find=\$b:\$c rm=\$c:\$d"
 cd .. && rmdir bench
 EOF
 
+if [ "$tap" = 1 ]; then
+    bench_bin=${CARGO_TARGET_DIR:-$repo/target}/release/ninefold-bench
+    [ -x "$bench_bin" ] || CARGO_INCREMENTAL=0 nice -n 10 cargo build --release -q -p ninefold-bench
+    [ -x "$bench_bin" ] || { echo "bench-kernel: no ninefold-bench at $bench_bin" >&2; exit 1; }
+    # tap.sh BENCH LISTEN_PORT SERVER_PORT OUT SERVER-COMMAND...: the server
+    # in the background, the tap in front of it once it listens (both in
+    # the process group stop_server signals).
+    cat > "$work/tap.sh" <<'EOF'
+bench=$1 lp=$2 sp=$3 out=$4; shift 4
+"$@" &
+for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$sp") 2>/dev/null && break; sleep 0.1; done
+exec "$bench" tap --listen "127.0.0.1:$lp" --target "127.0.0.1:$sp" --out "$out"
+EOF
+fi
+
 server_cmd_for() {
-    local p=$1
+    local p=$1 sp=$1
+    if [ "$tap" = 1 ]; then sp=$(free_port) || return 1; fi
     case "$server" in
-        ninefold) cmd=("$bin" serve "$dir" --listen "tcp://127.0.0.1:$p") ;;
-        diod) cmd=(bash "$repo/scripts/diod-serve.sh" "$dir" "$p" 3600) ;;
+        ninefold) cmd=("$bin" serve "$dir" --listen "tcp://127.0.0.1:$sp") ;;
+        diod) cmd=(bash "$repo/scripts/diod-serve.sh" "$dir" "$sp" 3600) ;;
     esac
+    if [ "$tap" = 1 ]; then
+        cmd=(bash "$work/tap.sh" "$bench_bin" "$p" "$sp" "$work/$server-$r.tap" "${cmd[@]}")
+    fi
 }
 
 results=$work/results.txt
@@ -112,6 +137,10 @@ for r in $(seq 1 "$rounds"); do
         say "round $r: $server (load $(cut -d' ' -f1 /proc/loadavg))"
         guest_files="$work/tree.tar" run_guest "$server-$r" "$work/guest.sh" "$opts"
         stop_server
+        if [ "$tap" = 1 ]; then
+            echo "-- requests of $server in round $r (ninefold-bench tap; times in µs from the proxy):"
+            cat "$work/$server-$r.tap" 2>/dev/null || echo "(no tap report)"
+        fi
         line=$(grep -a '@@KBENCH' "$work/$server-$r.guest.out" | tail -1 || true)
         left=$(find "$dir" -mindepth 1 | wc -l)
         if [ "$guest_rc" != 0 ] || [ -z "$line" ]; then

@@ -55,6 +55,25 @@ enum Command {
     /// buffer's offset within a 4 KiB page (why the server places its
     /// buffers; see `ninefold_server::bufpool`).
     Placement(PlacementArgs),
+    /// A TCP proxy in front of a 9P server that counts the requests
+    /// passing through by type and times each (for clients that cannot be
+    /// instrumented, such as the kernel's v9fs). Runs until SIGINT or
+    /// SIGTERM, rewriting --out every second and printing the table at exit.
+    Tap(TapArgs),
+}
+
+/// Options of `tap`.
+#[derive(Debug, Args)]
+struct TapArgs {
+    /// Address to listen on (HOST:PORT).
+    #[arg(long)]
+    listen: String,
+    /// The server's address (HOST:PORT).
+    #[arg(long)]
+    target: String,
+    /// Rewrite this file with the table every second.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// Options of `placement`.
@@ -238,6 +257,7 @@ fn main() -> ExitCode {
         Some(Command::Idle(a)) => idle(a),
         Some(Command::Soak(a)) => soak(a),
         Some(Command::Placement(a)) => placement(a),
+        Some(Command::Tap(a)) => tap(a),
         None => measure(cli.run),
     };
     match result {
@@ -247,6 +267,42 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn tap(a: TapArgs) -> anyhow::Result<ExitCode> {
+    use ninefold_bench::tap::{self, TapStats};
+    use std::sync::{Arc, Mutex};
+    let stats = Arc::new(Mutex::new(TapStats::default()));
+    let table = |stats: &Mutex<TapStats>| stats.lock().map(|s| s.table()).unwrap_or_default();
+    runtime(1)?.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .with_context(|| format!("listening on {}", a.listen))?;
+        eprintln!("ninefold-bench tap: {} -> {}", listener.local_addr()?, a.target);
+        let proxy = tokio::spawn(tap::serve(listener, a.target.clone(), stats.clone()));
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                _ = term.recv() => break,
+                _ = tick.tick() => {
+                    if let Some(out) = &a.out {
+                        std::fs::write(out, table(&stats))
+                            .with_context(|| format!("writing {}", out.display()))?;
+                    }
+                }
+            }
+        }
+        proxy.abort();
+        anyhow::Ok(())
+    })?;
+    let t = table(&stats);
+    if let Some(out) = &a.out {
+        std::fs::write(out, &t).with_context(|| format!("writing {}", out.display()))?;
+    }
+    print!("{t}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn serve_responder(a: ResponderArgs) -> anyhow::Result<ExitCode> {
