@@ -16,6 +16,10 @@
 #   memfs    release `ninefold serve --memory`; passthrough: `ninefold serve DIR`
 #   base-*   the same served by $NINEFOLD_BASE_BIN (another build), for
 #            before/after ratios
+#   diod     diod through scripts/diod-serve.sh on a fresh export (installed
+#            from apt on first use); its CPU is diod's own process, every
+#            thread. diod grants msize 65536 at most, so its 1 MiB rows move
+#            64 KiB per request: compare those per byte, not per request
 # Needs `perf` (Debian: linux-perf). Prints a Markdown table. A benchmark,
 # not a test: it is not part of scripts/test.sh.
 set -euo pipefail
@@ -59,7 +63,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # one SERVER ROW DEPTH: prints "mb_per_s ops_per_s cpu_us_per_op cs_per_op"
 one() {
-    local server=$1 row=$2 depth=$3 port dir bin
+    local server=$1 row=$2 depth=$3 port dir bin aname="" cpu_pid
     port=$(free_port)
     dir=$(mktemp -d "$scratch/export.XXXX")
     case $server in
@@ -71,6 +75,9 @@ one() {
             else
                 "$bin" serve "$dir" -l "tcp://127.0.0.1:$port" >"$scratch/server.log" 2>&1 &
             fi ;;
+        diod)
+            aname=$(realpath "$dir")
+            bash scripts/diod-serve.sh "$dir" "$port" 600 >"$scratch/server.log" 2>&1 & ;;
         *) echo "bench-cpu.sh: unknown server $server" >&2; exit 2 ;;
     esac
     server_pid=$!
@@ -79,15 +86,21 @@ one() {
         kill -0 "$server_pid" 2>/dev/null || { cat "$scratch/server.log" >&2; exit 1; }
         sleep 0.1
     done
-    perf stat -x, -e context-switches -p "$server_pid" -o "$scratch/perf.txt" 2>/dev/null &
+    cpu_pid=$server_pid
+    if [ "$server" = diod ]; then
+        # diod-serve.sh execs `timeout`, whose child is diod.
+        cpu_pid=$(pgrep -P "$server_pid" -x diod) \
+            || { echo "bench-cpu.sh: diod did not start" >&2; cat "$scratch/server.log" >&2; exit 1; }
+    fi
+    perf stat -x, -e context-switches -p "$cpu_pid" -o "$scratch/perf.txt" 2>/dev/null &
     perf_pid=$!
     sleep 0.2
     local t0 t1 json
-    t0=$(cpu_ticks "$server_pid")
-    json=$("$bench" --target "tcp://127.0.0.1:$port" --conns 1 --depth "$depth" \
+    t0=$(cpu_ticks "$cpu_pid")
+    json=$("$bench" --target "tcp://127.0.0.1:$port" --aname "$aname" --conns 1 --depth "$depth" \
         --duration "$duration" --warmup 300ms --rows "$row" --msize 1048600 --json 2>"$scratch/bench.err") \
         || { cat "$scratch/bench.err" >&2; exit 1; }
-    t1=$(cpu_ticks "$server_pid")
+    t1=$(cpu_ticks "$cpu_pid")
     kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true; perf_pid=""
     kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
     rm -rf "$dir"
@@ -143,6 +156,7 @@ def med(key, s, i):
 head = ["row"] + [f"{s} µs CPU · switches /req" for s in servers]
 ratios = [(a, f"base-{a}") for a in ("memfs", "passthrough") if a in servers and f"base-{a}" in servers]
 ratios += [(a, "raw") for a in ("memfs", "passthrough") if a in servers and "raw" in servers]
+ratios += [("passthrough", "diod")] if "passthrough" in servers and "diod" in servers else []
 head += [f"{a} CPU / {b}" for a, b in ratios]
 print("| " + " | ".join(head) + " |")
 print("|" + "---|" * len(head))

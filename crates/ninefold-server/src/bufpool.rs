@@ -62,13 +62,26 @@ const PAGE: usize = 4096;
 pub struct BufPool {
     free: Mutex<Free>,
     keep: usize,
+    /// Whether the pool records which of its buffers are lent frozen
+    /// (see [`lends`](BufPool::lends)).
+    track: bool,
 }
 
 #[derive(Debug)]
 struct Free {
     lists: [Vec<Vec<u8>>; CLASSES],
     kept: usize,
+    /// Tracked pools: the address ranges of the buffers lent frozen.
+    lent: Vec<(usize, usize)>,
 }
+
+/// The pool the server receives large frames into (Twrite data of
+/// 256 KiB and more, see `shell`): frozen once the whole frame is in,
+/// never written again. A filesystem may keep such a payload instead of
+/// copying it ([`BufPool::lends`] tells): memfs adopts one that covers a
+/// whole chunk of a file as that chunk. A buffer kept so returns to the
+/// pool when its last reference is dropped, like any other.
+pub static FRAMES: BufPool = BufPool::tracked(16 * 1024 * 1024);
 
 /// The size class of a buffer for `n` bytes of data, if pooled.
 fn class(n: usize) -> Option<usize> {
@@ -81,7 +94,36 @@ fn class(n: usize) -> Option<usize> {
 impl BufPool {
     /// An empty pool that keeps at most `keep` bytes of free buffers.
     pub const fn new(keep: usize) -> BufPool {
-        BufPool { free: Mutex::new(Free { lists: [const { Vec::new() }; CLASSES], kept: 0 }), keep }
+        BufPool {
+            free: Mutex::new(Free {
+                lists: [const { Vec::new() }; CLASSES],
+                kept: 0,
+                lent: Vec::new(),
+            }),
+            keep,
+            track: false,
+        }
+    }
+
+    /// Like [`new`](BufPool::new), and the pool records the buffers it
+    /// lends frozen, so [`lends`](BufPool::lends) can tell a payload of
+    /// its own (one more lock per freeze).
+    pub const fn tracked(keep: usize) -> BufPool {
+        let mut pool = BufPool::new(keep);
+        pool.track = true;
+        pool
+    }
+
+    /// Whether `data` lies within a buffer of this pool that is lent
+    /// frozen (read-only until the last reference is dropped): a
+    /// [`tracked`](BufPool::tracked) pool's pooled buffers only; always
+    /// false for any other pool and for empty `data`.
+    pub fn lends(&self, data: &[u8]) -> bool {
+        if !self.track || data.is_empty() {
+            return false;
+        }
+        let (start, end) = (data.as_ptr() as usize, data.as_ptr() as usize + data.len());
+        self.free().lent.iter().any(|&(a, b)| a <= start && end <= b)
     }
 
     fn free(&self) -> std::sync::MutexGuard<'_, Free> {
@@ -118,10 +160,16 @@ impl BufPool {
         PoolBuf::place(Vec::with_capacity(n + slack(n)), n, lead, None)
     }
 
-    fn give_back(&self, mut buf: Vec<u8>, class: usize) {
+    fn give_back(&self, mut buf: Vec<u8>, class: usize, frozen: bool) {
         buf.clear();
         let cap = buf.capacity();
         let mut f = self.free();
+        if frozen && self.track {
+            let at = buf.as_ptr() as usize;
+            if let Some(i) = f.lent.iter().position(|&(a, _)| a == at) {
+                f.lent.swap_remove(i);
+            }
+        }
         if f.kept + cap <= self.keep {
             f.kept += cap;
             f.lists[class].push(buf);
@@ -215,12 +263,18 @@ impl PoolBuf {
         let PoolBuf { buf, start, home } = self;
         if buf.len() == start {
             if let Some((pool, class)) = home {
-                pool.give_back(buf, class);
+                pool.give_back(buf, class, false);
             }
             return Bytes::new();
         }
         let whole = match home {
-            Some((pool, class)) => Bytes::from_owner(Pooled { buf, pool, class }),
+            Some((pool, class)) => {
+                if pool.track {
+                    let at = buf.as_ptr() as usize;
+                    pool.free().lent.push((at, at + buf.capacity()));
+                }
+                Bytes::from_owner(Pooled { buf, pool, class })
+            }
             None => Bytes::from(buf),
         };
         whole.slice(start..)
@@ -242,7 +296,7 @@ impl AsRef<[u8]> for Pooled {
 
 impl Drop for Pooled {
     fn drop(&mut self) {
-        self.pool.give_back(std::mem::take(&mut self.buf), self.class);
+        self.pool.give_back(std::mem::take(&mut self.buf), self.class, true);
     }
 }
 
@@ -318,6 +372,36 @@ mod tests {
         assert_eq!(m.as_ptr(), ptr, "no copy");
         m[0] = 6;
         assert_eq!(m.len(), 1 << 20);
+    }
+
+    #[test]
+    fn a_tracked_pool_knows_what_it_lends_frozen() {
+        static POOL: BufPool = BufPool::tracked(8 << 20);
+        static OTHER: BufPool = BufPool::new(8 << 20);
+        let mut b = POOL.take(1 << 20, 23);
+        b.extend_from_slice(&[1; 1000]);
+        assert!(!POOL.lends(b.data()), "not frozen yet");
+        let frozen = b.freeze();
+        assert!(POOL.lends(&frozen));
+        assert!(POOL.lends(&frozen[23..]));
+        assert!(!POOL.lends(&frozen[..0]), "empty");
+        assert!(!POOL.lends(&[1u8; 1000]), "another buffer");
+        let mut o = OTHER.take(1 << 20, 0);
+        o.extend_from_slice(&[1; 10]);
+        let o = o.freeze();
+        assert!(!OTHER.lends(&o), "an untracked pool");
+        let tail = frozen.slice(500..);
+        drop(frozen);
+        assert!(POOL.lends(&tail), "a slice still holds it");
+        drop(tail);
+        assert!(POOL.free().lent.is_empty(), "given back: no longer lent");
+        // Small and unpooled buffers are never lent.
+        let mut small = POOL.take(100, 0);
+        small.extend_from_slice(b"abc");
+        assert!(!POOL.lends(&small.freeze()));
+        let mut huge = POOL.take(POOL_MAX + 1, 0);
+        huge.extend_from_slice(b"abc");
+        assert!(!POOL.lends(&huge.freeze()));
     }
 
     #[test]

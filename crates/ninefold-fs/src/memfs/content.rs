@@ -8,9 +8,16 @@
 //! crosses a chunk boundary is copied into a buffer of its own. A write to
 //! a chunk that a reply still holds copies that one chunk first
 //! (copy-on-write), so a reply on its way out never sees later writes.
+//!
+//! A write that replaces a whole chunk (or the file's last chunk and
+//! beyond) with the payload of a frame the server received into a buffer
+//! of its own ([`FRAMES`]) keeps that payload as the chunk instead of
+//! copying it ([`Content::write_shared`]): a 1 MiB Twrite so costs no
+//! copy here. Such a chunk is read-only like any shared one: a later
+//! partial write copies it first.
 
 use bytes::{Bytes, BytesMut};
-use ninefold_server::bufpool::BufPool;
+use ninefold_server::bufpool::{BufPool, FRAMES};
 
 /// Bytes per chunk: the Linux client's and our own large reads (msize
 /// 512 KiB or 1 MiB, minus the header) at aligned offsets fall in one.
@@ -61,6 +68,19 @@ impl Content {
 
     /// Writes `data` at `offset`, zero-filling any gap past the end.
     pub(crate) fn write(&mut self, offset: usize, data: &[u8]) {
+        self.write_from(offset, data, None);
+    }
+
+    /// [`write`](Self::write), keeping pieces of `data` as chunks instead
+    /// of copying them where `data` is a received frame's payload
+    /// ([`FRAMES`]) and a piece replaces a whole chunk: all of one, or
+    /// the file's last chunk and beyond.
+    pub(crate) fn write_shared(&mut self, offset: usize, data: &Bytes) {
+        let keep = (data.len() >= KEEP_MIN && FRAMES.lends(data)).then_some(data);
+        self.write_from(offset, data, keep);
+    }
+
+    fn write_from(&mut self, offset: usize, data: &[u8], keep: Option<&Bytes>) {
         if offset > self.len {
             self.resize(offset);
         }
@@ -70,11 +90,22 @@ impl Content {
             let i = at / CHUNK;
             let within = at - i * CHUNK;
             let n = rest.len().min(CHUNK - within);
-            if i == self.chunks.len() {
+            let replaces = within == 0 && self.chunks.get(i).is_none_or(|c| c.len() <= n);
+            if let (Some(whole), true) = (keep, replaces && n >= KEEP_MIN) {
+                // Every byte of chunk `i` is replaced (or it is new): the
+                // payload becomes the chunk, placed as the pool places it.
+                let from = data.len() - rest.len();
+                let piece = whole.slice(from..from + n);
+                if i == self.chunks.len() {
+                    self.chunks.push(piece);
+                } else {
+                    self.chunks[i] = piece;
+                }
+            } else if i == self.chunks.len() {
                 // Appending a chunk (`at` is the end, on a chunk boundary).
                 self.chunks.push(placed_copy(&rest[..n], n).freeze());
             } else {
-                let mut chunk = self.chunk_mut(i);
+                let mut chunk = self.chunk_mut(i, within + n);
                 grow(&mut chunk, within + n);
                 let overlap = chunk.len().saturating_sub(within).min(n);
                 chunk[within..within + overlap].copy_from_slice(&rest[..overlap]);
@@ -94,7 +125,7 @@ impl Content {
             let i = at / CHUNK;
             let within = at - i * CHUNK;
             let n = (end - at).min(CHUNK - within);
-            let mut chunk = self.chunk_mut(i);
+            let mut chunk = self.chunk_mut(i, 0);
             chunk[within..within + n].fill(0);
             self.put_back(i, chunk);
             at += n;
@@ -127,7 +158,7 @@ impl Content {
             if within == 0 {
                 self.chunks.push(Bytes::from(vec![0u8; n]));
             } else {
-                let mut chunk = self.chunk_mut(i);
+                let mut chunk = self.chunk_mut(i, within + n);
                 grow(&mut chunk, within + n);
                 chunk.resize(within + n, 0);
                 self.put_back(i, chunk);
@@ -136,13 +167,23 @@ impl Content {
         }
     }
 
-    /// Chunk `i` taken out for writing: its own memory if no reply holds
-    /// it, a copy otherwise. Give it back with [`put_back`](Self::put_back).
-    fn chunk_mut(&mut self, i: usize) -> BytesMut {
+    /// Chunk `i` taken out for writing (to grow to `len` bytes, if more
+    /// than it holds): its own memory if nothing else holds it, a copy
+    /// otherwise (a reply holds it, or it is a kept frame payload). Give
+    /// it back with [`put_back`](Self::put_back).
+    fn chunk_mut(&mut self, i: usize, len: usize) -> BytesMut {
         let chunk = std::mem::take(&mut self.chunks[i]);
         match chunk.try_into_mut() {
             Ok(m) => m,
-            Err(shared) => placed_copy(&shared, shared.len().max(64)),
+            Err(shared) => {
+                // Room as `grow` would make it, so it does not copy again.
+                let room = if len > shared.len() {
+                    len.max(shared.len() * 2).min(CHUNK).max(len)
+                } else {
+                    shared.len()
+                };
+                placed_copy(&shared, room.max(64))
+            }
         }
     }
 
@@ -150,6 +191,12 @@ impl Content {
         self.chunks[i] = chunk.freeze();
     }
 }
+
+/// The smallest piece of a frame payload kept as a chunk: half a chunk,
+/// so a kept buffer (its size class is the next power of two above the
+/// frame) spans at most about twice its bytes of address space; the
+/// pages it uses are the bytes it holds.
+const KEEP_MIN: usize = CHUNK / 2;
 
 /// A buffer holding a copy of `data` with room for `capacity` bytes,
 /// placed in memory where the socket's copy out of it runs at full speed
@@ -236,7 +283,7 @@ mod tests {
         c.write(0, &piece);
         c.write(CHUNK - 24, &[1u8; 48]);
         assert_eq!(c.len(), CHUNK + 24);
-        let mut first = c.chunk_mut(0);
+        let mut first = c.chunk_mut(0, 0);
         // At most a chunk, plus the page its placement may skip
         // (`placed_copy`).
         assert!(first.capacity() <= CHUNK + 4096, "capacity {}", first.capacity());

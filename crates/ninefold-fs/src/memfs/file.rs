@@ -30,7 +30,10 @@ impl MemNode {
     /// Writes `data` at `offset`, or at the end of the file for `None`
     /// (O_APPEND). A write crossing the size limit is cut short; one
     /// starting at or past it fails with EFBIG.
-    pub(crate) fn write_at(&self, req: &Request, offset: Option<u64>, data: &[u8]) -> Result<u32> {
+    /// A payload the server received into a frame buffer of its own may
+    /// become the file's chunk without a copy (see
+    /// [`Content::write_shared`](super::content::Content::write_shared)).
+    pub(crate) fn write_at(&self, req: &Request, offset: Option<u64>, data: &Bytes) -> Result<u32> {
         let max = self.shared.limits.max_file_size;
         let mut st = self.write_state();
         let State { meta, body } = &mut *st;
@@ -50,10 +53,10 @@ impl MemNode {
         if end > len {
             self.shared.charge_bytes(end - len)?;
         }
-        let data = &data[..n as usize];
+        let data = data.slice(..n as usize);
         let (offset, end) = (offset as usize, end as usize);
         debug_assert_eq!(end - offset, data.len());
-        buf.write(offset, data);
+        buf.write_shared(offset, &data);
         meta.touch_modified();
         // A write by anyone but the superuser drops set-user-ID, and
         // set-group-ID when group execution is on.

@@ -50,7 +50,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::Notify;
 use tracing::{debug, Instrument};
 
-use crate::bufpool::{BufPool, PoolBuf};
+use crate::bufpool::{PoolBuf, FRAMES};
 use crate::core::{Core, Limits, Received};
 use crate::fid::{lock, Fid};
 use crate::fs::ConnFacts;
@@ -585,7 +585,8 @@ async fn charge_frame(
 }
 
 /// Frames of at least this many bytes (Twrite data) are received into a
-/// buffer of their own from [`RECV_POOL`] instead of the connection's
+/// buffer of their own from [`FRAMES`] (shared by every connection of
+/// the process; a filesystem may keep a frame's payload) instead of the connection's
 /// buffer: that one cannot be reused while a request holds its last frame,
 /// so every large frame used to be a fresh allocation (190–256 page
 /// faults per 1 MiB Twrite, a third of the server's CPU on that row).
@@ -595,9 +596,28 @@ async fn charge_frame(
 /// Twrite: 23–28 µs of server CPU against 20–22 µs).
 const LARGE_FRAME_MIN: usize = 256 * 1024;
 
-/// The receive buffers of large frames, shared by every connection of the
-/// process; at most this many bytes are kept while unused.
-static RECV_POOL: BufPool = BufPool::new(16 * 1024 * 1024);
+/// A frame of at least this many bytes (a bulk Twrite) makes the reader
+/// receive up to [`RECV_AHEAD`] bytes at a time.
+const RECV_AHEAD_MIN: usize = 16 * 1024;
+
+/// How many bytes past the frame in hand the reader makes room for when
+/// the frame is a bulk one: a client pipelining 64 KiB Twrites has the
+/// next ones in the socket already, and reading them in one `recvfrom`
+/// makes them a batch whose replies go out in one `writev` (a reply sent
+/// alone costs a loopback TCP transmit, a fifth of the server's CPU per
+/// 64 KiB Twrite when each frame was read by itself).
+const RECV_AHEAD: usize = 256 * 1024;
+
+/// The room to make in the connection's buffer, which holds `have` bytes
+/// of a frame of `len`.
+fn recv_room(len: usize, have: usize) -> usize {
+    let need = len.saturating_sub(have);
+    if len >= RECV_AHEAD_MIN {
+        need.max(RECV_AHEAD)
+    } else {
+        need
+    }
+}
 
 /// Where a Twrite's data starts in its frame: size[4] type[1] tag[2]
 /// fid[4] offset[8] count[4]. The large frame's buffer aligns that byte
@@ -659,12 +679,12 @@ async fn read_frame<R: AsyncRead + Unpin>(
                             // The frame is all the buffer holds (it is
                             // incomplete): move it to a buffer of its own.
                             let lead = if buf[4] == TWRITE { TWRITE_DATA_AT } else { 0 };
-                            let mut own = RECV_POOL.take(len, lead);
+                            let mut own = FRAMES.take(len, lead);
                             own.extend_from_slice(buf);
                             buf.clear();
                             *large = Some(LargeFrame { buf: own, len });
                         } else {
-                            buf.reserve(len.saturating_sub(buf.len()));
+                            buf.reserve(recv_room(len, buf.len()));
                         }
                     } else if buf.capacity() - buf.len() < 4096 {
                         buf.reserve(64 * 1024);
@@ -759,7 +779,20 @@ async fn version(conn: &Arc<Conn>, tag: u16, v: base::Tversion, permit: Permit) 
 mod tests {
     use std::time::Duration;
 
-    use super::{BulkGate, BULK_SLOW, BULK_SPAWNED};
+    use super::{recv_room, BulkGate, BULK_SLOW, BULK_SPAWNED, RECV_AHEAD, RECV_AHEAD_MIN};
+
+    #[test]
+    fn the_reader_reads_ahead_only_for_bulk_frames() {
+        // Small frames: room for the frame only (an idle connection
+        // stays small).
+        assert_eq!(recv_room(100, 4), 96);
+        assert_eq!(recv_room(RECV_AHEAD_MIN - 1, 0), RECV_AHEAD_MIN - 1);
+        // Bulk frames: room for the next ones too.
+        assert_eq!(recv_room(RECV_AHEAD_MIN, 10), RECV_AHEAD);
+        assert_eq!(recv_room(65_559, 7), RECV_AHEAD);
+        assert_eq!(recv_room(3 * RECV_AHEAD, RECV_AHEAD), 2 * RECV_AHEAD);
+        assert_eq!(recv_room(RECV_AHEAD_MIN, RECV_AHEAD_MIN + 5), RECV_AHEAD);
+    }
 
     #[test]
     fn bulk_requests_stay_inline_while_quick() {
