@@ -10,11 +10,14 @@
 #
 #   scripts/bench-instr.sh [--cases getattr:1,walk-clunk:1,read-4k:1]
 #                          [--servers raw,memfs,passthrough,base-memfs,base-passthrough]
+#                          [--keep DIR]
 #
 #   raw      `ninefold-bench responder` (canned replies: the floor)
 #   memfs    release `ninefold serve --memory`; passthrough: `ninefold serve DIR`
 #   base-*   the same served by $NINEFOLD_BASE_BIN (another build), for
 #            before/after ratios
+# --keep DIR copies each measured dump (the second minus the first is the
+# long run) to DIR/SERVER-ROW-dDEPTH.{a,b}.out, for callgrind_annotate.
 # walk-clunk counts per pair (two requests). Needs valgrind (Debian:
 # valgrind). Prints a Markdown table. A benchmark, not a test: it is not
 # part of scripts/test.sh.
@@ -24,11 +27,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 cases=getattr:1,walk-clunk:1,read-4k:1
 servers=raw,memfs,passthrough
+keep=""
 [ -n "${NINEFOLD_BASE_BIN:-}" ] && servers=$servers,base-memfs,base-passthrough
 while [ $# -gt 0 ]; do
     case $1 in
         --cases) cases=$2; shift 2 ;;
         --servers) servers=$2; shift 2 ;;
+        --keep) keep=$2; shift 2 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "bench-instr.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -89,6 +94,11 @@ one() {
     mapfile -t dumps < <(ls -tr "$out".* 2>/dev/null)
     [ "${#dumps[@]}" -ge 2 ] || { echo "bench-instr.sh: no callgrind dumps for $server" >&2; exit 1; }
     ia=$(instr "${dumps[0]}"); ib=$(instr "${dumps[1]}")
+    if [ -n "$keep" ]; then
+        mkdir -p "$keep"
+        cp "${dumps[0]}" "$keep/$server-$row-d$depth.a.out"
+        cp "${dumps[1]}" "$keep/$server-$row-d$depth.b.out"
+    fi
     oa=$(ops "$scratch/a.json"); ob=$(ops "$scratch/b.json")
     [ "$ob" -gt "$oa" ] || { echo "bench-instr.sh: $server $row: no more requests in the long run" >&2; exit 1; }
     n=$(( (ib - ia) / (ob - oa) ))

@@ -60,6 +60,11 @@ enum Command {
     /// instrumented, such as the kernel's v9fs). Runs until SIGINT or
     /// SIGTERM, rewriting --out every second and printing the table at exit.
     Tap(TapArgs),
+    /// What the passthrough server's own system calls for the small rows
+    /// (statx, openat + close, a 4 KiB preadv2) cost by themselves, in a
+    /// loop on one cached file: the host filesystem's share of a depth-1
+    /// request.
+    Syscalls(SyscallsArgs),
 }
 
 /// Options of `tap`.
@@ -74,6 +79,17 @@ struct TapArgs {
     /// Rewrite this file with the table every second.
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+/// Options of `syscalls`.
+#[derive(Debug, Args)]
+struct SyscallsArgs {
+    /// Directory for the scratch file (on the filesystem to measure).
+    #[arg(long, default_value = "/tmp")]
+    dir: PathBuf,
+    /// Time per call.
+    #[arg(long, default_value = "500ms", value_parser = parse_duration)]
+    duration: std::time::Duration,
 }
 
 /// Options of `placement`.
@@ -258,6 +274,7 @@ fn main() -> ExitCode {
         Some(Command::Soak(a)) => soak(a),
         Some(Command::Placement(a)) => placement(a),
         Some(Command::Tap(a)) => tap(a),
+        Some(Command::Syscalls(a)) => syscalls(a),
         None => measure(cli.run),
     };
     match result {
@@ -467,6 +484,16 @@ fn soak(a: SoakArgs) -> anyhow::Result<ExitCode> {
     );
     write_json(a.at.json.as_deref(), &r)?;
     Ok(if r.flat_within(a.bound_pct) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn syscalls(a: SyscallsArgs) -> anyhow::Result<ExitCode> {
+    let got = ninefold_bench::syscalls::measure(&a.dir, a.duration)?;
+    println!("| call (as the passthrough server makes it) | calls | mean µs |");
+    println!("|---|---|---|");
+    for c in &got {
+        println!("| {} | {} | {:.2} |", c.name, c.calls, c.mean_ns / 1000.0);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn placement(a: PlacementArgs) -> anyhow::Result<ExitCode> {

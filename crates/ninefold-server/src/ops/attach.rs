@@ -60,6 +60,12 @@ impl Node for AuthNode {
     }
 }
 
+/// Whether the request names an auth fid (then [`auth_fid_op`] decides
+/// it).
+pub(crate) fn names_auth_fid(ctx: &Ctx) -> bool {
+    ctx.fid().is_ok_and(|f| f.auth.is_some()) || ctx.fid2().is_ok_and(|f| f.auth.is_some())
+}
+
 /// Requests on an auth fid: Tread and Twrite run the exchange, Tremove
 /// clunks it (Tclunk takes the ordinary path); anything else (a walk, an open, a getattr, using
 /// it as a second fid) is EBADF. `None` when the request names no auth

@@ -22,18 +22,24 @@ pub(crate) async fn release(
 ) -> Result<(), Errno> {
     let _exclusive = fid.busy.clone().write_owned().await;
     let commit = req.is_some();
+    // A reset's release has no request of its own: one is made for it. (A
+    // clunk's is borrowed, not cloned: no reference counts to touch.)
+    let own;
     let req = match req {
-        Some(r) => r.clone(),
-        None => Request {
-            conn: conn.facts(),
-            identity: fid.identity.clone(),
-            aname: fid.aname.clone(),
-            // The fid's own number: lock ownership is (connection, fid).
-            fid: num,
-            tag: ninefold_proto::NOTAG,
-            cancel: Default::default(),
-            envelope: None,
-        },
+        Some(r) => r,
+        None => {
+            own = Request {
+                conn: conn.facts(),
+                identity: fid.identity.clone(),
+                aname: fid.aname.clone(),
+                // The fid's own number: lock ownership is (connection, fid).
+                fid: num,
+                tag: ninefold_proto::NOTAG,
+                cancel: Default::default(),
+                envelope: None,
+            };
+            &own
+        }
     };
     let mode = std::mem::take(&mut *fid.mode());
     let loc = fid.location();
@@ -41,8 +47,8 @@ pub(crate) async fn release(
         FidMode::Walked | FidMode::XattrRead(_) => Ok(()),
         FidMode::Open(open) => {
             let released = match &open.handle {
-                Some(h) => h.release(&req, &*loc.node).await,
-                None => loc.node.release(&req).await,
+                Some(h) => h.release(req, &*loc.node).await,
+                None => loc.node.release(req).await,
             };
             if open.remove_on_clunk {
                 if let Some(parent) = &loc.parent {
@@ -51,7 +57,7 @@ pub(crate) async fn release(
                     } else {
                         UnlinkatFlags::empty()
                     };
-                    parent.node.unlink(&req, &loc.name, flags).await?;
+                    parent.node.unlink(req, &loc.name, flags).await?;
                 }
             }
             released
@@ -60,11 +66,11 @@ pub(crate) async fn release(
         FidMode::XattrWrite(_) if !commit => Ok(()),
         FidMode::XattrWrite(x) => {
             if x.size == 0 {
-                loc.node.xattr_remove(&req, &x.name).await
+                loc.node.xattr_remove(req, &x.name).await
             } else if x.buf.len() as u64 != x.size {
                 Err(Errno::EINVAL)
             } else {
-                loc.node.xattr_set(&req, &x.name, x.buf.freeze(), x.flags).await
+                loc.node.xattr_set(req, &x.name, x.buf.freeze(), x.flags).await
             }
         }
     }

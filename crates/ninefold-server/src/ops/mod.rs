@@ -162,70 +162,81 @@ impl Drop for Reservation {
 /// Runs the middleware chain, then the operation.
 pub(crate) async fn run_chain(ctx: &Ctx, msg: &Message) -> Message {
     // Auth fids and read-only grants are decided before any middleware.
-    if let Some(reply) = attach::auth_fid_op(ctx, msg).await {
-        return reply;
+    // The rare paths (an auth fid, a middleware chain) run boxed: their
+    // futures would otherwise make every request's future larger (it is
+    // copied whenever it moves).
+    if attach::names_auth_fid(ctx) {
+        if let Some(reply) = Box::pin(attach::auth_fid_op(ctx, msg)).await {
+            return reply;
+        }
     }
     if let Some(reply) = attach::refuse_read_only(ctx, msg) {
         return reply;
     }
-    let mapped = attach::map_gid(ctx, msg);
-    let msg = mapped.as_ref().unwrap_or(msg);
+    // Boxed: the mapped message lives across the awaits below.
+    let mapped = attach::map_gid(ctx, msg).map(Box::new);
+    let msg = mapped.as_deref().unwrap_or(msg);
     let chain = &ctx.conn.server.middleware;
     if chain.is_empty() {
         run(ctx, msg).await
     } else {
-        Next::new(chain, ctx).run(&ctx.req, msg).await
+        Box::pin(Next::new(chain, ctx).run(&ctx.req, msg)).await
     }
 }
 
-/// The one `match` from a request to its operation.
+/// The one `match` from a request to its operation. The operations a
+/// busy client sends all the time (walk, open, read, write, getattr,
+/// clunk, readdir, stat) run in place; the others run boxed, so the
+/// largest of their futures does not set the size of every request's
+/// future (which is copied whenever it moves): one allocation on a rare
+/// request instead of copies on every one.
 pub(crate) async fn run(ctx: &Ctx, msg: &Message) -> Message {
     let r = match msg {
-        Message::Tauth(m) => attach::tauth(ctx, m).await,
-        Message::Tattach(m) => attach::tattach(ctx, m).await,
+        Message::Tauth(m) => Box::pin(attach::tauth(ctx, m)).await,
+        Message::Tattach(m) => Box::pin(attach::tattach(ctx, m)).await,
         Message::Twalk(m) => walk::twalk(ctx, m).await,
         Message::Topen(m) => open::topen(ctx, m).await,
-        Message::Tcreate(m) => open::tcreate(ctx, m).await,
+        Message::Tcreate(m) => Box::pin(open::tcreate(ctx, m)).await,
         Message::Tlopen(m) => open::tlopen(ctx, m).await,
-        Message::Tlcreate(m) => open::tlcreate(ctx, m).await,
+        Message::Tlcreate(m) => Box::pin(open::tlcreate(ctx, m)).await,
         Message::Tread(m) => read::tread(ctx, m).await,
         Message::Twrite(m) => write::twrite(ctx, m).await,
         Message::Tclunk(_) => clunk::tclunk(ctx).await,
-        Message::Tremove(_) => remove::tremove(ctx).await,
+        Message::Tremove(_) => Box::pin(remove::tremove(ctx)).await,
         Message::Tstat(_) => stat::tstat(ctx).await,
-        Message::Twstat(m) => stat::twstat(ctx, m).await,
-        Message::Tstatfs(_) => statfs::tstatfs(ctx).await,
-        Message::Tsymlink(m) => symlink::tsymlink(ctx, m).await,
-        Message::Tmknod(m) => mknod::tmknod(ctx, m).await,
-        Message::Trename(m) => rename::trename(ctx, m).await,
-        Message::Trenameat(m) => rename::trenameat(ctx, m).await,
-        Message::Treadlink(_) => readlink::treadlink(ctx).await,
+        Message::Twstat(m) => Box::pin(stat::twstat(ctx, m)).await,
+        Message::Tstatfs(_) => Box::pin(statfs::tstatfs(ctx)).await,
+        Message::Tsymlink(m) => Box::pin(symlink::tsymlink(ctx, m)).await,
+        Message::Tmknod(m) => Box::pin(mknod::tmknod(ctx, m)).await,
+        Message::Trename(m) => Box::pin(rename::trename(ctx, m)).await,
+        Message::Trenameat(m) => Box::pin(rename::trenameat(ctx, m)).await,
+        Message::Treadlink(_) => Box::pin(readlink::treadlink(ctx)).await,
         Message::Tgetattr(m) => getattr::tgetattr(ctx, m).await,
-        Message::Tsetattr(m) => setattr::tsetattr(ctx, m).await,
-        Message::Txattrwalk(m) => xattr::txattrwalk(ctx, m).await,
-        Message::Txattrcreate(m) => xattr::txattrcreate(ctx, m).await,
+        Message::Tsetattr(m) => Box::pin(setattr::tsetattr(ctx, m)).await,
+        Message::Txattrwalk(m) => Box::pin(xattr::txattrwalk(ctx, m)).await,
+        Message::Txattrcreate(m) => Box::pin(xattr::txattrcreate(ctx, m)).await,
         Message::Treaddir(m) => readdir::treaddir(ctx, m).await,
-        Message::Tfsync(m) => fsync::tfsync(ctx, m).await,
-        Message::Tlock(m) => lock::tlock(ctx, m).await,
-        Message::Tgetlock(m) => lock::tgetlock(ctx, m).await,
-        Message::Tlink(m) => link::tlink(ctx, m).await,
-        Message::Tmkdir(m) => mkdir::tmkdir(ctx, m).await,
-        Message::Tunlinkat(m) => unlinkat::tunlinkat(ctx, m).await,
+        Message::Tfsync(m) => Box::pin(fsync::tfsync(ctx, m)).await,
+        Message::Tlock(m) => Box::pin(lock::tlock(ctx, m)).await,
+        Message::Tgetlock(m) => Box::pin(lock::tgetlock(ctx, m)).await,
+        Message::Tlink(m) => Box::pin(link::tlink(ctx, m)).await,
+        Message::Tmkdir(m) => Box::pin(mkdir::tmkdir(ctx, m)).await,
+        Message::Tunlinkat(m) => Box::pin(unlinkat::tunlinkat(ctx, m)).await,
         // 9P2000.L.Z private messages.
-        Message::Tgetlineage(_) => lineage::tgetlineage(ctx).await,
+        Message::Tgetlineage(_) => Box::pin(lineage::tgetlineage(ctx)).await,
         Message::Twalkgetattr(m) => walkgetattr::twalkgetattr(ctx, m).await,
         Message::Tlopenat(m) => lopenat::tlopenat(ctx, m).await,
         Message::Tlopenatread(m) => lopenat::tlopenatread(ctx, m).await,
-        Message::Tlcreateattr(m) => createattr::tlcreateattr(ctx, m).await,
-        Message::Tmkdirattr(m) => createattr::tmkdirattr(ctx, m).await,
-        Message::Tsymlinkattr(m) => createattr::tsymlinkattr(ctx, m).await,
-        Message::Tmknodattr(m) => createattr::tmknodattr(ctx, m).await,
-        Message::Tlinkattr(m) => createattr::tlinkattr(ctx, m).await,
-        Message::Tsetattrattr(m) => setattrattr::tsetattrattr(ctx, m).await,
-        Message::Treaddirattr(m) => readdirattr::treaddirattr(ctx, m).await,
-        Message::Tfsyncdur(m) => fsyncdur::tfsyncdur(ctx, m).await,
-        Message::Tfallocate(m) => fallocate::tfallocate(ctx, m).await,
-        Message::Trebind(m) => rebind::trebind(ctx, m).await,
+        Message::Tlcreateattr(m) => Box::pin(createattr::tlcreateattr(ctx, m)).await,
+        Message::Tmkdirattr(m) => Box::pin(createattr::tmkdirattr(ctx, m)).await,
+        Message::Tsymlinkattr(m) => Box::pin(createattr::tsymlinkattr(ctx, m)).await,
+        Message::Tmknodattr(m) => Box::pin(createattr::tmknodattr(ctx, m)).await,
+        Message::Tlinkattr(m) => Box::pin(createattr::tlinkattr(ctx, m)).await,
+        Message::Tsetattrattr(m) => Box::pin(setattrattr::tsetattrattr(ctx, m)).await,
+        Message::Treaddirattr(m) => Box::pin(readdirattr::treaddirattr(ctx, m)).await,
+        Message::Tfsyncdur(m) => Box::pin(fsyncdur::tfsyncdur(ctx, m)).await,
+        Message::Tfallocate(m) => Box::pin(fallocate::tfallocate(ctx, m)).await,
+        Message::Trebind(m) => Box::pin(rebind::trebind(ctx, m)).await,
         // Anything else in the negotiated table the server does not
         // implement.
         _ => Err(Errno::ENOSYS),

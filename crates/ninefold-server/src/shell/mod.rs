@@ -294,7 +294,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 // `bulky`, `BulkGate`).
                 let bulk = bulky(&admitted.message, raw_len);
                 if bulk && !gate.inline() {
-                    tokio::spawn(request::start(conn, *admitted));
+                    tokio::spawn(request::start(conn, admitted));
                     continue;
                 }
                 // Started here, on the reader's task: a request that
@@ -302,7 +302,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 // no task and no wake-up; one that waits stays here until
                 // the next frame arrives, then moves to a task of its own.
                 let started = bulk.then(std::time::Instant::now);
-                let mut running = inline.boxed(request::start(conn, *admitted));
+                let mut running = inline.boxed(request::start(conn, admitted));
                 let first = std::future::poll_fn(|cx| Poll::Ready(running.as_mut().poll(cx)));
                 if first.await.is_pending() {
                     inline.running = Some(running);
