@@ -123,6 +123,7 @@ async fn run(conn: Arc<Conn>, mut admitted: Admitted) {
             error_reply(ctx.dialect(), Errno::EIO)
         })
     });
+    let body = ctx.take_body();
     drop(ctx);
     // A flushed request that failed (typically EINTR from an operation that
     // watched its cancellation) is suppressed: the client already gave up.
@@ -134,7 +135,7 @@ async fn run(conn: Arc<Conn>, mut admitted: Admitted) {
     }
 
     // 3. Completion.
-    conn.complete(tag, reply);
+    conn.complete_spliced(tag, reply, body);
 }
 
 /// The request's span: operation, tag, fid, and (when the span is
