@@ -3,8 +3,6 @@
 
 use ninefold_proto::{base, l, Dialect, Errno, Message};
 
-use crate::splice::Body;
-
 /// The share of the connection's reply budget a request holds from the
 /// moment its frame is read until its reply is written (see
 /// [`crate::shell`]): what bounds the memory a client that never reads can
@@ -19,20 +17,18 @@ pub(crate) struct Reply {
     pub(crate) tag: u16,
     pub(crate) message: Message,
     pub(crate) permit: Permit,
-    /// An Rread's payload waiting in a pipe (see [`crate::splice`]): the
-    /// message is then an Rread with no data of its own.
-    pub(crate) body: Option<Body>,
 }
 
 impl Reply {
     pub(crate) fn new(tag: u16, message: Message, permit: Permit) -> Reply {
-        Reply { tag, message, permit, body: None }
+        Reply { tag, message, permit }
     }
 
-    /// Bytes of payload the reply carries (its message's, or its pipe's).
-    pub(crate) fn payload_len(&self) -> usize {
-        self.message.payload().map_or(0, bytes::Bytes::len)
-            + self.body.as_ref().map_or(0, Body::len)
+    /// Whether the reply is an Rread without data of its own: the one
+    /// kind of reply whose payload may wait in a pipe (see
+    /// [`crate::splice`]).
+    pub(crate) fn is_bare_rread(&self) -> bool {
+        matches!(&self.message, Message::Rread(r) if r.data.is_empty())
     }
 }
 
@@ -74,23 +70,6 @@ impl Replies {
     /// One reply.
     pub(crate) fn one(reply: Reply) -> Replies {
         Replies::One(reply)
-    }
-
-    /// Gives the reply to `tag` its payload in a pipe, when that reply is
-    /// an Rread without data of its own (anything else, an error that
-    /// replaced it for instance, keeps its message; the pipe is dropped).
-    pub(crate) fn attach_body(&mut self, tag: u16, body: Body) {
-        let reply = match self {
-            Replies::None => return,
-            Replies::One(r) => r,
-            Replies::Many(v) => match v.iter_mut().find(|r| r.tag == tag) {
-                Some(r) => r,
-                None => return,
-            },
-        };
-        if reply.tag == tag && matches!(&reply.message, Message::Rread(r) if r.data.is_empty()) {
-            reply.body = Some(body);
-        }
     }
 
     /// Appends `reply`.

@@ -148,7 +148,7 @@ impl Pipes {
                     self.made.fetch_sub(1, Ordering::Relaxed);
                     return None;
                 }
-                let size = need.next_power_of_two().max(2 * 1024 * 1024).min(PIPE_MAX_BYTES);
+                let size = need.next_power_of_two().clamp(2 * 1024 * 1024, PIPE_MAX_BYTES);
                 match Pipe::new(size) {
                     Some(p) if p.sink.room >= need => p,
                     other => {

@@ -132,11 +132,16 @@ impl Conn {
         body: Option<crate::splice::Body>,
     ) {
         let mut core = lock(&self.core);
-        let mut out = core.complete(tag, reply);
-        if let Some(body) = body {
-            out.attach_body(tag, body);
+        let out = core.complete(tag, reply);
+        match body {
+            None => self.send(core, out),
+            Some(body) => {
+                // Large: always through the writer task, never direct.
+                let facts = core.facts();
+                self.out.release_spliced(facts.dialect, facts.msize, out, tag, body);
+                drop(core);
+            }
         }
-        self.send(core, out);
         self.progress.notify_waiters();
     }
 

@@ -72,6 +72,8 @@ const IOV_MAX: usize = 64;
 #[derive(Debug)]
 struct Outgoing {
     reply: Reply,
+    /// The reply's payload, when it waits in a pipe.
+    body: Option<Body>,
     dialect: Dialect,
     msize: u32,
 }
@@ -107,8 +109,8 @@ impl Sink {
         !self.pending
     }
 
-    fn push(&mut self, reply: Reply, dialect: Dialect, msize: u32) {
-        let Reply { tag, message, permit, body } = reply;
+    fn push(&mut self, reply: Reply, body: Option<Body>, dialect: Dialect, msize: u32) {
+        let Reply { tag, message, permit } = reply;
         self.permits.push(permit);
         match body {
             Some(body) => {
@@ -305,7 +307,10 @@ impl Out {
             // The peer is gone; the permits go back with the replies.
             return None;
         }
-        let small = || replies.iter().map(Reply::payload_len).sum::<usize>() <= DIRECT_MAX;
+        let small = || {
+            replies.iter().map(|r| r.message.payload().map_or(0, Bytes::len)).sum::<usize>()
+                <= DIRECT_MAX
+        };
         let direct = !st.batching
             && st.queue.is_empty()
             && st.sink.as_ref().is_some_and(Sink::idle)
@@ -314,18 +319,50 @@ impl Out {
             if let Some(mut sink) = st.sink.take() {
                 drop(st);
                 for reply in replies {
-                    sink.push(reply, dialect, msize);
+                    sink.push(reply, None, dialect, msize);
                 }
                 return Some(Direct { sink });
             }
         }
-        st.queue.extend(replies.into_iter().map(|reply| Outgoing { reply, dialect, msize }));
+        st.queue.extend(replies.into_iter().map(|reply| Outgoing {
+            reply,
+            body: None,
+            dialect,
+            msize,
+        }));
         // A sink at rest means nobody will hand the queue on: the writer
         // task must. (A sink held is given back with a look at the queue.)
         if st.sink.is_some() {
             self.wake.notify_one();
         }
         None
+    }
+
+    /// [`release`](Out::release) of replies one of which, the reply to
+    /// `tag`, has its payload waiting in `body` (see [`crate::splice`]).
+    /// They go to the writer task (a large reply is never written
+    /// directly). If the reply to `tag` is not a bare Rread (a panic's
+    /// EIO replaced it), the pipe is dropped with its data.
+    pub(crate) fn release_spliced(
+        &self,
+        dialect: Dialect,
+        msize: u32,
+        replies: Replies,
+        tag: u16,
+        body: Body,
+    ) {
+        let mut st = self.lock();
+        if st.failed {
+            return;
+        }
+        let mut body = Some(body);
+        for reply in replies {
+            let body = if reply.tag == tag && reply.is_bare_rread() { body.take() } else { None };
+            st.queue.push_back(Outgoing { reply, body, dialect, msize });
+        }
+        if st.sink.is_some() {
+            self.wake.notify_one();
+        }
     }
 
     /// Carries out a direct write: one non-blocking attempt; what the
@@ -400,8 +437,9 @@ pub(crate) async fn run(out: std::sync::Arc<Out>) {
                     let mut n = 0;
                     while n < BATCH && bytes < BATCH_BYTES {
                         let Some(o) = st.queue.pop_front() else { break };
-                        bytes += o.reply.payload_len();
-                        sink.push(o.reply, o.dialect, o.msize);
+                        bytes += o.reply.message.payload().map_or(0, Bytes::len)
+                            + o.body.as_ref().map_or(0, Body::len);
+                        sink.push(o.reply, o.body, o.dialect, o.msize);
                         n += 1;
                     }
                     Job::Write(sink)
