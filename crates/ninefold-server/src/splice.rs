@@ -209,10 +209,15 @@ impl Lease {
 impl Drop for Lease {
     fn drop(&mut self) {
         let pipe = self.pipe.take();
-        let empty = self.empty
-            || pipe
-                .as_ref()
-                .is_some_and(|p| rustix::io::ioctl_fionread(&p.r).is_ok_and(|n| n == 0));
+        // A fill still running elsewhere (on the blocking pool, its request
+        // gone) holds the write end: that pipe may yet receive data, so it
+        // is not reused.
+        let alone = pipe.as_ref().is_some_and(|p| Arc::strong_count(&p.sink.w) == 1);
+        let empty = alone
+            && (self.empty
+                || pipe
+                    .as_ref()
+                    .is_some_and(|p| rustix::io::ioctl_fionread(&p.r).is_ok_and(|n| n == 0)));
         if empty {
             self.pipes.give_back(pipe);
         } else {
@@ -456,6 +461,12 @@ mod tests {
         let lease = pipes.lease(0, 100).expect("a pipe");
         drop(lease);
         assert_eq!(pipes.free.lock().expect("lock").len(), 1);
+        // A write end still shared (a fill running elsewhere): not reused.
+        let lease = pipes.lease(0, 100).expect("a pipe");
+        let elsewhere = lease.sink().expect("sink").shared();
+        drop(lease);
+        assert!(pipes.free.lock().expect("lock").is_empty());
+        drop(elsewhere);
         // At most PIPES_PER_CONN at once.
         let held: Vec<_> = (0..PIPES_PER_CONN).filter_map(|_| pipes.lease(0, 100)).collect();
         assert_eq!(held.len(), PIPES_PER_CONN);
