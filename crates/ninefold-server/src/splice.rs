@@ -110,11 +110,14 @@ impl Pipe {
                 return None;
             }
         };
-        // The host may refuse a size (pipe-max-size for a non-root
-        // server): then whatever the pipe has, the reads that fit use it.
-        let room = rustix::pipe::fcntl_setpipe_size(&w, bytes)
-            .or_else(|_| rustix::pipe::fcntl_getpipe_size(&w))
-            .unwrap_or(0);
+        // The host may refuse a size: above `fs.pipe-max-size` (1 MiB by
+        // default) without CAP_SYS_RESOURCE, or once the user's pipes
+        // hold `fs.pipe-user-pages-soft`. Then the pipe keeps the size it
+        // has, and the reads that do not fit are copied.
+        let room = match rustix::pipe::fcntl_getpipe_size(&w) {
+            Ok(has) if has >= bytes => has,
+            has => rustix::pipe::fcntl_setpipe_size(&w, bytes).or(has).unwrap_or(0),
+        };
         Some(Pipe { r, sink: PipeSink { w: Arc::new(w), room } })
     }
 }
@@ -125,35 +128,51 @@ pub(crate) struct Pipes {
     free: Mutex<Vec<Pipe>>,
     /// Pipes of this connection in existence (free or lent).
     made: AtomicUsize,
+    /// The largest read (in pipe bytes) a pipe may be made for: less once
+    /// the host refused a size.
+    largest: AtomicUsize,
 }
 
 impl Pipes {
     pub(crate) fn new() -> Arc<Pipes> {
-        Arc::new(Pipes { free: Mutex::new(Vec::new()), made: AtomicUsize::new(0) })
+        Arc::new(Pipes {
+            free: Mutex::new(Vec::new()),
+            made: AtomicUsize::new(0),
+            largest: AtomicUsize::new(PIPE_MAX_BYTES),
+        })
     }
 
     /// An empty pipe that holds a read of `count` bytes at `offset`, or
     /// `None` (no pipe to be had: the read is copied).
     pub(crate) fn lease(self: &Arc<Pipes>, offset: u64, count: usize) -> Option<Lease> {
         let need = pages_touched(offset, count) * PAGE;
-        if need > PIPE_MAX_BYTES {
+        if need > self.largest.load(Ordering::Relaxed) {
             return None;
         }
         let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
-        let pipe = match free.iter().rposition(|p| p.sink.room >= need) {
+        // The smallest free pipe that holds the read.
+        let fits = free.iter().enumerate().filter(|(_, p)| p.sink.room >= need);
+        let pipe = match fits.min_by_key(|(_, p)| p.sink.room).map(|(i, _)| i) {
             Some(i) => free.swap_remove(i),
             None => {
+                // All made: a free one too small makes room for a larger.
+                if self.made.load(Ordering::Relaxed) >= PIPES_PER_CONN && free.pop().is_some() {
+                    self.made.fetch_sub(1, Ordering::Relaxed);
+                }
                 drop(free);
                 if self.made.fetch_add(1, Ordering::Relaxed) >= PIPES_PER_CONN {
                     self.made.fetch_sub(1, Ordering::Relaxed);
                     return None;
                 }
-                let size = need.next_power_of_two().clamp(2 * 1024 * 1024, PIPE_MAX_BYTES);
-                match Pipe::new(size) {
+                // Sized for the read (pipes are charged to the user by
+                // their size): 64 KiB, the default, or a power of two.
+                match Pipe::new(need.next_power_of_two().max(64 * 1024)) {
                     Some(p) if p.sink.room >= need => p,
                     other => {
-                        // Made but too small (the host's pipe-max-size):
-                        // kept for smaller reads.
+                        // The host would not make it that large: reads
+                        // this large are copied from now on; the pipe is
+                        // kept for smaller ones.
+                        self.largest.fetch_min(need - 1, Ordering::Relaxed);
                         self.give_back(other);
                         return None;
                     }

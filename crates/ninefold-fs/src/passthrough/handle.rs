@@ -226,7 +226,11 @@ impl Handle for PassthroughHandle {
         if splice::inline(count as usize) {
             let (start, sleeps) = (std::time::Instant::now(), sys::thread_sleeps());
             let filled = splice::fill(self.fd.as_fd(), offset, count, pipe.fd());
-            splice::took(start.elapsed(), sys::thread_sleeps() != sleeps);
+            let elapsed = start.elapsed();
+            // The second look at the thread's sleeps only for a slow one.
+            if elapsed > splice::STALL {
+                splice::took(elapsed, sys::thread_sleeps() != sleeps);
+            }
             return filled;
         }
         let (fd, w) = (self.fd.clone(), pipe.shared());

@@ -19,6 +19,7 @@ use ninefold_server::Result;
 use rustix::pipe::SpliceFlags;
 
 use super::inline::WriteGate;
+pub(crate) use super::inline::STALL;
 
 /// The record of slow spliced reads (process-wide).
 static GATE: LazyLock<WriteGate> = LazyLock::new(WriteGate::default);
