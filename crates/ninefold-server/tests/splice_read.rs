@@ -149,7 +149,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> C<S> {
 /// past the end, each compared byte for byte with the file.
 async fn exact_reads<S: AsyncRead + AsyncWrite + Unpin>(c: &mut C<S>, file: &[u8]) {
     let offsets = [0u64, 1, 4095, 4096, 4097, 65_535, (1 << 20) - 1, 1 << 20, 2 * (1 << 20) + 3];
-    let counts = [65_536u32, 65_537, 131_071, (1 << 20) - 4096, 1 << 20, MAX_COUNT];
+    let counts =
+        [65_536u32, 262_143, 262_144, 262_145, 524_289, (1 << 20) - 4096, 1 << 20, MAX_COUNT];
     for &offset in &offsets {
         for &count in &counts {
             let got = c.read(offset, count).await;
