@@ -223,15 +223,21 @@ impl Handle for PassthroughHandle {
             return Err(Errno::EINVAL);
         }
         // Like `read`, no credentials are needed (the open was checked).
-        if splice::inline(count as usize) {
-            let (start, sleeps) = (std::time::Instant::now(), sys::thread_sleeps());
-            let filled = splice::fill(self.fd.as_fd(), offset, count, pipe.fd());
-            let elapsed = start.elapsed();
-            // The second look at the thread's sleeps only for a slow one.
-            if elapsed > splice::STALL {
-                splice::took(elapsed, sys::thread_sleeps() != sleeps);
+        match splice::inline(self.fd.as_fd(), offset, count) {
+            splice::Inline::Cached => {
+                return splice::fill(self.fd.as_fd(), offset, count, pipe.fd())
             }
-            return filled;
+            splice::Inline::Watched => {
+                let (start, sleeps) = (std::time::Instant::now(), sys::thread_sleeps());
+                let filled = splice::fill(self.fd.as_fd(), offset, count, pipe.fd());
+                let elapsed = start.elapsed();
+                // The second look at the thread's sleeps only for a slow one.
+                if elapsed > splice::STALL {
+                    splice::took(elapsed, sys::thread_sleeps() != sleeps);
+                }
+                return filled;
+            }
+            splice::Inline::No => {}
         }
         let (fd, w) = (self.fd.clone(), pipe.shared());
         blocking_as(&self.fs, req, move || splice::fill_owned(&fd, offset, count, &w)).await

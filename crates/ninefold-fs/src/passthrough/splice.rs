@@ -4,10 +4,14 @@
 //! is never copied through the server's memory.
 //!
 //! A splice of cached data takes microseconds and runs on the request's
-//! own task. One that has to wait for the device blocks the thread, so it
-//! is watched the way writes are ([`WriteGate`]): once one has slept in
-//! the kernel for longer than [`STALL`](super::inline::STALL), spliced
-//! reads of every export run on the blocking pool for a while.
+//! own task; one that has to wait for the device would block the thread,
+//! so it runs on the blocking pool. Which one it is, `cachestat(2)` says
+//! (one look at the page cache, no copy): every page of the range cached
+//! means inline. A range past the end of the file is never all cached, so
+//! such reads (rare: the last of a file) take the pool too. On a kernel
+//! without `cachestat` (before 6.5) inline splices are watched the way
+//! writes are ([`WriteGate`]): once one has slept in the kernel for longer
+//! than [`STALL`], spliced reads run on the pool for a while.
 //!
 //! [`Handle::read_to_pipe`]: ninefold_server::Handle::read_to_pipe
 
@@ -24,9 +28,29 @@ pub(crate) use super::inline::STALL;
 /// The record of slow spliced reads (process-wide).
 static GATE: LazyLock<WriteGate> = LazyLock::new(WriteGate::default);
 
-/// Whether a spliced read of `len` bytes may run on the calling task.
-pub(crate) fn inline(len: usize) -> bool {
-    GATE.inline(len)
+/// Whether a spliced read of `count` bytes at `offset` of `file` may run
+/// on the calling task: its pages are all cached (or, on a kernel that
+/// cannot tell, inline splices have not been stalling).
+pub(crate) fn inline(file: BorrowedFd<'_>, offset: u64, count: u32) -> Inline {
+    let lead = offset % 4096;
+    let pages = (lead + u64::from(count)).div_ceil(4096);
+    match super::sys::cached_pages(file, offset - lead, pages * 4096) {
+        Ok(cached) if cached >= pages => Inline::Cached,
+        Ok(_) => Inline::No,
+        Err(_) if GATE.inline(count as usize) => Inline::Watched,
+        Err(_) => Inline::No,
+    }
+}
+
+/// Where a spliced read runs (see [`inline`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Inline {
+    /// On the calling task: its data is cached.
+    Cached,
+    /// On the calling task, timed (the kernel cannot tell what is cached).
+    Watched,
+    /// On the blocking pool.
+    No,
 }
 
 /// Records how long an inline spliced read took and whether its thread
@@ -85,4 +109,39 @@ pub(crate) fn fill_owned(
     pipe: &std::os::fd::OwnedFd,
 ) -> Result<Option<u32>> {
     fill(file.as_fd(), offset, count, pipe.as_fd())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::os::fd::AsFd;
+
+    use super::*;
+
+    #[test]
+    fn cached_data_is_spliced_inline_and_exactly() {
+        let mut f = tempfile::tempfile().expect("tempfile");
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        f.write_all(&data).expect("write");
+        // Just written: every page is cached (on a kernel with cachestat).
+        let at = inline(f.as_fd(), 4097, 200_000);
+        if super::super::sys::cached_pages(f.as_fd(), 0, 4096).is_ok() {
+            assert_eq!(at, Inline::Cached);
+            // Past the end: not all cached, so not inline.
+            assert_eq!(inline(f.as_fd(), 290_000, 200_000), Inline::No);
+        }
+        let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::NONBLOCK).expect("pipe");
+        rustix::pipe::fcntl_setpipe_size(&w, 1 << 20).expect("pipe size");
+        let n = fill(f.as_fd(), 4097, 200_000, w.as_fd()).expect("fill").expect("spliced");
+        assert_eq!(n, 200_000);
+        let mut got = vec![0u8; n as usize];
+        let mut at = 0;
+        while at < got.len() {
+            at += rustix::io::read(&r, &mut got[at..]).expect("read");
+        }
+        assert!(got == data[4097..204_097]);
+        // At the end of the file: exactly what is left.
+        let n = fill(f.as_fd(), 299_000, 200_000, w.as_fd()).expect("fill").expect("spliced");
+        assert_eq!(n, 1000);
+    }
 }
