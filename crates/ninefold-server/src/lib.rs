@@ -103,6 +103,7 @@ mod peer;
 mod reply;
 mod server;
 mod shell;
+mod splice;
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
@@ -119,6 +120,7 @@ pub use ninefold_proto::Errno;
 pub use peer::{AuthMethod, Peer, Principal};
 pub use reply::error_reply;
 pub use server::{Server, ServerBuilder};
+pub use splice::PipeSink;
 /// The cancellation token a [`Request`] carries (re-exported so that tests
 /// of a filesystem can flush a request without depending on tokio-util).
 pub use tokio_util::sync::CancellationToken;

@@ -23,6 +23,13 @@ impl Reply {
     pub(crate) fn new(tag: u16, message: Message, permit: Permit) -> Reply {
         Reply { tag, message, permit }
     }
+
+    /// Whether the reply is an Rread without data of its own: the one
+    /// kind of reply whose payload may wait in a pipe (see
+    /// [`crate::splice`]).
+    pub(crate) fn is_bare_rread(&self) -> bool {
+        matches!(&self.message, Message::Rread(r) if r.data.is_empty())
+    }
 }
 
 /// The error reply of a dialect: Rlerror in 9P2000.L, Rerror elsewhere.

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use ninefold_proto::l::SetAttr;
 use ninefold_proto::{Errno, FallocateMode, LockStatus, OpenFlags};
-use ninefold_server::{DirSink, Handle, LockInfo, LockRequest, Node, Opened, Request, Result};
+use ninefold_server::{
+    DirSink, Handle, LockInfo, LockRequest, Node, Opened, PipeSink, Request, Result,
+};
 use rustix::fs::OFlags;
 
 use super::bufpool::ReadBuf;
@@ -16,7 +18,7 @@ use super::creds::Who;
 use super::fifo::{self, Pipe};
 use super::flags;
 use super::node::{blocking_as, cheap_as, errno, Kind, PassthroughNode, Shared};
-use super::sys;
+use super::{splice, sys};
 
 /// The state of one open fid: a host descriptor reopened from the node's
 /// `O_PATH` descriptor, so it is also the owner of OFD locks.
@@ -205,6 +207,46 @@ impl Handle for PassthroughHandle {
             Ok(buf.freeze())
         })
         .await
+    }
+
+    async fn read_to_pipe(
+        &self,
+        req: &Request,
+        _node: &dyn Node,
+        offset: u64,
+        count: u32,
+        pipe: &PipeSink,
+    ) -> Result<Option<u32>> {
+        if !self.readable {
+            return Err(Errno::EBADF);
+        }
+        // Regular files only (a FIFO's or a device's data is not in the
+        // page cache; a directory is EISDIR from `read`).
+        if self.kind != Kind::File || self.pipe.is_some() {
+            return Ok(None);
+        }
+        if i64::try_from(offset).is_err() {
+            return Err(Errno::EINVAL);
+        }
+        // Like `read`, no credentials are needed (the open was checked).
+        match splice::inline(self.fd.as_fd(), offset, count) {
+            splice::Inline::Cached => {
+                return splice::fill(self.fd.as_fd(), offset, count, pipe.fd())
+            }
+            splice::Inline::Watched => {
+                let (start, sleeps) = (std::time::Instant::now(), sys::thread_sleeps());
+                let filled = splice::fill(self.fd.as_fd(), offset, count, pipe.fd());
+                let elapsed = start.elapsed();
+                // The second look at the thread's sleeps only for a slow one.
+                if elapsed > splice::STALL {
+                    splice::took(elapsed, sys::thread_sleeps() != sleeps);
+                }
+                return filled;
+            }
+            splice::Inline::No => {}
+        }
+        let (fd, w) = (self.fd.clone(), pipe.shared());
+        blocking_as(&self.fs, req, move || splice::fill_owned(&fd, offset, count, &w)).await
     }
 
     async fn write(

@@ -118,6 +118,7 @@ mod options;
 mod qidmap;
 mod readdir;
 mod remove;
+mod splice;
 #[allow(unsafe_code)]
 mod sys;
 mod walk;

@@ -9,6 +9,7 @@ use ninefold_proto::l::{Attr, SetAttr};
 use ninefold_proto::{FallocateMode, GetattrMask, LockStatus};
 
 use super::{DirSink, LockInfo, LockRequest, Node, Request, Result};
+use crate::splice::PipeSink;
 
 /// Per-open state returned by [`Node::open`] or [`Node::create`]: a host
 /// descriptor, a directory cursor, buffered data, locks.
@@ -46,6 +47,30 @@ pub trait Handle: Any + Send + Sync + std::fmt::Debug {
     /// Tread on the open fid. Defaults to [`Node::read`].
     async fn read(&self, req: &Request, node: &dyn Node, offset: u64, count: u32) -> Result<Bytes> {
         node.read(req, offset, count).await
+    }
+
+    /// Tread on the open fid, without copying: put the data at `offset`
+    /// (at most `count` bytes) into `pipe` with `splice(2)` and return how
+    /// many bytes it now holds; or `Ok(None)`, the default, for "not this
+    /// read" (not a regular file, data not in a descriptor), and the server
+    /// calls [`read`](Handle::read) instead.
+    ///
+    /// The server asks only for reads it can splice into the connection's
+    /// socket (plain tcp and unix sockets, no middleware, large reads):
+    /// the data then goes from the page cache to the socket by reference.
+    /// The pipe is empty and large enough for the read; fewer bytes than
+    /// `count` means end of file, as for `read`. The server checks that the
+    /// pipe holds exactly the count returned (a mismatch answers EIO).
+    async fn read_to_pipe(
+        &self,
+        req: &Request,
+        node: &dyn Node,
+        offset: u64,
+        count: u32,
+        pipe: &PipeSink,
+    ) -> Result<Option<u32>> {
+        let _ = (req, node, offset, count, pipe);
+        Ok(None)
     }
 
     /// Twrite on the open fid. Defaults to [`Node::write`].

@@ -63,6 +63,9 @@ pub(crate) struct Ctx {
     fid2: Option<Arc<Fid>>,
     newfid: Option<Reservation>,
     marks: Mutex<Marks>,
+    /// The reply's payload, when an Rread's waits in a pipe (see
+    /// [`crate::splice`]).
+    body: Mutex<Option<crate::splice::Body>>,
 }
 
 impl Ctx {
@@ -82,8 +85,20 @@ impl Ctx {
             fid2: a.fid2,
             newfid,
             marks: Mutex::new(a.marks),
+            body: Mutex::new(None),
         };
         (ctx, a.message)
+    }
+
+    /// Sets the reply's payload in a pipe (an Rread answered with no data
+    /// of its own).
+    pub(crate) fn set_body(&self, body: crate::splice::Body) {
+        *lock(&self.body) = Some(body);
+    }
+
+    /// The reply's payload in a pipe, if the operation left one.
+    pub(crate) fn take_body(&self) -> Option<crate::splice::Body> {
+        lock(&self.body).take()
     }
 
     /// The request's (first) fid.

@@ -2,12 +2,14 @@
 //! stat records).
 
 use bytes::Bytes;
-use ninefold_proto::{base, AccessMode, Errno};
+use ninefold_proto::{base, AccessMode, Errno, Message};
 
 use super::stat::dir_stats;
 use super::Ctx;
 use super::OpResult;
 use crate::fid::FidMode;
+use crate::fs::{Handle, Node};
+use crate::splice::{Body, SPLICE_MIN};
 
 pub(crate) async fn tread(ctx: &Ctx, m: &base::Tread) -> OpResult {
     let fid = ctx.fid()?;
@@ -32,6 +34,11 @@ pub(crate) async fn tread(ctx: &Ctx, m: &base::Tread) -> OpResult {
         let stats = dir_stats(ctx, fid, m.offset).await?;
         return Ok(base::Rread { data: stats.slice(m.offset, count)? }.into());
     }
+    if let Some(h) = &handle {
+        if let Some(reply) = spliced(ctx, &**h, &*node, m.offset, count).await? {
+            return Ok(reply);
+        }
+    }
     let mut data: Bytes = match handle {
         Some(h) => h.read(&ctx.req, &*node, m.offset, count).await?,
         None => node.read(&ctx.req, m.offset, count).await?,
@@ -41,4 +48,47 @@ pub(crate) async fn tread(ctx: &Ctx, m: &base::Tread) -> OpResult {
         data.truncate(count as usize);
     }
     Ok(base::Rread { data }.into())
+}
+
+/// The read answered through a pipe (see [`crate::splice`]), when the
+/// connection, the request and the handle allow it: `None` to copy.
+async fn spliced(
+    ctx: &Ctx,
+    handle: &dyn Handle,
+    node: &dyn Node,
+    offset: u64,
+    count: u32,
+) -> Result<Option<Message>, Errno> {
+    // Middleware and the `.Z` ledger see the reply's message; with its
+    // payload in a pipe they would see an empty read.
+    if (count as usize) < SPLICE_MIN
+        || ctx.req.envelope().is_some()
+        || !ctx.conn.server.middleware.is_empty()
+    {
+        return Ok(None);
+    }
+    let Some(mut lease) = ctx.conn.out.lease_pipe(offset, count as usize) else {
+        return Ok(None);
+    };
+    let Some(sink) = lease.sink() else { return Ok(None) };
+    let Some(n) = handle.read_to_pipe(&ctx.req, node, offset, count, sink).await? else {
+        return Ok(None);
+    };
+    let held = lease.filled().map_err(|e| {
+        tracing::error!(error = %e, "cannot tell what a spliced read's pipe holds");
+        Errno::EIO
+    })?;
+    if held != n as usize || n > count {
+        tracing::error!(
+            returned = n,
+            held,
+            count,
+            "a spliced read's count is not what its pipe holds"
+        );
+        return Err(Errno::EIO);
+    }
+    if n > 0 {
+        ctx.set_body(Body::new(lease, held));
+    }
+    Ok(Some(base::Rread { data: Bytes::new() }.into()))
 }

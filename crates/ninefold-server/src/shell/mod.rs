@@ -85,7 +85,7 @@ pub(crate) struct Conn {
     /// Signalled whenever a request completes.
     progress: Notify,
     /// Where replies go (see [`writer`]).
-    out: Arc<Out>,
+    pub(crate) out: Arc<Out>,
     /// The memory budgets frames are charged to.
     budgets: Budgets,
     /// The peer's shared limits (its request rate), if it has any.
@@ -120,9 +120,28 @@ impl Conn {
 
     /// Completes request `tag` with `reply` (or `None`: suppressed).
     pub(crate) fn complete(&self, tag: u16, reply: Option<ninefold_proto::Message>) {
+        self.complete_spliced(tag, reply, None);
+    }
+
+    /// [`complete`](Conn::complete), the reply's payload waiting in a pipe
+    /// (see [`crate::splice`]).
+    pub(crate) fn complete_spliced(
+        &self,
+        tag: u16,
+        reply: Option<ninefold_proto::Message>,
+        body: Option<crate::splice::Body>,
+    ) {
         let mut core = lock(&self.core);
         let out = core.complete(tag, reply);
-        self.send(core, out);
+        match body {
+            None => self.send(core, out),
+            Some(body) => {
+                // Large: always through the writer task, never direct.
+                let facts = core.facts();
+                self.out.release_spliced(facts.dialect, facts.msize, out, tag, body);
+                drop(core);
+            }
+        }
         self.progress.notify_waiters();
     }
 
@@ -152,8 +171,8 @@ where
 {
     let id = server.next_conn_id();
     let config = &server.config;
-    let (rd, wr) = tokio::io::split(io);
-    let out = Arc::new(Out::new(wr));
+    let (rd, wr, splice) = crate::splice::split(io);
+    let out = Arc::new(Out::with_transport(wr, splice));
     let limits = Limits {
         max_msize: config.max_msize,
         max_fids: config.max_fids,

@@ -118,6 +118,7 @@ async fn run(conn: Arc<Conn>, mut admitted: Box<Admitted>) {
             error_reply(ctx.dialect(), Errno::EIO)
         })
     });
+    let body = ctx.take_body();
     drop(ctx);
     // A flushed request that failed (typically EINTR from an operation that
     // watched its cancellation) is suppressed: the client already gave up.
@@ -129,7 +130,7 @@ async fn run(conn: Arc<Conn>, mut admitted: Box<Admitted>) {
     }
 
     // 3. Completion.
-    conn.complete(tag, reply);
+    conn.complete_spliced(tag, reply, body);
 }
 
 /// Waits for a running slot, or for the flush of the request (`None`).

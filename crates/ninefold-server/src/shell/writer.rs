@@ -25,6 +25,11 @@
 //!
 //! A reply's permit (its share of the reply budget and memory) is dropped
 //! once the reply is on the wire.
+//!
+//! An Rread whose payload waits in a pipe ([`crate::splice`]) is written as
+//! its header, then the pipe spliced into the socket right behind it, by
+//! the writer task (such replies are large). The connection lends the
+//! pipes ([`Out::lease_pipe`]) only when its socket can be spliced into.
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
@@ -34,11 +39,22 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::{Buf, Bytes, BytesMut};
 use ninefold_proto::{Dialect, Errno, Frame};
+#[cfg(test)]
 use tokio::io::AsyncWrite;
 use tokio::sync::Notify;
 use tracing::{debug, error, trace};
 
 use crate::reply::{error_reply, Permit, Replies, Reply};
+#[cfg(test)]
+use crate::splice::Plain;
+use crate::splice::{Body, Lease, Pipes, Transport};
+
+/// A piece of encoded output: bytes, or a payload waiting in a pipe.
+#[derive(Debug)]
+enum Chunk {
+    Data(Bytes),
+    Pipe(Body),
+}
 
 /// Most replies gathered into one `writev` by the writer task.
 const BATCH: usize = 64;
@@ -56,6 +72,8 @@ const IOV_MAX: usize = 64;
 #[derive(Debug)]
 struct Outgoing {
     reply: Reply,
+    /// The reply's payload, when it waits in a pipe.
+    body: Option<Body>,
     dialect: Dialect,
     msize: u32,
 }
@@ -64,11 +82,11 @@ struct Outgoing {
 /// most one writer at a time (a direct writer or the writer task); while
 /// nobody holds it, it rests in [`State::sink`].
 pub(crate) struct Sink {
-    w: Pin<Box<dyn AsyncWrite + Send>>,
+    w: Pin<Box<dyn Transport>>,
     /// Encoded reply heads (frames are cut from it).
     head: BytesMut,
     /// Encoded, not yet written (heads and payloads, in order).
-    chunks: VecDeque<Bytes>,
+    chunks: VecDeque<Chunk>,
     /// The permits of the replies in `chunks`.
     permits: Vec<Permit>,
     /// A direct write stopped before everything was written and flushed:
@@ -91,10 +109,15 @@ impl Sink {
         !self.pending
     }
 
-    fn push(&mut self, reply: Reply, dialect: Dialect, msize: u32) {
+    fn push(&mut self, reply: Reply, body: Option<Body>, dialect: Dialect, msize: u32) {
         let Reply { tag, message, permit } = reply;
         self.permits.push(permit);
-        encode(tag, message, dialect, msize, &mut self.head, &mut self.chunks);
+        match body {
+            Some(body) => {
+                encode_spliced(tag, body, dialect, msize, &mut self.head, &mut self.chunks)
+            }
+            None => encode(tag, message, dialect, msize, &mut self.head, &mut self.chunks),
+        }
     }
 
     /// Writes every chunk, then flushes; `Pending` (with `cx`'s waker
@@ -102,7 +125,30 @@ impl Sink {
     /// chunks leave `chunks` as they go, so a later call goes on where
     /// this one stopped.
     fn poll_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.chunks.is_empty() {
+        while let Some(front) = self.chunks.front_mut() {
+            if let Chunk::Pipe(body) = front {
+                let polled = match self.w.as_ref().get_ref().poll_splice(cx, body) {
+                    Some(polled) => polled,
+                    None => {
+                        // Not expected (pipes are lent only to spliceable
+                        // sockets), but correct: the payload is copied.
+                        let data = match body.copy_out() {
+                            Ok(d) => d,
+                            Err(e) => return Poll::Ready(Err(e)),
+                        };
+                        *front = Chunk::Data(data);
+                        continue;
+                    }
+                };
+                match polled {
+                    Poll::Ready(Ok(())) => {
+                        self.chunks.pop_front();
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                }
+                continue;
+            }
             // A lone reply is one or two chunks: no need to set up 64.
             let polled = if self.chunks.len() <= 4 {
                 poll_writev::<4>(self.w.as_mut(), &self.chunks, cx)
@@ -130,7 +176,7 @@ impl Sink {
 
     fn advance(&mut self, mut n: usize) {
         while n > 0 {
-            let Some(first) = self.chunks.front_mut() else { return };
+            let Some(Chunk::Data(first)) = self.chunks.front_mut() else { return };
             if n >= first.len() {
                 n -= first.len();
                 self.chunks.pop_front();
@@ -142,15 +188,19 @@ impl Sink {
     }
 }
 
-/// One `writev` of the first `N` chunks (at most).
+/// One `writev` of the first `N` chunks (at most), up to the first pipe.
 fn poll_writev<const N: usize>(
-    w: Pin<&mut (dyn AsyncWrite + Send)>,
-    chunks: &VecDeque<Bytes>,
+    w: Pin<&mut dyn Transport>,
+    chunks: &VecDeque<Chunk>,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<usize>> {
     let mut slices = [IoSlice::new(&[]); N];
     let mut n = 0;
-    for (slot, c) in slices.iter_mut().zip(chunks.iter()) {
+    let data = chunks.iter().map_while(|c| match c {
+        Chunk::Data(d) => Some(d),
+        Chunk::Pipe(_) => None,
+    });
+    for (slot, c) in slices.iter_mut().zip(data) {
         *slot = IoSlice::new(c);
         n += 1;
     }
@@ -185,6 +235,9 @@ pub(crate) struct Out {
     state: Mutex<State>,
     /// Wakes the writer task.
     wake: Notify,
+    /// The pipes spliced reads are lent, when the socket can be spliced
+    /// into.
+    pipes: Option<std::sync::Arc<Pipes>>,
 }
 
 /// Replies to write at once, by the caller, after it dropped the core's
@@ -197,11 +250,19 @@ pub(crate) struct Direct {
 
 impl Out {
     /// The outgoing side of a connection writing to `w`.
-    pub(crate) fn new<W: AsyncWrite + Send + 'static>(w: W) -> Out {
+    #[cfg(test)]
+    pub(crate) fn new<W: AsyncWrite + Send + Unpin + 'static>(w: W) -> Out {
+        Out::with_transport(Box::pin(Plain(w)), false)
+    }
+
+    /// The outgoing side of a connection writing to `w`; `splice`: reads
+    /// may be answered from pipes spliced into it (see [`crate::splice`]).
+    pub(crate) fn with_transport(w: Pin<Box<dyn Transport>>, splice: bool) -> Out {
+        let pipes = splice.then(Pipes::new);
         // Everything starts small and grows with the connection's load, so
         // an idle connection costs little.
         let sink = Sink {
-            w: Box::pin(w),
+            w,
             head: BytesMut::new(),
             chunks: VecDeque::new(),
             permits: Vec::new(),
@@ -216,7 +277,15 @@ impl Out {
                 failed: false,
             }),
             wake: Notify::new(),
+            pipes,
         }
+    }
+
+    /// An empty pipe for a read of `count` bytes at `offset`, to be
+    /// spliced into this connection's socket; `None` when the socket
+    /// cannot be spliced into or no pipe is to be had (the read is copied).
+    pub(crate) fn lease_pipe(&self, offset: u64, count: usize) -> Option<Lease> {
+        self.pipes.as_ref()?.lease(offset, count)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -251,18 +320,50 @@ impl Out {
             if let Some(mut sink) = st.sink.take() {
                 drop(st);
                 for reply in replies {
-                    sink.push(reply, dialect, msize);
+                    sink.push(reply, None, dialect, msize);
                 }
                 return Some(Direct { sink });
             }
         }
-        st.queue.extend(replies.into_iter().map(|reply| Outgoing { reply, dialect, msize }));
+        st.queue.extend(replies.into_iter().map(|reply| Outgoing {
+            reply,
+            body: None,
+            dialect,
+            msize,
+        }));
         // A sink at rest means nobody will hand the queue on: the writer
         // task must. (A sink held is given back with a look at the queue.)
         if st.sink.is_some() {
             self.wake.notify_one();
         }
         None
+    }
+
+    /// [`release`](Out::release) of replies one of which, the reply to
+    /// `tag`, has its payload waiting in `body` (see [`crate::splice`]).
+    /// They go to the writer task (a large reply is never written
+    /// directly). If the reply to `tag` is not a bare Rread (a panic's
+    /// EIO replaced it), the pipe is dropped with its data.
+    pub(crate) fn release_spliced(
+        &self,
+        dialect: Dialect,
+        msize: u32,
+        replies: Replies,
+        tag: u16,
+        body: Body,
+    ) {
+        let mut st = self.lock();
+        if st.failed {
+            return;
+        }
+        let mut body = Some(body);
+        for reply in replies {
+            let body = if reply.tag == tag && reply.is_bare_rread() { body.take() } else { None };
+            st.queue.push_back(Outgoing { reply, body, dialect, msize });
+        }
+        if st.sink.is_some() {
+            self.wake.notify_one();
+        }
     }
 
     /// Carries out a direct write: one non-blocking attempt; what the
@@ -337,8 +438,9 @@ pub(crate) async fn run(out: std::sync::Arc<Out>) {
                     let mut n = 0;
                     while n < BATCH && bytes < BATCH_BYTES {
                         let Some(o) = st.queue.pop_front() else { break };
-                        bytes += o.reply.message.payload().map_or(0, Bytes::len);
-                        sink.push(o.reply, o.dialect, o.msize);
+                        bytes += o.reply.message.payload().map_or(0, Bytes::len)
+                            + o.body.as_ref().map_or(0, Body::len);
+                        sink.push(o.reply, o.body, o.dialect, o.msize);
                         n += 1;
                     }
                     Job::Write(sink)
@@ -373,6 +475,41 @@ pub(crate) async fn run(out: std::sync::Arc<Out>) {
     }
 }
 
+/// Encodes an Rread whose payload waits in a pipe: its header (the codec's
+/// Rread with no data, its size and count then set to the pipe's length)
+/// and the pipe.
+fn encode_spliced(
+    tag: u16,
+    body: Body,
+    dialect: Dialect,
+    msize: u32,
+    head: &mut BytesMut,
+    chunks: &mut VecDeque<Chunk>,
+) {
+    let frame = Frame::new(tag, ninefold_proto::base::Rread { data: Bytes::new() });
+    let start = head.len();
+    let encoded = frame.encode_vectored(dialect, head);
+    let len = head.len() - start;
+    let total = len.checked_add(body.len()).and_then(|t| u32::try_from(t).ok());
+    let fits = |t: u32| if dialect == Dialect::Z { t <= msize } else { t < msize };
+    let no_data = matches!(&encoded, Ok(p) if p.as_ref().is_none_or(Bytes::is_empty));
+    match (total, u32::try_from(body.len())) {
+        // size[4] Rread[1] tag[2] count[4]
+        (Some(total), Ok(count)) if no_data && len == 11 && fits(total) => {
+            head[start..start + 4].copy_from_slice(&total.to_le_bytes());
+            head[start + 7..start + 11].copy_from_slice(&count.to_le_bytes());
+            chunks.push_back(Chunk::Data(head.split().freeze()));
+            trace!(tag, len = body.len(), "encoded a spliced Rread");
+            chunks.push_back(Chunk::Pipe(body));
+        }
+        _ => {
+            head.truncate(start);
+            error!(tag, len = body.len(), msize, "spliced Rread would not fit msize");
+            encode(tag, error_reply(dialect, Errno::EMSGSIZE), dialect, msize, head, chunks);
+        }
+    }
+}
+
 /// Encodes one reply into `chunks`: its head as a slice of `head`, its
 /// payload (if any) by reference. A reply that cannot be encoded or would
 /// not fit msize is replaced by an error, so the tag is still answered.
@@ -382,7 +519,7 @@ fn encode(
     dialect: Dialect,
     msize: u32,
     head: &mut BytesMut,
-    chunks: &mut VecDeque<Bytes>,
+    chunks: &mut VecDeque<Chunk>,
 ) {
     // Encoded from the message where it is: a `Frame` would be one more
     // copy of it.
@@ -402,9 +539,9 @@ fn encode(
         Ok(payload) => {
             let len = head.len() + payload.as_ref().map_or(0, Bytes::len);
             if fits(len) {
-                chunks.push_back(head.split().freeze());
+                chunks.push_back(Chunk::Data(head.split().freeze()));
                 if let Some(p) = payload.filter(|p| !p.is_empty()) {
-                    chunks.push_back(p);
+                    chunks.push_back(Chunk::Data(p));
                 }
                 trace!(tag, message = message.name(), "encoded");
                 return;
@@ -427,9 +564,9 @@ fn encode(
     let frame = Frame::new(tag, error_reply(dialect, fallback));
     match frame.encode_vectored(dialect, head) {
         Ok(payload) => {
-            chunks.push_back(head.split().freeze());
+            chunks.push_back(Chunk::Data(head.split().freeze()));
             if let Some(p) = payload.filter(|p| !p.is_empty()) {
-                chunks.push_back(p);
+                chunks.push_back(Chunk::Data(p));
             }
         }
         Err(e) => error!(tag = tag, error = %e, "error reply cannot be encoded"),
