@@ -213,8 +213,9 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
 ) -> Result<(), ServeError> {
     let mut rd = Box::pin(rd);
     // Small until the peer sends more than a handshake: an idle connection
-    // costs little (issue 16's budget is 64 KiB); read_frame grows it.
-    let mut buf = BytesMut::with_capacity(8 * 1024);
+    // costs little (issue 16's budget is 64 KiB); read_frame grows it, and
+    // shrinks it back once the connection is quiet (`RECV_SHRINK_AFTER`).
+    let mut buf = BytesMut::with_capacity(RECV_IDLE_CAPACITY);
     // A large frame being received into a pooled buffer (see `LargeFrame`).
     let mut large: Option<LargeFrame> = None;
     let shutdown = conn.server.shutdown.clone().cancelled_owned();
@@ -595,6 +596,21 @@ async fn charge_frame(
 /// Twrite: 23–28 µs of server CPU against 20–22 µs).
 const LARGE_FRAME_MIN: usize = 256 * 1024;
 
+/// A connection's receive buffer while it is idle: enough for the
+/// handshake and small requests (issue 16's budget for an idle
+/// connection is 64 KiB in all).
+const RECV_IDLE_CAPACITY: usize = 8 * 1024;
+
+/// A receive buffer grown past this (pipelined requests, a 64 KiB
+/// Twrite) is replaced by a [`RECV_IDLE_CAPACITY`] one once the peer has
+/// sent nothing for [`RECV_SHRINK_AFTER`] with nothing buffered: a burst
+/// leaves no lasting cost on a connection that goes quiet.
+const RECV_SHRINK_ABOVE: usize = 2 * RECV_IDLE_CAPACITY;
+
+/// How long a connection with a grown, empty receive buffer waits for
+/// the peer before the buffer shrinks (see [`RECV_SHRINK_ABOVE`]).
+const RECV_SHRINK_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The receive buffers of large frames, shared by every connection of the
 /// process; at most this many bytes are kept while unused.
 static RECV_POOL: BufPool = BufPool::new(16 * 1024 * 1024);
@@ -704,9 +720,28 @@ async fn read_frame<R: AsyncRead + Unpin>(
             }
             continue;
         }
+        // Nothing buffered: a buffer a burst grew is given back once the
+        // peer stays quiet (the idle timeout still counts from here).
+        let mut quiet = std::time::Duration::ZERO;
+        if large.is_none() && buf.is_empty() && buf.capacity() > RECV_SHRINK_ABOVE {
+            let wait = idle.map_or(RECV_SHRINK_AFTER, |i| i.min(RECV_SHRINK_AFTER));
+            match tokio::time::timeout(wait, read_some(rd, buf, large)).await {
+                Ok(r) => {
+                    if r? == 0 {
+                        return Ok(None);
+                    }
+                    continue;
+                }
+                Err(_) => {
+                    *buf = BytesMut::with_capacity(RECV_IDLE_CAPACITY);
+                    quiet = wait;
+                }
+            }
+        }
         let n = match idle {
             Some(idle) => loop {
-                match tokio::time::timeout(idle, read_some(rd, buf, large)).await {
+                let left = idle.saturating_sub(std::mem::take(&mut quiet));
+                match tokio::time::timeout(left, read_some(rd, buf, large)).await {
                     Ok(r) => break r?,
                     Err(_) if lock(&conn.core).inflight_len() == 0 => {
                         debug!(conn = conn.id, "idle timeout");
