@@ -214,7 +214,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
     let mut rd = Box::pin(rd);
     // Small until the peer sends more than a handshake: an idle connection
     // costs little (issue 16's budget is 64 KiB); read_frame grows it, and
-    // shrinks it back once the connection is quiet (`RECV_SHRINK_AFTER`).
+    // shrinks it back once the connection is quiet (`RECV_SHRINK_ABOVE`).
     let mut buf = BytesMut::with_capacity(RECV_IDLE_CAPACITY);
     // A large frame being received into a pooled buffer (see `LargeFrame`).
     let mut large: Option<LargeFrame> = None;
