@@ -67,6 +67,26 @@ async fn idle_connections_are_closed() {
     assert!(c.try_recv().await.is_none());
 }
 
+/// A connection whose receive buffer a large frame grew (it shrinks after
+/// a quiet second) is still closed when the idle timeout says, counted
+/// from the last frame.
+#[tokio::test]
+async fn idle_timeout_is_exact_after_a_large_frame() {
+    let s = support::start_with(|b| b.idle_timeout(Duration::from_millis(500))).await;
+    let mut c = Raw::attached(s.addr, Dialect::L).await;
+    // msize 64 KiB: the largest Twrite that fits.
+    let data = Bytes::from(vec![1u8; (64 << 10) - 23]);
+    let r = c.rpc(base::Twrite { fid: 0, offset: 0, data }).await;
+    assert!(matches!(r, Message::Rlerror(_)), "{r:?}");
+    let quiet = std::time::Instant::now();
+    assert!(c.try_recv().await.is_none(), "closed");
+    let after = quiet.elapsed();
+    assert!(
+        after >= Duration::from_millis(450) && after < Duration::from_millis(900),
+        "closed {after:?} after the last reply (idle timeout 500 ms)"
+    );
+}
+
 #[tokio::test]
 async fn inflight_bound_is_back_pressure_not_failure() {
     let s = support::start_with(|b| b.max_inflight(2).max_queued(2)).await;

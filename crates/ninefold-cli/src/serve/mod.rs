@@ -39,6 +39,7 @@ use listen::{Bound, SocketFile};
 pub(crate) fn run(args: ServeArgs) -> Result<()> {
     let settings = Settings::from_args(&args)?;
     init_logging(args.log.as_deref(), settings.log.as_deref())?;
+    crate::alloc::fix_mmap_threshold();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("ninefold")
