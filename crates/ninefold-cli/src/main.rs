@@ -4,8 +4,7 @@
 //! (docs/SERVE.md); the client commands (`ls`, `cat`, `get`, `put`, `cp`,
 //! ...) work on any 9P2000.L server (docs/CLI.md).
 
-// Denied rather than forbidden: `alloc` makes the one allocator call.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used)]
 
 mod alloc;

@@ -37,9 +37,10 @@ use listen::{Bound, SocketFile};
 
 /// Runs the command until SIGINT or SIGTERM.
 pub(crate) fn run(args: ServeArgs) -> Result<()> {
+    // First, while the process has one thread: may execute it again.
+    crate::alloc::fix_mmap_threshold();
     let settings = Settings::from_args(&args)?;
     init_logging(args.log.as_deref(), settings.log.as_deref())?;
-    crate::alloc::fix_mmap_threshold();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("ninefold")
