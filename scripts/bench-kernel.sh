@@ -99,13 +99,24 @@ if [ "$tap" = 1 ]; then
     [ -x "$bench_bin" ] || CARGO_INCREMENTAL=0 nice -n 10 cargo build --release -q -p ninefold-bench
     [ -x "$bench_bin" ] || { echo "bench-kernel: no ninefold-bench at $bench_bin" >&2; exit 1; }
     # tap.sh BENCH LISTEN_PORT SERVER_PORT OUT SERVER-COMMAND...: the server
-    # in the background, the tap in front of it once it listens (both in
-    # the process group stop_server signals).
+    # in the background, the tap in front of it once it listens. A TERM
+    # (stop_server) stops both: the server's own process group too, since
+    # diod-serve.sh's `timeout` makes one of its own.
     cat > "$work/tap.sh" <<'EOF'
 bench=$1 lp=$2 sp=$3 out=$4; shift 4
-"$@" &
+"$@" & srv=$!
+tap=""
+stop() {
+    [ -n "$tap" ] && kill -TERM "$tap" 2>/dev/null
+    kill -TERM -- "-$srv" 2>/dev/null || kill -TERM "$srv" 2>/dev/null
+    wait
+    exit 0
+}
+trap stop TERM INT
 for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$sp") 2>/dev/null && break; sleep 0.1; done
-exec "$bench" tap --listen "127.0.0.1:$lp" --target "127.0.0.1:$sp" --out "$out"
+"$bench" tap --listen "127.0.0.1:$lp" --target "127.0.0.1:$sp" --out "$out" & tap=$!
+wait "$tap"
+stop
 EOF
 fi
 
