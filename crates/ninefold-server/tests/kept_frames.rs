@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use ninefold_fs::memfs::MemFs;
-use ninefold_proto::{base, l, Dialect, Frame, Message, OpenFlags, SetattrMask, NOFID, NOTAG};
+use ninefold_proto::{base, l, Dialect, Frame, Message, OpenFlags, SetattrMask};
 use ninefold_server::{Node, Server};
 use support::Raw;
 use tokio::net::TcpListener;
@@ -43,13 +43,7 @@ async fn memfs_file() -> (Server, Raw) {
     let addr = listener.local_addr().unwrap();
     let s = server.clone();
     tokio::spawn(async move { s.serve_tcp(listener).await });
-    let mut c = Raw::connect(addr).await;
-    let r = c.rpc_tag(NOTAG, base::Tversion { msize: MSIZE, version: "9P2000.L".into() }).await;
-    assert!(matches!(r, Message::Rversion(ref v) if v.msize == MSIZE), "{r:?}");
-    let r = c
-        .rpc(base::Tattach { fid: 0, afid: NOFID, uname: "".into(), aname: "".into(), n_uname: 0 })
-        .await;
-    assert!(matches!(r, Message::Rattach(_)), "{r:?}");
+    let mut c = Raw::connect(addr).await.negotiate_attach_at(Dialect::L, MSIZE).await;
     assert!(matches!(c.walk(0, 1, &[]).await, Message::Rwalk(_)));
     let r = c
         .rpc(l::Tlcreate { fid: 1, name: "f".into(), flags: OpenFlags::RDWR, mode: 0o644, gid: 0 })

@@ -9,7 +9,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use ninefold_proto::{base, Dialect, Frame, GetattrMask, Message, OpenFlags, NOFID, NOTAG};
+use ninefold_proto::{base, Dialect, Frame, GetattrMask, Message, OpenFlags};
 use ninefold_server::AbuseLimits;
 use support::Raw;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -19,13 +19,7 @@ const MSIZE: u32 = 1_048_600;
 
 /// A connection at msize [`MSIZE`] with fid 1 open read-write on "hello".
 async fn open_hello(addr: std::net::SocketAddr) -> Raw {
-    let mut c = Raw::connect(addr).await;
-    let r = c.rpc_tag(NOTAG, base::Tversion { msize: MSIZE, version: "9P2000.L".into() }).await;
-    assert!(matches!(r, Message::Rversion(ref v) if v.msize == MSIZE), "{r:?}");
-    let r = c
-        .rpc(base::Tattach { fid: 0, afid: NOFID, uname: "".into(), aname: "".into(), n_uname: 0 })
-        .await;
-    assert!(matches!(r, Message::Rattach(_)), "{r:?}");
+    let mut c = Raw::connect(addr).await.negotiate_attach_at(Dialect::L, MSIZE).await;
     assert!(matches!(c.walk(0, 1, &["hello"]).await, Message::Rwalk(_)));
     assert!(matches!(c.lopen(1, OpenFlags::RDWR).await, Message::Rlopen(_)));
     c

@@ -353,15 +353,29 @@ impl Raw {
     }
 
     /// Negotiates `dialect` and attaches fid 0 on this connection.
-    pub async fn negotiate_attach(mut self, dialect: Dialect) -> Raw {
+    pub async fn negotiate_attach(self, dialect: Dialect) -> Raw {
+        self.handshake(dialect, 65536).await.0
+    }
+
+    /// Negotiates `dialect` at `msize` (which the server must grant whole)
+    /// and attaches fid 0 on this connection.
+    pub async fn negotiate_attach_at(self, dialect: Dialect, msize: u32) -> Raw {
+        let (c, granted) = self.handshake(dialect, msize).await;
+        assert_eq!(granted, msize, "msize granted");
+        c
+    }
+
+    /// Tversion at `msize` and Tattach of fid 0; the msize granted.
+    async fn handshake(mut self, dialect: Dialect, msize: u32) -> (Raw, u32) {
         let c = &mut self;
-        let r = c
-            .rpc_tag(NOTAG, base::Tversion { msize: 65536, version: dialect.version().into() })
-            .await;
-        match r {
-            Message::Rversion(v) => assert_eq!(v.version.as_bytes(), dialect.version().as_bytes()),
+        let r = c.rpc_tag(NOTAG, base::Tversion { msize, version: dialect.version().into() }).await;
+        let granted = match r {
+            Message::Rversion(v) => {
+                assert_eq!(v.version.as_bytes(), dialect.version().as_bytes());
+                v.msize
+            }
             other => panic!("version: {other:?}"),
-        }
+        };
         c.dialect = dialect;
         let r = c
             .rpc(base::Tattach {
@@ -373,7 +387,7 @@ impl Raw {
             })
             .await;
         assert!(matches!(r, Message::Rattach(_)), "attach: {r:?}");
-        self
+        (self, granted)
     }
 
     pub async fn send(&mut self, tag: u16, msg: impl Into<Message>) {
