@@ -65,6 +65,7 @@ pub mod responder;
 pub mod rows;
 pub mod run;
 pub mod session;
+pub mod splicewrite;
 pub mod syscalls;
 pub mod tap;
 pub mod target;

@@ -65,6 +65,30 @@ enum Command {
     /// loop on one cached file: the host filesystem's share of a depth-1
     /// request.
     Syscalls(SyscallsArgs),
+    /// What moving a Twrite payload from a socket into a file costs the
+    /// receiving thread: `read` + `pwrite` (two copies) against `splice`
+    /// socket → pipe → file (one copy), over unix or tcp loopback.
+    SpliceWrite(SpliceWriteArgs),
+}
+
+/// Options of `splice-write`.
+#[derive(Debug, Args)]
+struct SpliceWriteArgs {
+    /// Directory for the scratch file (on the filesystem to measure).
+    #[arg(long, default_value = "/tmp")]
+    dir: PathBuf,
+    /// The socket: unix or tcp.
+    #[arg(long, default_value = "unix")]
+    transport: String,
+    /// Bytes per payload.
+    #[arg(long, default_value = "64K", value_parser = parse_size)]
+    size: u64,
+    /// Time per way and round.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    duration: std::time::Duration,
+    /// Rounds (ways interleaved); the table shows each way's best.
+    #[arg(long, default_value_t = 3)]
+    rounds: u32,
 }
 
 /// Options of `tap`.
@@ -275,6 +299,7 @@ fn main() -> ExitCode {
         Some(Command::Placement(a)) => placement(a),
         Some(Command::Tap(a)) => tap(a),
         Some(Command::Syscalls(a)) => syscalls(a),
+        Some(Command::SpliceWrite(a)) => splice_write(a),
         None => measure(cli.run),
     };
     match result {
@@ -492,6 +517,36 @@ fn syscalls(a: SyscallsArgs) -> anyhow::Result<ExitCode> {
     println!("|---|---|---|");
     for c in &got {
         println!("| {} | {} | {:.2} |", c.name, c.calls, c.mean_ns / 1000.0);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn splice_write(a: SpliceWriteArgs) -> anyhow::Result<ExitCode> {
+    use ninefold_bench::splicewrite::{self, Transport};
+    let transport = match a.transport.as_str() {
+        "unix" => Transport::Unix,
+        "tcp" => Transport::Tcp,
+        other => anyhow::bail!("--transport is unix or tcp, not {other}"),
+    };
+    let size = usize::try_from(a.size).context("size out of range")?;
+    let got = splicewrite::measure(&a.dir, transport, size, a.duration, a.rounds)?;
+    println!(
+        "{} payloads of {size} bytes into a file ({} rounds, best of each way):",
+        a.transport, a.rounds
+    );
+    println!("| way | payloads | receiver CPU µs/payload | MB/s |");
+    println!("|---|---|---|---|");
+    let mut ways: Vec<&'static str> = Vec::new();
+    for c in &got {
+        if !ways.contains(&c.mode) {
+            ways.push(c.mode);
+        }
+    }
+    for w in ways {
+        let best = got.iter().filter(|c| c.mode == w).min_by(|x, y| x.cpu_us.total_cmp(&y.cpu_us));
+        if let Some(c) = best {
+            println!("| {} | {} | {:.1} | {:.0} |", c.mode, c.payloads, c.cpu_us, c.mb_per_s);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
