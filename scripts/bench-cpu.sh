@@ -24,7 +24,8 @@
 #            64 KiB per request: compare those per byte, not per request
 #   --transport unix  every server also listens on a unix socket in the
 #            scratch directory (diod with `-l SOCK`), and the load goes
-#            there; the server is still started and probed over TCP
+#            there; ours and diod are still probed over TCP, the raw
+#            responder listens on the unix socket only
 # Needs `perf` (Debian: linux-perf). Prints a Markdown table. A benchmark,
 # not a test: it is not part of scripts/test.sh.
 set -euo pipefail
