@@ -2,7 +2,8 @@
 # bench-cpu.sh — the server's CPU time and context switches per request,
 # a figure that a busy machine disturbs far less than throughput: for each
 # round, case and server, a fresh server on a fresh export, one
-# `ninefold-bench` run (1 connection, the case's depth, TCP), and the
+# `ninefold-bench` run (1 connection, the case's depth, TCP or a unix
+# socket), and the
 # server's user + system time (/proc/PID/stat, every thread, live or gone)
 # and context switches (`perf stat -e context-switches` on the process)
 # over the run, divided by the requests answered. Medians over the rounds,
@@ -11,6 +12,10 @@
 #   scripts/bench-cpu.sh [--rounds 3] [--duration 3s]
 #                        [--cases read-64k:4,write-64k:4,...]
 #                        [--servers raw,memfs,passthrough,base-memfs,base-passthrough]
+#                        [--transport tcp|unix]
+#
+#   --transport  what the generator connects over (default tcp); diod is
+#                measured over tcp only
 #
 #   raw      `ninefold-bench responder` (canned replies: the floor)
 #   memfs    release `ninefold serve --memory`; passthrough: `ninefold serve DIR`
@@ -30,6 +35,7 @@ rounds=3
 duration=3s
 cases=getattr:1,read-4k:1,read-64k:4,read-1m:4,write-64k:4,write-1m:4
 servers=raw,memfs,passthrough
+transport=tcp
 [ -n "${NINEFOLD_BASE_BIN:-}" ] && servers=$servers,base-memfs,base-passthrough
 while [ $# -gt 0 ]; do
     case $1 in
@@ -37,10 +43,17 @@ while [ $# -gt 0 ]; do
         --duration) duration=$2; shift 2 ;;
         --cases) cases=$2; shift 2 ;;
         --servers) servers=$2; shift 2 ;;
+        --transport) transport=$2; shift 2 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "bench-cpu.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
+
+case $transport in
+    tcp) ;;
+    unix) [[ ",$servers," == *,diod,* ]] && { echo "bench-cpu.sh: diod is measured over tcp only" >&2; exit 2; } ;;
+    *) echo "bench-cpu.sh: --transport is tcp or unix" >&2; exit 2 ;;
+esac
 
 # shellcheck source=scripts/lib/bench-bins.sh
 . scripts/lib/bench-bins.sh   # the working directory is the repository root
@@ -63,17 +76,21 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # one SERVER ROW DEPTH: prints "mb_per_s ops_per_s cpu_us_per_op cs_per_op"
 one() {
-    local server=$1 row=$2 depth=$3 port dir bin aname="" cpu_pid
+    local server=$1 row=$2 depth=$3 port dir bin aname="" cpu_pid listen target sock
     port=$(free_port)
     dir=$(mktemp -d "$scratch/export.XXXX")
+    sock=$scratch/server.sock
+    rm -f "$sock"
+    if [ "$transport" = unix ]; then listen=unix:$sock; else listen=tcp://127.0.0.1:$port; fi
+    target=$listen
     case $server in
-        raw) "$bench" responder --listen "tcp://127.0.0.1:$port" >"$scratch/server.log" 2>&1 & ;;
+        raw) "$bench" responder --listen "$listen" >"$scratch/server.log" 2>&1 & ;;
         memfs|passthrough|base-memfs|base-passthrough)
             bin=$ours; [[ $server == base-* ]] && bin=$NINEFOLD_BASE_BIN
             if [[ $server == *memfs ]]; then
-                "$bin" serve --memory -l "tcp://127.0.0.1:$port" >"$scratch/server.log" 2>&1 &
+                "$bin" serve --memory -l "$listen" >"$scratch/server.log" 2>&1 &
             else
-                "$bin" serve "$dir" -l "tcp://127.0.0.1:$port" >"$scratch/server.log" 2>&1 &
+                "$bin" serve "$dir" -l "$listen" >"$scratch/server.log" 2>&1 &
             fi ;;
         diod)
             aname=$(realpath "$dir")
@@ -82,7 +99,11 @@ one() {
     esac
     server_pid=$!
     for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        if [ "$transport" = unix ]; then
+            [ -S "$sock" ] && break
+        else
+            (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        fi
         kill -0 "$server_pid" 2>/dev/null || { cat "$scratch/server.log" >&2; exit 1; }
         sleep 0.1
     done
@@ -97,7 +118,7 @@ one() {
     sleep 0.2
     local t0 t1 json
     t0=$(cpu_ticks "$cpu_pid")
-    json=$("$bench" --target "tcp://127.0.0.1:$port" --aname "$aname" --conns 1 --depth "$depth" \
+    json=$("$bench" --target "$target" --aname "$aname" --conns 1 --depth "$depth" \
         --duration "$duration" --warmup 300ms --rows "$row" --msize 1048600 --json 2>"$scratch/bench.err") \
         || { cat "$scratch/bench.err" >&2; exit 1; }
     t1=$(cpu_ticks "$cpu_pid")
@@ -136,7 +157,7 @@ for ((round = 1; round <= rounds; round++)); do
 done
 
 echo
-echo "Command: \`scripts/bench-cpu.sh --rounds $rounds --duration $duration --cases $cases --servers $servers\`"
+echo "Command: \`scripts/bench-cpu.sh --rounds $rounds --duration $duration --cases $cases --servers $servers --transport $transport\`"
 echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 python3 - "$scratch/results.txt" "$servers" <<'EOF'
