@@ -39,12 +39,14 @@ use rustix::pipe::{PipeFlags, SpliceFlags};
 use tokio::io::{AsyncRead, AsyncWrite, Interest};
 
 /// Reads of at least this many bytes go through a pipe when they can.
-/// Measured on passthrough at depth 4 over tcp (server CPU per read
-/// against the copying build, docs/BENCHMARKS.md): 64 KiB 1.64×, 128 KiB
-/// 1.0–1.4×, 256 KiB 0.56–1.0×, 1 MiB 0.35×. The pipe's fixed costs (two
-/// splices, a header written on its own, no batching of replies) outweigh
-/// the copy below about 256 KiB.
-pub(crate) const SPLICE_MIN: usize = 256 * 1024;
+/// Measured on passthrough at depth 4, tcp and unix alike (server CPU
+/// per read against copying, docs/BENCHMARKS.md, "Issue 16, spliced
+/// reads"): 64 KiB costs 0.45–0.5× on unix and 0.45–1.0× on tcp with
+/// steadier throughput; at 32 KiB and 16 KiB the copy is as cheap or
+/// cheaper (two splices, a `FIONREAD` and a header written on its own
+/// outweigh copying so little), so the break-even lies between 32 and
+/// 64 KiB on both transports.
+pub(crate) const SPLICE_MIN: usize = 64 * 1024;
 /// Most pipes one connection holds.
 pub(crate) const PIPES_PER_CONN: usize = 4;
 /// Most pipes in the process (two descriptors each).

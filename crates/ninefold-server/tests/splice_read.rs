@@ -279,3 +279,30 @@ async fn a_peer_that_stops_reading_holds_up_only_itself() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_from_64_kib_are_spliced_and_smaller_ones_copied() {
+    let _one = SERIAL.lock().await;
+    let e = Export::new();
+    let file = std::fs::read(e.file()).unwrap();
+    let before = pipes();
+    let mut u = e.unix().await;
+    // Below the threshold: copied, no pipe is made.
+    for (offset, count) in [(0u64, 32_768u32), (4097, 65_535), (FILE_LEN as u64 - 100, 65_535)] {
+        let got = u.read(offset, count).await;
+        let end = (offset as usize + count as usize).min(file.len());
+        assert!(got == file[offset as usize..end], "{count} at {offset}");
+    }
+    assert_eq!(pipes(), before, "a read below 64 KiB went through a pipe");
+    // 64 KiB, aligned or not, and short at the end of the file: spliced
+    // and exact.
+    for offset in [0u64, 4097, FILE_LEN as u64 - 1000] {
+        let got = u.read(offset, 65_536).await;
+        let end = (offset as usize + 65_536).min(file.len());
+        assert!(got == file[offset as usize..end], "64 KiB at {offset}");
+    }
+    assert!(pipes() > before, "a 64 KiB read over a unix socket was copied");
+    let mut t = e.tcp().await;
+    let got = t.read(12_345, 65_536).await;
+    assert!(got == file[12_345..12_345 + 65_536]);
+}
