@@ -320,6 +320,7 @@ impl Core {
     /// flush). Writes the ledger for an enveloped request; returns the
     /// replies to write, in order (the reply, then the Rflushes waiting
     /// on it).
+    #[inline]
     pub(crate) fn complete(&mut self, tag: u16, reply: Option<Message>) -> Replies {
         let done = self.tags.complete(tag, reply);
         if let Some(env) = &done.envelope {
