@@ -65,6 +65,11 @@ one() {
     sock=$scratch/s.sock; dir=$scratch/export; out=$scratch/cg.out
     rm -rf "$sock" "$dir" "$out"*; mkdir -p "$dir"
     bin=$ours; [[ $server == base-* ]] && bin=$NINEFOLD_BASE_BIN
+    # `ninefold serve` executes itself again to set glibc's mmap threshold
+    # (crates/ninefold-cli/src/alloc.rs) unless the environment sets it,
+    # and valgrind cannot follow that exec: set it here, to the value
+    # the server would set, so the image measured is the one that serves.
+    export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=262144
     case $server in
         raw) valgrind --tool=callgrind --callgrind-out-file="$out" "$bench" responder --listen "unix:$sock" >"$scratch/server.log" 2>&1 & ;;
         memfs|base-memfs) valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" serve --memory -l "unix:$sock" >"$scratch/server.log" 2>&1 & ;;

@@ -365,6 +365,33 @@ impl Budgets {
         self.conn.is_some() || self.server.is_some()
     }
 
+    /// Charges `n` bytes if every budget has room now, without waiting:
+    /// `None` (nothing charged) when one has not, and the caller waits in
+    /// [`charge`](Budgets::charge). What nearly every frame takes: the
+    /// waiting future (its `Notify` and timeout) is not built for it.
+    pub(crate) fn try_charge(&self, n: usize) -> Option<Charge> {
+        let mut charge = Charge::default();
+        if n == 0 {
+            return Some(charge);
+        }
+        if let Some(b) = &self.conn {
+            let n = n.min(b.limit);
+            if !b.try_take(n) {
+                return None;
+            }
+            charge.conn = Some((b.clone(), n));
+        }
+        if let Some(b) = &self.server {
+            let n = n.min(b.limit);
+            // On failure `charge` gives the connection's bytes back.
+            if !b.try_take(n) {
+                return None;
+            }
+            charge.server = Some((b.clone(), n));
+        }
+        Some(charge)
+    }
+
     /// Charges `n` bytes, waiting for room (back-pressure). Fails when the
     /// connection's own replies made no progress for the stall deadline
     /// while `stalled()` (nothing of the connection still running: what
@@ -547,5 +574,35 @@ mod tests {
         b.release(60);
         assert_eq!(waiter.await.unwrap(), Ok(50));
         assert_eq!(b.used(), 50);
+    }
+
+    #[test]
+    fn try_charge_takes_both_budgets_or_neither() {
+        let conn = Arc::new(ByteBudget::new(100));
+        let server = Arc::new(ByteBudget::new(150));
+        let budgets =
+            Budgets { conn: Some(conn.clone()), server: Some(server.clone()), stall: None };
+        let a = budgets.try_charge(80).expect("room in both");
+        assert_eq!((a.bytes(), conn.used(), server.used()), (80, 80, 80));
+        // The connection's budget has room for 20 more, not 30: nothing taken.
+        assert!(budgets.try_charge(30).is_none());
+        assert_eq!((conn.used(), server.used()), (80, 80));
+        drop(a);
+        // The server's budget is short while the connection's is not: the
+        // connection's share is given back too.
+        assert!(server.try_take(50));
+        let held = Charge { conn: None, server: Some((server.clone(), 50)) };
+        let c = Arc::new(ByteBudget::new(200));
+        let two = Budgets { conn: Some(c.clone()), server: Some(server.clone()), stall: None };
+        assert!(two.try_charge(120).is_none());
+        assert_eq!((c.used(), server.used()), (0, 50));
+        drop(held);
+        assert_eq!(server.used(), 0);
+        // More than a limit: clamped, as `acquire` does, so it passes alone.
+        let big = two.try_charge(1000).expect("clamped");
+        assert_eq!((c.used(), server.used()), (200, 150));
+        drop(big);
+        assert_eq!((c.used(), server.used()), (0, 0));
+        assert_eq!(budgets.try_charge(0).map(|c| c.bytes()), Some(0));
     }
 }

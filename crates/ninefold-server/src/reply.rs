@@ -20,6 +20,7 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
+    #[inline]
     pub(crate) fn new(tag: u16, message: Message, permit: Permit) -> Reply {
         Reply { tag, message, permit }
     }
@@ -68,6 +69,7 @@ pub(crate) enum Replies {
 
 impl Replies {
     /// One reply.
+    #[inline]
     pub(crate) fn one(reply: Reply) -> Replies {
         Replies::One(reply)
     }
@@ -82,6 +84,18 @@ impl Replies {
                 Replies::Many(v)
             }
         };
+    }
+}
+
+impl Replies {
+    /// The replies, in order, to encode where they are (moving a
+    /// `Reply` out copies all of it).
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [Reply] {
+        match self {
+            Replies::None => &mut [],
+            Replies::One(r) => std::slice::from_mut(r),
+            Replies::Many(v) => v,
+        }
     }
 }
 

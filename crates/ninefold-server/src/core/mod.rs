@@ -219,7 +219,7 @@ impl Core {
         };
         let mut run = self.admitted(tag, envelope, message, admitted, cancel);
         run.replay = replay;
-        Ok(Received::Run(Box::new(run)))
+        Ok(Received::Run(run))
     }
 
     /// Resolves the message's fids by role: existing fids are looked up
@@ -284,7 +284,7 @@ impl Core {
         message: Message,
         r: Resolved,
         cancel: Arc<crate::fs::Flush>,
-    ) -> Admitted {
+    ) -> Box<Admitted> {
         let (identity, aname) = match (&message, &r.fid) {
             (Message::Tattach(a), _) => (
                 Arc::new(Identity::from_attach(a.uname.clone(), a.n_uname)),
@@ -302,7 +302,8 @@ impl Core {
             cancel,
             envelope,
         };
-        Admitted {
+        // Built in its box: an `Admitted` moved into one is a 424-byte copy.
+        Box::new(Admitted {
             message,
             request,
             fid: r.fid,
@@ -311,7 +312,7 @@ impl Core {
             marks: r.marks,
             ended_fid: r.ended_fid,
             replay: None,
-        }
+        })
     }
 
     // ---- completions in ----------------------------------------------
@@ -320,6 +321,7 @@ impl Core {
     /// flush). Writes the ledger for an enveloped request; returns the
     /// replies to write, in order (the reply, then the Rflushes waiting
     /// on it).
+    #[inline]
     pub(crate) fn complete(&mut self, tag: u16, reply: Option<Message>) -> Replies {
         let done = self.tags.complete(tag, reply);
         if let Some(env) = &done.envelope {

@@ -143,6 +143,7 @@ impl Tags {
     /// first, then the Rflush of every flush waiting on it (and, depth
     /// first, on those). No recursion: a chain of flushes of flushes is as
     /// long as the client makes it.
+    #[inline]
     pub(crate) fn complete(&mut self, tag: u16, reply: Option<Message>) -> Completed {
         let Some(entry) = self.inflight.remove(&tag) else {
             return Completed { replies: Replies::None, envelope: None };

@@ -109,6 +109,7 @@ impl Conn {
     /// order the core computed is the order written), writing them at
     /// once when nobody else is writing; the write itself happens after
     /// the core's lock is dropped.
+    #[inline]
     fn send(&self, core: MutexGuard<'_, Core>, replies: Replies) {
         let facts = core.facts();
         let direct = self.out.release(facts.dialect, facts.msize, replies);

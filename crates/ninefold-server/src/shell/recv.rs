@@ -82,17 +82,10 @@ async fn charge_frame(
     if whole {
         want += reply_estimate(buf, max);
     }
-    if conn.budgets.server.as_ref().is_some_and(|b| b.used() + want > b.limit())
-        || conn.budgets.conn.as_ref().is_some_and(|b| b.used() + want > b.limit())
-    {
-        conn.server.metrics.limit("memory_wait");
-    }
-    let stalled = || lock(&conn.core).inflight_len() == 0;
-    let more = conn.budgets.charge(want, stalled).await.map_err(|_| {
-        conn.server.metrics.limit("stalled");
-        debug!(conn = conn.id, "replies stalled over the memory budget, closing");
-        ServeError::Stalled
-    })?;
+    let more = match conn.budgets.try_charge(want) {
+        Some(more) => more,
+        None => wait_charge(conn, want).await?,
+    };
     match &mut p.charge {
         Some((c, r)) => {
             c.absorb(more);
@@ -103,6 +96,22 @@ async fn charge_frame(
     // The time spent waiting for memory is not the client's.
     p.deadline = None;
     Ok(())
+}
+
+/// Charges `want` bytes when a budget has no room now: waits for it
+/// (back-pressure), or gives up when the connection's own replies stall.
+async fn wait_charge(conn: &Conn, want: usize) -> Result<Charge, ServeError> {
+    if conn.budgets.server.as_ref().is_some_and(|b| b.used() + want > b.limit())
+        || conn.budgets.conn.as_ref().is_some_and(|b| b.used() + want > b.limit())
+    {
+        conn.server.metrics.limit("memory_wait");
+    }
+    let stalled = || lock(&conn.core).inflight_len() == 0;
+    conn.budgets.charge(want, stalled).await.map_err(|_| {
+        conn.server.metrics.limit("stalled");
+        debug!(conn = conn.id, "replies stalled over the memory budget, closing");
+        ServeError::Stalled
+    })
 }
 
 /// Frames of at least this many bytes (Twrite data) are received into a

@@ -109,14 +109,16 @@ impl Sink {
         !self.pending
     }
 
-    fn push(&mut self, reply: Reply, body: Option<Body>, dialect: Dialect, msize: u32) {
-        let Reply { tag, message, permit } = reply;
-        self.permits.push(permit);
+    /// Encodes `reply` where it is (a 288-byte `Reply` moved by value
+    /// was a `memcpy` per layer) and keeps its permit until written.
+    fn push(&mut self, reply: &mut Reply, body: Option<Body>, dialect: Dialect, msize: u32) {
+        self.permits.push(reply.permit.take());
+        let tag = reply.tag;
         match body {
             Some(body) => {
                 encode_spliced(tag, body, dialect, msize, &mut self.head, &mut self.chunks)
             }
-            None => encode(tag, message, dialect, msize, &mut self.head, &mut self.chunks),
+            None => encode(tag, &reply.message, dialect, msize, &mut self.head, &mut self.chunks),
         }
     }
 
@@ -299,7 +301,12 @@ impl Out {
     /// is writing, nothing is queued, the replies are small and the
     /// reader is not in the middle of a pipelined batch); otherwise they
     /// are queued for whoever writes.
-    pub(crate) fn release(&self, dialect: Dialect, msize: u32, replies: Replies) -> Option<Direct> {
+    pub(crate) fn release(
+        &self,
+        dialect: Dialect,
+        msize: u32,
+        mut replies: Replies,
+    ) -> Option<Direct> {
         if replies.is_empty() {
             return None;
         }
@@ -319,7 +326,7 @@ impl Out {
         if direct {
             if let Some(mut sink) = st.sink.take() {
                 drop(st);
-                for reply in replies {
+                for reply in replies.as_mut_slice() {
                     sink.push(reply, None, dialect, msize);
                 }
                 return Some(Direct { sink });
@@ -382,6 +389,10 @@ impl Out {
         let mut st = self.lock();
         if let Err(e) = result {
             fail(&mut st, &e);
+            drop(st);
+            // The writer task may be waiting already: it ends on seeing
+            // the failure, not only at close.
+            self.wake.notify_one();
             return;
         }
         let hand_on = sink.pending || !st.queue.is_empty();
@@ -437,10 +448,10 @@ pub(crate) async fn run(out: std::sync::Arc<Out>) {
                     let mut bytes = 0;
                     let mut n = 0;
                     while n < BATCH && bytes < BATCH_BYTES {
-                        let Some(o) = st.queue.pop_front() else { break };
+                        let Some(mut o) = st.queue.pop_front() else { break };
                         bytes += o.reply.message.payload().map_or(0, Bytes::len)
                             + o.body.as_ref().map_or(0, Body::len);
-                        sink.push(o.reply, o.body, o.dialect, o.msize);
+                        sink.push(&mut o.reply, o.body, o.dialect, o.msize);
                         n += 1;
                     }
                     Job::Write(sink)
@@ -505,7 +516,7 @@ fn encode_spliced(
         _ => {
             head.truncate(start);
             error!(tag, len = body.len(), msize, "spliced Rread would not fit msize");
-            encode(tag, error_reply(dialect, Errno::EMSGSIZE), dialect, msize, head, chunks);
+            encode(tag, &error_reply(dialect, Errno::EMSGSIZE), dialect, msize, head, chunks);
         }
     }
 }
@@ -515,7 +526,7 @@ fn encode_spliced(
 /// not fit msize is replaced by an error, so the tag is still answered.
 fn encode(
     tag: u16,
-    message: ninefold_proto::Message,
+    message: &ninefold_proto::Message,
     dialect: Dialect,
     msize: u32,
     head: &mut BytesMut,
@@ -535,7 +546,7 @@ fn encode(
     }
     // Encoded first and measured after (the encoder computes the length
     // anyway); what does not fit is taken back and answered with an error.
-    let fallback = match Frame::encode_parts_vectored(tag, None, &message, dialect, head) {
+    let fallback = match Frame::encode_parts_vectored(tag, None, message, dialect, head) {
         Ok(payload) => {
             let len = head.len() + payload.as_ref().map_or(0, Bytes::len);
             if fits(len) {
