@@ -9,7 +9,7 @@
 //! A sender thread writes payloads of `size` bytes into a unix or tcp
 //! loopback socket as fast as it can; the receiving thread takes each
 //! whole payload and writes it at the next offset of a scratch file
-//! (cycling over [`FILE_SPAN`], so the page cache is warm as in the
+//! (cycling over 64 MiB, so the page cache is warm as in the
 //! benchmark's rows). The figure is the receiving thread's own CPU time
 //! (`CLOCK_THREAD_CPUTIME_ID`) per payload, which is what the server's
 //! one core pays; `receive only` (the `read`, no `pwrite`) splits the copy
