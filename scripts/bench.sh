@@ -24,6 +24,11 @@
 #   --no-doc      print the tables only; do not touch docs/BENCHMARKS.md
 #   --no-build    use the release binaries as they are (default: cargo build)
 #   --idle-conns N  connections of the idle-memory row (default 1000; 0: no row)
+#   --halt-poll NS  how long an idle vCPU polls before halting, for the run
+#                 (default 200000, the kernel's default; `keep` leaves the
+#                 host's). A KVM guest set to 0 halts at once and a lone
+#                 request then measures the hypervisor's 50-80 us wake-up,
+#                 whatever the server (scripts/lib/haltpoll.sh)
 #   --soak [DUR]  instead of the tables: the memory soak (default 10m) of
 #                 every server in --servers (default passthrough): 64
 #                 connections at depth 4 run a rotating mix of every row,
@@ -69,6 +74,7 @@ build=1
 quick=0
 out=""
 idle_conns=1000
+halt_poll=200000
 soak=""
 msize=$(( (1 << 20) + 24 ))
 while [ $# -gt 0 ]; do
@@ -85,9 +91,10 @@ while [ $# -gt 0 ]; do
         --no-build) build=0; shift ;;
         --out) out=$2; shift 2 ;;
         --idle-conns) idle_conns=$2; shift 2 ;;
+        --halt-poll) halt_poll=$2; shift 2 ;;
         --soak)
             if [ $# -gt 1 ] && [[ "$2" =~ ^[0-9]+(ms|s|m|h)?$ ]]; then soak=$2; shift 2; else soak=10m; shift; fi ;;
-        -h|--help) sed -n '2,52p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,57p' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -115,6 +122,7 @@ cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     rm -rf "$scratch"/export-* "$scratch"/*.sock
+    if declare -F haltpoll_restore >/dev/null; then haltpoll_restore; fi
     # The logs stay next to the reports; elsewhere nothing is kept.
     [ "$out" = "$scratch/results" ] || rm -rf "$scratch"
 }
@@ -124,6 +132,10 @@ die() { say "$*"; exit 1; }
 
 # shellcheck source=scripts/lib/ports.sh
 . scripts/lib/ports.sh   # the working directory is the repository root
+# shellcheck source=scripts/lib/haltpoll.sh
+. scripts/lib/haltpoll.sh
+haltpoll_set "$halt_poll" || exit 2
+say "idle vCPU halt polling: $haltpoll_used"
 # wait_ready PID PORT [SOCK]: 0 once PORT accepts (and SOCK exists), 1 if
 # PID died or 20 s passed.
 wait_ready() {
@@ -422,6 +434,7 @@ machine=$(
     printf -- '- CPU: %s, %s cores online\n' "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" "$(nproc)"
     printf -- '- memory: %s; kernel %s\n' "$(free -h | awk '/^Mem:/{print $2}')" "$(uname -r)"
     printf -- '- load average at the start of the table: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+    haltpoll_describe
     printf -- '- commit: %s%s; %s\n' "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" \
         "$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')" "$(date -u '+%Y-%m-%d %H:%M UTC')"
     printf -- '- diod: %s; unpfs: %s\n' "$(dpkg-query -W -f='${Version}' diod 2>/dev/null || echo '-')" \
