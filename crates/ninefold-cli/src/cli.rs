@@ -118,6 +118,12 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub(crate) state_dir: Option<PathBuf>,
 
+    /// Whether reads of 64 KiB and more are spliced from the file into
+    /// the socket or copied: measured (on this host, per transport and
+    /// size, the cheaper way), always, never. [default: measured]
+    #[arg(long, value_name = "WAY")]
+    pub(crate) splice_reads: Option<String>,
+
     /// TLS certificate, key and client CA of tls:// listeners.
     #[command(flatten)]
     pub(crate) tls: crate::serve::TlsArgs,

@@ -59,6 +59,10 @@ pub struct ServerConfig {
     pub state_dir: Option<PathBuf>,
     /// Abuse limits: per peer, per connection, memory, deadlines.
     pub limits: crate::AbuseLimits,
+    /// Whether reads of 64 KiB and more are spliced from the filesystem
+    /// into the socket or copied (default: measured on the host, per
+    /// transport and size; see [`SpliceReads`](crate::SpliceReads)).
+    pub splice_reads: crate::SpliceReads,
 }
 
 impl Default for ServerConfig {
@@ -75,6 +79,7 @@ impl Default for ServerConfig {
             ledger: crate::LedgerConfig::default(),
             state_dir: None,
             limits: crate::AbuseLimits::default(),
+            splice_reads: crate::SpliceReads::Measured,
         }
     }
 }

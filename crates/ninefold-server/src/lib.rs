@@ -120,7 +120,7 @@ pub use ninefold_proto::Errno;
 pub use peer::{AuthMethod, Peer, Principal};
 pub use reply::error_reply;
 pub use server::{Server, ServerBuilder};
-pub use splice::PipeSink;
+pub use splice::{PipeSink, SpliceReads};
 /// The cancellation token a [`Request`] carries (re-exported so that tests
 /// of a filesystem can flush a request without depending on tokio-util).
 pub use tokio_util::sync::CancellationToken;

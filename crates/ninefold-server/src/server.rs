@@ -184,6 +184,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether large reads are spliced or copied (default measured; see
+    /// [`SpliceReads`](crate::SpliceReads)).
+    pub fn splice_reads(mut self, policy: crate::SpliceReads) -> Self {
+        self.config.splice_reads = policy;
+        self
+    }
+
     /// The abuse limits (see [`AbuseLimits`](crate::AbuseLimits); the
     /// defaults are generous, [`AbuseLimits::none`](crate::AbuseLimits::none)
     /// disables them).

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use ninefold_proto::{base, framing, l, Dialect, Frame, Message, OpenFlags, NOFID, NOTAG};
-use ninefold_server::{Node, Server};
+use ninefold_server::{Node, Server, SpliceReads};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The server's largest msize (its default `max_msize`).
@@ -46,12 +46,18 @@ struct Export {
 }
 
 impl Export {
+    /// An export whose large reads are always spliced (what most tests
+    /// check): the measured choice could copy them.
     fn new() -> Export {
+        Export::with(SpliceReads::Always)
+    }
+
+    fn with(policy: SpliceReads) -> Export {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("f"), pattern(FILE_LEN, 7)).unwrap();
         let fs = ninefold_fs::passthrough::Passthrough::builder(dir.path()).build().unwrap();
         let root: Arc<dyn Node> = fs.root();
-        let server = Server::builder(root).build().unwrap();
+        let server = Server::builder(root).splice_reads(policy).build().unwrap();
         Export { dir, server }
     }
 
@@ -305,4 +311,34 @@ async fn reads_from_64_kib_are_spliced_and_smaller_ones_copied() {
     let mut t = e.tcp().await;
     let got = t.read(12_345, 65_536).await;
     assert!(got == file[12_345..12_345 + 65_536]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn measured_reads_take_both_ways_and_stay_exact() {
+    let _one = SERIAL.lock().await;
+    let e = Export::with(SpliceReads::Measured);
+    let file = std::fs::read(e.file()).unwrap();
+    let before = pipes();
+    // Over tcp (unix sockets always splice). Until both ways are measured
+    // the reads take turns in runs of 16 MiB, splice first: 384 reads of
+    // 128 KiB are three runs, so both ways, and every read is exact
+    // whichever way it went.
+    let mut t = e.tcp().await;
+    for i in 0..384u64 {
+        let offset = (i * 77_777) % (FILE_LEN as u64 - 200_000);
+        let got = t.read(offset, 131_072).await;
+        assert!(got == file[offset as usize..offset as usize + 131_072], "read {i} at {offset}");
+    }
+    assert!(pipes() > before, "no read was spliced");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_splicing_makes_no_pipe() {
+    let _one = SERIAL.lock().await;
+    let e = Export::with(SpliceReads::Never);
+    let file = std::fs::read(e.file()).unwrap();
+    let before = pipes();
+    let mut t = e.tcp().await;
+    exact_reads(&mut t, &file).await;
+    assert_eq!(pipes(), before, "a read went through a pipe");
 }

@@ -57,6 +57,8 @@ pub(crate) struct FileConfig {
     pub(crate) dialects: Option<Vec<String>>,
     /// Where the `.Z` ledger journal and lineage token live.
     pub(crate) state_dir: Option<PathBuf>,
+    /// `"measured"`, `"always"`, `"never"`.
+    pub(crate) splice_reads: Option<String>,
     /// `[tls]`: certificate, key and client CA of tls:// listeners.
     pub(crate) tls: Option<super::tls::FileTls>,
     /// Authentication and access control (`[access]`).
@@ -171,6 +173,8 @@ pub(crate) struct Settings {
     pub(crate) dialects: Vec<ninefold_proto::Dialect>,
     /// Where the `.Z` ledger journal and lineage token live.
     pub(crate) state_dir: Option<PathBuf>,
+    /// Large reads spliced or copied.
+    pub(crate) splice_reads: ninefold_server::SpliceReads,
     /// TLS material of tls:// listeners (`None` without one).
     pub(crate) tls: Option<super::tls::TlsSettings>,
     /// Tauth keys, grants and trusted networks.
@@ -283,6 +287,12 @@ impl Settings {
             log: args.log.clone().or(file.log),
             dialects: dialects(&args.dialect, file.dialects.as_deref(), &server.dialects)?,
             state_dir: args.state_dir.clone().or(file.state_dir),
+            splice_reads: match args.splice_reads.as_deref().or(file.splice_reads.as_deref()) {
+                Some(text) => text
+                    .parse()
+                    .map_err(|e: String| anyhow::anyhow!("invalid splice_reads: {e}"))?,
+                None => server.splice_reads,
+            },
             tls,
             access: super::access::AccessSettings::merge(&args.trust, &args.auth_key, file.access)?,
             limits: super::limits::LimitSettings::merge(&args.limits, file.limits)
@@ -512,6 +522,21 @@ mod tests {
         assert_eq!(s.idle_timeout, None);
         assert_eq!(s.id_map, IdMap::map([(1000, 2000)], []));
         assert_eq!(s.log.as_deref(), Some("warn"));
+    }
+
+    #[test]
+    fn splice_reads_from_the_flag_the_file_or_the_default() {
+        use ninefold_server::SpliceReads;
+        assert_eq!(merge(ServeArgs::default(), "").unwrap().splice_reads, SpliceReads::Measured);
+        let s = merge(ServeArgs::default(), "splice_reads = \"never\"").unwrap();
+        assert_eq!(s.splice_reads, SpliceReads::Never);
+        let args = ServeArgs { splice_reads: Some("always".into()), ..ServeArgs::default() };
+        assert_eq!(
+            merge(args, "splice_reads = \"never\"").unwrap().splice_reads,
+            SpliceReads::Always
+        );
+        let err = merge(ServeArgs::default(), "splice_reads = \"often\"").unwrap_err();
+        assert!(format!("{err:#}").contains("measured, always, never"), "{err:#}");
     }
 
     #[test]

@@ -81,6 +81,7 @@ fn server_config(s: &Settings) -> Result<ServerConfig> {
     c.shutdown_deadline = s.shutdown_deadline;
     c.dialects = s.dialects.clone();
     c.state_dir = s.state_dir.clone();
+    c.splice_reads = s.splice_reads;
     c.limits = s.limits.abuse.clone();
     c.validate().context("invalid settings")?;
     Ok(c)

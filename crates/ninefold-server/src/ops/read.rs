@@ -2,14 +2,14 @@
 //! stat records).
 
 use bytes::Bytes;
-use ninefold_proto::{base, AccessMode, Errno, Message};
+use ninefold_proto::{base, AccessMode, Errno};
 
 use super::stat::dir_stats;
 use super::Ctx;
 use super::OpResult;
 use crate::fid::FidMode;
 use crate::fs::{Handle, Node};
-use crate::splice::{Body, SPLICE_MIN};
+use crate::splice::{Body, Choice, Way, SPLICE_MIN};
 
 pub(crate) async fn tread(ctx: &Ctx, m: &base::Tread) -> OpResult {
     let fid = ctx.fid()?;
@@ -34,15 +34,20 @@ pub(crate) async fn tread(ctx: &Ctx, m: &base::Tread) -> OpResult {
         let stats = dir_stats(ctx, fid, m.offset).await?;
         return Ok(base::Rread { data: stats.slice(m.offset, count)? }.into());
     }
+    let mut timed = None;
     if let Some(h) = &handle {
-        if let Some(reply) = spliced(ctx, &**h, &*node, m.offset, count).await? {
-            return Ok(reply);
+        match spliced(ctx, &**h, &*node, m.offset, count).await? {
+            Spliced::Sent => return Ok(base::Rread { data: Bytes::new() }.into()),
+            Spliced::Copy(sample) => timed = sample.map(|c| (c, std::time::Instant::now())),
         }
     }
     let mut data: Bytes = match handle {
         Some(h) => h.read(&ctx.req, &*node, m.offset, count).await?,
         None => node.read(&ctx.req, m.offset, count).await?,
     };
+    if let Some((choice, start)) = timed {
+        choice.filled(Way::Copy, data.len(), start.elapsed());
+    }
     if data.len() > count as usize {
         tracing::warn!(got = data.len(), count, "read returned more than asked; truncated");
         data.truncate(count as usize);
@@ -50,29 +55,44 @@ pub(crate) async fn tread(ctx: &Ctx, m: &base::Tread) -> OpResult {
     Ok(base::Rread { data }.into())
 }
 
+/// What became of a read offered a pipe.
+enum Spliced {
+    /// Answered through a pipe: the reply is an Rread with no data of its
+    /// own (its payload is the connection's body).
+    Sent,
+    /// To be copied; timed as a sample of copying into this choice.
+    Copy(Option<&'static Choice>),
+}
+
 /// The read answered through a pipe (see [`crate::splice`]), when the
-/// connection, the request and the handle allow it: `None` to copy.
+/// connection, the request and the handle allow it and splicing is the
+/// cheaper way ([`crate::splice::Choice`]); else it is to be copied.
 async fn spliced(
     ctx: &Ctx,
     handle: &dyn Handle,
     node: &dyn Node,
     offset: u64,
     count: u32,
-) -> Result<Option<Message>, Errno> {
+) -> Result<Spliced, Errno> {
     // Middleware and the `.Z` ledger see the reply's message; with its
     // payload in a pipe they would see an empty read.
+    let Some(pipes) = ctx.conn.out.pipes() else { return Ok(Spliced::Copy(None)) };
     if (count as usize) < SPLICE_MIN
         || ctx.req.envelope().is_some()
         || !ctx.conn.server.middleware.is_empty()
     {
-        return Ok(None);
+        return Ok(Spliced::Copy(None));
+    }
+    if pipes.way(count as usize) == Way::Copy {
+        return Ok(Spliced::Copy(pipes.samples(Way::Copy)));
     }
     let Some(mut lease) = ctx.conn.out.lease_pipe(offset, count as usize) else {
-        return Ok(None);
+        return Ok(Spliced::Copy(None));
     };
-    let Some(sink) = lease.sink() else { return Ok(None) };
+    let Some(sink) = lease.sink() else { return Ok(Spliced::Copy(None)) };
+    let start = std::time::Instant::now();
     let Some(n) = handle.read_to_pipe(&ctx.req, node, offset, count, sink).await? else {
-        return Ok(None);
+        return Ok(Spliced::Copy(None));
     };
     let held = lease.filled().map_err(|e| {
         tracing::error!(error = %e, "cannot tell what a spliced read's pipe holds");
@@ -87,8 +107,12 @@ async fn spliced(
         );
         return Err(Errno::EIO);
     }
+    pipes.note_spliced();
+    if let Some(choice) = pipes.samples(Way::Splice) {
+        choice.filled(Way::Splice, held, start.elapsed());
+    }
     if n > 0 {
         ctx.set_body(Body::new(lease, held));
     }
-    Ok(Some(base::Rread { data: Bytes::new() }.into()))
+    Ok(Spliced::Sent)
 }

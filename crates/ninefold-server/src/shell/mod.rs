@@ -172,8 +172,8 @@ where
 {
     let id = server.next_conn_id();
     let config = &server.config;
-    let (rd, wr, splice) = crate::splice::split(io);
-    let out = Arc::new(Out::with_transport(wr, splice));
+    let (rd, wr, choice) = crate::splice::split(io);
+    let out = Arc::new(Out::with_transport(wr, choice, config.splice_reads));
     let limits = Limits {
         max_msize: config.max_msize,
         max_fids: config.max_fids,

@@ -36,6 +36,7 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 use ninefold_proto::{Dialect, Errno, Frame};
@@ -47,7 +48,9 @@ use tracing::{debug, error, trace};
 use crate::reply::{error_reply, Permit, Replies, Reply};
 #[cfg(test)]
 use crate::splice::Plain;
-use crate::splice::{Body, Lease, Pipes, Transport};
+use crate::splice::{
+    Body, Choice, Lease, Pipes, SpliceReads, Transport, Way, SETTLE_BYTES, SPLICE_MIN,
+};
 
 /// A piece of encoded output: bytes, or a payload waiting in a pipe.
 #[derive(Debug)]
@@ -92,6 +95,15 @@ pub(crate) struct Sink {
     /// A direct write stopped before everything was written and flushed:
     /// the writer task must finish it before anything else is written.
     pending: bool,
+    /// Where the send times of large payloads are counted (see
+    /// [`crate::splice`]'s `choice`), when the connection measures.
+    measure: Option<&'static Choice>,
+    /// The large copied payload at the front of `chunks`, partly written:
+    /// when its first byte went, its length, the bytes left.
+    copying: Option<(Instant, usize, usize)>,
+    /// The way this connection's last large payloads went, and how many
+    /// bytes of them in a row.
+    last_way: Option<(Way, usize)>,
 }
 
 impl std::fmt::Debug for Sink {
@@ -144,7 +156,9 @@ impl Sink {
                 };
                 match polled {
                     Poll::Ready(Ok(())) => {
+                        let (len, took) = (body.len(), body.sending_for());
                         self.chunks.pop_front();
+                        finished(self.measure, &mut self.last_way, Way::Splice, len, took);
                     }
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending => return Poll::Pending,
@@ -152,14 +166,25 @@ impl Sink {
                 continue;
             }
             // A lone reply is one or two chunks: no need to set up 64.
-            let polled = if self.chunks.len() <= 4 {
+            let iovs = if self.chunks.len() <= 4 { 4 } else { IOV_MAX };
+            // Only a write with a large payload in it is timed.
+            let start = self
+                .measure
+                .filter(|_| self.copying.is_some() || has_large(&self.chunks, iovs))
+                .map(|_| Instant::now());
+            let polled = if iovs == 4 {
                 poll_writev::<4>(self.w.as_mut(), &self.chunks, cx)
             } else {
                 poll_writev::<IOV_MAX>(self.w.as_mut(), &self.chunks, cx)
             };
             let written = match polled {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(w)) => w,
+                Poll::Ready(Ok(w)) => {
+                    if let Some(start) = start {
+                        self.note_copied(w, start);
+                    }
+                    w
+                }
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
@@ -176,6 +201,46 @@ impl Sink {
         }
     }
 
+    /// A `writev` begun at `start` wrote `w` bytes (not yet advanced
+    /// over): the large payloads it began or finished are followed. The
+    /// kernel copies one payload after another, so each is taken to have
+    /// gone in its share of the call's time, in order (a batch of four
+    /// 1 MiB replies is four sends, not four sends each as long as the
+    /// batch).
+    fn note_copied(&mut self, w: usize, start: Instant) {
+        let Sink { chunks, measure, copying, last_way, .. } = self;
+        let took = start.elapsed();
+        let at = |pos: usize| start + took.mul_f64(pos as f64 / w.max(1) as f64);
+        let mut pos = 0;
+        for (i, c) in chunks.iter().enumerate() {
+            let Chunk::Data(d) = c else { break };
+            if pos == w {
+                break;
+            }
+            let n = d.len().min(w - pos);
+            let (from, to) = (at(pos), at(pos + n));
+            pos += n;
+            match copying {
+                Some((began, len, left)) if i == 0 => {
+                    *left -= n.min(*left);
+                    if *left == 0 {
+                        let (len, took) = (*len, to - *began);
+                        *copying = None;
+                        finished(*measure, last_way, Way::Copy, len, took);
+                    }
+                }
+                _ if d.len() >= SPLICE_MIN => {
+                    if n == d.len() {
+                        finished(*measure, last_way, Way::Copy, n, to - from);
+                    } else {
+                        *copying = Some((from, d.len(), d.len() - n));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn advance(&mut self, mut n: usize) {
         while n > 0 {
             let Some(Chunk::Data(first)) = self.chunks.front_mut() else { return };
@@ -187,6 +252,42 @@ impl Sink {
                 return;
             }
         }
+    }
+}
+
+/// Whether one of the first `iovs` chunks (up to the first pipe) is a
+/// payload of at least [`SPLICE_MIN`] bytes.
+fn has_large(chunks: &VecDeque<Chunk>, iovs: usize) -> bool {
+    chunks
+        .iter()
+        .take(iovs)
+        .map_while(|c| match c {
+            Chunk::Data(d) => Some(d.len()),
+            Chunk::Pipe(_) => None,
+        })
+        .any(|len| len >= SPLICE_MIN)
+}
+
+/// A large payload went out the `way` way in `took`: a sample of that
+/// way once [`SETTLE_BYTES`] before it on the connection went the same
+/// way (its send time then does not include draining the other way's
+/// bytes).
+fn finished(
+    measure: Option<&'static Choice>,
+    last_way: &mut Option<(Way, usize)>,
+    way: Way,
+    len: usize,
+    took: Duration,
+) {
+    let Some(choice) = measure else { return };
+    match last_way {
+        Some((w, bytes)) if *w == way => {
+            if *bytes >= SETTLE_BYTES {
+                choice.sent(way, len, took);
+            }
+            *bytes = bytes.saturating_add(len);
+        }
+        _ => *last_way = Some((way, len)),
     }
 }
 
@@ -254,13 +355,21 @@ impl Out {
     /// The outgoing side of a connection writing to `w`.
     #[cfg(test)]
     pub(crate) fn new<W: AsyncWrite + Send + Unpin + 'static>(w: W) -> Out {
-        Out::with_transport(Box::pin(Plain(w)), false)
+        Out::with_transport(Box::pin(Plain(w)), None, SpliceReads::Never)
     }
 
-    /// The outgoing side of a connection writing to `w`; `splice`: reads
-    /// may be answered from pipes spliced into it (see [`crate::splice`]).
-    pub(crate) fn with_transport(w: Pin<Box<dyn Transport>>, splice: bool) -> Out {
-        let pipes = splice.then(Pipes::new);
+    /// The outgoing side of a connection writing to `w`; `choice` (the
+    /// transport's, when it can be spliced into): reads may be answered
+    /// from pipes spliced into it, as `policy` says (see
+    /// [`crate::splice`]).
+    pub(crate) fn with_transport(
+        w: Pin<Box<dyn Transport>>,
+        choice: Option<&'static Choice>,
+        policy: SpliceReads,
+    ) -> Out {
+        let choice = choice.filter(|_| policy != SpliceReads::Never);
+        let pipes = choice.map(|c| Pipes::new(c, policy));
+        let measure = choice.filter(|c| c.measured() && policy == SpliceReads::Measured);
         // Everything starts small and grows with the connection's load, so
         // an idle connection costs little.
         let sink = Sink {
@@ -269,6 +378,9 @@ impl Out {
             chunks: VecDeque::new(),
             permits: Vec::new(),
             pending: false,
+            measure,
+            copying: None,
+            last_way: None,
         };
         Out {
             state: Mutex::new(State {
@@ -288,6 +400,11 @@ impl Out {
     /// cannot be spliced into or no pipe is to be had (the read is copied).
     pub(crate) fn lease_pipe(&self, offset: u64, count: usize) -> Option<Lease> {
         self.pipes.as_ref()?.lease(offset, count)
+    }
+
+    /// The connection's pipes, when its reads may be spliced.
+    pub(crate) fn pipes(&self) -> Option<&Pipes> {
+        self.pipes.as_deref()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -678,5 +795,88 @@ mod tests {
         // Writing failed: later replies are dropped, the writer ends.
         assert!(out.release(Dialect::L, MSIZE, rread(2, 10)).is_none());
         tokio::time::timeout(Duration::from_secs(5), writer).await.expect("ends").expect("task");
+    }
+
+    mod measuring {
+        use std::collections::VecDeque;
+        use std::time::{Duration, Instant};
+
+        use bytes::{Bytes, BytesMut};
+
+        use super::super::{finished, Chunk, Plain, Sink};
+        use crate::splice::{Choice, Way, SETTLE_BYTES};
+
+        const MIB: usize = 1 << 20;
+
+        fn sink(choice: &'static Choice, last: Option<(Way, usize)>) -> Sink {
+            let (a, _b) = tokio::io::duplex(64);
+            Sink {
+                w: Box::pin(Plain(a)),
+                head: BytesMut::new(),
+                chunks: VecDeque::new(),
+                permits: Vec::new(),
+                pending: false,
+                measure: Some(choice),
+                copying: None,
+                last_way: last,
+            }
+        }
+
+        fn reply(s: &mut Sink) {
+            s.chunks.push_back(Chunk::Data(Bytes::from_static(&[0; 11])));
+            s.chunks.push_back(Chunk::Data(Bytes::from(vec![0; MIB])));
+        }
+
+        #[test]
+        fn a_batch_of_large_copies_counts_each_payload_its_share() {
+            let choice: &'static Choice = Box::leak(Box::new(Choice::for_tests()));
+            let mut s = sink(choice, Some((Way::Copy, SETTLE_BYTES)));
+            for _ in 0..4 {
+                reply(&mut s);
+            }
+            // One writev of all four took 40 ms: each payload 10 ms.
+            let start = Instant::now() - Duration::from_millis(40);
+            s.note_copied(4 * (11 + MIB), start);
+            let (n, ps) = choice.send_figure(Way::Copy, MIB);
+            assert_eq!(n, 4);
+            let ten_ms = 10_000_000_000 / MIB as u64;
+            assert!(ps >= ten_ms * 9 / 10 && ps <= ten_ms * 13 / 10, "{ps} against {ten_ms}");
+            assert_eq!(choice.send_figure(Way::Splice, MIB).0, 0);
+        }
+
+        #[test]
+        fn a_payload_written_in_two_calls_is_one_sample_from_first_byte_to_last() {
+            let choice: &'static Choice = Box::leak(Box::new(Choice::for_tests()));
+            let mut s = sink(choice, Some((Way::Copy, SETTLE_BYTES)));
+            reply(&mut s);
+            let first = Instant::now() - Duration::from_millis(30);
+            s.note_copied(11 + MIB / 2, first);
+            assert_eq!(choice.send_figure(Way::Copy, MIB).0, 0, "half a payload is no sample");
+            s.advance(11 + MIB / 2);
+            s.note_copied(MIB / 2, Instant::now());
+            let (n, ps) = choice.send_figure(Way::Copy, MIB);
+            assert_eq!(n, 1);
+            // From (about) 30 ms ago, less the header's share, to now.
+            let thirty_ms = 30_000_000_000 / MIB as u64;
+            assert!(ps >= thirty_ms * 9 / 10 && ps <= thirty_ms * 13 / 10, "{ps}");
+        }
+
+        #[test]
+        fn sends_count_only_after_8_mib_the_same_way() {
+            let choice: &'static Choice = Box::leak(Box::new(Choice::for_tests()));
+            let mut last = None;
+            let took = Duration::from_millis(1);
+            for _ in 0..8 {
+                finished(Some(choice), &mut last, Way::Copy, MIB, took);
+            }
+            assert_eq!(choice.send_figure(Way::Copy, MIB).0, 0);
+            finished(Some(choice), &mut last, Way::Copy, MIB, took);
+            assert_eq!(choice.send_figure(Way::Copy, MIB).0, 1);
+            // A splice starts the count again, for both ways.
+            finished(Some(choice), &mut last, Way::Splice, MIB, took);
+            finished(Some(choice), &mut last, Way::Copy, MIB, took);
+            assert_eq!(choice.send_figure(Way::Copy, MIB).0, 1);
+            assert_eq!(choice.send_figure(Way::Splice, MIB).0, 0);
+        }
     }
 }

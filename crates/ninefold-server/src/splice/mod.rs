@@ -20,6 +20,9 @@
 //! use and closed with the connection; when none can be had (the limits,
 //! `EMFILE`, a pipe size the host refuses) the read is copied.
 //!
+//! Whether a read is spliced or copied is measured, per transport and
+//! size, on the host itself ([`choice`]); [`SpliceReads`] can fix it.
+//!
 //! What a peer sees of a file changed while its read is on the way: the
 //! pipe holds references to the page-cache pages, so a write or a
 //! truncation that lands between the fill and the send shows in the data
@@ -34,9 +37,15 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use rustix::pipe::{PipeFlags, SpliceFlags};
 use tokio::io::{AsyncRead, AsyncWrite, Interest};
+
+mod choice;
+
+pub use choice::SpliceReads;
+pub(crate) use choice::{Choice, Way, SETTLE_BYTES};
 
 /// Reads of at least this many bytes go through a pipe when they can.
 /// Measured on passthrough at depth 4, tcp and unix alike (server CPU
@@ -138,15 +147,57 @@ pub(crate) struct Pipes {
     /// The largest read (in pipe bytes) a pipe may be made for: less once
     /// the host refused a size.
     largest: AtomicUsize,
+    /// What splicing and copying cost on this connection's transport.
+    choice: &'static Choice,
+    /// Whether to splice always or as measured.
+    policy: SpliceReads,
+    /// A filesystem filled a pipe on this connection: its copied reads are
+    /// then samples of copying (a filesystem that cannot splice, such as
+    /// memfs, copies at another cost, and is not compared).
+    spliced_once: std::sync::atomic::AtomicBool,
+    /// Large reads of this connection that asked which way, by size class
+    /// (the measured choice takes ways in runs per connection).
+    asked: [std::sync::atomic::AtomicU32; choice::CLASSES],
 }
 
 impl Pipes {
-    pub(crate) fn new() -> Arc<Pipes> {
+    pub(crate) fn new(choice: &'static Choice, policy: SpliceReads) -> Arc<Pipes> {
         Arc::new(Pipes {
             free: Mutex::new(Vec::new()),
             made: AtomicUsize::new(0),
             largest: AtomicUsize::new(PIPE_MAX_BYTES),
+            choice,
+            policy,
+            spliced_once: std::sync::atomic::AtomicBool::new(false),
+            asked: Default::default(),
         })
+    }
+
+    /// Which way a read of `count` bytes (at least [`SPLICE_MIN`]) goes.
+    pub(crate) fn way(&self, count: usize) -> Way {
+        match self.policy {
+            SpliceReads::Measured => {
+                let n = self.asked[choice::class_of(count)].fetch_add(1, Ordering::Relaxed);
+                self.choice.pick(count, n)
+            }
+            SpliceReads::Always => Way::Splice,
+            SpliceReads::Never => Way::Copy,
+        }
+    }
+
+    /// Where a read filled the `way` way is counted: `None` when it is not
+    /// a sample (the policy is fixed, or a copy on a connection whose
+    /// filesystem has not spliced).
+    pub(crate) fn samples(&self, way: Way) -> Option<&'static Choice> {
+        let counted = self.policy == SpliceReads::Measured
+            && self.choice.measured()
+            && (way == Way::Splice || self.spliced_once.load(Ordering::Relaxed));
+        counted.then_some(self.choice)
+    }
+
+    /// A filesystem filled a pipe of this connection.
+    pub(crate) fn note_spliced(&self) {
+        self.spliced_once.store(true, Ordering::Relaxed);
     }
 
     /// An empty pipe that holds a read of `count` bytes at `offset`, or
@@ -260,13 +311,15 @@ pub(crate) struct Body {
     lease: Lease,
     len: usize,
     left: usize,
+    /// When its first byte went into the socket.
+    started: Option<Instant>,
 }
 
 impl Body {
     /// A filled lease holding exactly `len` bytes.
     pub(crate) fn new(mut lease: Lease, len: usize) -> Body {
         lease.empty = false;
-        Body { lease, len, left: len }
+        Body { lease, len, left: len, started: None }
     }
 
     /// The payload's length.
@@ -288,6 +341,11 @@ impl Body {
     /// Whether everything was sent.
     pub(crate) fn done(&self) -> bool {
         self.left == 0
+    }
+
+    /// Time since its first byte went into the socket.
+    pub(crate) fn sending_for(&self) -> Duration {
+        self.started.map_or(Duration::ZERO, |t| t.elapsed())
     }
 
     /// The rest of the payload, copied out of the pipe: for a stream that
@@ -395,6 +453,9 @@ fn splice_loop<S: AsFd>(
             Poll::Pending => return Poll::Pending,
         }
         let left = body.left;
+        // Like a copied payload's, a spliced one's send time starts with
+        // the call that moves its first byte, not with a wait before it.
+        let began = Instant::now();
         let r = {
             let read_end = match body.read_end() {
                 Ok(fd) => fd,
@@ -414,7 +475,10 @@ fn splice_loop<S: AsFd>(
         };
         match r {
             Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-            Ok(n) => body.took(n),
+            Ok(n) => {
+                body.started.get_or_insert(began);
+                body.took(n);
+            }
             Err(e)
                 if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
             Err(e) => return Poll::Ready(Err(e)),
@@ -426,9 +490,12 @@ fn splice_loop<S: AsFd>(
 /// Splits a connection's stream into its reading half and the
 /// [`Transport`] its replies are written to: plain tcp and unix sockets
 /// into their owned halves (which can be spliced into), anything else
-/// with [`tokio::io::split`]. Returns whether pipes can be used.
+/// with [`tokio::io::split`]. Returns, when pipes can be used, the
+/// measured choice of the socket's transport.
 #[allow(clippy::type_complexity)]
-pub(crate) fn split<IO>(io: IO) -> (Pin<Box<dyn AsyncRead + Send>>, Pin<Box<dyn Transport>>, bool)
+pub(crate) fn split<IO>(
+    io: IO,
+) -> (Pin<Box<dyn AsyncRead + Send>>, Pin<Box<dyn Transport>>, Option<&'static Choice>)
 where
     IO: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -436,21 +503,21 @@ where
     let any = match any.downcast::<tokio::net::TcpStream>() {
         Ok(s) => {
             let (r, w) = s.into_split();
-            return (Box::pin(r), Box::pin(w), true);
+            return (Box::pin(r), Box::pin(w), Some(&choice::TCP));
         }
         Err(any) => any,
     };
     let any = match any.downcast::<tokio::net::UnixStream>() {
         Ok(s) => {
             let (r, w) = s.into_split();
-            return (Box::pin(r), Box::pin(w), true);
+            return (Box::pin(r), Box::pin(w), Some(&choice::UNIX));
         }
         Err(any) => any,
     };
     match any.downcast::<IO>() {
         Ok(io) => {
             let (r, w) = tokio::io::split(*io);
-            (Box::pin(r), Box::pin(Plain(w)), false)
+            (Box::pin(r), Box::pin(Plain(w)), None)
         }
         // `any` was made from an IO a line above.
         Err(_) => unreachable!("a boxed stream downcasts to its own type"),
@@ -474,7 +541,7 @@ mod tests {
 
     #[test]
     fn a_lease_comes_back_empty_or_not_at_all() {
-        let pipes = Pipes::new();
+        let pipes = Pipes::new(&choice::TCP, SpliceReads::Always);
         let mut lease = pipes.lease(0, 1 << 20).expect("a pipe");
         let room = lease.sink().expect("sink").room();
         assert!(room >= 1 << 20, "room {room}");
@@ -501,7 +568,7 @@ mod tests {
 
     #[test]
     fn a_body_is_copied_out_exactly() {
-        let pipes = Pipes::new();
+        let pipes = Pipes::new(&choice::TCP, SpliceReads::Always);
         let mut lease = pipes.lease(0, 1000).expect("a pipe");
         let data: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
         rustix::io::write(lease.sink().expect("sink").fd(), &data).expect("write");
