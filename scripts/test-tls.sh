@@ -97,8 +97,12 @@ tls_port=$port
 echo "tls://127.0.0.1:$tls_port (pid $server_pid)"
 
 say "stunnel (client mode): plain 127.0.0.1:PORT -> tls://127.0.0.1:$tls_port"
-plain_port=$(free_port)
-cat > "$work/stunnel.conf" <<EOF
+# A port picked free can be taken before stunnel binds it, and stunnel
+# then exits at once: up to three tries, each on a new port, each ended
+# early when stunnel is gone; what it printed is shown when it failed.
+for attempt in 1 2 3; do
+    plain_port=$(free_port)
+    cat > "$work/stunnel.conf" <<EOF
 foreground = yes
 pid =
 debug = notice
@@ -113,9 +117,20 @@ CAfile = $pki/ca.pem
 verifyChain = yes
 checkIP = 127.0.0.1
 EOF
-stunnel4 "$work/stunnel.conf" > "$work/stunnel.out" 2>&1 &
-stunnel_pid=$!
-for _ in $(seq 100); do port_busy "$plain_port" && break; sleep 0.1; done
+    stunnel4 "$work/stunnel.conf" > "$work/stunnel.out" 2>&1 &
+    stunnel_pid=$!
+    for _ in $(seq 100); do
+        port_busy "$plain_port" && break
+        kill -0 "$stunnel_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    port_busy "$plain_port" && break
+    echo "stunnel attempt $attempt on port $plain_port did not listen:"
+    cat "$work/stunnel.out" "$work/stunnel.log" 2>/dev/null | tail -20
+    kill "$stunnel_pid" 2>/dev/null || true
+    wait "$stunnel_pid" 2>/dev/null || true
+    stunnel_pid=""
+done
 check stunnel_listening port_busy "$plain_port"
 
 say "guest: mount through the tunnel, write, read back, ls, rm"
