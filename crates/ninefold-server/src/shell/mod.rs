@@ -33,6 +33,7 @@
 //! handshake deadline, and over a request rate the reader sleeps before
 //! taking the frame on.
 
+mod encode;
 mod recv;
 mod request;
 mod slots;
