@@ -16,7 +16,7 @@ describe("server-side resource checks (ninefold serve, passthrough)", () => {
   let server: Server;
   before(async () => {
     // The writer's trace lines name every reply sent (Rflush, Rclunk).
-    server = await startNinefold("passthrough", "warn,ninefold_server::shell::writer=trace");
+    server = await startNinefold("passthrough", "warn,ninefold_server::shell::writer=trace,ninefold_server::shell::encode=trace");
   });
   after(async () => {
     await server?.stop();

@@ -21,7 +21,10 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 @pytest.fixture
 def traced() -> Iterator[Server]:
     """A passthrough server of its own that logs every reply it encodes."""
-    s = start_ninefold("passthrough", "info,ninefold_server::shell::writer=trace")
+    s = start_ninefold(
+        "passthrough",
+        "info,ninefold_server::shell::writer=trace,ninefold_server::shell::encode=trace",
+    )
     yield s
     s.stop()
 
