@@ -139,6 +139,13 @@ async fn serve(settings: Settings) -> Result<()> {
         None => None,
     };
 
+    // Handled before the banner says the server listens: a SIGTERM sent
+    // once a client is served must never find the default action (the
+    // process killed) still in place.
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
+
     print_banner(&settings, &table, &bound, metrics.as_ref().map(|(l, _)| l));
 
     let mut tasks = JoinSet::new();
@@ -173,9 +180,6 @@ async fn serve(settings: Settings) -> Result<()> {
     let metrics_task = metrics.as_ref().map(|(_, m)| m.clone());
     let metrics_handle = metrics.map(|(l, m)| tokio::spawn(metrics::serve(l, m)));
 
-    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
-    let mut hup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
     let mut outcome = Ok(());
     loop {
         tokio::select! {
