@@ -137,7 +137,7 @@ impl Avg {
 }
 
 /// One size class: each way's fill and send averages.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Class {
     splice_fill: Avg,
     splice_send: Avg,
@@ -168,6 +168,21 @@ impl Avg {
 }
 
 impl Class {
+    fn avg(&self, way: Way, part: Part) -> &Avg {
+        match (way, part) {
+            (Way::Splice, Part::Fill) => &self.splice_fill,
+            (Way::Splice, Part::Send) => &self.splice_send,
+            (Way::Copy, Part::Fill) => &self.copy_fill,
+            (Way::Copy, Part::Send) => &self.copy_send,
+        }
+    }
+
+    /// What a byte costs `way`: its slower part (the next read is filled
+    /// while one is sent).
+    fn cost(&self, way: Way) -> u64 {
+        self.avg(way, Part::Fill).get().max(self.avg(way, Part::Send).get())
+    }
+
     const fn new() -> Class {
         Class {
             splice_fill: Avg::new(),
@@ -207,7 +222,7 @@ impl Choice {
     #[cfg(test)]
     pub(crate) fn send_figure(&self, way: Way, bytes: usize) -> (u32, u64) {
         let c = &self.classes[class_of(bytes)];
-        let a = if way == Way::Splice { &c.splice_send } else { &c.copy_send };
+        let a = c.avg(way, Part::Send);
         (a.samples.load(Ordering::Relaxed), a.get())
     }
 
@@ -225,19 +240,15 @@ impl Choice {
         }
         let i = class_of(bytes);
         let c = &self.classes[i];
-        let warm = c.splice_fill.warm()
-            && c.splice_send.warm()
-            && c.copy_fill.warm()
-            && c.copy_send.warm();
+        let warm = [Way::Splice, Way::Copy]
+            .iter()
+            .all(|&w| c.avg(w, Part::Fill).warm() && c.avg(w, Part::Send).warm());
         let run = n / run_reads(i);
         if !warm {
             // Runs in turn, splice first, so a lone large read is spliced.
             return if run % 2 == 0 { Way::Splice } else { Way::Copy };
         }
-        // Reads are pipelined: the next is filled while one is sent, so a
-        // way moves data at the pace of the slower of its two parts.
-        let splice = c.splice_fill.get().max(c.splice_send.get());
-        let copy = c.copy_fill.get().max(c.copy_send.get());
+        let (splice, copy) = (c.cost(Way::Splice), c.cost(Way::Copy));
         let was = c.chosen.load(Ordering::Relaxed);
         // The other way must be 15 % cheaper to be taken over: single
         // runs differ by about that much.
@@ -273,29 +284,28 @@ impl Choice {
 
     /// A read of `bytes` was filled the `way` way in `took`.
     pub(crate) fn filled(&self, way: Way, bytes: usize, took: Duration) {
-        if bytes < SPLICE_MIN {
-            return;
-        }
-        let c = &self.classes[class_of(bytes)];
-        match way {
-            Way::Splice => c.splice_fill.add(took, bytes),
-            Way::Copy => c.copy_fill.add(took, bytes),
-        }
+        self.add(way, Part::Fill, bytes, took);
     }
 
     /// A payload of `bytes` went into the socket the `way` way in `took`,
     /// from its first byte to its last (see the module's documentation:
     /// only once [`SETTLE_BYTES`] went that way before it).
     pub(crate) fn sent(&self, way: Way, bytes: usize, took: Duration) {
-        if bytes < SPLICE_MIN {
-            return;
-        }
-        let c = &self.classes[class_of(bytes)];
-        match way {
-            Way::Splice => c.splice_send.add(took, bytes),
-            Way::Copy => c.copy_send.add(took, bytes),
+        self.add(way, Part::Send, bytes, took);
+    }
+
+    fn add(&self, way: Way, part: Part, bytes: usize, took: Duration) {
+        if bytes >= SPLICE_MIN {
+            self.classes[class_of(bytes)].avg(way, part).add(took, bytes);
         }
     }
+}
+
+/// The two parts of a way's cost.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    Fill,
+    Send,
 }
 
 /// Reads in a run of class `i`.
