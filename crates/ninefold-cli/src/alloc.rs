@@ -17,8 +17,11 @@
 //! RSS after a drained load is what the pools and the connections hold
 //! (36–41 MiB in the same soak), and the small-object arenas stay small.
 //!
-//! Blocks below [`MMAP_THRESHOLD`] (receive buffers of frames under
-//! 256 KiB, 64 KiB pooled buffers) are unaffected. A threshold the user
+//! Blocks below [`MMAP_THRESHOLD`] (receive buffers of small frames,
+//! 64 KiB pooled buffers) are unaffected. A connection's read-ahead buffer
+//! behind bulk frames is larger and so mapped when it is allocated: the
+//! reader keeps it for reuse, and moves frames out of it while requests
+//! hold them (`ninefold_server`'s `shell/recv.rs`). A threshold the user
 //! sets (`MALLOC_MMAP_THRESHOLD_`, or `glibc.malloc.mmap_threshold` in
 //! `GLIBC_TUNABLES`) wins.
 //!

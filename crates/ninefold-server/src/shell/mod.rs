@@ -250,6 +250,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
         handshake: limits.handshake_timeout.map(|d| tokio::time::Instant::now() + d),
         charge: None,
         last_frame: 0,
+        move_out: 0,
     };
     let mut gate = BulkGate::default();
     let mut batching = false;
@@ -317,6 +318,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 // `bulky`, `BulkGate`).
                 let bulk = bulky(&admitted.message, raw_len);
                 if bulk && !gate.inline() {
+                    pending.held(raw_len);
                     tokio::spawn(request::start(conn, admitted));
                     continue;
                 }
@@ -328,6 +330,7 @@ async fn read_loop<R: AsyncRead + Send + 'static>(
                 let mut running = inline.boxed(request::start(conn, admitted));
                 let first = std::future::poll_fn(|cx| Poll::Ready(running.as_mut().poll(cx)));
                 if first.await.is_pending() {
+                    pending.held(raw_len);
                     inline.running = Some(running);
                 } else {
                     inline.spare = Some(running);

@@ -1,5 +1,6 @@
 //! Receiving frames: the connection's buffer (read-ahead behind bulk
-//! frames, shrunk back after a burst), large frames received into pooled
+//! frames, shrunk back after a burst, kept free for reuse while requests
+//! hold frames: [`Pending::held`]), large frames received into pooled
 //! buffers of their own ([`FRAMES`]), frame deadlines, and the memory each
 //! frame is charged before it is read whole.
 
@@ -8,7 +9,7 @@ use std::io;
 use std::sync::Arc;
 use std::task::Poll;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use ninefold_proto::framing::{self, FrameStatus};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tracing::debug;
@@ -31,6 +32,47 @@ pub(super) struct Pending {
     pub(super) charge: Option<(Charge, bool)>,
     /// The length of the last whole frame read (see `RECV_SHRINK_ABOVE`).
     pub(super) last_frame: usize,
+    /// How many more read-ahead frames are moved out of the connection's
+    /// buffer (see [`Pending::held`]).
+    pub(super) move_out: u32,
+}
+
+/// How many read-ahead frames are moved out of the connection's buffer
+/// after one was held past the reader (see [`Pending::held`]); then one is
+/// left in place again, to see whether requests are still held.
+const MOVE_OUT_FRAMES: u32 = 64;
+
+impl Pending {
+    /// A frame of `len` bytes was held past the reader: its request went
+    /// to a task of its own, or waits (a write as another user, on the
+    /// blocking pool). A read-ahead frame so held keeps the connection's
+    /// buffer from being reused, and the next read ahead gets a fresh
+    /// block of 256 KiB and more, which `malloc` maps anew: 14 page faults
+    /// per 64 KiB Twrite written as another user, and a third of the
+    /// throughput. So the next [`MOVE_OUT_FRAMES`] read-ahead frames are
+    /// copied into pooled buffers of their own ([`FRAMES`]) and leave the
+    /// connection's buffer free for reuse; requests that complete on the
+    /// reader's task (the common case) keep theirs in place, uncopied.
+    pub(super) fn held(&mut self, len: usize) {
+        if (RECV_AHEAD_MIN..LARGE_FRAME_MIN).contains(&len) {
+            self.move_out = MOVE_OUT_FRAMES;
+        }
+    }
+
+    /// The whole frame of `len` bytes at the head of `buf`, moved into a
+    /// pooled buffer of its own while [`held`](Pending::held) frames are
+    /// being seen, else split off in place.
+    fn take_frame(&mut self, buf: &mut BytesMut, len: usize) -> Bytes {
+        if self.move_out == 0 || !(RECV_AHEAD_MIN..LARGE_FRAME_MIN).contains(&len) {
+            return buf.split_to(len).freeze();
+        }
+        self.move_out -= 1;
+        let lead = if buf.get(4) == Some(&TWRITE) { TWRITE_DATA_AT } else { 0 };
+        let mut own = FRAMES.take(len, lead);
+        own.extend_from_slice(&buf[..len]);
+        buf.advance(len);
+        own.freeze()
+    }
 }
 
 /// The largest reply a frame can produce beyond a small fixed size: the
@@ -219,7 +261,7 @@ pub(super) async fn read_frame<R: AsyncRead + Unpin>(
                     p.deadline = None;
                     p.handshake = None;
                     p.last_frame = frame_len;
-                    return Ok(Some((buf.split_to(frame_len).freeze(), charge)));
+                    return Ok(Some((p.take_frame(buf, frame_len), charge)));
                 }
                 Ok(FrameStatus::Incomplete { frame_len }) => {
                     if let (Some(len), true) = (frame_len, buf.len() > 4 || !budgets) {
@@ -357,7 +399,104 @@ async fn read_some<R: AsyncRead + Unpin>(
 
 #[cfg(test)]
 mod tests {
-    use super::{recv_room, RECV_AHEAD, RECV_AHEAD_MIN};
+    use super::{
+        recv_room, Pending, LARGE_FRAME_MIN, MOVE_OUT_FRAMES, RECV_AHEAD, RECV_AHEAD_MIN, TWRITE,
+        TWRITE_DATA_AT,
+    };
+    use crate::bufpool::FRAMES;
+    use bytes::BytesMut;
+
+    fn pending() -> Pending {
+        Pending { deadline: None, handshake: None, charge: None, last_frame: 0, move_out: 0 }
+    }
+
+    /// A read-ahead buffer holding `n` whole Twrite frames of `len` bytes
+    /// each, the way the reader fills it (room reserved ahead).
+    fn batch(n: usize, len: usize) -> BytesMut {
+        let mut buf = BytesMut::with_capacity(n * len + RECV_AHEAD);
+        for i in 0..n {
+            let mut frame = vec![i as u8; len];
+            frame[..4].copy_from_slice(&(len as u32).to_le_bytes());
+            frame[4] = TWRITE;
+            buf.extend_from_slice(&frame);
+        }
+        buf
+    }
+
+    /// Whether `frame` lies in the block of `block` bytes at `base`.
+    fn in_place(frame: &[u8], base: usize, block: usize) -> bool {
+        let at = frame.as_ptr() as usize;
+        (base..base + block).contains(&at)
+    }
+
+    #[test]
+    fn held_read_ahead_frames_leave_the_buffer_free_for_reuse() {
+        let len = 65_536 + TWRITE_DATA_AT;
+        let block = 2 * len + RECV_AHEAD;
+        let mut p = pending();
+        // Nothing held: frames are split off in place (no copy), and one
+        // still held keeps the buffer from being reclaimed, so the next
+        // read ahead would need a fresh block.
+        let mut buf = batch(2, len);
+        let base = buf.as_ptr() as usize;
+        let first = p.take_frame(&mut buf, len);
+        assert!(in_place(&first, base, block), "copied while nothing was held");
+        let second = p.take_frame(&mut buf, len);
+        assert_eq!(second[5], 1);
+        drop(second);
+        assert!(!buf.try_reclaim(block), "reclaimed while a frame holds the buffer");
+        // That frame was held past the reader: the next frames move into
+        // pooled buffers of their own, byte for byte.
+        p.held(first.len());
+        assert_eq!(p.move_out, MOVE_OUT_FRAMES);
+        let block = 3 * len + RECV_AHEAD;
+        let mut buf = batch(3, len);
+        let base = buf.as_ptr() as usize;
+        let moved: Vec<_> = (0..3).map(|_| p.take_frame(&mut buf, len)).collect();
+        for (i, f) in moved.iter().enumerate() {
+            assert!(!in_place(f, base, block), "frame {i} left in place");
+            assert!(FRAMES.lends(f), "frame {i} not in a pooled buffer");
+            assert_eq!(f.len(), len);
+            assert_eq!(&f[..5], &batch(1, len)[..5]);
+            assert!(f[5..].iter().all(|&b| b == i as u8), "frame {i} changed");
+        }
+        // The payload after the header sits where the pool places data.
+        let payload = moved[0][TWRITE_DATA_AT..].as_ptr() as usize;
+        assert_eq!(payload % 4096, crate::bufpool::PAGE_OFFSET);
+        // With all of them still held, the whole buffer is free again.
+        assert!(buf.is_empty());
+        assert!(buf.try_reclaim(block), "the buffer is still shared");
+        assert_eq!(p.move_out, MOVE_OUT_FRAMES - 3);
+        drop(first);
+    }
+
+    #[test]
+    fn only_read_ahead_frames_are_moved_and_only_for_a_while() {
+        let mut p = pending();
+        // Small frames and large ones (received into pooled buffers of
+        // their own already) do not start the moving.
+        p.held(RECV_AHEAD_MIN - 1);
+        p.held(LARGE_FRAME_MIN);
+        assert_eq!(p.move_out, 0);
+        p.held(RECV_AHEAD_MIN);
+        // A small frame is never moved, and does not use up the window.
+        let mut small = batch(1, 100);
+        let base = small.as_ptr() as usize;
+        assert!(in_place(&p.take_frame(&mut small, 100), base, 100));
+        assert_eq!(p.move_out, MOVE_OUT_FRAMES);
+        // After the window, one frame is left in place again: a probe of
+        // whether requests are still held.
+        let len = RECV_AHEAD_MIN;
+        let n = MOVE_OUT_FRAMES as usize + 1;
+        let mut buf = batch(n, len);
+        let base = buf.as_ptr() as usize;
+        for i in 0..MOVE_OUT_FRAMES {
+            let f = p.take_frame(&mut buf, len);
+            assert!(!in_place(&f, base, n * len), "frame {i} left in place");
+        }
+        let last = p.take_frame(&mut buf, len);
+        assert!(in_place(&last, base, n * len), "moved after the window");
+    }
 
     #[test]
     fn the_reader_reads_ahead_only_for_bulk_frames() {
