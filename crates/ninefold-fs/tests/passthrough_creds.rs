@@ -410,3 +410,51 @@ fn credentials_restored_on_the_same_blocking_thread() {
         }
     });
 }
+
+/// A user whose ids are known runs on the request's own thread (no
+/// hand-off to the pool): the runtime's thread wears the user's ids only
+/// for the call, whatever its outcome, and root requests right after it
+/// are root's.
+#[test]
+fn credentials_restored_on_the_runtime_thread() {
+    need_root!();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("secret"), b"s").unwrap();
+        chmod(&fx.path("secret"), 0o600);
+        std::fs::create_dir(fx.path("pub")).unwrap();
+        chmod(&fx.path("pub"), 0o777);
+        let fs: Passthrough = fx.fs();
+        let root = fs.root();
+        let before = thread_ids();
+        assert!(before.0.starts_with("0 0 0 0"), "server runs as root: {before:?}");
+        let secret = walk_as(&root, &req(), "secret").await.unwrap();
+        let public = walk_as(&root, &req(), "pub").await.unwrap();
+        let nobody = req_as(NOBODY);
+        for i in 0..50u32 {
+            // Refused as the user (the kernel checked nobody's ids)...
+            assert_eq!(
+                open_as(&secret, &nobody, OpenFlags::RDONLY).await.unwrap_err(),
+                Errno::EACCES
+            );
+            assert_eq!(thread_ids(), before, "iteration {i}: after a refused call");
+            // ...created as the user, and written as the user...
+            let name = format!("n{i}");
+            let made = public.create(&nobody, name.as_bytes(), OpenFlags::RDWR, 0o6777, 0).await;
+            let made = made.unwrap();
+            let handle = made.opened.handle.expect("an open handle");
+            handle.write(&nobody, made.node.as_ref(), 0, Bytes::from_static(b"x")).await.unwrap();
+            assert_eq!(thread_ids(), before, "iteration {i}: after a write");
+            let meta = std::fs::metadata(fx.path(&format!("pub/{name}"))).unwrap();
+            assert_eq!((meta.uid(), meta.gid()), (NOBODY, NOBODY), "iteration {i}: owner");
+            // (a user cannot make a set-group-id file of a group it is not
+            // in, and a write by a non-root user clears set-user-id)
+            assert_eq!(meta.mode() & 0o6000, 0, "iteration {i}: set-id bits kept");
+            // ...and root's requests are root's again.
+            open_as(&secret, &req(), OpenFlags::RDWR).await.unwrap();
+            root.create(&req(), name.as_bytes(), OpenFlags::RDWR, 0o600, 0).await.unwrap();
+            assert_eq!(std::fs::metadata(fx.path(&name)).unwrap().uid(), 0);
+        }
+    });
+}

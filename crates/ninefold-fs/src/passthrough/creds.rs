@@ -2,16 +2,23 @@
 //! the requesting user's filesystem ids and groups, so the host kernel
 //! makes the permission checks.
 //!
-//! Linux credentials are per thread. Inside the `spawn_blocking` closure
-//! of a request, [`Credentials::enter`] switches the calling thread to
-//! the user (supplementary groups, then `setfsgid`, then `setfsuid`: the
-//! groups need `CAP_SETGID`, which a non-zero fsuid does not drop, while
-//! a non-zero fsuid drops the filesystem capabilities) and returns a
-//! guard that switches back to the server's own ids when dropped: on
-//! return, on early return and during a panic's unwinding. Nothing is
-//! awaited in between, so no other request can run on the thread while
-//! it wears a user's ids. A thread that cannot be switched back aborts
-//! the process rather than serve another request with the wrong ids.
+//! Linux credentials are per thread. On the thread that makes a
+//! request's system calls, [`Credentials::enter`] switches to the user
+//! (supplementary groups, then `setfsgid`, then `setfsuid`: the groups
+//! need `CAP_SETGID`, which a non-zero fsuid does not drop, while a
+//! non-zero fsuid drops the filesystem capabilities) and returns a guard
+//! that switches back to the server's own ids when dropped: on return, on
+//! early return and during a panic's unwinding. Nothing is awaited in
+//! between, so no other request can run on the thread while it wears a
+//! user's ids. A thread that cannot be switched back aborts the process
+//! rather than serve another request with the wrong ids.
+//!
+//! That thread is a blocking-pool thread, or the request's own runtime
+//! thread for a call that is quick and whose user's ids are known without
+//! a lookup ([`Credentials::enter_known`]): a metadata call, a write into
+//! the page cache. A lookup in the user database may wait (NSS can reach
+//! the network), so a user seen for the first time, or after
+//! [`CACHE_TTL`], goes to the pool.
 //!
 //! The supplementary groups are set with the raw `setgroups` system call
 //! (`rustix::thread::set_thread_groups`): glibc's `setgroups()` changes
@@ -101,19 +108,21 @@ impl Credentials {
         }
     }
 
-    /// A user's gid and groups: cached, else looked up (blocking). A uid
+    /// A user's gid and groups if known without a lookup: fixed, or
+    /// cached and fresh.
+    fn known_ids(&self, uid: u32, fixed_gid: Option<u32>) -> Option<Arc<UserIds>> {
+        if let Some(gid) = fixed_gid {
+            return Some(Arc::new(UserIds { gid, groups: Vec::new(), at: Instant::now() }));
+        }
+        let cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.get(&uid).filter(|ids| ids.at.elapsed() < CACHE_TTL).cloned()
+    }
+
+    /// A user's gid and groups: known, else looked up (blocking). A uid
     /// the host does not know gets gid 65534 and no supplementary group.
     fn ids(&self, uid: u32, fixed_gid: Option<u32>) -> Arc<UserIds> {
-        if let Some(gid) = fixed_gid {
-            return Arc::new(UserIds { gid, groups: Vec::new(), at: Instant::now() });
-        }
-        {
-            let cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(ids) = cache.get(&uid) {
-                if ids.at.elapsed() < CACHE_TTL {
-                    return ids.clone();
-                }
-            }
+        if let Some(ids) = self.known_ids(uid, fixed_gid) {
+            return ids;
         }
         let ids = match sys::user_groups(uid) {
             Ok(Some((gid, groups))) => UserIds {
@@ -151,7 +160,25 @@ impl Credentials {
         let Who::User { uid, fixed_gid } = who else {
             return Ok(Guard { creds: self, switched: false });
         };
-        let ids = self.ids(uid, fixed_gid);
+        self.switch(uid, &self.ids(uid, fixed_gid))
+    }
+
+    /// Like [`enter`](Credentials::enter), without blocking: `None` when
+    /// the user's ids would need a lookup in the user database (which may
+    /// wait on the network), so the caller goes to the blocking pool. The
+    /// switch itself is six system calls, switch and restore, against two
+    /// thread wake-ups for a hand-off to the pool; it may run on a runtime
+    /// thread as long as nothing is awaited until the guard is dropped.
+    pub(crate) fn enter_known(&self, who: Who) -> Option<Result<Guard<'_>>> {
+        let Who::User { uid, fixed_gid } = who else {
+            return Some(Ok(Guard { creds: self, switched: false }));
+        };
+        let ids = self.known_ids(uid, fixed_gid)?;
+        Some(self.switch(uid, &ids))
+    }
+
+    /// Switches the calling thread to `uid` with `ids`.
+    fn switch(&self, uid: u32, ids: &UserIds) -> Result<Guard<'_>> {
         // From here on, whatever succeeded is undone by the guard.
         let guard = Guard { creds: self, switched: true };
         let fail = |what: &str, e: std::io::Error| {
@@ -192,5 +219,41 @@ impl Drop for Guard<'_> {
                 std::process::abort();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_known_without_a_lookup_only_when_fixed_or_cached() {
+        let creds = Credentials::new(false).expect("the server's own ids");
+        // Squashed users have a fixed gid and no groups: nothing to look up.
+        let fixed = creds.known_ids(4321, Some(99)).expect("a fixed gid is known");
+        assert_eq!((fixed.gid, fixed.groups.len()), (99, 0));
+        // Anyone else needs the user database once...
+        assert!(creds.known_ids(4321, None).is_none());
+        let looked_up = creds.ids(4321, None);
+        // ...and is known after that, until the entry is stale.
+        let known = creds.known_ids(4321, None).expect("cached after the lookup");
+        assert_eq!(known.gid, looked_up.gid);
+        creds
+            .cache
+            .lock()
+            .unwrap()
+            .insert(4321, Arc::new(UserIds { gid: 1, groups: Vec::new(), at: stale() }));
+        assert!(creds.known_ids(4321, None).is_none(), "a stale entry is looked up again");
+        // The server's own requests never switch, so never wait.
+        let guard = creds.enter_known(Who::Server).expect("no lookup").expect("no switch");
+        assert!(!guard.switched);
+    }
+
+    /// An instant older than the cache's time to live (or the oldest the
+    /// clock has, on a host up for less than that).
+    fn stale() -> Instant {
+        let now = Instant::now();
+        now.checked_sub(CACHE_TTL + Duration::from_secs(1))
+            .unwrap_or_else(|| now.checked_sub(CACHE_TTL).unwrap_or(now))
     }
 }

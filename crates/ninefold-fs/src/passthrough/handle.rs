@@ -14,7 +14,6 @@ use ninefold_server::{
 use rustix::fs::OFlags;
 
 use super::bufpool::ReadBuf;
-use super::creds::Who;
 use super::fifo::{self, Pipe};
 use super::flags;
 use super::node::{blocking_as, cheap_as, errno, Kind, PassthroughNode, Shared};
@@ -265,18 +264,21 @@ impl Handle for PassthroughHandle {
         if i64::try_from(offset).is_err() {
             return Err(Errno::EINVAL);
         }
-        // As the user: a write by a non-owner clears set-id bits. With the
-        // server's own credentials it runs right here unless writes have
-        // been stalling (see `inline`).
+        // As the user: a write by a non-owner clears set-id bits. It runs
+        // right here, as the user when the user's ids are known (see
+        // `cheap_as`), unless writes have been stalling (see `inline`).
         let write = move |fd: &OwnedFd, data: &[u8]| {
             let n = rustix::io::pwrite(fd.as_fd(), data, offset).map_err(errno)?;
             u32::try_from(n).map_err(|_| Errno::EIO)
         };
-        if self.fs.who(req) == Who::Server && self.fs.writes.inline(data.len()) {
-            let (start, sleeps) = (std::time::Instant::now(), sys::thread_sleeps());
-            let result = write(&self.fd, &data);
-            self.fs.writes.took(start.elapsed(), sys::thread_sleeps() != sleeps);
-            return result;
+        if self.fs.writes.inline(data.len()) {
+            if let Some(guard) = self.fs.creds.enter_known(self.fs.who(req)) {
+                let _guard = guard?;
+                let (start, sleeps) = (std::time::Instant::now(), sys::thread_sleeps());
+                let result = write(&self.fd, &data);
+                self.fs.writes.took(start.elapsed(), sys::thread_sleeps() != sleeps);
+                return result;
+            }
         }
         let fd = self.fd.clone();
         blocking_as(&self.fs, req, move || write(&fd, &data)).await

@@ -250,17 +250,22 @@ where
 /// request; on a busy host each wake-up may wait for a CPU (through the
 /// kernel's v9fs, untar of 300 files paid 0.4-2.4 ms per create, clunk and
 /// setattr that way). Data transfer, `fsync`, truncation and `readdir`
-/// stay on the pool. A request that switches credentials still goes to
-/// the pool: the switch is per thread and may need a user database lookup.
+/// stay on the pool. A request as another user runs here too, switched to
+/// the user's ids around `f` (see [`creds`](super::creds)), once the
+/// user's ids are known; a user database lookup goes to the pool.
 pub(crate) async fn cheap_as<T, F>(fs: &Arc<Shared>, req: &Request, f: F) -> Result<T>
 where
     F: FnOnce() -> Result<T> + Send + 'static,
     T: Send + 'static,
 {
-    if fs.who(req) == Who::Server {
-        return f();
+    let who = fs.who(req);
+    match fs.creds.enter_known(who) {
+        Some(guard) => {
+            let _guard = guard?;
+            f()
+        }
+        None => blocking_as(fs, req, f).await,
     }
-    blocking_as(fs, req, f).await
 }
 
 impl Shared {
