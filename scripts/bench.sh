@@ -29,6 +29,11 @@
 #                 host's). A KVM guest set to 0 halts at once and a lone
 #                 request then measures the hypervisor's 50-80 us wake-up,
 #                 whatever the server (scripts/lib/haltpoll.sh)
+#   --as-user UID the load attaches as this host user (uname from the user
+#                 database, its gid for creates) instead of as root: the
+#                 servers that switch to the requesting user (ours,
+#                 diod) then do, per request. The exports are made
+#                 world-writable (sticky) for it. Implies --no-doc.
 #   --soak [DUR]  instead of the tables: the memory soak (default 10m) of
 #                 every server in --servers (default passthrough): 64
 #                 connections at depth 4 run a rotating mix of every row,
@@ -76,6 +81,7 @@ out=""
 idle_conns=1000
 halt_poll=200000
 soak=""
+as_user=""
 msize=$(( (1 << 20) + 24 ))
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -92,13 +98,23 @@ while [ $# -gt 0 ]; do
         --out) out=$2; shift 2 ;;
         --idle-conns) idle_conns=$2; shift 2 ;;
         --halt-poll) halt_poll=$2; shift 2 ;;
+        --as-user) as_user=$2; shift 2 ;;
         --soak)
             if [ $# -gt 1 ] && [[ "$2" =~ ^[0-9]+(ms|s|m|h)?$ ]]; then soak=$2; shift 2; else soak=10m; shift; fi ;;
-        -h|--help) sed -n '2,57p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-[ -n "$doc" ] || { [ "$quick" = 1 ] && doc=0 || doc=1; }
+[ -n "$doc" ] || { [ "$quick" = 1 ] || [ -n "$as_user" ] && doc=0 || doc=1; }
+# The identity the load attaches with (--as-user): name, uid, gid.
+user_args=()
+if [ -n "$as_user" ]; then
+    [[ "$as_user" =~ ^[0-9]+$ ]] || { echo "bench.sh: --as-user takes a numeric uid" >&2; exit 2; }
+    entry=$(getent passwd "$as_user") \
+        || { echo "bench.sh: --as-user $as_user: no such user in the user database" >&2; exit 2; }
+    IFS=: read -r as_name _ _ as_gid _ <<<"$entry"
+    user_args=(--uname "$as_name" --uid "$as_user" --gid "$as_gid")
+fi
 if [ -z "$servers" ] && [ -n "$soak" ]; then
     servers=passthrough
 elif [ -z "$servers" ]; then
@@ -115,6 +131,8 @@ throughput=$target_dir/release/examples/throughput
 unpfs_bin=$root/target/tools/bin/unpfs
 
 scratch=$(mktemp -d /tmp/ninefold-bench.XXXXXX)
+# Another user's requests must reach the exports inside.
+[ -z "$as_user" ] || chmod 755 "$scratch"
 [ -n "$out" ] || out=$scratch/results
 mkdir -p "$out"
 pids=()
@@ -179,6 +197,7 @@ start() { # start LABEL CMD...: runs CMD (with {port} {sock} {dir} filled in)
     local port sock dir
     port=$(free_port); sock=$scratch/$label.sock; dir=$scratch/export-$label
     mkdir -p "$dir"; dir=$(realpath "$dir")
+    [ -z "$as_user" ] || chmod 1777 "$dir"
     local args=()
     for a in "$@"; do a=${a//\{port\}/$port}; a=${a//\{sock\}/$sock}; args+=("${a//\{dir\}/$dir}"); done
     "${args[@]}" >"$scratch/$label.log" 2>&1 &
@@ -325,7 +344,7 @@ for t in "${transport_list[@]}"; do
             if [ "$t" = tcp ]; then target=${tcp_of[$l]}; else target=${unix_of[$l]}; fi
             json=$out/$t-$row-${conns}x$depth-$l.json
             say "$t $row ${conns}x$depth: $l"
-            if ! "$bench" --target "$target" --label "$l" --aname "${aname_of[$l]}" \
+            if ! "$bench" --target "$target" --label "$l" --aname "${aname_of[$l]}" "${user_args[@]}" \
                 --msize "$msize" --rows "$row" --conns "$conns" --depth "$depth" \
                 --duration "$duration" --warmup "$warmup" --file-size 8M \
                 --json "$json" >"$out/${json##*/}.txt" 2>&1; then
