@@ -84,14 +84,19 @@ fn changes(valid: SetattrMask) -> bool {
 }
 
 impl PassthroughNode {
+    /// The node's attributes, with the server's own credentials whoever
+    /// asks: an `fstat` of a descriptor the server holds makes no
+    /// permission check (the kernel checked the path to it when the fid
+    /// was walked, as the user), so the user's ids would change nothing,
+    /// and switching to them and back is six system calls (on a stat at
+    /// depth 32 as uid 65534, 151k requests/s switched against the
+    /// server's own 515k).
     pub(crate) async fn getattr_impl(
         &self,
-        req: &ninefold_server::Request,
+        _req: &ninefold_server::Request,
         _mask: GetattrMask,
     ) -> Result<Attr> {
-        let fs = self.fs.clone();
-        let fd = self.fd.clone();
-        cheap_as(&self.fs, req, move || attr_of(&fs, fd.as_fd()).map_err(errno)).await
+        attr_of(&self.fs, self.fd.as_fd()).map_err(errno)
     }
 
     /// Applies a Tsetattr. `open` is the descriptor of the fid's open
