@@ -368,6 +368,17 @@ async fn credentials_trusted_xattrs_refused_to_users() {
     }
 }
 
+/// An export holding `secret` (root's, mode 0600) and `pub` (a directory
+/// anyone may write in).
+fn secret_and_public() -> Fixture {
+    let fx = Fixture::new();
+    std::fs::write(fx.path("secret"), b"s").unwrap();
+    chmod(&fx.path("secret"), 0o600);
+    std::fs::create_dir(fx.path("pub")).unwrap();
+    chmod(&fx.path("pub"), 0o777);
+    fx
+}
+
 /// One blocking thread serves every request in turn: after each user
 /// request (failing or not) the thread is root again, and a root request
 /// right after it works.
@@ -380,11 +391,7 @@ fn credentials_restored_on_the_same_blocking_thread() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let fx = Fixture::new();
-        std::fs::write(fx.path("secret"), b"s").unwrap();
-        chmod(&fx.path("secret"), 0o600);
-        std::fs::create_dir(fx.path("pub")).unwrap();
-        chmod(&fx.path("pub"), 0o777);
+        let fx = secret_and_public();
         let fs: Passthrough = fx.fs();
         let root = fs.root();
         let before = tokio::task::spawn_blocking(thread_ids).await.unwrap();
@@ -420,11 +427,7 @@ fn credentials_restored_on_the_runtime_thread() {
     need_root!();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let fx = Fixture::new();
-        std::fs::write(fx.path("secret"), b"s").unwrap();
-        chmod(&fx.path("secret"), 0o600);
-        std::fs::create_dir(fx.path("pub")).unwrap();
-        chmod(&fx.path("pub"), 0o777);
+        let fx = secret_and_public();
         let fs: Passthrough = fx.fs();
         let root = fs.root();
         let before = thread_ids();
