@@ -119,8 +119,9 @@ pub(crate) struct ServeArgs {
     pub(crate) state_dir: Option<PathBuf>,
 
     /// Whether reads of 64 KiB and more are spliced from the file into
-    /// the socket or copied: measured (on this host, per transport and
-    /// size, the cheaper way), always, never. [default: measured]
+    /// the socket or copied: measured (over tcp, from 128 KiB, per size
+    /// the way cheaper on this host; smaller ones and unix sockets
+    /// splice), always, never. [default: measured]
     #[arg(long, value_name = "WAY")]
     pub(crate) splice_reads: Option<String>,
 

@@ -7,11 +7,16 @@
 //! "splice or copy, measured at run time"). Over unix sockets, and for
 //! 64 KiB reads over tcp, the splice won on both. A fixed threshold is
 //! right for one host and wrong for the next, so over tcp the server
-//! measures. Over unix sockets it does not: splicing won on every host
-//! and size measured (0.45× the server's CPU per 64 KiB read here, 1.6×
-//! the copying build's 1 MiB reads on the other host), and a measured
-//! choice there cost up to a third of the row in exploring and noise
-//! ([`UNIX`] always splices).
+//! measures reads of 128 KiB and more. Over unix sockets it does not:
+//! splicing won on every host and size measured (0.45× the server's CPU
+//! per 64 KiB read here, 1.6× the copying build's 1 MiB reads on the
+//! other host), and a measured choice there cost up to a third of the row
+//! in exploring and noise ([`UNIX`] always splices). Nor for tcp reads
+//! below 128 KiB ([`TCP`]): spliced they moved 1.8× the data of copied
+//! ones on the host where large ones lost (4,428–4,496 against 2,440–
+//! 2,548 MB/s at depth 4), but their measured figures crossed back and
+//! forth (copying looked 15–20 % cheaper in some runs), and a run that
+//! settled on copying lost 40 % of the row.
 //!
 //! For each transport (one [`Choice`] per process and transport) and each
 //! size class of read (64 KiB, 128 KiB, ... up to 1 MiB and more), the
@@ -153,11 +158,14 @@ pub(crate) struct Choice {
     transport: &'static str,
     /// Whether this transport is measured at all (else: always splice).
     measured: bool,
+    /// The first size class measured; smaller reads always splice.
+    from_class: usize,
     classes: [Class; CLASSES],
 }
 
-/// The choice for tcp sockets: measured.
-pub(crate) static TCP: Choice = Choice::new("tcp");
+/// The choice for tcp sockets: reads of 128 KiB and more measured, smaller
+/// ones spliced.
+pub(crate) static TCP: Choice = Choice::from_class("tcp", 1);
 /// The choice for unix sockets: always splice.
 pub(crate) static UNIX: Choice = Choice::always("unix");
 
@@ -196,7 +204,12 @@ impl Class {
 
 impl Choice {
     const fn new(transport: &'static str) -> Choice {
-        Choice { transport, measured: true, classes: [const { Class::new() }; CLASSES] }
+        Choice::from_class(transport, 0)
+    }
+
+    /// Measures size classes from `from_class` on; smaller reads splice.
+    const fn from_class(transport: &'static str, from_class: usize) -> Choice {
+        Choice { transport, measured: true, from_class, classes: [const { Class::new() }; CLASSES] }
     }
 
     /// A transport that always splices, measuring nothing.
@@ -235,10 +248,10 @@ impl Choice {
     /// on its connection (runs are counted per connection: a send is
     /// a sample only after others of the same way on the same socket).
     pub(crate) fn pick(&self, bytes: usize, n: u32) -> Way {
-        if !self.measured {
+        let i = class_of(bytes);
+        if !self.measured || i < self.from_class {
             return Way::Splice;
         }
-        let i = class_of(bytes);
         let c = &self.classes[i];
         let warm = [Way::Splice, Way::Copy]
             .iter()
@@ -430,6 +443,19 @@ mod tests {
     fn unix_sockets_always_splice() {
         assert!(!UNIX.measured() && TCP.measured());
         assert!((0..1000).all(|n| UNIX.pick(MIB, n) == Way::Splice));
+    }
+
+    #[test]
+    fn tcp_splices_reads_below_128_kib_and_measures_the_rest() {
+        let c = Choice::from_class("test", 1);
+        // Whatever the figures say of the 64 KiB class.
+        train(&c, 64 * 1024, 900, 100, 8);
+        assert!((0..4 * run_reads(0)).all(|n| c.pick(64 * 1024, n) == Way::Splice));
+        assert!((0..4 * run_reads(0)).all(|n| c.pick(128 * 1024 - 1, n) == Way::Splice));
+        // From 128 KiB the runs take turns until both ways are measured.
+        assert_eq!(c.pick(128 * 1024, 0), Way::Splice);
+        assert_eq!(c.pick(128 * 1024, run_reads(1)), Way::Copy);
+        assert_eq!(TCP.from_class, 1);
     }
 
     #[test]
