@@ -54,7 +54,7 @@ impl Pending {
     /// connection's buffer free for reuse; requests that complete on the
     /// reader's task (the common case) keep theirs in place, uncopied.
     pub(super) fn held(&mut self, len: usize) {
-        if (RECV_AHEAD_MIN..LARGE_FRAME_MIN).contains(&len) {
+        if read_ahead(len) {
             self.move_out = MOVE_OUT_FRAMES;
         }
     }
@@ -63,12 +63,11 @@ impl Pending {
     /// pooled buffer of its own while [`held`](Pending::held) frames are
     /// being seen, else split off in place.
     fn take_frame(&mut self, buf: &mut BytesMut, len: usize) -> Bytes {
-        if self.move_out == 0 || !(RECV_AHEAD_MIN..LARGE_FRAME_MIN).contains(&len) {
+        if self.move_out == 0 || !read_ahead(len) {
             return buf.split_to(len).freeze();
         }
         self.move_out -= 1;
-        let lead = if buf.get(4) == Some(&TWRITE) { TWRITE_DATA_AT } else { 0 };
-        let mut own = FRAMES.take(len, lead);
+        let mut own = FRAMES.take(len, data_lead(buf));
         own.extend_from_slice(&buf[..len]);
         buf.advance(len);
         own.freeze()
@@ -218,6 +217,23 @@ const TWRITE_DATA_AT: usize = 23;
 /// The type number of Twrite, the same in every dialect.
 const TWRITE: u8 = 118;
 
+/// Where the data of the frame starting `frame` begins, for a pooled
+/// buffer to place it: a Twrite's payload, else the frame's first byte.
+fn data_lead(frame: &[u8]) -> usize {
+    if frame.get(4) == Some(&TWRITE) {
+        TWRITE_DATA_AT
+    } else {
+        0
+    }
+}
+
+/// Whether a frame of `len` bytes is received into the connection's
+/// read-ahead buffer (bulk, but below the size that gets a pooled buffer
+/// of its own).
+fn read_ahead(len: usize) -> bool {
+    (RECV_AHEAD_MIN..LARGE_FRAME_MIN).contains(&len)
+}
+
 /// A large frame being received into a pooled buffer of its own: the
 /// bytes so far and the frame's length.
 pub(super) struct LargeFrame {
@@ -271,8 +287,7 @@ pub(super) async fn read_frame<R: AsyncRead + Unpin>(
                         if len >= LARGE_FRAME_MIN && buf.len() > 4 {
                             // The frame is all the buffer holds (it is
                             // incomplete): move it to a buffer of its own.
-                            let lead = if buf[4] == TWRITE { TWRITE_DATA_AT } else { 0 };
-                            let mut own = FRAMES.take(len, lead);
+                            let mut own = FRAMES.take(len, data_lead(buf));
                             own.extend_from_slice(buf);
                             buf.clear();
                             *large = Some(LargeFrame { buf: own, len });
